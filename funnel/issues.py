@@ -1,0 +1,94 @@
+"""The issues table: every problem found in the user's data, in one place.
+
+Columns: table, row, column, value, problem, action. ``row`` is the row the user sees
+(sheet row or CSV line); ``action`` says what was done about it (row skipped, value
+ignored, default used), so nothing disappears without a word.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import pandas as pd
+
+__all__ = ["ISSUE_COLUMNS", "IssueLog"]
+
+ISSUE_COLUMNS = ("table", "row", "column", "value", "problem", "action")
+
+
+def _shown(value: Any) -> str:
+    # What the user typed, short enough to read in a cell.
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class IssueLog:
+    """Collects problems lazily; many rows at once for vectorized checks."""
+
+    def __init__(self) -> None:
+        self._frames: list[pd.DataFrame] = []
+        self._rows: list[tuple] = []
+
+    def add(self, table: str, row: Any, column: str, value: Any, problem: str, action: str) -> None:
+        """Record one problem."""
+        self._rows.append((table, _row_number(row), column, _shown(value), problem, action))
+
+    def add_many(
+        self,
+        table: str,
+        rows: Iterable[Any],
+        column: str,
+        values: Iterable[Any],
+        problem: str | Iterable[str],
+        action: str,
+    ) -> None:
+        """Record the same kind of problem for many rows (vectorized checks)."""
+        rows = list(rows)
+        if not rows:
+            return
+        values = [_shown(v) for v in values]
+        problems = [problem] * len(rows) if isinstance(problem, str) else list(problem)
+        frame = pd.DataFrame(
+            {
+                "table": table,
+                "row": [_row_number(r) for r in rows],
+                "column": column,
+                "value": values,
+                "problem": problems,
+                "action": action,
+            }
+        )
+        self._frames.append(frame)
+
+    def extend(self, other: "IssueLog") -> None:
+        """Take over another log's problems."""
+        self._frames.extend(other._frames)
+        self._rows.extend(other._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows) + sum(len(f) for f in self._frames)
+
+    def table(self) -> pd.DataFrame:
+        """All problems as one DataFrame, in table then row order."""
+        parts = list(self._frames)
+        if self._rows:
+            parts.append(pd.DataFrame(self._rows, columns=list(ISSUE_COLUMNS)))
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS})
+        out = pd.concat(parts, ignore_index=True)
+        out["row"] = pd.to_numeric(out["row"], errors="coerce").astype("Int64")
+        return out.sort_values(["table", "row"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _row_number(row: Any) -> Any:
+    try:
+        return int(row)
+    except (TypeError, ValueError):
+        return None
