@@ -1,0 +1,110 @@
+"""The engine: validated inputs in, every output table out.
+
+One way for data to flow:
+
+    raw tables ──validate──▶ Inputs ──stage_probabilities──▶ deal_table ──▶ output tables
+
+``run`` is what ``funnel report``, ``funnel refresh`` and the Refresh button all call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from funnel.deals import deal_table
+from funnel.forecast import weighted_pipeline
+from funnel.settings import Settings
+from funnel.stages import stage_probabilities
+from funnel.stagestats import stage_statistics
+from funnel.validate import Inputs, validate
+from funnel.winrates import win_rate_trend, win_rates
+
+__all__ = ["Report", "run", "run_inputs", "summary_table", "OUTPUT_TABLES"]
+
+# Every output table, in the order a report lists them.
+OUTPUT_TABLES = (
+    "summary",
+    "stage_stats",
+    "forecast",
+    "forecast_teams",
+    "forecast_periods",
+    "win_rates",
+    "win_rate_trend",
+    "issues",
+)
+
+
+@dataclass
+class Report:
+    """The result of one engine run."""
+
+    settings: Settings
+    inputs: Inputs
+    deals: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def summary_table(deals: pd.DataFrame, settings: Settings, issues: int) -> pd.DataFrame:
+    """Headline figures as metric/value rows.
+
+    open_deals, open_amount, weighted_pipeline, won_deals, won_amount, lost_deals,
+    win_rate (won / (won + lost); blank with no closed deal), issues, as_of, currency.
+    """
+    is_open, won, lost = deals["is_open"], deals["is_won"], deals["is_lost"]
+    amount = deals["amount"].fillna(0.0)
+    closed = int(won.sum() + lost.sum())
+    rows = [
+        ("as_of", pd.Timestamp(settings.as_of)),
+        ("open_deals", int(is_open.sum())),
+        ("open_amount", float(amount[is_open].sum())),
+        ("weighted_pipeline", float(deals.loc[is_open, "weighted"].sum())),
+        ("won_deals", int(won.sum())),
+        ("won_amount", float(amount[won].sum())),
+        ("lost_deals", int(lost.sum())),
+        ("win_rate", float(won.sum() / closed) if closed else np.nan),
+        ("probability_method", settings.probability_method),
+        ("currency", settings.currency),
+        ("issues", int(issues)),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value"])
+
+
+def run_inputs(inputs: Inputs) -> Report:
+    """Run every analysis on validated inputs."""
+    s = inputs.settings
+    probabilities = stage_probabilities(inputs.opportunities, inputs.stage_history, inputs.stages, s.prior_strength)
+    deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s)
+    tables = {
+        "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method),
+        "forecast": weighted_pipeline(deals, inputs.quotas, ["period", "team", "owner"]),
+        "forecast_teams": weighted_pipeline(deals, inputs.quotas, ["period", "team"]),
+        "forecast_periods": weighted_pipeline(deals, inputs.quotas, ["period"]),
+        "win_rates": win_rates(deals),
+        "win_rate_trend": win_rate_trend(deals, s),
+    }
+    issues = inputs.issues
+    tables["summary"] = summary_table(deals, s, len(issues))
+    tables["issues"] = issues
+    ordered = {name: tables[name] for name in OUTPUT_TABLES if name in tables}
+    ordered.update({k: v for k, v in tables.items() if k not in ordered})
+    return Report(settings=s, inputs=inputs, deals=deals, tables=ordered)
+
+
+def run(raw: dict[str, pd.DataFrame | None], overrides: dict[str, str] | None = None) -> Report:
+    """Validate raw tables and run every analysis.
+
+    Args:
+        raw: table name -> DataFrame in the contract's column names; index = the row the
+            user sees.
+        overrides: settings to override for this run (``--set KEY=VALUE``).
+
+    Raises:
+        ValueError: an override names an unknown setting or has a bad value.
+    """
+    return run_inputs(validate(raw, overrides))

@@ -1,0 +1,158 @@
+"""Stage schemes and stage probabilities: configured, learned from history, and blended.
+
+A scheme is data (``funnel/presets/stages_*.csv``), never code. The default is the
+P/I/B funnel of the Kingdee course; the six-step and seven-stage schemes ship beside it.
+
+How far a deal got ("reached"): a deal reached every stage it has history for and every
+earlier stage in the scheme's order. A won deal reached every open stage. A lost deal
+reached the highest open stage in its history (or, with no history, the first stage:
+it was in the funnel).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from funnel import parsing
+
+__all__ = [
+    "PRESETS",
+    "preset_stages",
+    "default_stages",
+    "reached_order",
+    "stage_probabilities",
+    "used_probability",
+]
+
+PRESETS = {
+    "pib": "stages_pib.csv",
+    "six_step": "stages_six_step.csv",
+    "seven_stage": "stages_seven_stage.csv",
+}
+
+
+def preset_stages(name: str = "pib", language: str = "en") -> pd.DataFrame:
+    """A shipped stage scheme as a ``stages`` table.
+
+    Args:
+        name: one of ``PRESETS`` (pib, six_step, seven_stage).
+        language: ``en`` or ``zh-CN`` for the stage names.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown stage scheme '{name}' (known: {', '.join(PRESETS)})")
+    with resources.files("funnel.presets").joinpath(PRESETS[name]).open(encoding="utf-8") as fh:
+        table = pd.read_csv(fh, dtype={"code": str})
+    if language == "zh-CN":
+        table["name"] = table["name_zh"]
+    table = table.drop(columns=["name_zh"])
+    for flag in ("is_won", "is_lost"):
+        table[flag] = table[flag].map(parsing.parse_flag)
+    table.index = pd.RangeIndex(2, 2 + len(table))  # as if read from a sheet under a header row
+    return table
+
+
+def default_stages() -> pd.DataFrame:
+    """The default P/I/B/W/L scheme (P 0.20, I 0.50, B 0.80, W 1, L 0)."""
+    return preset_stages("pib")
+
+
+def _open_stages(stages: pd.DataFrame) -> pd.DataFrame:
+    return stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
+
+
+def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> pd.Series:
+    """For each deal (indexed by id), the order of the furthest open stage it reached.
+
+    See the module docstring for the rule. Deals whose furthest stage is unknown get the
+    first open stage's order.
+    """
+    open_stages = _open_stages(stages)
+    order_of = stages.set_index("code")["order"]
+    open_codes = set(open_stages["code"])
+    first, last = int(open_stages["order"].min()), int(open_stages["order"].max())
+    ids = opportunities["id"]
+    current = opportunities["stage"]
+    current_order = current.map(order_of).where(current.isin(open_codes))
+    reached = pd.Series(current_order.to_numpy(), index=ids.to_numpy(), dtype=float)
+    if not history.empty:
+        hist_open = history[history["stage"].isin(open_codes)]
+        if not hist_open.empty:
+            best = hist_open["stage"].map(order_of).groupby(hist_open["opportunity_id"].to_numpy()).max()
+            reached = np.fmax(reached, best.reindex(reached.index))
+    won_codes = set(stages.loc[stages["is_won"], "code"])
+    is_won = current.isin(won_codes).to_numpy()
+    reached[is_won] = last
+    return reached.fillna(first).astype(int)
+
+
+def stage_probabilities(
+    opportunities: pd.DataFrame,
+    history: pd.DataFrame,
+    stages: pd.DataFrame,
+    prior_strength: float,
+) -> pd.DataFrame:
+    """Configured, empirical and blended probability of winning from each stage.
+
+    empirical = won / closed among closed deals that reached the stage;
+    blended = (won + k * configured) / (closed + k), k = ``prior_strength``.
+    Won stages are 1 and lost stages 0 under every method.
+
+    Returns:
+        One row per stage (scheme order): code, name, order, configured, reached_closed,
+        reached_won, empirical (NaN without support), blended.
+    """
+    won_codes = set(stages.loc[stages["is_won"], "code"])
+    lost_codes = set(stages.loc[stages["is_lost"], "code"])
+    reached = reached_order(opportunities, history, stages)
+    stage = opportunities["stage"].to_numpy()
+    won = np.isin(stage, list(won_codes))
+    closed = won | np.isin(stage, list(lost_codes))
+    # Deals per furthest order, then "reached at least order o" by a reverse cumulative sum.
+    orders = reached.to_numpy()
+    all_orders = np.sort(stages["order"].unique())
+    closed_at = pd.Series(closed.astype(int)).groupby(orders).sum().reindex(all_orders, fill_value=0)
+    won_at = pd.Series(won.astype(int)).groupby(orders).sum().reindex(all_orders, fill_value=0)
+    closed_reaching = closed_at[::-1].cumsum()[::-1]
+    won_reaching = won_at[::-1].cumsum()[::-1]
+
+    out = stages[["code", "name", "order", "probability", "is_won", "is_lost"]].rename(columns={"probability": "configured"})
+    out = out.reset_index(drop=True)
+    out["reached_closed"] = out["order"].map(closed_reaching).fillna(0).astype(int)
+    out["reached_won"] = out["order"].map(won_reaching).fillna(0).astype(int)
+    terminal = out["is_won"] | out["is_lost"]
+    out.loc[terminal, ["reached_closed", "reached_won"]] = 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["empirical"] = np.where(out["reached_closed"] > 0, out["reached_won"] / out["reached_closed"], np.nan)
+        k = float(prior_strength)
+        denom = out["reached_closed"] + k
+        out["blended"] = np.where(denom > 0, (out["reached_won"] + k * out["configured"]) / denom, out["configured"])
+    for col in ("empirical", "blended"):
+        out.loc[out["is_won"], col] = 1.0
+        out.loc[out["is_lost"], col] = 0.0
+    return out.drop(columns=["is_won", "is_lost"])
+
+
+def used_probability(
+    opportunities: pd.DataFrame,
+    stages: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    method: str,
+) -> pd.Series:
+    """The probability each deal is forecast with.
+
+    Won deals 1, lost deals 0; otherwise the deal's override if set, else its stage's
+    probability under ``method`` (configured, empirical or blended; an empirical value
+    without support falls back to the configured one).
+    """
+    table = probabilities.set_index("code")
+    by_method = table[method] if method != "empirical" else table["empirical"].fillna(table["configured"])
+    prob = opportunities["stage"].map(by_method).astype(float)
+    override = opportunities["probability_override"]
+    prob = override.where(override.notna(), prob)
+    won = opportunities["stage"].isin(stages.loc[stages["is_won"], "code"])
+    lost = opportunities["stage"].isin(stages.loc[stages["is_lost"], "code"])
+    prob = prob.where(~won, 1.0).where(~lost, 0.0)
+    return prob.clip(0, 1)

@@ -1,0 +1,90 @@
+"""Stage statistics: what sits in each stage, how deals move on, how long they stay.
+
+- open deals and amount per stage (and weighted amount);
+- conversion to the next stage: of the deals that reached a stage and have left it
+  (moved on, or closed), the share that reached the next open stage (for the last open
+  stage: the share won). Deals still sitting in the stage are not counted yet;
+- median days in the stage, from history: the days between entering a stage and
+  entering the deal's next recorded stage (the stage a deal sits in now is unfinished
+  and not counted).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel.stages import reached_order
+
+__all__ = ["stage_durations", "stage_statistics", "days_in_current_stage"]
+
+
+def stage_durations(history: pd.DataFrame) -> pd.DataFrame:
+    """Finished stays from history: opportunity_id, stage, entered, left, days."""
+    if history.empty:
+        return pd.DataFrame({"opportunity_id": [], "stage": [], "entered": [], "left": [], "days": []})
+    h = history.sort_values(["opportunity_id", "entered"], kind="stable")
+    nxt = h["entered"].shift(-1)
+    same = h["opportunity_id"].eq(h["opportunity_id"].shift(-1))
+    stays = h[same].assign(left=nxt[same])
+    stays["days"] = (stays["left"] - stays["entered"]).dt.days.astype(float)
+    return stays[["opportunity_id", "stage", "entered", "left", "days"]]
+
+
+def days_in_current_stage(deals: pd.DataFrame, history: pd.DataFrame, as_of) -> pd.Series:
+    """Days each open deal has sat in its current stage (by id; NaN without history)."""
+    as_of = pd.Timestamp(as_of)
+    if history.empty:
+        return pd.Series(np.nan, index=deals["id"].to_numpy())
+    h = history.merge(deals[["id", "stage"]], left_on=["opportunity_id", "stage"], right_on=["id", "stage"])
+    entered = h.groupby("opportunity_id")["entered"].max()
+    days = (as_of - entered).dt.days.astype(float)
+    return days.reindex(deals["id"].to_numpy())
+
+
+def stage_statistics(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame, probabilities: pd.DataFrame, method: str) -> pd.DataFrame:
+    """One row per stage in scheme order.
+
+    Returns:
+        code, name, order, open_deals, open_amount, weighted, configured, empirical,
+        blended, used (the method's probability), reached_closed, reached_won,
+        reached (all deals that reached it), conversion_to_next, median_days, stays
+        (finished stays behind the median).
+    """
+    out = probabilities.copy()
+    open_deals = deals[deals["is_open"]]
+    by_stage = open_deals.groupby("stage").agg(
+        open_deals=("id", "size"), open_amount=("amount", "sum"), weighted=("weighted", "sum")
+    )
+    out = out.join(by_stage, on="code")
+    out[["open_deals"]] = out[["open_deals"]].fillna(0).astype(int)
+    out[["open_amount", "weighted"]] = out[["open_amount", "weighted"]].fillna(0.0)
+    out["used"] = out[method] if method != "empirical" else out["empirical"].fillna(out["configured"])
+
+    terminal = stages.set_index("code").loc[out["code"], ["is_won", "is_lost"]].any(axis=1).to_numpy()
+    reached = reached_order(deals, history, stages).to_numpy()
+    open_orders = out.loc[~terminal, "order"].to_numpy()
+    sitting_order = deals["stage"].map(stages.set_index("code")["order"]).where(deals["is_open"]).to_numpy()
+    won = deals["is_won"].to_numpy()
+    reach_counts, conversions = [], []
+    for order in out["order"]:
+        if order not in open_orders:
+            reach_counts.append(np.nan)
+            conversions.append(np.nan)
+            continue
+        reached_it = reached >= order
+        left_it = reached_it & ~(sitting_order == order)
+        later = open_orders[open_orders > order]
+        moved_on = (reached >= later.min()) & ~won if len(later) else np.zeros_like(won)
+        converted = left_it & (moved_on | won) if len(later) else left_it & won
+        reach_counts.append(int(reached_it.sum()))
+        conversions.append(converted.sum() / left_it.sum() if left_it.sum() else np.nan)
+    out["reached"] = reach_counts
+    out["conversion_to_next"] = conversions
+    stays = stage_durations(history)
+    med = stays.groupby("stage")["days"].agg(["median", "size"]) if not stays.empty else pd.DataFrame(columns=["median", "size"])
+    out["median_days"] = out["code"].map(med["median"]).astype(float)
+    out["stays"] = out["code"].map(med["size"]).fillna(0).astype(int)
+    columns = ["code", "name", "order", "open_deals", "open_amount", "weighted", "configured", "empirical", "blended",
+               "used", "reached_closed", "reached_won", "reached", "conversion_to_next", "median_days", "stays"]
+    return out[columns]

@@ -1,0 +1,529 @@
+"""Checking every input table at the boundary, lazily and vectorized.
+
+``validate`` takes the raw tables (canonical column names, index = the row the user sees)
+and returns typed, clean tables plus one issues table. A bad cell never stops the work:
+it is reported with what was done about it, and the valid rows flow on. pandas does the
+bulk of each column at once; the cell-by-cell parsers in ``funnel.parsing`` see only
+the cells pandas could not read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from funnel import parsing
+from funnel.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of
+from funnel.issues import IssueLog
+from funnel.settings import Settings, apply_overrides, settings_from_table
+from funnel.stages import default_stages
+
+__all__ = ["Inputs", "validate", "coerce_column"]
+
+
+@dataclass
+class Inputs:
+    """Validated inputs: typed tables the engine can trust, plus what was wrong."""
+
+    settings: Settings
+    stages: pd.DataFrame
+    opportunities: pd.DataFrame
+    stage_history: pd.DataFrame
+    quotas: pd.DataFrame
+    competitors: pd.DataFrame
+    comparison: pd.DataFrame
+    stakeholders: pd.DataFrame
+    log: IssueLog = field(default_factory=IssueLog)
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        """The issues table."""
+        return self.log.table()
+
+
+_CATEGORY_ALIASES = {c.lower(): c for c in FORECAST_CATEGORIES} | {
+    "best": "Best Case",
+    "bestcase": "Best Case",
+    "best_case": "Best Case",
+    "管道": "Pipeline",
+    "渠道": "Pipeline",
+    "最佳": "Best Case",
+    "最佳情况": "Best Case",
+    "承诺": "Commit",
+    "已关闭": "Closed",
+    "关闭": "Closed",
+    "忽略": "Omitted",
+    "排除": "Omitted",
+}
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    # Missing, or text that is only spaces.
+    isna = series.isna()
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
+        text = series[~isna]
+        isna = isna.copy()
+        isna[~isna] = text.astype(str).str.strip().eq("").to_numpy()
+    return isna
+
+
+def _coerce_text(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    out = series.astype("object").where(series.notna(), None)
+    present = out.notna()
+    text = out[present].astype(str).str.strip()
+    upper = text.str.upper()
+    errors = upper.isin(parsing.EXCEL_ERRORS)
+    text = text.where(~errors, None).where(text.ne(""), None)
+    result = pd.Series(None, index=series.index, dtype="object")
+    result[present] = text
+    bad = pd.Series(False, index=series.index)
+    bad[present] = errors.to_numpy()
+    why = pd.Series("", index=series.index, dtype="object")
+    why[bad] = "Excel error " + upper[errors] + " instead of text"
+    return result, bad, why
+
+
+def _coerce_code(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    text, bad, why = _coerce_text(series)
+    present = text.notna()
+    if present.any():
+        # Full-width letters and stray spaces are common from Chinese input methods.
+        text[present] = text[present].map(parsing.fold).str.upper()
+    return text, bad, why
+
+
+def _coerce_by_parser(
+    series: pd.Series,
+    fast: Callable[[pd.Series], pd.Series],
+    parser: Callable[[object], object],
+    empty,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Run the vectorized ``fast`` path, then ``parser`` on the cells it left unread."""
+    result = fast(series)
+    unread = result.isna() & ~_blank(series)
+    bad = pd.Series(False, index=series.index)
+    why = pd.Series("", index=series.index, dtype="object")
+    if unread.any():
+        values, problems = [], []
+        for raw in series[unread]:
+            try:
+                values.append(parser(raw))
+                problems.append("")
+            except parsing.ParseError as err:
+                values.append(empty)
+                problems.append(str(err))
+        parsed = pd.Series(values, index=series.index[unread], dtype="object")
+        failed = pd.Series([p != "" for p in problems], index=parsed.index)
+        result = result.astype("object")
+        result[unread] = parsed
+        bad[unread] = failed.to_numpy()
+        why[unread] = problems
+    return result, bad, why
+
+
+def _fast_number(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        return pd.Series(np.nan, index=series.index)
+    return pd.to_numeric(series, errors="coerce") if series.dtype != float else series
+
+
+def _coerce_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    result, bad, why = _coerce_by_parser(series, _fast_number, parsing.parse_amount, None)
+    return pd.to_numeric(result, errors="coerce").astype(float), bad, why
+
+
+def _coerce_prob(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    result, bad, why = _coerce_by_parser(series, _fast_number, parsing.parse_probability, None)
+    result = pd.to_numeric(result, errors="coerce").astype(float)
+    outside = result.notna() & ~result.between(0, 1)
+    why[outside] = [f"probability {v:g} is outside 0..1" for v in result[outside]]
+    bad |= outside
+    return result.where(~outside), bad, why
+
+
+def _fast_date(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        # Excel serial numbers (1900 date system).
+        ok = series.between(61, 2_958_465)
+        days = series.where(ok)
+        return pd.to_datetime(parsing.EXCEL_EPOCH) + pd.to_timedelta(np.floor(days), unit="D")
+    obj = series.astype("object")
+    is_dt = obj.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)), na_action="ignore").fillna(False).astype(bool)
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    if is_dt.any():
+        out[is_dt] = pd.to_datetime(obj[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None) else pd.Timestamp(v)))
+    rest = ~is_dt & obj.notna()
+    if rest.any():
+        text = obj[rest]
+        strings = text.map(lambda v: isinstance(v, str))
+        iso = text[strings].str.strip().str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+        iso_idx = iso[iso].index
+        if len(iso_idx):
+            out[iso_idx] = pd.to_datetime(text[iso_idx].str.strip(), errors="coerce", format="ISO8601")
+    return out
+
+
+def _coerce_date(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    result, bad, why = _coerce_by_parser(series, _fast_date, parsing.parse_date, None)
+    result = pd.to_datetime(result, errors="coerce")
+    if result.dt.tz is not None:
+        result = result.dt.tz_localize(None)
+    # Dates only: the time of day a CRM adds carries no meaning for a close date.
+    return result.dt.normalize().astype("datetime64[ns]"), bad, why
+
+
+_FLAG_MAP = {**{k: True for k in parsing._YES}, **{k: False for k in parsing._NO}, "": False}
+
+
+def _coerce_flag(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    bad = pd.Series(False, index=series.index)
+    why = pd.Series("", index=series.index, dtype="object")
+    if pd.api.types.is_bool_dtype(series):
+        return series.fillna(False).astype(bool), bad, why
+    if pd.api.types.is_numeric_dtype(series):
+        known = series.isna() | series.isin([0, 1])
+        bad = ~known
+        why[bad] = series[bad].map(lambda v: f"{v:g} is not yes/no")
+        return series.fillna(0).eq(1), bad, why
+    obj = series.astype("object")
+    keys = obj.map(lambda v: parsing.fold(str(v)).lower() if v is not None and not (isinstance(v, float) and np.isnan(v)) else "")
+    keys = keys.where(~obj.map(lambda v: isinstance(v, bool)), obj.map(lambda v: "true" if v is True else "false"))
+    mapped = keys.map(_FLAG_MAP)
+    bad = mapped.isna()
+    if bad.any():
+        why[bad] = obj[bad].map(
+            lambda v: f"Excel error {str(v).strip().upper()} instead of yes/no"
+            if str(v).strip().upper() in parsing.EXCEL_ERRORS
+            else f"'{v}' is not yes/no"
+        )
+    return mapped.fillna(False).astype(bool), bad, why
+
+
+def _coerce_int(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    number, bad, why = _coerce_number(series)
+    fractional = number.notna() & (number != np.floor(number))
+    why[fractional] = number[fractional].map(lambda v: f"{v:g} is not a whole number")
+    return number.where(~fractional), bad | fractional, why
+
+
+def _coerce_category(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    text, bad, why = _coerce_text(series)
+    present = text.notna()
+    mapped = text[present].map(lambda v: _CATEGORY_ALIASES.get(parsing.fold(v).lower()))
+    unknown = mapped.isna()
+    result = pd.Series(None, index=series.index, dtype="object")
+    result[present] = mapped
+    unknown_idx = unknown[unknown].index
+    bad[unknown_idx] = True
+    why[unknown_idx] = text[unknown_idx].map(
+        lambda v: f"unknown forecast category '{v}' (use {', '.join(FORECAST_CATEGORIES)})"
+    )
+    return result, bad, why
+
+
+_COERCERS = {
+    "text": _coerce_text,
+    "code": _coerce_code,
+    "money": _coerce_number,
+    "number": _coerce_number,
+    "prob": _coerce_prob,
+    "date": _coerce_date,
+    "flag": _coerce_flag,
+    "int": _coerce_int,
+    "category": _coerce_category,
+}
+
+_ACTION = {
+    "text": "left blank",
+    "code": "left blank",
+    "money": "left blank",
+    "number": "left blank",
+    "prob": "ignored",
+    "date": "left blank",
+    "flag": "read as no",
+    "int": "left blank",
+    "category": "ignored",
+}
+
+
+def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Coerce one column to its kind.
+
+    Returns:
+        (values, bad, why): the typed values (bad cells blank), a mask of cells that could
+        not be read, and for those cells the reason.
+    """
+    return _COERCERS[kind](series)
+
+
+def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False) -> pd.DataFrame | None:
+    """Coerce every contract column of ``raw``; None when required headers are missing."""
+    spec = TABLES[table]
+    if raw is None:
+        return None
+    present = set(raw.columns)
+    missing = [c.name for c in spec if c.required and c.name not in present]
+    if missing:
+        log.add(table, None, ", ".join(missing), "", f"required column(s) missing: {', '.join(missing)}", "table not used")
+        return None
+    out = pd.DataFrame(index=raw.index)
+    for col in spec:
+        if col.name not in present:
+            out[col.name] = _empty_of(col, len(raw), raw.index)
+            continue
+        values, bad, why = coerce_column(raw[col.name], col.kind)
+        if bad.any():
+            log.add_many(table, raw.index[bad], col.name, raw[col.name][bad], why[bad], _ACTION[col.kind])
+        out[col.name] = values
+    if extra_ok:
+        for name in raw.columns:
+            if name not in out.columns:
+                out[name] = raw[name]
+    return out
+
+
+def _empty_of(col: Column, n: int, index: pd.Index) -> pd.Series:
+    if col.kind == "flag":
+        return pd.Series(False, index=index)
+    if col.kind in ("money", "number", "prob", "int"):
+        return pd.Series(np.nan, index=index)
+    if col.kind == "date":
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    return pd.Series(None, index=index, dtype="object")
+
+
+def _drop_blank_rows(table: str, raw: pd.DataFrame | None) -> pd.DataFrame | None:
+    # Trailing empty rows of an Excel Table are not data.
+    if raw is None or raw.empty:
+        return raw
+    known = [c for c in columns_of(table) if c in raw.columns] or list(raw.columns)
+    empty = pd.Series(True, index=raw.index)
+    for name in known:
+        empty &= _blank(raw[name])
+    return raw[~empty]
+
+
+def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
+    if raw is None or raw.empty:
+        if raw is not None:
+            log.add("stages", None, "", "", "the stages table is empty", "used the default P/I/B/W/L scheme")
+        return default_stages()
+    stages = _typed_table("stages", raw, log)
+    if stages is None:
+        log.add("stages", None, "", "", "the stages table cannot be read", "used the default P/I/B/W/L scheme")
+        return default_stages()
+    blank = stages["code"].isna()
+    log.add_many("stages", stages.index[blank], "code", [""] * int(blank.sum()), "stage code is blank", "row skipped")
+    stages = stages[~blank]
+    dup = stages["code"].duplicated()
+    log.add_many("stages", stages.index[dup], "code", stages["code"][dup], "duplicate stage code", "row skipped")
+    stages = stages[~dup]
+    no_order = stages["order"].isna()
+    log.add_many("stages", stages.index[no_order], "order", [""] * int(no_order.sum()), "stage order is blank", "row skipped")
+    stages = stages[~no_order]
+    no_prob = stages["probability"].isna()
+    log.add_many("stages", stages.index[no_prob], "probability", [""] * int(no_prob.sum()), "stage probability is blank", "row skipped")
+    stages = stages[~no_prob]
+    both = stages["is_won"] & stages["is_lost"]
+    log.add_many("stages", stages.index[both], "is_won", stages["code"][both], "a stage cannot be both won and lost", "read as lost")
+    stages.loc[both, "is_won"] = False
+    # A won stage is certain and a lost one is impossible, whatever was typed.
+    stages.loc[stages["is_won"], "probability"] = 1.0
+    stages.loc[stages["is_lost"], "probability"] = 0.0
+    closed = stages["is_won"] | stages["is_lost"]
+    stages["forecast_category"] = stages["forecast_category"].where(stages["forecast_category"].notna(), np.where(closed, "Closed", "Pipeline"))
+    stages.loc[stages["is_lost"], "forecast_category"] = "Omitted"
+    stages.loc[stages["is_won"], "forecast_category"] = "Closed"
+    stages["order"] = stages["order"].astype(int)
+    stages["name"] = stages["name"].where(stages["name"].notna(), stages["code"])
+    if stages.empty:
+        log.add("stages", None, "", "", "no usable stage rows", "used the default P/I/B/W/L scheme")
+        return default_stages()
+    if not stages["is_won"].any():
+        log.add("stages", None, "is_won", "", "no stage is marked won, so no deal can count as won", "win rates will be empty")
+    return stages.sort_values("order", kind="stable")
+
+
+def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    opps = _typed_table("opportunities", raw, log) if raw is not None else None
+    if opps is None:
+        if raw is None:
+            log.add("opportunities", None, "", "", "the opportunities table is missing", "no deals to analyse")
+        return _typed_table("opportunities", pd.DataFrame(columns=list(columns_of("opportunities"))), IssueLog())
+    keep = pd.Series(True, index=opps.index)
+
+    blank_id = opps["id"].isna()
+    log.add_many("opportunities", opps.index[blank_id], "id", [""] * int(blank_id.sum()), "deal id is blank", "row left out")
+    keep &= ~blank_id
+
+    dup = opps["id"].duplicated() & ~blank_id
+    if dup.any():
+        first_row = opps[~blank_id].reset_index().drop_duplicates("id").set_index("id")["index"]
+        firsts = opps["id"][dup].map(first_row)
+        log.add_many(
+            "opportunities", opps.index[dup], "id", opps["id"][dup],
+            [f"duplicate deal id '{i}' (first at row {r})" for i, r in zip(opps["id"][dup], firsts)],
+            "row left out",
+        )
+    keep &= ~dup
+
+    stage_known = opps["stage"].isin(stages["code"])
+    bad_stage = ~stage_known & opps["stage"].notna()
+    codes = ", ".join(stages["code"])
+    log.add_many(
+        "opportunities", opps.index[bad_stage], "stage", opps["stage"][bad_stage],
+        [f"unknown stage '{s}' (known: {codes})" for s in opps["stage"][bad_stage]], "row left out",
+    )
+    no_stage = opps["stage"].isna() & _blank(raw["stage"]) & keep
+    log.add_many("opportunities", opps.index[no_stage], "stage", [""] * int(no_stage.sum()), "stage is blank", "row left out")
+    keep &= stage_known
+
+    negative = opps["amount"] < 0
+    log.add_many("opportunities", opps.index[negative], "amount", opps["amount"][negative], "amount is negative", "left blank")
+    huge = opps["amount"] > 1e11
+    log.add_many("opportunities", opps.index[huge], "amount", opps["amount"][huge], "amount is larger than 100,000,000,000", "left blank")
+    opps.loc[negative | huge, "amount"] = np.nan
+
+    backwards = opps["close_date"].notna() & opps["created"].notna() & (opps["close_date"] < opps["created"])
+    log.add_many(
+        "opportunities", opps.index[backwards], "close_date",
+        opps["close_date"][backwards].dt.strftime("%Y-%m-%d"),
+        [f"close date is before the created date {c:%Y-%m-%d}" for c in opps["created"][backwards]],
+        "kept; check the dates",
+    )
+    return opps[keep]
+
+
+def _validate_history(raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    empty = pd.DataFrame({"opportunity_id": pd.Series(dtype="object"), "stage": pd.Series(dtype="object"),
+                          "entered": pd.Series(dtype="datetime64[ns]")})
+    if raw is None or raw.empty:
+        return empty
+    hist = _typed_table("stage_history", raw, log)
+    if hist is None:
+        return empty
+    keep = hist["opportunity_id"].notna() & hist["stage"].notna() & hist["entered"].notna()
+    for col in ("opportunity_id", "stage", "entered"):
+        blank = hist[col].isna() & _blank(raw[col])
+        log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), f"{col.replace('_', ' ')} is blank", "row left out")
+    unknown_deal = keep & ~hist["opportunity_id"].isin(opps["id"])
+    log.add_many("stage_history", hist.index[unknown_deal], "opportunity_id", hist["opportunity_id"][unknown_deal],
+                 "history for a deal that is not in the opportunities table", "row left out")
+    unknown_stage = keep & ~hist["stage"].isin(stages["code"])
+    log.add_many("stage_history", hist.index[unknown_stage], "stage", hist["stage"][unknown_stage],
+                 "unknown stage in history", "row left out")
+    hist = hist[keep & ~unknown_deal & ~unknown_stage]
+    if hist.empty:
+        return empty
+    order = hist["stage"].map(stages.set_index("code")["order"])
+    closed_codes = set(stages.loc[stages["is_won"] | stages["is_lost"], "code"])
+    frame = hist.assign(_order=order.to_numpy(), _row=hist.index)
+    frame = frame.sort_values(["opportunity_id", "entered", "_order"], kind="stable")
+    prev_id = frame["opportunity_id"].shift()
+    prev_order = frame["_order"].shift()
+    prev_stage = frame["stage"].shift()
+    same = frame["opportunity_id"].eq(prev_id)
+    back = same & (frame["_order"] < prev_order)
+    after_close = same & prev_stage.isin(closed_codes) & ~back
+    if back.any():
+        rows = frame[back]
+        log.add_many(
+            "stage_history", rows["_row"], "stage", rows["stage"],
+            [f"deal {i} moved back to {s} on {d:%Y-%m-%d} after {p}" for i, s, d, p in
+             zip(rows["opportunity_id"], rows["stage"], rows["entered"], prev_stage[back])],
+            "kept; counted as a step back",
+        )
+    if after_close.any():
+        rows = frame[after_close]
+        log.add_many(
+            "stage_history", rows["_row"], "stage", rows["stage"],
+            [f"deal {i} entered {s} after it was closed ({p})" for i, s, p in zip(rows["opportunity_id"], rows["stage"], prev_stage[after_close])],
+            "kept; check the history",
+        )
+    return hist
+
+
+def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog) -> pd.DataFrame:
+    from funnel.periods import normalize_period_label
+
+    empty = pd.DataFrame({"owner": pd.Series(dtype="object"), "team": pd.Series(dtype="object"),
+                          "period": pd.Series(dtype="object"), "quota": pd.Series(dtype=float)})
+    if raw is None or raw.empty:
+        return empty
+    quotas = _typed_table("quotas", raw, log)
+    if quotas is None:
+        return empty
+    nobody = quotas["owner"].isna() & quotas["team"].isna()
+    log.add_many("quotas", quotas.index[nobody], "owner", [""] * int(nobody.sum()), "quota has neither an owner nor a team", "row left out")
+    labels, problems = [], []
+    for value in quotas["period"]:
+        try:
+            labels.append(normalize_period_label(value, settings))
+            problems.append("")
+        except ValueError as err:
+            labels.append(None)
+            problems.append(str(err))
+    quotas["period"] = labels
+    bad = pd.Series([p != "" for p in problems], index=quotas.index)
+    log.add_many("quotas", quotas.index[bad], "period", raw["period"][bad], [p for p in problems if p], "row left out")
+    negative = quotas["quota"] < 0
+    log.add_many("quotas", quotas.index[negative], "quota", quotas["quota"][negative], "quota is negative", "row left out")
+    return quotas[~nobody & ~bad & ~negative & quotas["quota"].notna()]
+
+
+def _settings_rows(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame | None:
+    # Values stay raw: each setting has its own type, checked by the pydantic model.
+    if raw is None:
+        return None
+    if "key" not in raw.columns or "value" not in raw.columns:
+        log.add("settings", None, "key, value", "", "the settings table needs the columns key and value", "defaults used")
+        return None
+    return raw[["key", "value"]]
+
+
+def validate(raw: dict[str, pd.DataFrame | None], overrides: dict[str, str] | None = None) -> Inputs:
+    """Check and type every input table.
+
+    Args:
+        raw: table name -> DataFrame with canonical column names; index = row the user sees.
+            Missing tables may be absent or None.
+        overrides: settings to override for this run (raises ValueError when bad).
+
+    Returns:
+        Inputs with clean tables and the issues log.
+    """
+    log = IssueLog()
+    raw = {name: _drop_blank_rows(name, frame) for name, frame in raw.items() if name in TABLES}
+    for name, frame in raw.items():
+        if frame is not None:
+            extra = [c for c in frame.columns if c not in columns_of(name)]
+            if extra and name not in ("comparison",):
+                log.add(name, None, ", ".join(map(str, extra)), "", "column(s) not in the contract", "ignored")
+    settings = settings_from_table(_settings_rows(raw.get("settings"), log), log)
+    if overrides:
+        settings = apply_overrides(settings, overrides)
+    stages = _validate_stages(raw.get("stages"), log)
+    opportunities = _validate_opportunities(raw.get("opportunities"), stages, log)
+    history = _validate_history(raw.get("stage_history"), opportunities, stages, log)
+    quotas = _validate_quotas(raw.get("quotas"), settings, log)
+    competitors = _typed_table("competitors", raw.get("competitors"), log)
+    comparison = _typed_table("comparison", raw.get("comparison"), log, extra_ok=True)
+    stakeholders = _typed_table("stakeholders", raw.get("stakeholders"), log)
+    empty = lambda t: _typed_table(t, pd.DataFrame(columns=list(columns_of(t))), IssueLog())  # noqa: E731
+    return Inputs(
+        settings=settings,
+        stages=stages,
+        opportunities=opportunities,
+        stage_history=history,
+        quotas=quotas,
+        competitors=competitors if competitors is not None else empty("competitors"),
+        comparison=comparison if comparison is not None else empty("comparison"),
+        stakeholders=stakeholders if stakeholders is not None else empty("stakeholders"),
+        log=log,
+    )
