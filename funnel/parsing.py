@@ -13,6 +13,8 @@ import math
 import re
 import unicodedata
 
+import numpy as np
+
 __all__ = [
     "ParseError",
     "EXCEL_ERRORS",
@@ -22,6 +24,7 @@ __all__ = [
     "parse_date",
     "parse_flag",
     "parse_probability",
+    "probability_outside_message",
 ]
 
 EXCEL_ERRORS = frozenset(
@@ -51,8 +54,17 @@ def _excel_error(value: object) -> str | None:
 _CURRENCY = re.compile(r"^(?:[A-Z]{3}|[$¥￥€£]|RMB|CN¥|US\$|元)\s*|\s*(?:[A-Z]{3}|元|[$¥￥€£]|RMB)$", re.I)
 
 
-def parse_amount(value: object) -> float | None:
+def parse_amount(value: object, decimal: str | None = None) -> float | None:
     """Read an amount: ``4800``, ``$4,800.00``, ``1.234,50``, ``¥12,000``, ``12000 USD``, ``(500)``.
+
+    Minus signs may lead (``-$4,800``, ``$-4,800``), trail (``4,800-``, as SAP and some
+    ledgers print them) or be the typographic minus ``−``.
+
+    Args:
+        value: the cell.
+        decimal: the decimal separator the source uses, ``"."`` or ``","``; None guesses
+            from the text (``1,234`` and ``1.234.567`` group thousands, ``12,5`` is a
+            decimal comma, ``1.234`` is one point two three four).
 
     Returns:
         The number, or None for a blank cell.
@@ -70,13 +82,17 @@ def parse_amount(value: object) -> float | None:
         if math.isinf(value):
             raise ParseError("amount is infinite")
         return float(value)
-    text = fold(str(value))
+    text = fold(str(value)).replace("\u2212", "-")
     if not text:
         return None
     if err := _excel_error(text):
         raise ParseError(f"Excel error {err} instead of an amount")
     negative = text.startswith("(") and text.endswith(")")
     text = text.strip("()").strip()
+    if text.startswith("-"):
+        negative, text = True, text[1:].strip()
+    elif text.endswith("-"):
+        negative, text = True, text[:-1].strip()
     for _ in range(2):
         text = _CURRENCY.sub("", text).strip()
     if text.startswith("-"):
@@ -84,56 +100,129 @@ def parse_amount(value: object) -> float | None:
     text = text.replace(" ", "").replace("\u00a0", "").replace("'", "")
     if not re.fullmatch(r"[0-9.,]+", text) or not re.search(r"[0-9]", text):
         raise ParseError(f"'{value}' is not an amount")
-    last_dot, last_comma = text.rfind("."), text.rfind(",")
-    if last_dot >= 0 and last_comma >= 0:
-        # Whichever separator comes last is the decimal one: 1.234,50 or 1,234.50.
-        decimal = "," if last_comma > last_dot else "."
-    elif last_comma >= 0:
-        # 1,234 / 12,000,000 are thousands; 12,5 is a decimal comma.
-        decimal = "," if len(text) - last_comma - 1 in (1, 2) and text.count(",") == 1 else None
-    elif text.count(".") > 1:
-        decimal = None  # 1.234.567 groups thousands with dots
-    else:
-        decimal = "."
-    if decimal == ",":
-        text = text.replace(".", "").replace(",", ".")
-    elif decimal == ".":
-        text = text.replace(",", "")
-    else:
-        text = text.replace(",", "").replace(".", "")
-    number = float(text)
+    number = _read_number(text, decimal if decimal in (".", ",") else _guess_decimal(text))
+    if number is None:
+        # Separators in impossible places (1,234.5.6, 1,2,3) or against the declared decimal.
+        raise ParseError(f"'{value}' is not an amount")
     return -number if negative else number
 
 
-_DATE_PATTERNS = (
-    (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), ("m", "d", "y")),  # US exports: M/D/YYYY
-    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"), ("d", "m", "y")),  # European: D.M.YYYY
-    (re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$"), ("d", "m", "y")),
-    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), ("y", "m", "d")),
+def _guess_decimal(text: str) -> str:
+    # The decimal separator of digits-and-separators text, or "" when it has none.
+    last_dot, last_comma = text.rfind("."), text.rfind(",")
+    if last_dot >= 0 and last_comma >= 0:
+        # Whichever separator comes last is the decimal one: 1.234,50 or 1,234.50.
+        return "," if last_comma > last_dot else "."
+    if last_comma >= 0:
+        # 1,234 / 12,000,000 are thousands; 12,5 is a decimal comma.
+        return "," if len(text) - last_comma - 1 in (1, 2) and text.count(",") == 1 else ""
+    if text.count(".") > 1:
+        return ""  # 1.234.567 groups thousands with dots
+    return "."
+
+
+_GROUPED = {
+    ",": re.compile(r"\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3}"),  # 1,234,567 and Indian 12,34,567
+    ".": re.compile(r"\d{1,3}(?:\.\d{3})+"),
+}
+
+
+def _read_number(text: str, decimal: str) -> float | None:
+    # None when thousands separators are not in groups of three or follow the decimal part.
+    whole, _, fraction = text.partition(decimal) if decimal else (text, "", "")
+    if fraction and not fraction.isdigit():
+        return None
+    separators = set(re.sub(r"\d", "", whole))
+    if separators:
+        if len(separators) > 1:
+            return None
+        sep = separators.pop()
+        if sep == decimal or not _GROUPED[sep].fullmatch(whole):
+            return None
+        whole = whole.replace(sep, "")
+    return float(f"{whole or '0'}.{fraction or '0'}")
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH_NAME = r"([A-Za-z]{3,9})\.?"
+# Year first: never ambiguous.
+_YEAR_FIRST = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
-_TIME_TAIL = re.compile(r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)$")
+# Year last, with the separator that tells the default reading of the first two numbers.
+_YEAR_LAST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})$")
+_DEFAULT_ORDER = {"/": "mdy", ".": "dmy", "-": "dmy"}  # US exports M/D/YYYY; European D.M.YYYY
+# Month names, as Excel's d-mmm-yy and US long dates print them: 1-Mar-26, 1 Mar 2026, Mar 1, 2026.
+_DAY_MONTH_NAME = re.compile(r"^(\d{1,2})[-\s/]+" + _MONTH_NAME + r"[-\s/,]+(\d{4}|\d{2})$")
+_MONTH_NAME_DAY = re.compile(r"^" + _MONTH_NAME + r"[-\s/]+(\d{1,2})(?:st|nd|rd|th)?[,\s]+(\d{4}|\d{2})$", re.I)
+_TIME_TAIL = re.compile(
+    r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)$"
+)
+_ORDER_WORDS = {"mdy": "month/day/year", "dmy": "day/month/year"}
 
 
-def parse_date(value: object) -> dt.date | None:
-    """Read a date: ISO, ``M/D/YYYY``, ``D.M.YYYY``, ``2026年3月1日``, with times, or an Excel serial.
+def _full_year(text: str) -> int:
+    # Two-digit years follow Excel's rule: 00-29 are 2000-2029, 30-99 are 1930-1999.
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 30 else 1900
+    return year
+
+
+def _make_date(value: object, year: int, month: int, day: int, reading: str = "") -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        how = f" (read as {reading})" if reading else ""
+        raise ParseError(f"'{value}' is not a real date{how}") from None
+
+
+def parse_date(value: object, order: str | None = None) -> dt.date | None:
+    """Read a date: ISO, ``M/D/YYYY``, ``D.M.YYYY``, ``2026年3月1日``, ``1-Mar-26``, with times, or an Excel serial.
+
+    Args:
+        value: the cell.
+        order: how to read dates whose year comes last: ``"mdy"`` (3/1/2026 is 1 March)
+            or ``"dmy"`` (3/1/2026 is 3 January). None reads slashes as month/day/year
+            (US exports) and dots or dashes as day.month.year (European exports).
+            Year-first dates and month names are never ambiguous. Two-digit years
+            follow Excel: 00-29 are 20xx, 30-99 are 19xx.
 
     Returns:
         The date, or None for a blank cell.
 
     Raises:
         ParseError: text that is not a date, or a date that cannot exist (2026-02-30).
+        ValueError: ``order`` is not mdy, dmy or None.
     """
+    if order not in (None, "mdy", "dmy"):
+        raise ValueError(f"date order must be 'mdy' or 'dmy', not {order!r}")
     if value is None:
+        return None
+    if isinstance(value, dt.date) and value != value:  # NaT is a datetime that is not equal to itself
         return None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else parse_date(value.astype("datetime64[D]").item())
     if isinstance(value, bool):
         raise ParseError(f"'{value}' is not a date")
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, np.integer)):
         if isinstance(value, float) and math.isnan(value):
             return None
         if not _SERIAL_MIN <= value <= _SERIAL_MAX:
@@ -145,14 +234,23 @@ def parse_date(value: object) -> dt.date | None:
     if err := _excel_error(text):
         raise ParseError(f"Excel error {err} instead of a date")
     core = _TIME_TAIL.sub("", text).strip()
-    for pattern, order in _DATE_PATTERNS:
+    for pattern in _YEAR_FIRST:
         match = pattern.match(core)
         if match:
-            parts = dict(zip(order, (int(g) for g in match.groups())))
-            try:
-                return dt.date(parts["y"], parts["m"], parts["d"])
-            except ValueError:
-                raise ParseError(f"'{value}' is not a real date") from None
+            year, month, day = (int(g) for g in match.groups())
+            return _make_date(value, year, month, day)
+    match = _YEAR_LAST.match(core)
+    if match:
+        first, sep, second, year = match.groups()
+        reading = order or _DEFAULT_ORDER[sep]
+        month, day = (first, second) if reading == "mdy" else (second, first)
+        return _make_date(value, _full_year(year), int(month), int(day), _ORDER_WORDS[reading])
+    for pattern, day_at, month_at in ((_DAY_MONTH_NAME, 0, 1), (_MONTH_NAME_DAY, 1, 0)):
+        match = pattern.match(core)
+        if match and match.group(month_at + 1).lower() in _MONTHS:
+            groups = match.groups()
+            month = _MONTHS[groups[month_at].lower()]
+            return _make_date(value, _full_year(groups[2]), month, int(groups[day_at]))
     if re.fullmatch(r"\d+(\.\d+)?", core):
         return parse_date(float(core))
     raise ParseError(f"'{value}' is not a date (use YYYY-MM-DD)")
@@ -191,7 +289,10 @@ def parse_flag(value: object) -> bool:
 
 
 def parse_probability(value: object) -> float | None:
-    """Read a probability: ``0.7``, ``70%``; blank is None.
+    """Read a probability: ``0.7``, ``70%``, ``0,7``; blank is None.
+
+    A bare ``70`` is not read as 70%: it is outside 0..1 and reported, because a
+    probability column mixing 0.7 and 70 is more often a typo than a convention.
 
     Raises:
         ParseError: not a number, or outside 0..1.
@@ -205,18 +306,29 @@ def parse_probability(value: object) -> float | None:
         if err := _excel_error(text):
             raise ParseError(f"Excel error {err} instead of a probability")
         percent = text.endswith("%")
-        try:
-            number = float(text.rstrip("%").strip())
-        except ValueError:
-            raise ParseError(f"'{value}' is not a probability") from None
+        core = text.rstrip("%").strip()
+        if re.fullmatch(r"[0-9]*,[0-9]+", core):
+            core = core.replace(",", ".")  # decimal comma: 0,7 or 70,5%
+        if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", core):
+            # float() would also take 'nan', 'inf' and '1e3', none of which a person means here.
+            raise ParseError(f"'{value}' is not a probability")
+        number = float(core)
         if percent:
             number /= 100
     elif isinstance(value, bool):
         raise ParseError(f"'{value}' is not a probability")
     else:
-        number = float(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ParseError(f"'{value}' is not a probability") from None
         if math.isnan(number):
             return None
     if not 0 <= number <= 1:
-        raise ParseError(f"probability {value} is outside 0..1")
+        raise ParseError(probability_outside_message(number))
     return number
+
+
+def probability_outside_message(number: float) -> str:
+    """The problem sentence for a probability outside 0..1 (70 was probably meant as 70%)."""
+    return f"probability {number:g} is outside 0..1 (write 70% or 0.7)"
