@@ -104,6 +104,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "settings": (
         Column("key", "text", required=True, not_blank=True),
         Column("value", "text"),
+        Column("description", "text"),
     ),
     "quotas": (
         Column("owner", "text"),

@@ -58,7 +58,15 @@ def _owners(size: int) -> tuple[list[str], list[str], np.ndarray]:
     return owners, teams, skill
 
 
-def demo_tables(size: int = 600, seed: int = 7, scheme: str = "pib", as_of: dt.date = DEMO_AS_OF, rework: float = 0.03) -> dict[str, pd.DataFrame]:
+def demo_tables(
+    size: int = 600,
+    seed: int = 7,
+    scheme: str = "pib",
+    as_of: dt.date = DEMO_AS_OF,
+    rework: float = 0.03,
+    stage_days: float = 1.0,
+    loss_rate: float = 1.0,
+) -> dict[str, pd.DataFrame]:
     """Generate the demo workbook's input tables.
 
     Args:
@@ -66,8 +74,12 @@ def demo_tables(size: int = 600, seed: int = 7, scheme: str = "pib", as_of: dt.d
         seed: random seed; the same seed gives the same tables.
         scheme: stage scheme preset (pib, six_step, seven_stage).
         as_of: the day the book is as of; nothing happens after it.
-        rework: chance that a deal steps back one stage and comes forward again, which
-            adds history rows (as real books have).
+        rework: chance at each step that a deal steps back one stage (real books have
+            such back-and-forth; it adds history rows).
+        stage_days: scale of the time spent in a stage (1 = 35 to 60 days on average).
+        loss_rate: share of the steps that do not move a deal forward which lose it; the
+            rest keep it waiting in its stage. 1 = a deal that does not advance is lost.
+            Benchmarks use a low rate with short stages for long, busy histories.
 
     Returns:
         settings, stages, opportunities, stage_history, quotas as canonical tables, each
@@ -106,7 +118,7 @@ def demo_tables(size: int = 600, seed: int = 7, scheme: str = "pib", as_of: dt.d
 
     rows, hist_rows = [], []
     day = pd.Timedelta(days=1)
-    stage_mean_days = np.linspace(35, 60, len(open_codes))
+    stage_mean_days = np.linspace(35, 60, len(open_codes)) * stage_days
     for i in range(size):
         comps = list(rng.choice(comp_names, n_comp[i], replace=False)) if n_comp[i] else []
         quality = (
@@ -140,7 +152,7 @@ def demo_tables(size: int = 600, seed: int = 7, scheme: str = "pib", as_of: dt.d
                     outcome = won_code
                     history.append((won_code, when))
                     break
-            else:
+            elif loss_rate >= 1 or rng.random() < loss_rate:
                 outcome = lost_code
                 history.append((lost_code, when))
                 break

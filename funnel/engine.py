@@ -16,6 +16,7 @@ import pandas as pd
 
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
+from funnel.issues import IssueLog
 from funnel.settings import Settings
 from funnel.stages import stage_probabilities
 from funnel.stagestats import stage_statistics
@@ -96,15 +97,20 @@ def run_inputs(inputs: Inputs) -> Report:
     return Report(settings=s, inputs=inputs, deals=deals, tables=ordered)
 
 
-def run(raw: dict[str, pd.DataFrame | None], overrides: dict[str, str] | None = None) -> Report:
+def run(
+    raw: dict[str, pd.DataFrame | None],
+    overrides: dict[str, str] | None = None,
+    log: IssueLog | None = None,
+) -> Report:
     """Validate raw tables and run every analysis.
 
     Args:
         raw: table name -> DataFrame in the contract's column names; index = the row the
             user sees.
         overrides: settings to override for this run (``--set KEY=VALUE``).
+        log: problems found while reading the tables, reported with the rest.
 
     Raises:
         ValueError: an override names an unknown setting or has a bad value.
     """
-    return run_inputs(validate(raw, overrides))
+    return run_inputs(validate(raw, overrides, log))

@@ -61,39 +61,59 @@ _CATEGORY_ALIASES = {c.lower(): c for c in FORECAST_CATEGORIES} | {
 }
 
 
+def _per_value(series: pd.Series, fn: Callable[[pd.Series], tuple]) -> list[np.ndarray]:
+    """Apply ``fn`` once per distinct non-missing value and spread its outputs back.
+
+    Big tables repeat a few owners, stages and deal ids many times: working on the
+    distinct values keeps string handling off the hot path.
+    """
+    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    outputs = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    spread = []
+    for out, missing in outputs:
+        out = np.asarray(out, dtype=object)
+        if len(out) == 0:
+            spread.append(np.full(len(codes), missing, dtype=object))
+            continue
+        spread.append(np.where(codes >= 0, out[np.maximum(codes, 0)], missing))
+    return spread
+
+
+def _as_text(value: object) -> str:
+    # Whole numbers typed in a text column (ids such as 1001) arrive from Excel as 1001.0.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _blank(series: pd.Series) -> pd.Series:
-    # Missing, or text that is only spaces.
-    isna = series.isna()
-    if series.dtype == object or pd.api.types.is_string_dtype(series):
-        text = series[~isna]
-        isna = isna.copy()
-        isna[~isna] = text.astype(str).str.strip().eq("").to_numpy()
-    return isna
+    """Missing, or text that is only spaces."""
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
+        return series.isna()
+    (blank,) = _per_value(series, lambda u: [(u.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(), True)])
+    return pd.Series(blank.astype(bool), index=series.index)
 
 
-def _coerce_text(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    out = series.astype("object").where(series.notna(), None)
-    present = out.notna()
-    text = out[present].astype(str).str.strip()
+def _text_of_uniques(u: pd.Series, code: bool):
+    text = u.map(_as_text).str.strip()
+    if code:
+        # Full-width letters and stray spaces are common from Chinese input methods.
+        text = text.map(parsing.fold).str.upper()
     upper = text.str.upper()
-    errors = upper.isin(parsing.EXCEL_ERRORS)
-    text = text.where(~errors, None).where(text.ne(""), None)
-    result = pd.Series(None, index=series.index, dtype="object")
-    result[present] = text
-    bad = pd.Series(False, index=series.index)
-    bad[present] = errors.to_numpy()
-    why = pd.Series("", index=series.index, dtype="object")
-    why[bad] = "Excel error " + upper[errors] + " instead of text"
-    return result, bad, why
+    errors = upper.isin(parsing.EXCEL_ERRORS).to_numpy()
+    cleaned = text.where(~errors & text.ne("").to_numpy(), None)
+    why = np.where(errors, "Excel error " + upper.astype(str) + " instead of text", "")
+    return [(cleaned.to_numpy(), None), (errors, False), (why, "")]
+
+
+def _coerce_text(series: pd.Series, code: bool = False) -> tuple[pd.Series, pd.Series, pd.Series]:
+    text, bad, why = _per_value(series, lambda u: _text_of_uniques(u, code))
+    index = series.index
+    return pd.Series(text, index=index, dtype="object"), pd.Series(bad.astype(bool), index=index), pd.Series(why, index=index, dtype="object")
 
 
 def _coerce_code(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    text, bad, why = _coerce_text(series)
-    present = text.notna()
-    if present.any():
-        # Full-width letters and stray spaces are common from Chinese input methods.
-        text[present] = text[present].map(parsing.fold).str.upper()
-    return text, bad, why
+    return _coerce_text(series, code=True)
 
 
 def _coerce_by_parser(
@@ -435,8 +455,8 @@ def _validate_history(raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.D
         rows = frame[back]
         log.add_many(
             "stage_history", rows["_row"], "stage", rows["stage"],
-            [f"deal {i} moved back to {s} on {d:%Y-%m-%d} after {p}" for i, s, d, p in
-             zip(rows["opportunity_id"], rows["stage"], rows["entered"], prev_stage[back])],
+            "deal " + rows["opportunity_id"] + " moved back to " + rows["stage"] + " on "
+            + rows["entered"].dt.strftime("%Y-%m-%d") + " after " + prev_stage[back],
             "kept; counted as a step back",
         )
     if after_close.any():
@@ -487,18 +507,24 @@ def _settings_rows(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame | No
     return raw[["key", "value"]]
 
 
-def validate(raw: dict[str, pd.DataFrame | None], overrides: dict[str, str] | None = None) -> Inputs:
+def validate(
+    raw: dict[str, pd.DataFrame | None],
+    overrides: dict[str, str] | None = None,
+    log: IssueLog | None = None,
+) -> Inputs:
     """Check and type every input table.
 
     Args:
         raw: table name -> DataFrame with canonical column names; index = row the user sees.
             Missing tables may be absent or None.
         overrides: settings to override for this run (raises ValueError when bad).
+        log: problems already found while reading (a missing sheet, say); they lead the
+            issues table.
 
     Returns:
         Inputs with clean tables and the issues log.
     """
-    log = IssueLog()
+    log = log if log is not None else IssueLog()
     raw = {name: _drop_blank_rows(name, frame) for name, frame in raw.items() if name in TABLES}
     for name, frame in raw.items():
         if frame is not None:

@@ -1,0 +1,240 @@
+"""The ``funnel`` command line: shell code over funnel/, workbook/ and udfs/.
+
+Every command prints a clear message and exits non-zero on a problem the user can fix
+(a missing file, a bad setting); no command ends in a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Sales-funnel analytics for Excel workbooks.",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]funnel:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _overrides(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            _fail(f"--set takes KEY=VALUE, got '{pair}'")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _read_source(source: Path):
+    """Raw tables and reading problems from a workbook or a folder of CSVs."""
+    from funnel.issues import IssueLog
+
+    if source.is_dir():
+        from funnel.csvsource import read_csv_folder
+
+        return read_csv_folder(source)
+    from workbook.filebook import FileBook
+    from workbook.mapping import read_inputs
+
+    return read_inputs(FileBook(source))
+
+
+def _show(report, names: list[str] | None = None, rows: int = 15) -> None:
+    for name, frame in report.tables.items():
+        if names and name not in names:
+            continue
+        table = Table(title=f"{name} ({len(frame)} rows)", title_justify="left", show_lines=False)
+        for col in frame.columns:
+            table.add_column(str(col), overflow="fold")
+        for record in frame.head(rows).itertuples(index=False):
+            table.add_row(*(_fmt(v) for v in record))
+        console.print(table)
+
+
+def _fmt(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.0f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _headline(report) -> None:
+    s = dict(zip(report["summary"]["metric"], report["summary"]["value"]))
+    cur = report.settings.currency
+    console.print(
+        f"[bold]As of {pd.Timestamp(s['as_of']):%Y-%m-%d}[/]: {s['open_deals']:,} open deals, "
+        f"open {cur} {s['open_amount']:,.0f}, weighted {cur} {s['weighted_pipeline']:,.0f}; "
+        f"won {s['won_deals']:,} ({cur} {s['won_amount']:,.0f}), lost {s['lost_deals']:,}, "
+        f"win rate {s['win_rate']:.1%}; {s['issues']} problem(s) in the data."
+    )
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("demo.xlsm"), help="Where to write the demo workbook."),
+    size: int = typer.Option(600, min=10, help="Number of deals to generate."),
+    lang: str = typer.Option("en", help="Language of the workbook: en or zh-CN."),
+    seed: int = typer.Option(7, help="Random seed (the same seed gives the same data)."),
+) -> None:
+    """Generate the demo data, build the demo workbook and refresh it."""
+    from funnel.demo import demo_tables
+    from udfs.macros import refresh as refresh_macro
+    from workbook.build import new_workbook
+    from workbook.filebook import FileBook
+
+    if lang not in ("en", "zh-CN"):
+        _fail(f"--lang takes en or zh-CN, got '{lang}'")
+    started = time.perf_counter()
+    with console.status("Generating demo data...") as status:
+        tables = demo_tables(size=size, seed=seed)
+        status.update("Building the workbook...")
+        new_workbook(out, lang, tables)
+        book = FileBook(out, report=lambda text: status.update(text))
+        message = refresh_macro(book)
+    report = _report_of(out)
+    _show(report, ["summary", "forecast_periods", "stage_stats"], rows=12)
+    _headline(report)
+    console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
+
+
+def _report_of(path: Path, overrides: dict[str, str] | None = None):
+    from funnel.engine import run
+
+    raw, log = _read_source(path)
+    return run(raw, overrides, log)
+
+
+@app.command()
+def new(
+    path: Path = typer.Argument(..., help="The .xlsm to create."),
+    demo_data: bool = typer.Option(False, "--demo", help="Fill the input tables with demo data."),
+    lang: str = typer.Option("en", help="Language: en or zh-CN."),
+    scheme: str = typer.Option("pib", help="Stage scheme: pib, six_step or seven_stage."),
+    force: bool = typer.Option(False, help="Overwrite an existing file."),
+) -> None:
+    """Build a new funnel workbook (.xlsm)."""
+    from funnel.demo import demo_tables
+    from funnel.stages import PRESETS, preset_stages
+    from workbook.build import new_workbook
+
+    if lang not in ("en", "zh-CN"):
+        _fail(f"--lang takes en or zh-CN, got '{lang}'")
+    if scheme not in PRESETS:
+        _fail(f"--scheme takes one of {', '.join(PRESETS)}, got '{scheme}'")
+    if path.exists() and not force:
+        _fail(f"{path} exists; pass --force to overwrite it")
+    if path.suffix.lower() != ".xlsm":
+        _fail(f"{path} must end in .xlsm (the workbook carries macros)")
+    tables = demo_tables(scheme=scheme) if demo_data else {"stages": preset_stages(scheme, lang)}
+    new_workbook(path, lang, tables)
+    console.print(f"Wrote [bold]{path}[/]. Open it in Excel and press Refresh, or run: funnel refresh {path}")
+
+
+@app.command()
+def refresh(
+    path: Path = typer.Argument(..., help="The workbook to refresh."),
+    out: Optional[Path] = typer.Option(None, help="Write the refreshed workbook here instead of in place."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a setting for this run: KEY=VALUE."),
+) -> None:
+    """Refresh a workbook headless: the same macro the Refresh button runs."""
+    from udfs.macros import refresh as refresh_macro
+    from workbook.errors import WorkbookError
+    from workbook.filebook import FileBook
+
+    if not path.exists():
+        _fail(f"no such workbook: {path}")
+    started = time.perf_counter()
+    try:
+        with console.status("Refreshing...") as status:
+            message = refresh_macro(FileBook(path, out, report=lambda text: status.update(text)), _overrides(set_))
+    except WorkbookError as err:
+        _fail(str(err))
+    except ValueError as err:
+        _fail(str(err))
+    console.print(f"{message} ({time.perf_counter() - started:.2f} s, saved to {out or path})")
+
+
+@app.command()
+def report(
+    source: Path = typer.Argument(..., help="A workbook (.xlsm/.xlsx) or a folder of CSVs named like the tables."),
+    format: str = typer.Option("table", "--format", help="json or table."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a setting for this run: KEY=VALUE."),
+    only: Optional[list[str]] = typer.Option(None, "--table", help="Show only these tables."),
+) -> None:
+    """Every output table, as JSON keyed by table name or as readable tables. Writes nothing."""
+    from workbook.errors import WorkbookError
+
+    if not source.exists():
+        _fail(f"no such workbook or folder: {source}")
+    if format not in ("json", "table"):
+        _fail(f"--format takes json or table, got '{format}'")
+    try:
+        result = _report_of(source, _overrides(set_))
+    except (WorkbookError, ValueError) as err:
+        _fail(str(err))
+    if format == "json":
+        sys.stdout.write(report_json(result, only) + "\n")
+    else:
+        _show(result, only)
+        _headline(result)
+
+
+def report_json(result, only: list[str] | None = None) -> str:
+    """Every output table as JSON: {table name: [row objects]}; dates as ISO text."""
+    payload = {}
+    for name, frame in result.tables.items():
+        if only and name not in only:
+            continue
+        payload[name] = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
+    payload["settings"] = json.loads(result.settings.model_dump_json())
+    return json.dumps(payload, ensure_ascii=False, indent=1)
+
+
+def main() -> None:
+    """Console entry: run the app; an unexpected error is one readable line, not a traceback.
+
+    Set FUNNEL_DEBUG=1 to see the traceback of an unexpected error.
+    """
+    import os
+
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except click.exceptions.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("funnel: aborted")
+        sys.exit(130)
+    except Exception as err:  # the last line of defence for the user's terminal
+        if os.environ.get("FUNNEL_DEBUG"):
+            raise
+        err_console.print(f"[bold red]funnel: unexpected error:[/] {type(err).__name__}: {err}\n"
+                          "Nothing was written. Run again with FUNNEL_DEBUG=1 for details and report it.")
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

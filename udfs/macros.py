@@ -1,0 +1,53 @@
+"""The button macros: what the workbook's Refresh buttons run through xlwings' RunPython.
+
+``refresh`` is the one entry point. It is the same code in live Excel (the book comes from
+``xw.Book.caller()``) and headless (``funnel refresh`` passes a file-backed book): read
+the input tables, run the engine, write every output table, say what happened.
+"""
+
+from __future__ import annotations
+
+from funnel.engine import run
+from udfs.book import Book
+from workbook.mapping import output_frames, read_inputs
+
+__all__ = ["refresh"]
+
+
+def refresh(book: Book | None = None, overrides: dict[str, str] | None = None) -> str:
+    """Recompute every output table of the workbook from its input tables.
+
+    Args:
+        book: the workbook; by default the one whose button called this macro.
+        overrides: settings to override for this run only.
+
+    Returns:
+        The closing message shown to the user.
+    """
+    if book is None:
+        from udfs.xlwings_book import caller_book
+
+        book = caller_book()
+    book.status("funnel: reading the input tables...")
+    raw, log = read_inputs(book)
+    book.status("funnel: computing...")
+    report = run(raw, overrides, log)
+    frames = output_frames(report)
+    for i, (name, frame) in enumerate(frames.items(), 1):
+        book.status(f"funnel: writing {name} ({i}/{len(frames)})...")
+        book.write_table(name, frame)
+    message = closing_message(report, len(frames))
+    book.finish(message)
+    return message
+
+
+def closing_message(report, tables: int) -> str:
+    """One short sentence: what was refreshed, how many problems and where to see them."""
+    deals = len(report.deals)
+    problems = len(report.tables["issues"])
+    zh = report.settings.language == "zh-CN"
+    if zh:
+        tail = f"发现 {problems} 个数据问题，见“问题”表。" if problems else "未发现数据问题。"
+        return f"已刷新 {tables} 张结果表（{deals} 个商机）。{tail}"
+    tail = f"{problems} problem(s) found in the data: see the Issues sheet." if problems else "No problems found in the data."
+    return f"Refreshed {tables} output tables from {deals} deals. {tail}"

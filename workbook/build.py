@@ -1,0 +1,311 @@
+"""Building a new funnel workbook (.xlsm) with XlsxWriter.
+
+Owns the first shape of every sheet: output sheets (titles, Refresh buttons, empty
+output tables, native charts over those tables) and input sheets (Excel Tables with
+localized headers, number formats, dropdowns), the ``xlwings.conf`` sheet and the VBA
+project (our ``workbook/vba/*.bas`` plus xlwings' standalone module taken from the
+installed xlwings package). A refresh fills the output tables later; the charts follow
+their tables because the refresh writer moves chart ranges with the rows.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from funnel.contract import FORECAST_CATEGORIES
+from funnel.settings import Settings, settings_table
+from funnel.stages import preset_stages
+from workbook.layout import (
+    INPUTS,
+    OUTPUTS,
+    REFRESH_MACRO,
+    UDF_MODULES,
+    YES_NO,
+    TableLayout,
+)
+from workbook.vba_project import VbaModule, build_vba_project
+
+__all__ = ["new_workbook", "vba_modules", "XLWINGS_CONF"]
+
+# Rows of input tables that get dropdowns ahead of the data, so new rows have them too.
+_VALIDATION_ROWS = 5000
+
+# xlwings' conventions for a workbook that carries its own settings (no add-in needed).
+XLWINGS_CONF = (
+    ("Interpreter_Win", ""),
+    ("Interpreter_Mac", ""),
+    ("PYTHONPATH", ""),
+    ("UDF Modules", UDF_MODULES),
+    ("Debug UDFs", "False"),
+    ("Use UDF Server", "False"),
+    ("Show Console", "False"),
+    ("Conda Path", ""),
+    ("Conda Env", ""),
+)
+
+_TITLES = {
+    "Summary": ("Funnel summary", "销售漏斗总览"),
+    "Forecast": ("Weighted pipeline forecast", "加权管道预测"),
+    "Stages": ("Stage statistics", "阶段统计"),
+    "Win rates": ("Win rates", "赢率"),
+    "Issues": ("Problems found in the input tables", "输入数据中的问题"),
+}
+
+
+def _xlwings_dir() -> Path:
+    import xlwings
+
+    return Path(os.path.dirname(xlwings.__file__))
+
+
+def vba_modules(sheet_code_names: list[str]) -> list[VbaModule]:
+    """The workbook's VBA modules: document modules, our macros, xlwings' standalone module.
+
+    xlwings' module (and its Dictionary class, which it uses on macOS) is read from the
+    installed xlwings package at build time, never copied into this repository.
+    """
+    modules = [VbaModule("ThisWorkbook", "document", "")]
+    modules += [VbaModule(name, "document", "") for name in sheet_code_names]
+    for item in sorted(resources.files("workbook.vba").iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".bas"):
+            modules.append(VbaModule(item.name[:-4], "standard", item.read_text(encoding="utf-8")))
+    xw_dir = _xlwings_dir()
+    modules.append(VbaModule("xlwings", "standard", (xw_dir / "xlwings.bas").read_text(encoding="utf-8")))
+    dictionary = xw_dir / "addin" / "Dictionary.cls"
+    if dictionary.exists():
+        modules.append(VbaModule("Dictionary", "class", dictionary.read_text(encoding="utf-8")))
+    return modules
+
+
+class _Formats:
+    """XlsxWriter formats shared by every sheet, created once per workbook."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, currency: str) -> None:
+        self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F3864"})
+        self.subtitle = wb.add_format({"italic": True, "font_color": "#595959"})
+        self.caption = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F3864"})
+        self.by_kind = {
+            "text": wb.add_format({}),
+            "money": wb.add_format({"num_format": "#,##0"}),
+            "number": wb.add_format({"num_format": "#,##0.00"}),
+            "int": wb.add_format({"num_format": "0"}),
+            "percent": wb.add_format({"num_format": "0.0%"}),
+            "prob": wb.add_format({"num_format": "0%"}),
+            "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+            "flag": wb.add_format({"align": "center"}),
+        }
+
+
+def _table_data(layout: TableLayout, frame: pd.DataFrame | None, language: str) -> list[list]:
+    # Rows for XlsxWriter in the layout's column order; blanks as None.
+    if frame is None or frame.empty:
+        return [[None] * len(layout.columns)]
+    rows = []
+    yes, no = YES_NO[language]
+    for record in frame.itertuples(index=False):
+        values = record._asdict()
+        row = []
+        for col in layout.columns:
+            value = values.get(col.key)
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                row.append(None)
+            elif col.fmt == "flag":
+                row.append(yes if bool(value) else no)
+            elif isinstance(value, pd.Timestamp):
+                row.append(value.to_pydatetime())
+            elif hasattr(value, "item"):
+                row.append(value.item())
+            else:
+                row.append(value)
+        rows.append(row)
+    return rows
+
+
+def _add_table(ws, layout: TableLayout, fmt: _Formats, language: str, frame: pd.DataFrame | None = None,
+               extra_headers: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
+    """Write one Excel Table at its anchor; returns (first_row, first_col, last_row, last_col)."""
+    row0, col0 = layout.anchor
+    data = _table_data(layout, frame, language)
+    headers = layout.headers(language) + list(extra_headers)
+    if extra_headers:
+        data = [r + [None] * len(extra_headers) for r in data]
+        if frame is not None and not frame.empty:
+            for i, extra in enumerate(extra_headers):
+                for r, value in zip(data, frame[extra].tolist() if extra in frame.columns else []):
+                    r[len(layout.columns) + i] = None if pd.isna(value) else value
+    last_row = row0 + len(data)
+    last_col = col0 + len(headers) - 1
+    columns = []
+    for i, name in enumerate(headers):
+        kind = layout.columns[i].fmt if i < len(layout.columns) else "number"
+        columns.append({"header": name, "format": fmt.by_kind[kind]})
+    ws.add_table(row0, col0, last_row, last_col, {
+        "name": layout.name, "columns": columns, "data": data, "style": "Table Style Medium 2",
+    })
+    for i, name in enumerate(headers):
+        col = layout.columns[i] if i < len(layout.columns) else None
+        kind = col.fmt if col else "number"
+        width = (col.width if col and col.width else max(10, len(str(name)) + 2))
+        ws.set_column(col0 + i, col0 + i, width, fmt.by_kind[kind])
+    return row0, col0, last_row, last_col
+
+
+def _column_range(sheet: str, layout: TableLayout, key: str, rows: int) -> str:
+    # An absolute A1 range over one column of a table's data rows (charts need these).
+    idx = [c.key for c in layout.columns].index(key)
+    row0, col0 = layout.anchor
+    first = xl_rowcol_to_cell(row0 + 1, col0 + idx, row_abs=True, col_abs=True)
+    last = xl_rowcol_to_cell(row0 + rows, col0 + idx, row_abs=True, col_abs=True)
+    return f"='{sheet}'!{first}:{last}"
+
+
+def _charts(wb, sheets: dict[str, object], language: str) -> None:
+    zh = language == "zh-CN"
+    stage = OUTPUTS["tblStageStats"]
+    stage_sheet = stage.sheet(language)
+    count = wb.add_chart({"type": "bar"})
+    count.add_series({
+        "name": "在途商机数" if zh else "Open deals",
+        "categories": _column_range(stage_sheet, stage, "name", 1),
+        "values": _column_range(stage_sheet, stage, "open_deals", 1),
+        "fill": {"color": "#4472C4"},
+    })
+    count.set_title({"name": "漏斗：各阶段商机数" if zh else "Funnel: open deals by stage"})
+    count.set_y_axis({"reverse": True})
+    count.set_legend({"none": True})
+    amount = wb.add_chart({"type": "bar"})
+    amount.add_series({
+        "name": "在途金额" if zh else "Open amount",
+        "categories": _column_range(stage_sheet, stage, "name", 1),
+        "values": _column_range(stage_sheet, stage, "open_amount", 1),
+        "fill": {"color": "#ED7D31"},
+    })
+    amount.set_title({"name": "漏斗：各阶段金额" if zh else "Funnel: open amount by stage"})
+    amount.set_y_axis({"reverse": True})
+    amount.set_legend({"none": True})
+    periods = OUTPUTS["tblForecastPeriods"]
+    fc_sheet = periods.sheet(language)
+    forecast = wb.add_chart({"type": "column"})
+    for key, en, cn, color in (
+        ("closed_won", "Closed won", "已赢金额", "#70AD47"),
+        ("weighted", "Weighted", "加权金额", "#4472C4"),
+        ("commit", "Commit", "承诺", "#FFC000"),
+    ):
+        forecast.add_series({
+            "name": cn if zh else en,
+            "categories": _column_range(fc_sheet, periods, "period", 1),
+            "values": _column_range(fc_sheet, periods, key, 1),
+            "fill": {"color": color},
+        })
+    forecast.set_title({"name": "按期间预测" if zh else "Forecast by period"})
+    forecast.set_legend({"position": "bottom"})
+    sheets[stage_sheet].insert_chart(3, 17, count, {"x_scale": 1.2, "y_scale": 1.1})
+    sheets[stage_sheet].insert_chart(20, 17, amount, {"x_scale": 1.2, "y_scale": 1.1})
+    sheets[fc_sheet].insert_chart(20, 0, forecast, {"x_scale": 1.6, "y_scale": 1.2})
+
+
+def new_workbook(
+    path: str | Path,
+    language: str = "en",
+    tables: dict[str, pd.DataFrame] | None = None,
+    settings: Settings | None = None,
+) -> Path:
+    """Build a funnel workbook.
+
+    Args:
+        path: where to write the .xlsm.
+        language: ``en`` or ``zh-CN`` for sheet names, headers and labels.
+        tables: canonical input tables to fill in (the demo); empty tables otherwise,
+            with the default P/I/B/W/L stage scheme.
+        settings: settings to write; defaults otherwise (the language is set to ``language``).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    tables = dict(tables or {})
+    settings = (settings or Settings()).model_copy(update={"language": language})
+    if tables.get("settings") is not None:
+        typed = dict(zip(tables["settings"]["key"], tables["settings"]["value"]))
+        settings = settings.model_copy(update={k: v for k, v in typed.items() if k in Settings.model_fields})
+        settings = Settings(**{**settings.model_dump(), "language": language})
+    tables["settings"] = settings_table(settings)
+    if tables.get("stages") is None:
+        tables["stages"] = preset_stages("pib", language)
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    fmt = _Formats(wb, settings.currency)
+    zh = language == "zh-CN"
+    sheets: dict[str, object] = {}
+    code_names: list[str] = []
+
+    def sheet(name: str):
+        if name not in sheets:
+            ws = wb.add_worksheet(name)
+            code = f"Sheet{len(sheets) + 1}"
+            ws.set_vba_name(code)
+            code_names.append(code)
+            sheets[name] = ws
+        return sheets[name]
+
+    # Output sheets first: they are what a sales-ops user opens the workbook for.
+    for en_name, (title_en, title_zh) in _TITLES.items():
+        layouts = [t for t in OUTPUTS.values() if t.sheet_en == en_name]
+        ws = sheet(layouts[0].sheet(language))
+        ws.write(0, 0, title_zh if zh else title_en, fmt.title)
+        ws.write(1, 0, "按“刷新”按钮重新计算。" if zh else "Press Refresh to recompute from the input sheets.", fmt.subtitle)
+        ws.insert_button(0, 6, {"macro": REFRESH_MACRO, "caption": "刷新" if zh else "Refresh", "width": 110, "height": 32})
+        for layout in layouts:
+            if layout.title(language):
+                ws.write(layout.anchor[0] - 1, layout.anchor[1], layout.title(language), fmt.caption)
+            _add_table(ws, layout, fmt, language)
+        ws.freeze_panes(layouts[0].anchor[0] + 1, 0)
+    _charts(wb, sheets, language)
+
+    yes_no = list(YES_NO[language])
+    for name, layout in INPUTS.items():
+        ws = sheet(layout.sheet(language))
+        frame = tables.get(layout.table)
+        extra = ()
+        if layout.wide and frame is not None:
+            extra = tuple(c for c in frame.columns if c not in {col.key for col in layout.columns})
+        elif layout.wide:
+            extra = ("Us", "Competitor A") if not zh else ("我方", "竞争对手A")
+        row0, col0, last_row, last_col = _add_table(ws, layout, fmt, language, frame, extra)
+        ws.freeze_panes(row0 + 1, 0)
+        end = max(last_row, row0 + _VALIDATION_ROWS)
+        for i, col in enumerate(layout.columns):
+            c = col0 + i
+            if col.fmt == "flag":
+                ws.data_validation(row0 + 1, c, end, c, {"validate": "list", "source": yes_no})
+            elif layout.table == "opportunities" and col.key == "stage" or layout.table == "stage_history" and col.key == "stage":
+                ws.data_validation(row0 + 1, c, end, c, {"validate": "list", "source": "=StageCodes",
+                                                         "error_title": "Stage" if not zh else "阶段",
+                                                         "error_message": "Pick a stage code from the Stage scheme sheet." if not zh else "请从阶段方案中选择阶段代码。"})
+            elif col.key == "forecast_category":
+                ws.data_validation(row0 + 1, c, end, c, {"validate": "list", "source": list(FORECAST_CATEGORIES)})
+            elif col.fmt == "prob":
+                ws.data_validation(row0 + 1, c, end, c, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
+                                                         "error_message": "A probability is between 0 and 1 (0% to 100%)." if not zh else "概率应在0到1之间。"})
+    stages_layout = INPUTS["tblStages"]
+    code_header = stages_layout.headers(language)[0]
+    wb.define_name("StageCodes", f"=tblStages[{code_header}]")
+
+    conf = sheet("xlwings.conf")
+    for r, (key, value) in enumerate(XLWINGS_CONF):
+        conf.write_string(r, 0, key)
+        conf.write_string(r, 1, value)
+    conf.hide()
+
+    wb.set_vba_name("ThisWorkbook")
+    wb.add_vba_project(io.BytesIO(build_vba_project(vba_modules(code_names))), is_stream=True)
+    wb.set_properties({"title": "funnel", "comments": "Built by funnel"})
+    wb.close()
+    return path

@@ -1,0 +1,310 @@
+"""The workbook's layout: every sheet, table, header, anchor and format, named once.
+
+Tables are the key: code finds data by Excel Table name (``tblOpportunities``), never by
+sheet name or cell address, so users may rename sheets, move tables and rename the file.
+Headers are shown in the workbook's language (en / zh-CN); reading accepts a header in
+either language or the contract's snake_case name, so a workbook built in one language
+still reads after a colleague types headers in the other.
+
+Output tables sit side by side on their sheets (never stacked) so that each can grow
+downwards at refresh without running into another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from funnel.contract import TABLES
+from funnel.parsing import fold
+
+__all__ = [
+    "LANGUAGES",
+    "Col",
+    "TableLayout",
+    "INPUTS",
+    "OUTPUTS",
+    "SHEETS",
+    "ALL_TABLES",
+    "header",
+    "header_lookup",
+    "metric_label",
+    "REFRESH_MACRO",
+    "REFRESH_ENTRY_POINT",
+    "UDF_MODULES",
+    "YES_NO",
+]
+
+LANGUAGES = ("en", "zh-CN")
+
+# The macro every Refresh button runs, and the Python it calls through xlwings' RunPython.
+REFRESH_MACRO = "RefreshFunnel"
+REFRESH_ENTRY_POINT = "udfs.macros"
+UDF_MODULES = "udfs.functions"
+
+YES_NO = {"en": ("yes", "no"), "zh-CN": ("是", "否")}
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a workbook table: its contract key, headers and display format."""
+
+    key: str
+    en: str
+    zh: str
+    fmt: str = "text"  # text, money, number, int, percent, date, flag, prob
+    width: float | None = None
+
+    def header(self, language: str) -> str:
+        return self.zh if language == "zh-CN" else self.en
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """An Excel Table: where it sits and what columns it has."""
+
+    name: str  # Excel Table name, the stable key
+    table: str  # canonical table / output name
+    sheet_en: str
+    sheet_zh: str
+    anchor: tuple[int, int]  # (row, col) of the header row's first cell, 0-based
+    columns: tuple[Col, ...]
+    title_en: str = ""
+    title_zh: str = ""
+    wide: bool = False  # extra columns allowed (tblComparison's vendor columns)
+
+    def sheet(self, language: str) -> str:
+        return self.sheet_zh if language == "zh-CN" else self.sheet_en
+
+    def title(self, language: str) -> str:
+        return self.title_zh if language == "zh-CN" else self.title_en
+
+    def headers(self, language: str) -> list[str]:
+        return [c.header(language) for c in self.columns]
+
+
+def _c(key, en, zh, fmt="text", width=None) -> Col:
+    return Col(key, en, zh, fmt, width)
+
+
+# --- Inputs -------------------------------------------------------------------------
+
+_OPPORTUNITY_COLS = (
+    _c("id", "Deal ID", "商机编号", width=12),
+    _c("account", "Account", "客户", width=24),
+    _c("name", "Deal name", "商机名称", width=32),
+    _c("owner", "Owner", "负责人", width=14),
+    _c("team", "Team", "团队", width=12),
+    _c("stage", "Stage", "阶段", width=8),
+    _c("amount", "Amount", "金额", "money", 14),
+    _c("created", "Created", "创建日期", "date", 12),
+    _c("close_date", "Close date", "预计成交日期", "date", 12),
+    _c("probability_override", "Probability override", "手动概率", "prob", 12),
+    _c("forecast_category", "Forecast category", "预测类别", width=14),
+    _c("source", "Source", "来源", width=14),
+    _c("product", "Product", "产品", width=16),
+    _c("industry", "Industry", "行业", width=16),
+    _c("competitors", "Competitors", "竞争对手", width=18),
+    _c("next_step", "Next step", "下一步", width=18),
+    _c("last_activity", "Last activity", "最近活动", "date", 12),
+    _c("lost_reason", "Lost reason", "丢单原因", width=16),
+    _c("q_why_need", "Why a new system? (W)", "为什么需要新系统(W)", "flag", 10),
+    _c("q_budget", "Budget planned? (P)", "是否有预算(P)", "flag", 10),
+    _c("q_decision_maker", "Who decides? (W)", "谁是决策者(W)", "flag", 10),
+    _c("q_decision_process", "Decision process? (W)", "决策流程(W)", "flag", 10),
+    _c("q_decision_criteria", "Decision criteria? (W)", "决策标准(W)", "flag", 10),
+    _c("q_timeline", "Timetable? (P)", "时间表(P)", "flag", 10),
+    _c("q_competition", "Competitors known? (W)", "竞争对手(W)", "flag", 10),
+    _c("q_why_us", "Why us? (W)", "为什么选我们(W)", "flag", 10),
+    _c("man_money", "MAN: Money", "MAN:购买力", "flag", 10),
+    _c("man_authority", "MAN: Authority", "MAN:决策权", "flag", 10),
+    _c("man_need", "MAN: Need", "MAN:需求", "flag", 10),
+    _c("go_real", "Go: real opportunity?", "是否有机会", "flag", 10),
+    _c("go_solution", "Go: our solution fits?", "是否有方案", "flag", 10),
+    _c("go_win", "Go: can we win?", "能否赢", "flag", 10),
+    _c("go_worth", "Go: worth winning?", "是否值得赢", "flag", 10),
+)
+
+INPUTS: dict[str, TableLayout] = {
+    t.name: t
+    for t in (
+        TableLayout("tblSettings", "settings", "Settings", "设置", (0, 0), (
+            _c("key", "Setting", "设置项", width=26),
+            _c("value", "Value", "值", width=16),
+            _c("description", "What it does", "说明", width=60),
+        )),
+        TableLayout("tblStages", "stages", "Stage scheme", "阶段方案", (0, 0), (
+            _c("code", "Code", "代码", width=8),
+            _c("name", "Stage", "阶段名称", width=26),
+            _c("order", "Order", "顺序", "int", 8),
+            _c("probability", "Probability", "赢单概率", "prob", 12),
+            _c("forecast_category", "Forecast category", "预测类别", width=16),
+            _c("is_won", "Won?", "赢单?", "flag", 8),
+            _c("is_lost", "Lost?", "丢单?", "flag", 8),
+            _c("entry_criteria", "Enters when", "进入标准", width=70),
+        )),
+        TableLayout("tblOpportunities", "opportunities", "Opportunities", "商机", (0, 0), _OPPORTUNITY_COLS),
+        TableLayout("tblStageHistory", "stage_history", "Stage history", "阶段历史", (0, 0), (
+            _c("opportunity_id", "Deal ID", "商机编号", width=12),
+            _c("stage", "Stage", "阶段", width=8),
+            _c("entered", "Entered", "进入日期", "date", 12),
+        )),
+        TableLayout("tblQuotas", "quotas", "Quotas", "指标", (0, 0), (
+            _c("owner", "Owner", "负责人", width=14),
+            _c("team", "Team", "团队", width=14),
+            _c("period", "Period", "期间", width=10),
+            _c("quota", "Quota", "指标", "money", 14),
+        )),
+        TableLayout("tblCompetitors", "competitors", "Competitors", "竞争对手", (0, 0), (
+            _c("competitor", "Competitor", "竞争对手", width=16),
+            _c("strengths", "Strengths", "优势", width=40),
+            _c("weaknesses", "Weaknesses", "劣势", width=40),
+            _c("notes", "Notes", "备注", width=40),
+        )),
+        TableLayout("tblComparison", "comparison", "Comparison", "比较表", (0, 0), (
+            _c("opportunity_id", "Deal ID", "商机编号", width=12),
+            _c("factor", "Decision factor", "决策因素", width=26),
+            _c("weight", "Weight", "权重", "number", 8),
+        ), wide=True),
+        TableLayout("tblStakeholders", "stakeholders", "Stakeholders", "决策链", (0, 0), (
+            _c("opportunity_id", "Deal ID", "商机编号", width=12),
+            _c("name", "Name", "姓名", width=14),
+            _c("title", "Title", "职务", width=18),
+            _c("role", "Role", "角色", width=14),
+            _c("attitude", "Attitude", "态度", width=12),
+            _c("relationship", "Relationship", "关系阶段", width=12),
+            _c("style", "Style", "沟通风格", width=12),
+        )),
+    )
+}
+
+# --- Outputs ------------------------------------------------------------------------
+
+_FORECAST_VALUE_COLS = (
+    _c("open_deals", "Open deals", "在途商机数", "int", 10),
+    _c("open_amount", "Open amount", "在途金额", "money", 14),
+    _c("weighted", "Weighted", "加权金额", "money", 14),
+    _c("pipeline", "Pipeline", "管道", "money", 13),
+    _c("best_case", "Best case", "最佳情况", "money", 13),
+    _c("commit", "Commit", "承诺", "money", 13),
+    _c("won_deals", "Won deals", "赢单数", "int", 9),
+    _c("closed_won", "Closed won", "已赢金额", "money", 14),
+    _c("lost_deals", "Lost deals", "丢单数", "int", 9),
+    _c("quota", "Quota", "指标", "money", 13),
+    _c("attainment", "Attainment", "完成率", "percent", 11),
+    _c("coverage", "Coverage", "覆盖倍数", "number", 10),
+)
+_PERIOD = _c("period", "Period", "期间", width=13)
+_WIN_COLS = (
+    _c("won", "Won", "赢", "int", 7),
+    _c("lost", "Lost", "丢", "int", 7),
+    _c("closed", "Closed", "已关闭", "int", 8),
+    _c("win_rate", "Win rate", "赢率", "percent", 9),
+    _c("ci_low", "95% low", "95%下限", "percent", 9),
+    _c("ci_high", "95% high", "95%上限", "percent", 9),
+)
+
+OUTPUTS: dict[str, TableLayout] = {
+    t.name: t
+    for t in (
+        TableLayout("tblSummary", "summary", "Summary", "总览", (3, 0), (
+            _c("metric", "Figure", "指标", width=30),
+            _c("value", "Value", "数值", "number", 18),
+        ), "Funnel summary", "销售漏斗总览"),
+        TableLayout("tblForecastPeriods", "forecast_periods", "Forecast", "预测", (3, 0),
+                    (_PERIOD, *_FORECAST_VALUE_COLS), "By period", "按期间"),
+        TableLayout("tblForecast", "forecast", "Forecast", "预测", (3, 14),
+                    (_PERIOD, _c("team", "Team", "团队", width=12), _c("owner", "Owner", "负责人", width=14), *_FORECAST_VALUE_COLS),
+                    "By period, team and owner", "按期间、团队、负责人"),
+        TableLayout("tblForecastTeams", "forecast_teams", "Forecast", "预测", (3, 31),
+                    (_PERIOD, _c("team", "Team", "团队", width=12), *_FORECAST_VALUE_COLS), "By period and team", "按期间、团队"),
+        TableLayout("tblStageStats", "stage_stats", "Stages", "阶段统计", (3, 0), (
+            _c("code", "Code", "代码", width=7),
+            _c("name", "Stage", "阶段", width=22),
+            _c("order", "Order", "顺序", "int", 7),
+            _c("open_deals", "Open deals", "在途商机数", "int", 10),
+            _c("open_amount", "Open amount", "在途金额", "money", 14),
+            _c("weighted", "Weighted", "加权金额", "money", 14),
+            _c("configured", "Configured", "设定概率", "percent", 11),
+            _c("empirical", "Empirical", "历史概率", "percent", 11),
+            _c("blended", "Blended", "融合概率", "percent", 11),
+            _c("used", "Used", "采用概率", "percent", 9),
+            _c("reached_closed", "Closed that reached", "到达并关闭", "int", 10),
+            _c("reached_won", "Won that reached", "到达并赢单", "int", 10),
+            _c("reached", "Deals that reached", "到达商机数", "int", 10),
+            _c("conversion_to_next", "Conversion to next", "转化率", "percent", 11),
+            _c("median_days", "Median days in stage", "停留天数中位数", "number", 11),
+            _c("stays", "Finished stays", "已完成停留数", "int", 10),
+        ), "Stage statistics", "阶段统计"),
+        TableLayout("tblWinRates", "win_rates", "Win rates", "赢率", (3, 0), (
+            _c("dimension", "By", "维度", width=18),
+            _c("segment", "Segment", "细分", width=22),
+            *_WIN_COLS,
+            _c("won_amount", "Won amount", "赢单金额", "money", 14),
+            _c("lost_amount", "Lost amount", "丢单金额", "money", 14),
+        ), "Win rates", "赢率"),
+        TableLayout("tblWinTrend", "win_rate_trend", "Win rates", "赢率", (3, 15), (
+            _PERIOD, *_WIN_COLS, _c("change", "Change", "变化", "percent", 9),
+        ), "Trend", "趋势"),
+        TableLayout("tblIssues", "issues", "Issues", "问题", (3, 0), (
+            _c("table", "Table", "表", width=16),
+            _c("row", "Row", "行", "int", 7),
+            _c("column", "Column", "列", width=20),
+            _c("value", "Value", "值", width=20),
+            _c("problem", "Problem", "问题", width=60),
+            _c("action", "What was done", "处理方式", width=28),
+        ), "Problems found in the input tables", "输入数据中的问题"),
+    )
+}
+
+ALL_TABLES: dict[str, TableLayout] = {**INPUTS, **OUTPUTS}
+
+# Output sheets in tab order, then input sheets.
+SHEETS = ("Summary", "Forecast", "Stages", "Win rates", "Issues")
+
+_METRIC_LABELS = {
+    "as_of": ("As of", "截至日期"),
+    "open_deals": ("Open deals", "在途商机数"),
+    "open_amount": ("Open amount", "在途金额"),
+    "weighted_pipeline": ("Weighted pipeline", "加权管道"),
+    "won_deals": ("Won deals", "赢单数"),
+    "won_amount": ("Won amount", "赢单金额"),
+    "lost_deals": ("Lost deals", "丢单数"),
+    "win_rate": ("Win rate", "赢率"),
+    "probability_method": ("Probability method", "概率方法"),
+    "currency": ("Currency", "货币"),
+    "issues": ("Problems in the data (see Issues)", "数据问题（见问题表）"),
+}
+
+
+def metric_label(metric: str, language: str) -> str:
+    """The Summary sheet's label for a metric key."""
+    en, zh = _METRIC_LABELS.get(metric, (metric.replace("_", " ").capitalize(), metric))
+    return zh if language == "zh-CN" else en
+
+
+def header(table_name: str, key: str, language: str) -> str:
+    """The header a table shows for a contract column."""
+    for col in ALL_TABLES[table_name].columns:
+        if col.key == key:
+            return col.header(language)
+    raise KeyError(f"{table_name} has no column {key}")
+
+
+def header_lookup(table_name: str) -> dict[str, str]:
+    """Folded header text (either language, or the snake_case key) -> contract column."""
+    lookup: dict[str, str] = {}
+    for col in ALL_TABLES[table_name].columns:
+        for text in (col.key, col.en, col.zh):
+            lookup[fold(text).lower()] = col.key
+    return lookup
+
+
+def _check_layout() -> None:
+    # Every contract column has a place in its input table (a missing one would never be read).
+    for layout in INPUTS.values():
+        keys = {c.key for c in layout.columns}
+        missing = [c.name for c in TABLES[layout.table] if c.name not in keys]
+        assert not missing, f"{layout.name} lacks {missing}"
+
+
+_check_layout()

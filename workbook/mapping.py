@@ -1,0 +1,97 @@
+"""Between a workbook's tables and the engine's canonical tables, both ways.
+
+``read_inputs`` turns the Excel Tables a ``Book`` holds into the contract's raw tables
+(headers in either language -> snake_case keys); ``output_frames`` turns a report into
+the output tables a refresh writes (snake_case -> the workbook language's headers,
+metric keys -> labels). Both live here once, for the button and the command line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel.engine import Report
+from funnel.issues import IssueLog
+from funnel.parsing import fold
+from workbook.layout import INPUTS, OUTPUTS, header_lookup, metric_label
+
+__all__ = ["read_inputs", "to_canonical", "output_frames", "TableMissing"]
+
+from udfs.book import TableMissing  # noqa: E402  (the boundary's own error)
+
+
+def to_canonical(table_name: str, frame: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    """Rename a sheet table's headers to contract keys; unknown headers stay as they are.
+
+    Two headers that mean the same column are reported and the second is ignored.
+    """
+    layout = INPUTS[table_name]
+    lookup = header_lookup(table_name)
+    renamed, seen = {}, {}
+    for header in frame.columns:
+        text = "" if header is None else str(header)
+        key = lookup.get(fold(text).lower())
+        if key is None:
+            renamed[header] = text.strip() if layout.wide else text
+            continue
+        if key in seen:
+            log.add(layout.table, None, text, "", f"column '{text}' repeats '{seen[key]}'", "second column ignored")
+            renamed[header] = f"{text} (ignored)"
+            continue
+        seen[key] = text
+        renamed[header] = key
+    out = frame.rename(columns=renamed)
+    return out.loc[:, [c for c in out.columns if not str(c).endswith(" (ignored)")]]
+
+
+def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
+    """Read every input table of ``book`` into the contract's raw tables.
+
+    A missing table (a renamed or deleted sheet, a table renamed in Excel) is reported
+    and the rest are still read.
+
+    Returns:
+        (raw tables by canonical name, problems found while reading).
+    """
+    log = IssueLog()
+    raw: dict[str, pd.DataFrame | None] = {}
+    for name, layout in INPUTS.items():
+        try:
+            frame = book.read_table(name)
+        except TableMissing as err:
+            required = layout.table in ("opportunities",)
+            log.add(layout.table, None, "", name, f"the Excel table {name} is missing ({err})",
+                    "no deals to analyse" if required else "left out; defaults used")
+            raw[layout.table] = None
+            continue
+        raw[layout.table] = to_canonical(name, frame, log)
+    return raw, log
+
+
+def _display(frame: pd.DataFrame, table_name: str, language: str) -> pd.DataFrame:
+    layout = OUTPUTS[table_name]
+    out = pd.DataFrame(index=range(len(frame)))
+    for col in layout.columns:
+        values = frame[col.key] if col.key in frame.columns else pd.Series([None] * len(frame))
+        values = values.reset_index(drop=True)
+        if col.fmt in ("int",):
+            values = pd.to_numeric(values, errors="coerce")
+        out[col.header(language)] = values.astype(object).where(values.notna(), None) if values.dtype == object else values
+    return out
+
+
+def output_frames(report: Report) -> dict[str, pd.DataFrame]:
+    """Every output table a refresh writes, keyed by Excel Table name, headers localized."""
+    language = report.settings.language
+    frames = {}
+    for name, layout in OUTPUTS.items():
+        data = report.tables.get(layout.table)
+        if data is None:
+            continue
+        if layout.table == "summary":
+            data = data.assign(metric=[metric_label(m, language) for m in data["metric"]])
+        if layout.table == "win_rates":
+            data = data.assign(dimension=data["dimension"].str.replace("_", " "))
+        frames[name] = _display(data, name, language)
+    return frames
