@@ -29,6 +29,18 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _shown_many(values: Iterable[Any], n: int) -> list[str]:
+    # The vectorized _shown: one pass in pandas, Python only for the few long texts.
+    series = pd.Series(list(values), dtype=object)
+    if len(series) != n:
+        raise ValueError("values and rows differ in length")
+    text = series.where(series.notna(), "").astype(str)
+    long = text.str.len() > 80
+    if long.any():
+        text[long] = text[long].str.slice(0, 77) + "..."
+    return text.tolist()
+
+
 class IssueLog:
     """Collects problems lazily; many rows at once for vectorized checks."""
 
@@ -50,18 +62,16 @@ class IssueLog:
         action: str,
     ) -> None:
         """Record the same kind of problem for many rows (vectorized checks)."""
-        rows = list(rows)
-        if not rows:
+        rows = pd.to_numeric(pd.Series(list(rows), dtype=object), errors="coerce")
+        if rows.empty:
             return
-        values = [_shown(v) for v in values]
-        problems = [problem] * len(rows) if isinstance(problem, str) else list(problem)
         frame = pd.DataFrame(
             {
                 "table": table,
-                "row": [_row_number(r) for r in rows],
+                "row": rows.to_numpy(),
                 "column": column,
-                "value": values,
-                "problem": problems,
+                "value": _shown_many(values, len(rows)),
+                "problem": problem if isinstance(problem, str) else list(problem),
                 "action": action,
             }
         )
