@@ -18,7 +18,7 @@ from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
 from funnel.settings import Settings
-from funnel.stages import stage_probabilities
+from funnel.stages import reached_order, stage_probabilities
 from funnel.stagestats import stage_statistics
 from funnel.validate import Inputs, validate
 from funnel.winrates import win_rate_trend, win_rates
@@ -79,10 +79,11 @@ def summary_table(deals: pd.DataFrame, settings: Settings, issues: int) -> pd.Da
 def run_inputs(inputs: Inputs) -> Report:
     """Run every analysis on validated inputs."""
     s = inputs.settings
-    probabilities = stage_probabilities(inputs.opportunities, inputs.stage_history, inputs.stages, s.prior_strength)
+    reached = reached_order(inputs.opportunities, inputs.stage_history, inputs.stages)
+    probabilities = stage_probabilities(inputs.opportunities, inputs.stage_history, inputs.stages, s.prior_strength, reached)
     deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s)
     tables = {
-        "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method),
+        "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached),
         "forecast": weighted_pipeline(deals, inputs.quotas, ["period", "team", "owner"]),
         "forecast_teams": weighted_pipeline(deals, inputs.quotas, ["period", "team"]),
         "forecast_periods": weighted_pipeline(deals, inputs.quotas, ["period"]),

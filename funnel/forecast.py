@@ -44,11 +44,9 @@ def quota_table(quotas: pd.DataFrame, deals: pd.DataFrame, by: list[str]) -> pd.
     if quotas.empty:
         return pd.Series(dtype=float)
     owner_rows = quotas[quotas["owner"].notna()].copy()
-    team_of = (
-        deals.loc[deals["owner"] != NONE_LABEL].groupby("owner")["team"].agg(lambda t: t.mode().iat[0])
-        if not deals.empty
-        else pd.Series(dtype=object)
-    )
+    # Each owner's team: the one most of the owner's deals carry (counted, not looped).
+    pairs = deals.loc[deals["owner"] != NONE_LABEL, ["owner", "team"]].value_counts(sort=True)
+    team_of = pairs.reset_index().drop_duplicates("owner").set_index("owner")["team"]
     owner_rows["team"] = owner_rows["team"].fillna(owner_rows["owner"].map(team_of)).fillna(NONE_LABEL)
     if by == ["period", "team", "owner"]:
         return owner_rows.groupby(by)["quota"].sum()

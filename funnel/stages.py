@@ -75,13 +75,17 @@ def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd
     first, last = int(open_stages["order"].min()), int(open_stages["order"].max())
     ids = opportunities["id"]
     current = opportunities["stage"]
-    current_order = current.map(order_of).where(current.isin(open_codes))
-    reached = pd.Series(current_order.to_numpy(), index=ids.to_numpy(), dtype=float)
+    reached = current.map(order_of).where(current.isin(open_codes)).to_numpy(dtype=float)
     if not history.empty:
-        hist_open = history[history["stage"].isin(open_codes)]
-        if not hist_open.empty:
-            best = hist_open["stage"].map(order_of).groupby(hist_open["opportunity_id"].to_numpy()).max()
-            reached = np.fmax(reached, best.reindex(reached.index))
+        hist_open = history["stage"].isin(open_codes).to_numpy()
+        # Deal positions by one hash lookup; a per-deal maximum without grouping strings.
+        position = pd.Index(ids).get_indexer(history["opportunity_id"])
+        keep = hist_open & (position >= 0)
+        furthest = np.full(len(ids), -np.inf)
+        np.maximum.at(furthest, position[keep], history["stage"].map(order_of).to_numpy(dtype=float)[keep])
+        furthest[np.isinf(furthest)] = np.nan
+        reached = np.fmax(reached, furthest)
+    reached = pd.Series(reached, index=ids.to_numpy())
     won_codes = set(stages.loc[stages["is_won"], "code"])
     is_won = current.isin(won_codes).to_numpy()
     reached[is_won] = last
@@ -93,6 +97,7 @@ def stage_probabilities(
     history: pd.DataFrame,
     stages: pd.DataFrame,
     prior_strength: float,
+    reached: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Configured, empirical and blended probability of winning from each stage.
 
@@ -106,7 +111,8 @@ def stage_probabilities(
     """
     won_codes = set(stages.loc[stages["is_won"], "code"])
     lost_codes = set(stages.loc[stages["is_lost"], "code"])
-    reached = reached_order(opportunities, history, stages)
+    if reached is None:
+        reached = reached_order(opportunities, history, stages)
     stage = opportunities["stage"].to_numpy()
     won = np.isin(stage, list(won_codes))
     closed = won | np.isin(stage, list(lost_codes))
