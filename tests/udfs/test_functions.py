@@ -1,0 +1,585 @@
+"""The worksheet functions, called with exactly what Excel passes them.
+
+The tables are the worked example of tests/funnel/worked_example.py, typed out the way
+xlwings hands a range to a UDF: a 2-D list with the header row first, None for blank
+cells, floats for every number, dates as datetimes (classic Excel) or serial numbers
+(Office.js), error cells as their text ("#N/A") and, for a whole-column reference, blank
+rows under the data. Every figure is worked out by hand in a comment; the engine tests
+pin the same figures (tests/funnel/test_engine.py).
+
+Worked example: scheme P 0.20 / I 0.50 / B 0.80 / W / L, prior strength 10.
+
+    deal  stage  amount  owner team  close       history
+    D1    W      100     A     T1    2026-01-15  P I B W
+    D2    L       50     A     T1    2026-02-10  P I L
+    D3    L       80     B     T2    2026-03-01  P L
+    D4    I      200     B     T2    2026-05-20  P I
+    D5    B      300     A     T1    2026-06-30  P I B        override 0.9
+    D6    P       40     B     T2    (none)      P
+
+Reached (furthest open stage): D1 B (won), D2 I, D3 P. So closed deals reaching P: 3
+(1 won), I: 2 (1 won), B: 1 (1 won).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import udfs.functions as udf_module
+from funnel.demo import demo_tables
+from funnel.engine import run
+from funnel.winrates import wilson_interval
+from udfs.functions import FUNNEL_STAGE_PROBABILITY, FUNNEL_WEIGHTED_PIPELINE, FUNNEL_WIN_RATE, UDF_PREFIX
+from workbook.layout import INPUTS, YES_NO
+
+REPO = Path(__file__).resolve().parents[2]
+UDFS = [FUNNEL_STAGE_PROBABILITY, FUNNEL_WEIGHTED_PIPELINE, FUNNEL_WIN_RATE]
+
+# Excel serial numbers (days since 1899-12-30): 2025-01-01 is 45658, 2026-01-01 is 46023.
+SERIAL_2025_10_20 = 45950.0  # 45658 + 292 (day 293 of 2025)
+SERIAL_2026_02_10 = 46063.0  # 46023 + 31 + 9
+SERIAL_2026_05_20 = 46162.0  # 46023 + 31 + 28 + 31 + 30 + 19
+SERIAL_2026_05_01 = 46143.0  # 46023 + 31 + 28 + 31 + 30
+SERIAL_2025_11_01 = 45962.0  # 45658 + 304
+SERIAL_2025_12_01 = 45992.0  # 45962 + 30
+SERIAL_2026_03_01 = 46082.0  # 46023 + 31 + 28
+
+BLANK_ROWS = 3  # rows a whole-column reference brings under the data
+
+
+def _d(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def with_blank_rows(rows: list[list]) -> list[list]:
+    """A table as a whole-column reference passes it: blank rows under the data."""
+    return rows + [[None] * len(rows[0]) for _ in range(BLANK_ROWS)]
+
+
+OPPORTUNITIES = with_blank_rows(
+    [
+        ["Deal ID", "Account", "Stage", "Amount", "Owner", "Team", "Created", "Close date",
+         "Probability override", "Source", "Competitors"],
+        ["D1", "Huaxin", "W", 100.0, "A", "T1", _d("2025-09-20"), _d("2026-01-15"), None, "Referral", "Huikang"],
+        ["D2", None, "L", 50.0, "A", "T1", SERIAL_2025_10_20, SERIAL_2026_02_10, None, "Website", "Huikang;Dingjie"],
+        # Error cells in columns no figure needs: reported by validation, figures unchanged.
+        ["D3", "#N/A", "L", 80.0, "B", "T2", _d("2025-11-20"), _d("2026-03-01"), None, "Website", "#N/A"],
+        ["D4", None, "I", 200.0, "B", "T2", _d("2025-12-20"), SERIAL_2026_05_20, None, "Referral", None],
+        ["D5", None, "B", 300.0, "A", "T1", _d("2026-01-05"), _d("2026-06-30"), 0.9, "Partner", "Dingjie"],
+        ["D6", None, "P", 40.0, "B", "T2", _d("2026-03-25"), None, None, "Website", None],
+    ]
+)
+
+STAGES = [
+    ["Code", "Stage", "Order", "Probability", "Forecast category", "Won?", "Lost?", "Enters when"],
+    ["P", "Prospect", 1.0, 0.2, "Pipeline", "no", "no", None],
+    ["I", "In evaluation", 2.0, 0.5, "Best Case", "no", "no", None],
+    ["B", "Business negotiation", 3.0, 0.8, "Commit", "no", "no", None],
+    ["W", "Won", 4.0, 1.0, "Closed", True, False, None],  # TRUE/FALSE cells arrive as bools
+    ["L", "Lost", 5.0, 0.0, "Omitted", "no", "yes", None],
+]
+
+HISTORY = with_blank_rows(
+    [
+        ["Deal ID", "Stage", "Entered"],
+        ["D1", "P", _d("2025-10-01")], ["D1", "I", SERIAL_2025_11_01], ["D1", "B", SERIAL_2025_12_01],
+        ["D1", "W", _d("2026-01-15")],
+        ["D2", "P", SERIAL_2025_11_01], ["D2", "I", _d("2025-12-01")], ["D2", "L", _d("2026-02-10")],
+        ["D3", "P", _d("2025-12-01")], ["D3", "L", SERIAL_2026_03_01],
+        ["D4", "P", _d("2026-01-01")], ["D4", "I", _d("2026-03-01")],
+        ["D5", "P", _d("2026-01-10")], ["D5", "I", _d("2026-02-01")], ["D5", "B", _d("2026-04-01")],
+        ["D6", "P", _d("2026-04-01")],
+    ]
+)
+
+SETTINGS = with_blank_rows(
+    [
+        ["Setting", "Value", "What it does"],
+        ["as_of", _d("2026-04-30"), "the day the figures are as of"],
+        ["period", "quarter", None],
+        ["prior_strength", 10.0, None],
+        ["probability_method", "blended", None],
+    ]
+)
+
+
+def translated(rows: list[list], table_name: str) -> list[list]:
+    """The same table with its header row in Chinese."""
+    zh = {col.en: col.zh for col in INPUTS[table_name].columns}
+    return [[zh.get(cell, cell) for cell in rows[0]], *rows[1:]]
+
+
+def settings_with(**values) -> list[list]:
+    """The Settings table with some values changed."""
+    rows = [list(row) for row in SETTINGS]
+    for row in rows:
+        if row[0] in values:
+            row[1] = values[row[0]]
+    return rows
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test validates its own tables (the UDFs keep recent tables between calls)."""
+    udf_module._PREPARED.clear()
+    yield
+    udf_module._PREPARED.clear()
+
+
+class TestStageProbability:
+    @pytest.mark.parametrize(
+        ("stage", "expected"),
+        [
+            ("P", 3 / 13),  # (1 won + 10 x 0.2) / (3 closed + 10)
+            ("I", 0.5),  # (1 + 10 x 0.5) / (2 + 10) = 6/12
+            ("B", 9 / 11),  # (1 + 10 x 0.8) / (1 + 10)
+            ("W", 1.0),  # a won stage is certain
+            ("L", 0.0),  # a lost stage is impossible
+        ],
+    )
+    def test_blended_from_the_workbook_settings(self, stage, expected):
+        got = FUNNEL_STAGE_PROBABILITY(stage, STAGES, OPPORTUNITIES, HISTORY, None, None, SETTINGS)
+        assert got == pytest.approx(expected)
+
+    @pytest.mark.parametrize(
+        ("method", "expected"),
+        [
+            ("configured", 0.2),
+            ("empirical", 1 / 3),  # 1 won of the 3 closed deals that reached P
+            ("Empirical", 1 / 3),
+            ("历史概率", 1 / 3),  # the Stages sheet's Chinese header for empirical
+            ("blended", 3 / 13),
+        ],
+    )
+    def test_a_given_method(self, method, expected):
+        got = FUNNEL_STAGE_PROBABILITY("P", STAGES, OPPORTUNITIES, HISTORY, method)
+        assert got == pytest.approx(expected)
+
+    def test_the_given_method_beats_the_settings_table(self):
+        settings = settings_with(probability_method="configured")
+        assert FUNNEL_STAGE_PROBABILITY("P", STAGES, OPPORTUNITIES, HISTORY, None, None, settings) == 0.2
+        got = FUNNEL_STAGE_PROBABILITY("P", STAGES, OPPORTUNITIES, HISTORY, "empirical", None, settings)
+        assert got == pytest.approx(1 / 3)
+
+    @pytest.mark.parametrize(
+        ("strength", "expected"),
+        [
+            (0.0, 1 / 3),  # (1 + 0) / (3 + 0): the empirical rate
+            (2.0, 0.28),  # (1 + 2 x 0.2) / (3 + 2) = 1.4 / 5
+            ("2", 0.28),  # typed as text
+        ],
+    )
+    def test_prior_strength(self, strength, expected):
+        got = FUNNEL_STAGE_PROBABILITY("P", STAGES, OPPORTUNITIES, HISTORY, "blended", strength)
+        assert got == pytest.approx(expected)
+
+    def test_without_deals_blended_is_the_configured_probability(self):
+        # No closed deal: (0 + 10 x 0.2) / (0 + 10).
+        assert FUNNEL_STAGE_PROBABILITY("P", STAGES) == pytest.approx(0.2)
+
+    def test_without_history_lost_deals_only_reached_the_first_stage(self):
+        # D2 and D3 count as lost at P, so only D1 reached I: (1 + 10 x 0.5) / (1 + 10).
+        assert FUNNEL_STAGE_PROBABILITY("I", STAGES, OPPORTUNITIES) == pytest.approx(6 / 11)
+
+    @pytest.mark.parametrize("stage", ["b", " B ", "Ｂ", [["B"]]])
+    def test_stage_codes_are_read_like_the_opportunities_table_reads_them(self, stage):
+        got = FUNNEL_STAGE_PROBABILITY(stage, STAGES, OPPORTUNITIES, HISTORY)
+        assert got == pytest.approx(9 / 11)
+
+    def test_chinese_headers(self):
+        got = FUNNEL_STAGE_PROBABILITY(
+            "P", translated(STAGES, "tblStages"), translated(OPPORTUNITIES, "tblOpportunities"),
+            translated(HISTORY, "tblStageHistory"),
+        )
+        assert got == pytest.approx(3 / 13)
+
+    @pytest.mark.parametrize(
+        ("stage", "message"),
+        [
+            ("Z", "unknown stage 'Z' (known: P, I, B, W, L)"),
+            (None, "stage is blank"),
+            ("#N/A", "stage is the Excel error #N/A"),
+            ([["P", "I"]], "stage: give one cell, not a range"),
+        ],
+    )
+    def test_bad_stage(self, stage, message):
+        assert FUNNEL_STAGE_PROBABILITY(stage, STAGES, OPPORTUNITIES, HISTORY) == message
+
+    def test_bad_method_and_strength_in_the_settings_check_words(self):
+        got = FUNNEL_STAGE_PROBABILITY("P", STAGES, None, None, "gut feeling")
+        assert got == "setting 'probability_method': Input should be 'configured', 'empirical' or 'blended'"
+        got = FUNNEL_STAGE_PROBABILITY("P", STAGES, None, None, None, -1.0)
+        assert got == "setting 'prior_strength': Input should be greater than or equal to 0"
+
+    def test_stages_table_needed(self):
+        blank = [[None] * 8 for _ in range(4)]
+        assert FUNNEL_STAGE_PROBABILITY("P", blank) == (
+            "stages: the range is blank; select the table with its header row"
+        )
+        assert FUNNEL_STAGE_PROBABILITY("P", STAGES[:1]) == "stages: the stages table is empty"
+
+
+class TestWeightedPipeline:
+    @pytest.mark.parametrize(
+        "period",
+        ["2026-Q2", "2026Q2", "Q2 2026", _d("2026-05-01"), SERIAL_2026_05_01, [["2026-Q2"]]],
+    )
+    def test_a_quarter_however_it_is_written(self, period):
+        # D4 in I: 200 x 0.5 = 100; D5 in B with override 0.9: 300 x 0.9 = 270. 100 + 270.
+        got = FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES, STAGES, period, None, None, SETTINGS, HISTORY)
+        assert got == pytest.approx(370.0)
+
+    @pytest.mark.parametrize(
+        ("owner", "team", "expected"),
+        [
+            ("A", None, 270.0),  # D5 only
+            ("a", None, 270.0),  # names match whatever the case
+            ("B", None, 100.0),  # D4 only
+            (None, "T2", 100.0),  # D4 (D6 has no close date)
+            ("A", "T1", 270.0),
+            ("A", "T2", 0.0),  # both exist, but no deal of A's is in T2
+        ],
+    )
+    def test_one_owner_or_team(self, owner, team, expected):
+        got = FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES, STAGES, "2026-Q2", owner, team, SETTINGS, HISTORY)
+        assert got == pytest.approx(expected)
+
+    def test_a_period_with_only_closed_deals_is_zero(self):
+        # 2026-Q1: D1 won, D2 and D3 lost; closed deals carry no weight.
+        assert FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES, STAGES, "2026-Q1", None, None, SETTINGS, HISTORY) == 0.0
+
+    def test_deals_without_a_close_date(self):
+        # D6 in P: 40 x 3/13.
+        got = FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES, STAGES, "no close date", None, None, SETTINGS, HISTORY)
+        assert got == pytest.approx(40 * 3 / 13)
+
+    def test_monthly_settings(self):
+        # By month, 2026-05 holds D4 only: 200 x 0.5.
+        got = FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES, STAGES, "2026-05", None, None, settings_with(period="month"), HISTORY)
+        assert got == pytest.approx(100.0)
+
+    def test_without_history(self):
+        # I blended becomes 6/11 (see TestStageProbability): 200 x 6/11 + 270.
+        got = FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES, STAGES, "2026-Q2")
+        assert got == pytest.approx(200 * 6 / 11 + 270)
+
+    def test_rows_the_refresh_leaves_out_are_left_out_here_too(self):
+        rows = [list(row) for row in OPPORTUNITIES]
+        rows[4][2] = "Z"  # D4 (sheet row 5) gets a stage the scheme does not have
+        got = FUNNEL_WEIGHTED_PIPELINE(rows, STAGES, "2026-Q2", None, None, SETTINGS, HISTORY)
+        assert got == pytest.approx(270.0)
+
+    @pytest.mark.parametrize(
+        ("period", "owner", "message"),
+        [
+            ("2026-05", None, "period '2026-05' is a month but the workbook forecasts by quarter"),
+            ("next quarter", None, "period 'next quarter' cannot be read (write it like 2026-Q1)"),
+            (None, None, "period is blank (write it like 2026-Q2)"),
+            ("#N/A", None, "period is the Excel error #N/A"),
+            ("2026-Q2", "Zed", "no deal has owner 'Zed'"),
+        ],
+    )
+    def test_bad_arguments(self, period, owner, message):
+        assert FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES, STAGES, period, owner, None, SETTINGS, HISTORY) == message
+
+    def test_a_missing_required_column_is_named(self):
+        without_stage = [[cell for i, cell in enumerate(row) if i != 2] for row in OPPORTUNITIES]
+        got = FUNNEL_WEIGHTED_PIPELINE(without_stage, STAGES, "2026-Q2")
+        assert got == "opportunities: required column(s) missing: stage"
+
+    def test_opportunities_needed(self):
+        got = FUNNEL_WEIGHTED_PIPELINE(None, STAGES, "2026-Q2")
+        assert got == "opportunities: the range is blank; select the table with its header row"
+
+
+class TestWinRate:
+    def test_overall(self):
+        # D1 won; D2 and D3 lost: 1 / 3.
+        assert FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES) == pytest.approx(1 / 3)
+
+    @pytest.mark.parametrize(
+        ("start", "end", "expected"),
+        [
+            ("2026-02-01", "2026-03-31", 0.0),  # D2 (02-10) and D3 (03-01), both lost
+            (_d("2026-01-01"), _d("2026-01-31"), 1.0),  # D1 (01-15), won
+            (46023.0, None, 1 / 3),  # serial for 2026-01-01: every closed deal
+            (None, SERIAL_2026_02_10, 0.5),  # D1 won, D2 lost: the end day counts
+        ],
+    )
+    def test_close_date_range(self, start, end, expected):
+        assert FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, start, end) == pytest.approx(expected)
+
+    def test_by_owner_spills_a_table_with_its_header(self):
+        table = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, None, None, "Owner")
+        assert list(table.columns) == [
+            "Owner", "Won", "Lost", "Closed", "Win rate", "95% low", "95% high", "Won amount", "Lost amount",
+        ]
+        # Wilson 95% for 1 of 2, z = 1.95996: denominator 1 + z^2/2 = 2.92073, centre
+        # (0.5 + z^2/4) / 2.92073 = 0.5, half-width z x sqrt(0.125 + z^2/16) / 2.92073
+        # = 0.405469, so 0.094531..0.905469. For 0 of 1: 0 .. z^2 / (1 + z^2) = 0.793451.
+        a, b = table.values.tolist()
+        assert a[:5] == ["A", 1, 1, 2, 0.5] and a[7:] == [100.0, 50.0]
+        assert a[5:7] == [pytest.approx(0.094531, abs=1e-6), pytest.approx(0.905469, abs=1e-6)]
+        assert b[:5] == ["B", 0, 1, 1, 0.0] and b[7:] == [0.0, 80.0]
+        assert b[5:7] == [0.0, pytest.approx(0.793451, abs=1e-6)]
+
+    def test_spilled_cells_are_plain_python(self):
+        table = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, None, None, "Owner")
+        kinds = {type(cell) for row in table.values.tolist() for cell in row}
+        assert kinds <= {str, int, float}
+
+    def test_by_competitor_present(self):
+        # D1 (Huikang, won) and D2 (Huikang;Dingjie, lost) met a competitor; D3's cell is #N/A.
+        table = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, None, None, "competitor present")
+        rows = {row[0]: row[1:4] for row in table.values.tolist()}
+        assert rows == {"no": [0, 1, 1], "yes": [1, 1, 2]}
+
+    def test_by_period_within_a_range(self):
+        table = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, "2026-01-01", "2026-02-28", "Period", SETTINGS)
+        assert table.values.tolist()[0][:5] == ["2026-Q1", 1, 1, 2, 0.5]
+
+    def test_chinese_headers_spill_chinese_headers(self):
+        table = FUNNEL_WIN_RATE(translated(OPPORTUNITIES, "tblOpportunities"), translated(STAGES, "tblStages"),
+                                None, None, "负责人")
+        assert list(table.columns) == ["负责人", "赢", "丢", "已关闭", "赢率", "95%下限", "95%上限", "赢单金额", "丢单金额"]
+        assert table.values.tolist()[0][:5] == ["A", 1, 1, 2, 0.5]
+
+    def test_wilson_figures_are_the_engines(self):
+        table = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, None, None, "Team")
+        low, high = wilson_interval([1, 0], [2, 1])
+        assert [row[5] for row in table.values.tolist()] == pytest.approx(list(low))
+        assert [row[6] for row in table.values.tolist()] == pytest.approx(list(high))
+
+    @pytest.mark.parametrize(
+        ("start", "end", "segment", "message"),
+        [
+            ("2027-01-01", None, None, "no won or lost deal closes from 2027-01-01"),
+            ("2026-03-02", "2026-03-31", None, "no won or lost deal closes between 2026-03-02 and 2026-03-31"),
+            ("2026-03-31", "2026-01-01", None, "from_date 2026-03-31 is after to_date 2026-01-01"),
+            ("someday", None, None, "from_date: 'someday' is not a date (use YYYY-MM-DD)"),
+            (None, None, "Mood", "cannot split win rates by 'Mood' (use Owner, Team, Source, Product, Industry, "
+                                 "Period, Amount band or Competitor present)"),
+        ],
+    )
+    def test_bad_arguments(self, start, end, segment, message):
+        assert FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, start, end, segment) == message
+
+
+class TestBoundary:
+    def test_an_unexpected_error_is_a_sentence_in_the_cell(self, monkeypatch, caplog):
+        def broken(deals):
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(udf_module, "win_rates", broken)
+        with caplog.at_level(logging.ERROR, logger="udfs.functions"):
+            got = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES)
+        assert got == "FUNNEL_WIN_RATE failed (RuntimeError: disk on fire); see the xlwings log"
+        assert "Traceback" in caplog.text  # the details go to the log, not the cell
+
+    def test_long_messages_are_cut(self, monkeypatch):
+        def broken(deals):
+            raise RuntimeError("x" * 1000)
+
+        monkeypatch.setattr(udf_module, "win_rates", broken)
+        got = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES)
+        assert len(got) == 250 and got.endswith("...")
+
+    def test_same_tables_are_validated_once(self, monkeypatch):
+        calls = []
+        real = udf_module.validate
+        monkeypatch.setattr(udf_module, "validate", lambda *a, **k: calls.append(1) or real(*a, **k))
+        for owner in ("A", "B", None):
+            FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES, STAGES, "2026-Q2", owner, None, SETTINGS, HISTORY)
+        assert len(calls) == 1
+        changed = [list(row) for row in OPPORTUNITIES]
+        changed[4][3] = 400.0  # D4's amount: new cells, validated again, new figure 400 x 0.5 + 270
+        got = FUNNEL_WEIGHTED_PIPELINE(changed, STAGES, "2026-Q2", None, None, SETTINGS, HISTORY)
+        assert len(calls) == 2 and got == pytest.approx(470.0)
+
+
+# --- The refreshed sheets and the UDFs agree -----------------------------------------
+
+
+def excel_cells(table_name: str, frame: pd.DataFrame, dates_as_serials: bool = False) -> list[list]:
+    """A canonical table as xlwings passes its range: header row, floats, None for blanks."""
+    columns = [c for c in INPUTS[table_name].columns if c.key in frame.columns]
+    yes, no = YES_NO["en"]
+    rows = [[c.en for c in columns]]
+    for record in frame[[c.key for c in columns]].itertuples(index=False):
+        row = []
+        for col, value in zip(columns, record):
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                row.append(None)
+            elif isinstance(value, str):
+                row.append(str(value))
+            elif col.fmt == "flag":
+                row.append(yes if value else no)
+            elif col.fmt == "date" or isinstance(value, (pd.Timestamp, dt.date)):
+                day = pd.Timestamp(value)
+                row.append(float((day - pd.Timestamp("1899-12-30")).days) if dates_as_serials else day.to_pydatetime())
+            elif isinstance(value, (int, float)) or hasattr(value, "item"):
+                row.append(float(value))
+            else:
+                row.append(value)
+        rows.append(row)
+    return with_blank_rows(rows)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The 1,000-deal demo, as the engine reports it and as Excel passes it to a UDF."""
+    tables = demo_tables(size=1000)
+    cells = {
+        "opportunities": excel_cells("tblOpportunities", tables["opportunities"]),
+        "stages": excel_cells("tblStages", tables["stages"]),
+        "history": excel_cells("tblStageHistory", tables["stage_history"], dates_as_serials=True),
+        "settings": excel_cells("tblSettings", tables["settings"]),
+    }
+    return run(tables), cells
+
+
+def test_udfs_agree_with_the_engine_on_the_demo(demo):
+    report, cells = demo
+    opportunities, stages, history, settings = (cells[k] for k in ("opportunities", "stages", "history", "settings"))
+    for row in report["stage_stats"].itertuples():
+        got = FUNNEL_STAGE_PROBABILITY(row.code, stages, opportunities, history, None, None, settings)
+        assert got == pytest.approx(row.used), row.code
+    for row in report["forecast_periods"].itertuples():
+        got = FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, row.period, None, None, settings, history)
+        assert got == pytest.approx(row.weighted), row.period
+    for row in report["forecast"].head(10).itertuples():
+        got = FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, row.period, row.owner, row.team, settings, history)
+        assert got == pytest.approx(row.weighted), (row.period, row.owner)
+    summary = dict(zip(report["summary"]["metric"], report["summary"]["value"]))
+    assert FUNNEL_WIN_RATE(opportunities, stages) == pytest.approx(summary["win_rate"])
+    by_owner = report["win_rates"].query("dimension == 'owner'")
+    table = FUNNEL_WIN_RATE(opportunities, stages, None, None, "Owner", settings)
+    assert [row[0] for row in table.values.tolist()] == list(by_owner["segment"])
+    assert [row[4] for row in table.values.tolist()] == pytest.approx(list(by_owner["win_rate"]))
+
+
+def test_each_udf_is_fast_on_1000_deals(demo, capsys):
+    _, cells = demo
+    opportunities, stages, history, settings = (cells[k] for k in ("opportunities", "stages", "history", "settings"))
+    calls = {
+        "FUNNEL_STAGE_PROBABILITY": lambda: FUNNEL_STAGE_PROBABILITY("I", stages, opportunities, history, None, None, settings),
+        "FUNNEL_WEIGHTED_PIPELINE": lambda: FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, "2026-Q4", "Li Wei", None, settings, history),
+        "FUNNEL_WIN_RATE": lambda: FUNNEL_WIN_RATE(opportunities, stages, None, None, None, settings),
+        "FUNNEL_WIN_RATE by owner": lambda: FUNNEL_WIN_RATE(opportunities, stages, "2025-01-01", None, "Owner", settings),
+    }
+    lines = []
+    for name, call in calls.items():
+        first, again = [], []
+        for _ in range(3):
+            udf_module._PREPARED.clear()
+            start = time.perf_counter()
+            result = call()
+            first.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            call()
+            again.append(time.perf_counter() - start)
+        assert not isinstance(result, str), result
+        lines.append(f"{name}: {min(first) * 1000:.0f} ms first call, {min(again) * 1000:.0f} ms on the same tables")
+        # Generous bounds for a slow CI machine; the printed figures are what to watch.
+        assert min(first) < 2.0 and min(again) < 0.5, lines[-1]
+    with capsys.disabled():
+        print("\n1,000 deals (" + str(len(opportunities) - 1 - BLANK_ROWS) + " rows): " + "; ".join(lines))
+
+
+# --- What xlwings registers ----------------------------------------------------------
+
+# VBA keywords an argument name must not be: classic xlwings writes each argument into a
+# VBA wrapper function (Function FUNNEL_X(stage, stages, ...)).
+VBA_RESERVED = {
+    "and", "as", "boolean", "byref", "byte", "byval", "call", "case", "close", "const", "currency", "date",
+    "declare", "dim", "do", "double", "each", "else", "elseif", "end", "enum", "erase", "error", "event",
+    "exit", "false", "for", "friend", "function", "get", "global", "gosub", "goto", "if", "implements", "in",
+    "input", "integer", "is", "let", "like", "lock", "long", "loop", "me", "mod", "name", "new", "next",
+    "not", "nothing", "object", "on", "open", "option", "optional", "or", "paramarray", "preserve", "print",
+    "private", "property", "public", "put", "raiseevent", "redim", "rem", "resume", "return", "seek",
+    "select", "set", "single", "static", "step", "stop", "string", "sub", "then", "to", "true", "type",
+    "until", "variant", "wend", "while", "with", "withevents", "write", "xor",
+}
+
+_DUMP_METADATA = """
+import json, sys
+import xlwings as xw
+import udfs.functions as module
+from xlwings.server import custom_functions_meta
+
+udfs = {name: getattr(module, name).__xlfunc__ for name in dir(module) if hasattr(getattr(module, name), "__xlfunc__")}
+for info in udfs.values():
+    del info["argmap"]  # the same dicts again, by name
+    for arg in info["args"]:
+        arg["options"] = {k: str(v) for k, v in arg["options"].items()}
+json.dump({"udfs": udfs, "meta": custom_functions_meta(module)}, sys.stdout, default=str)
+"""
+
+
+@pytest.fixture(scope="module")
+def registered():
+    """What xlwings records for each UDF (``func.__xlfunc__``) and the add-in metadata.
+
+    On Windows ``xw.func`` is classic xlwings' decorator; elsewhere it does nothing unless
+    xlwings runs as xlwings Server (``XLWINGS_ON_SERVER=true``), whose decorator records
+    the same ``__xlfunc__`` dictionary. That needs the license key, and a fresh process,
+    because xlwings reads the variable on import.
+    """
+    if os.environ.get("XLWINGS_LICENSE_KEY") is None:
+        pytest.skip("xlwings Server's decorators need XLWINGS_LICENSE_KEY=noncommercial (PolyForm Noncommercial)")
+    env = {**os.environ, "XLWINGS_ON_SERVER": "true", "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", _DUMP_METADATA], capture_output=True, text=True, env=env, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.xlwings_remote
+class TestRegistration:
+    def test_every_udf_is_registered_under_the_prefix(self, registered):
+        names = sorted(registered["udfs"])
+        assert names == sorted(f.__name__ for f in UDFS)
+        assert names == sorted(udf_module.__all__[1:])
+        assert all(name.startswith(UDF_PREFIX) and name.replace("_", "").isalpha() and name.isupper() for name in names)
+        # xlwings Server's add-in metadata: the same names, accepted without complaint.
+        assert sorted(f["name"] for f in registered["meta"]["functions"]) == names
+
+    def test_the_description_is_one_paragraph_excel_can_show(self, registered):
+        for name, info in registered["udfs"].items():
+            doc = info["ret"]["doc"]
+            assert doc == getattr(udf_module, name).__doc__
+            assert "\n" not in doc and "  " not in doc
+            assert 40 < len(doc) <= 255, name  # classic Excel cuts descriptions at 255
+
+    def test_every_argument_has_help(self, registered):
+        for name, info in registered["udfs"].items():
+            for arg in info["args"]:
+                assert not arg["doc"].startswith("Positional argument"), (name, arg["name"])
+                assert len(arg["doc"]) <= 255, (name, arg["name"])
+                assert arg["name"].lower() not in VBA_RESERVED, (name, arg["name"])
+                if "optional" in arg:
+                    assert arg["doc"].startswith("Optional."), (name, arg["name"])
+
+    def test_tables_come_in_two_dimensional_with_error_text(self, registered):
+        tables = {"stages", "opportunities", "history", "settings"}
+        for info in registered["udfs"].values():
+            for arg in info["args"]:
+                assert arg["options"].get("err_to_str") == "True"
+                if arg["name"] in tables:
+                    assert arg["options"].get("ndim") == "2"
+                else:
+                    assert "ndim" not in arg["options"]
+
+    def test_tables_spill_with_a_header_and_no_index(self, registered):
+        assert registered["udfs"]["FUNNEL_WIN_RATE"]["ret"]["options"] == {"index": False, "header": True}
+        for info in registered["udfs"].values():
+            assert "expand" not in info["ret"]["options"]  # native dynamic arrays, not the legacy emulation

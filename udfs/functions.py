@@ -1,0 +1,389 @@
+"""Worksheet functions: funnel's figures in a cell, or a table that spills.
+
+Each function is a thin wrapper: turn the cells Excel passes into raw tables
+(``udfs.convert``), validate them with ``funnel.validate`` exactly as the Refresh button
+does, call one ``funnel/`` function, turn the result back into cells. So a UDF and the
+refreshed sheets agree on every figure, and a row the refresh leaves out (an unknown
+stage, a duplicate deal id) is left out here too.
+
+Excel finds these through xlwings' "UDF Modules" setting (``workbook.layout.UDF_MODULES``):
+Import Functions in classic xlwings, or the add-in's manifest on xlwings Server / Lite.
+
+Conventions, all pinned by ``tests/udfs/test_functions.py``:
+
+* Names start with ``FUNNEL_`` (no Excel built-in does; a dot is not allowed in a
+  classic VBA function name).
+* Decorators stack as ``@xw.func``, one ``@xw.arg(..., doc=...)`` per argument,
+  ``@xw.ret(...)``, then ``@_cell_message``. The docstring is the description Excel's
+  function wizard shows (classic Excel cuts it at 255 characters), so it is written
+  for a sales-ops reader; ``_cell_message`` folds its line breaks.
+* Tables come in with their header row (``ndim=2``) and error cells as their text
+  (``err_to_str=True``), so "#N/A" is reported instead of silently read as blank.
+* Table results are DataFrames written with their header row and no index
+  (``@xw.ret(index=False, header=True)``); Excel 365 spills them as a native dynamic
+  array. ``expand="table"`` is not used: it is classic xlwings' emulation for Excel
+  versions without dynamic arrays, which overwrites neighbouring cells.
+* A problem becomes a short sentence in the cell, never a traceback.
+* Parameters carry no type annotations: xlwings would turn them into converters.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import pickle
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from funnel import parsing
+from funnel.contract import required_columns
+from funnel.deals import deal_table
+from funnel.forecast import weighted_pipeline
+from funnel.issues import IssueLog
+from funnel.periods import NO_CLOSE_DATE, normalize_period_label
+from funnel.settings import Settings
+from funnel.stages import stage_probabilities, used_probability
+from funnel.validate import Inputs, coerce_column, validate
+from funnel.winrates import SEGMENTS, win_rates
+from udfs.convert import (
+    CellError,
+    date_arg,
+    number_arg,
+    one_cell,
+    spill_frame,
+    table_frame,
+    table_language,
+    text_arg,
+)
+from workbook.layout import INPUTS, LANGUAGES, OUTPUTS, header, header_lookup
+
+__all__ = [
+    "UDF_PREFIX",
+    "FUNNEL_STAGE_PROBABILITY",
+    "FUNNEL_WEIGHTED_PIPELINE",
+    "FUNNEL_WIN_RATE",
+]
+
+UDF_PREFIX = "FUNNEL_"
+
+logger = logging.getLogger(__name__)
+
+# Longest message a cell shows; the rest of an unexpected error goes to the log.
+_MESSAGE_LIMIT = 250
+
+# Table-level problems after which a figure would be computed from the wrong data
+# (a table not read at all, or the default stage scheme in place of the user's).
+_UNUSABLE = frozenset({"table not used", "no deals to analyse", "used the default P/I/B/W/L scheme", "defaults used"})
+
+_METHODS = ("configured", "empirical", "blended")
+
+# Opportunity columns each figure reads (id, stage and amount are always read).
+_WEIGHTED_COLUMNS = ("close_date", "probability_override", "forecast_category", "owner", "team")
+_SEGMENT_COLUMNS = {"competitor_present": ("competitors",), **{k: (k,) for k in ("owner", "team", "source", "product", "industry")}}
+
+
+def _cell_message(udf):
+    """Turn anything raised inside ``udf`` into the short message its cell shows."""
+
+    @functools.wraps(udf)
+    def boundary(*args, **kwargs):
+        try:
+            return udf(*args, **kwargs)
+        except CellError as err:
+            return _short(str(err))
+        except Exception as err:  # the cell must show a sentence, whatever went wrong
+            logger.exception("%s failed", udf.__name__)
+            return _short(f"{udf.__name__} failed ({type(err).__name__}: {err}); see the xlwings log")
+
+    # Excel's function wizard shows the docstring as one paragraph.
+    boundary.__doc__ = " ".join((udf.__doc__ or "").split())
+    return boundary
+
+
+@xw.func
+@xw.arg("stage", err_to_str=True, doc="The stage code, e.g. P, I or B (a cell or text).")
+@xw.arg("stages", ndim=2, err_to_str=True, doc="The Stage scheme table with its header row, e.g. tblStages[#All].")
+@xw.arg("opportunities", ndim=2, err_to_str=True, doc="Optional. The Opportunities table with its header row; needed for the empirical and blended methods.")
+@xw.arg("history", ndim=2, err_to_str=True, doc="Optional. The Stage history table with its header row: how far each closed deal got.")
+@xw.arg("method", err_to_str=True, doc="Optional. configured, empirical or blended (empirical uses configured until a closed deal reached the stage). Blank: the Settings table's method, else blended.")
+@xw.arg("prior_strength", err_to_str=True, doc="Optional. How many closed deals the configured probability counts as when blending. Blank: the Settings value, else 10.")
+@xw.arg("settings", ndim=2, err_to_str=True, doc="Optional. The Settings table with its header row, for the method and prior strength.")
+@xw.ret()
+@_cell_message
+def FUNNEL_STAGE_PROBABILITY(stage, stages, opportunities=None, history=None, method=None, prior_strength=None, settings=None):
+    """Chance of winning a deal in this stage. configured: the scheme's number; empirical:
+    won / closed among closed deals that reached the stage; blended: the two mixed, so
+    few closed deals lean on the configured number."""
+    code = _stage_code(stage)
+    overrides = {}
+    if (chosen := _method(method)) is not None:
+        overrides["probability_method"] = chosen
+    if (strength := number_arg(prior_strength, "prior_strength")) is not None:
+        overrides["prior_strength"] = strength
+    prepared = _prepared(
+        {"tblStages": stages, "tblOpportunities": opportunities, "tblStageHistory": history, "tblSettings": settings},
+        required=("tblStages",),
+        overrides=overrides,
+    )
+    inputs = prepared.inputs
+    known = list(inputs.stages["code"])
+    if code not in known:
+        raise CellError(f"unknown stage '{code}' (known: {', '.join(known)})")
+    # Asked as if for a deal in that stage without an override: the number a forecast uses.
+    deal = pd.DataFrame({"stage": [code], "probability_override": [np.nan]})
+    method = inputs.settings.probability_method
+    return float(used_probability(deal, inputs.stages, prepared.probabilities, method).iloc[0])
+
+
+@xw.func
+@xw.arg("opportunities", ndim=2, err_to_str=True, doc="The Opportunities table with its header row, e.g. tblOpportunities[#All].")
+@xw.arg("stages", ndim=2, err_to_str=True, doc="The Stage scheme table with its header row, e.g. tblStages[#All].")
+@xw.arg("period", err_to_str=True, doc="The close period: 2026-Q2 or 2026-06 (as the Settings period says), any date in it, or no close date.")
+@xw.arg("owner", err_to_str=True, doc="Optional. Only this owner's deals.")
+@xw.arg("team", err_to_str=True, doc="Optional. Only this team's deals.")
+@xw.arg("settings", ndim=2, err_to_str=True, doc="Optional. The Settings table with its header row: period, fiscal year start, probability method.")
+@xw.arg("history", ndim=2, err_to_str=True, doc="Optional. The Stage history table with its header row; give it to match the refreshed Forecast sheet.")
+@xw.ret()
+@_cell_message
+def FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, period, owner=None, team=None, settings=None, history=None):
+    """Weighted pipeline of the open deals closing in a period: each amount times its
+    win probability (the deal's override, else its stage's), added up. Optionally for one
+    owner or team."""
+    prepared = _prepared(
+        {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings, "tblStageHistory": history},
+        required=("tblOpportunities", "tblStages"),
+        columns=_WEIGHTED_COLUMNS,
+    )
+    label = _period_label(period, prepared.inputs.settings)
+    deals = prepared.deals
+    chosen = _having(deals, "owner", text_arg(owner, "owner")) & _having(deals, "team", text_arg(team, "team"))
+    table = weighted_pipeline(deals[chosen], prepared.inputs.quotas, ["period"])
+    row = table[table["period"] == label]
+    return float(row["weighted"].iloc[0]) if len(row) else 0.0
+
+
+@xw.func
+@xw.arg("opportunities", ndim=2, err_to_str=True, doc="The Opportunities table with its header row, e.g. tblOpportunities[#All].")
+@xw.arg("stages", ndim=2, err_to_str=True, doc="The Stage scheme table with its header row: which stages count as won and lost.")
+@xw.arg("from_date", err_to_str=True, doc="Optional. First close date counted. Blank: from the first closed deal.")
+@xw.arg("to_date", err_to_str=True, doc="Optional. Last close date counted. Blank: up to the last closed deal.")
+@xw.arg("segment_column", err_to_str=True, doc="Optional. Split by Owner, Team, Source, Product, Industry, Period, Amount band or Competitor present; the result spills as a table.")
+@xw.arg("settings", ndim=2, err_to_str=True, doc="Optional. The Settings table with its header row: periods and amount bands.")
+@xw.ret(index=False, header=True)
+@_cell_message
+def FUNNEL_WIN_RATE(opportunities, stages, from_date=None, to_date=None, segment_column=None, settings=None):
+    """Win rate: won / (won + lost) of the deals closed between two dates. With a segment
+    column it spills one row per segment with the counts, amounts and a 95% range that
+    is wide when few deals closed."""
+    start = date_arg(from_date, "from_date")
+    end = date_arg(to_date, "to_date")
+    if start is not None and end is not None and start > end:
+        raise CellError(f"from_date {start:%Y-%m-%d} is after to_date {end:%Y-%m-%d}")
+    segment = text_arg(segment_column, "segment_column")
+    dimension = _dimension(segment) if segment is not None else None
+    prepared = _prepared(
+        {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings},
+        required=("tblOpportunities", "tblStages"),
+        columns=("close_date", *_SEGMENT_COLUMNS.get(dimension, ())),
+    )
+    deals = _closing_between(prepared.deals, start, end)
+    rates = win_rates(deals)
+    if rates.empty:
+        raise CellError(_no_closed_deal(start, end))
+    if dimension is None:
+        return float(rates.loc[rates["dimension"] == "overall", "win_rate"].iloc[0])
+    columns = [c for c in OUTPUTS["tblWinRates"].columns if c.key != "dimension"]
+    language = table_language(opportunities, "tblOpportunities")
+    headers = [segment] + [c.header(language) for c in columns[1:]]
+    part = rates.loc[rates["dimension"] == dimension, [c.key for c in columns]]
+    return spill_frame(part, headers)
+
+
+# --- Shared steps -------------------------------------------------------------------
+
+
+class _Prepared:
+    """Validated inputs of one set of tables, with what the analyses derive from them."""
+
+    def __init__(self, inputs: Inputs) -> None:
+        self.inputs = inputs
+
+    @functools.cached_property
+    def probabilities(self) -> pd.DataFrame:
+        s = self.inputs.settings
+        return stage_probabilities(self.inputs.opportunities, self.inputs.stage_history, self.inputs.stages, s.prior_strength)
+
+    @functools.cached_property
+    def deals(self) -> pd.DataFrame:
+        """The deal table the refresh builds (read-only: it is shared between calls)."""
+        return deal_table(self.inputs.opportunities, self.inputs.stages, self.probabilities, self.inputs.settings)
+
+
+# Validated tables by a fingerprint of the cells they came from. A recalculation calls
+# several UDFs on the same tables (one per owner, say); validating once is most of the work.
+_PREPARED: OrderedDict[bytes, _Prepared] = OrderedDict()
+_PREPARED_SIZE = 8
+
+
+def _prepared(
+    given: dict[str, object],
+    required: tuple[str, ...],
+    overrides: dict | None = None,
+    columns: tuple[str, ...] = (),
+) -> _Prepared:
+    """The tables a UDF was given, converted and validated once per distinct content.
+
+    Args:
+        given: Excel Table name -> the cells Excel passed (None for a left-out argument).
+        required: Tables that must not be blank.
+        overrides: Settings to override (the UDF's own method or prior strength).
+        columns: The opportunity columns the figure depends on; the rest are not read.
+            Only id and stage problems leave a row out, so this changes no figure.
+    """
+    try:
+        key = hashlib.blake2b(pickle.dumps((given, required, overrides, columns), protocol=5)).digest()
+    except (pickle.PicklingError, TypeError, AttributeError):
+        key = None  # a value pickle cannot take: work it out every time
+    if key is not None and key in _PREPARED:
+        _PREPARED.move_to_end(key)
+        return _PREPARED[key]
+    prepared = _Prepared(_validated(given, required, overrides, columns))
+    if key is not None:
+        _PREPARED[key] = prepared
+        while len(_PREPARED) > _PREPARED_SIZE:
+            _PREPARED.popitem(last=False)
+    return prepared
+
+
+def _validated(given: dict[str, object], required: tuple[str, ...], overrides: dict | None, columns: tuple[str, ...]) -> Inputs:
+    """Convert and validate the tables a UDF was given, refusing unusable ones."""
+    log = IssueLog()
+    raw: dict[str, pd.DataFrame] = {}
+    for table_name, values in given.items():
+        frame = table_frame(values, table_name, log)
+        canonical = INPUTS[table_name].table
+        if frame is None and table_name in required:
+            raise CellError(f"{canonical}: the range is blank; select the table with its header row")
+        if frame is None:
+            continue
+        if canonical == "opportunities":
+            keep = set(columns) | set(required_columns("opportunities"))
+            frame = frame.loc[:, [c for c in frame.columns if c in keep]]
+        raw[canonical] = frame
+    try:
+        inputs = validate(raw, overrides, log)
+    except ValueError as err:  # a bad method or prior strength, in pydantic's words
+        raise CellError(str(err)) from None
+    issues = inputs.log.table()
+    unusable = issues[issues["row"].isna() & issues["action"].isin(_UNUSABLE) & issues["table"].isin(raw)]
+    if len(unusable):
+        raise CellError("; ".join(f"{t}: {p}" for t, p in zip(unusable["table"], unusable["problem"])))
+    return inputs
+
+
+def _stage_code(value: object) -> str:
+    """A stage code as the scheme stores it (funnel's code coercion: folded, upper case)."""
+    text = text_arg(value, "stage")
+    if text is None:
+        raise CellError("stage is blank")
+    codes, _, _ = coerce_column(pd.Series([text], dtype=object), "code")
+    return codes.iloc[0]
+
+
+def _method(value: object) -> str | None:
+    """configured / empirical / blended, also as the Stages sheet's headers in either language."""
+    text = text_arg(value, "method")
+    if text is None:
+        return None
+    key = header_lookup("tblStageStats").get(parsing.fold(text).lower(), text.lower())
+    # Anything else goes on to the settings check, whose message lists the choices.
+    return key if key in _METHODS else text
+
+
+def _period_label(value: object, settings: Settings) -> str:
+    """The engine's label for the period a user typed (or a date in it)."""
+    value = _one_value(value, "period")
+    if value is None:
+        raise CellError("period is blank (write it like 2026-Q2)")
+    if isinstance(value, str) and parsing.fold(value).lower() == NO_CLOSE_DATE:
+        return NO_CLOSE_DATE
+    try:
+        return normalize_period_label(value, settings)
+    except ValueError as err:
+        raise CellError(str(err)) from None
+
+
+def _one_value(value: object, name: str) -> object:
+    # A period may be text or a date, so it is not read with text_arg.
+    value = one_cell(value, name)
+    if isinstance(value, str):
+        text_arg(value, name)  # refuses Excel error values
+    return value
+
+
+def _having(deals: pd.DataFrame, column: str, wanted: str | None) -> pd.Series:
+    """Which deals have ``column`` equal to ``wanted`` (case and full-width folded).
+
+    Raises:
+        CellError: No deal at all has that value: a typo, not a zero.
+    """
+    if wanted is None:
+        return pd.Series(True, index=deals.index)
+    folded = deals[column].map(lambda v: parsing.fold(str(v)).casefold())
+    mask = folded == parsing.fold(wanted).casefold()
+    if not mask.any():
+        raise CellError(f"no deal has {column} '{wanted}'")
+    return mask
+
+
+def _closing_between(deals: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Deals whose close date is within [start, end]; undated deals only without bounds."""
+    mask = pd.Series(True, index=deals.index)
+    if start is not None:
+        mask &= deals["close_date"] >= pd.Timestamp(start)
+    if end is not None:
+        mask &= deals["close_date"] <= pd.Timestamp(end)
+    return deals[mask]
+
+
+def _no_closed_deal(start, end) -> str:
+    if start is None and end is None:
+        return "no won or lost deal yet, so no win rate"
+    span = " and ".join(f"{d:%Y-%m-%d}" for d in (start, end) if d is not None)
+    where = "between" if start is not None and end is not None else ("from" if start is not None else "up to")
+    return f"no won or lost deal closes {where} {span}"
+
+
+def _segment_names() -> dict[str, str]:
+    """Every way to name a win-rate segment -> its dimension in ``funnel.winrates``."""
+    names = {}
+    for key in ("period", *SEGMENTS):
+        names[key] = key
+        names[key.replace("_", " ")] = key
+    for key in ("owner", "team", "source", "product", "industry"):
+        for language in LANGUAGES:
+            names[parsing.fold(header("tblOpportunities", key, language)).lower()] = key
+    for language in LANGUAGES:
+        names[parsing.fold(header("tblWinTrend", "period", language)).lower()] = "period"
+    return names
+
+
+_SEGMENT_NAMES = _segment_names()
+
+
+def _dimension(segment: str) -> str:
+    key = _SEGMENT_NAMES.get(parsing.fold(segment).lower())
+    if key is None:
+        raise CellError(
+            f"cannot split win rates by '{segment}' (use Owner, Team, Source, Product, Industry, "
+            "Period, Amount band or Competitor present)"
+        )
+    return key
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= _MESSAGE_LIMIT else message[: _MESSAGE_LIMIT - 3] + "..."
