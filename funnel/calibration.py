@@ -1,0 +1,228 @@
+"""Calibration: would these probabilities have been right? A backtest with a time split.
+
+The deals closed before a cut-off date teach; the deals closed on or after it are
+predicted and scored. Default cut-off: the close date at the 70th percentile of the
+closed deals' close dates ("lower" rule: an actual close date), so roughly 70% teach and
+30% are predicted.
+
+What a prediction may use (leakage). A closed deal's furthest stage is known only
+because it closed: a won deal has by definition passed every stage. So test deals are
+not scored at their furthest stage. Instead each test deal is predicted once per stage
+it is *recorded* to have entered, as of that entry: a snapshot (deal, stage) uses only
+the stage and the deal's facts (owner, source, competitors, ...), never its outcome. A
+snapshot exists for every stage the deal's stage history shows it entering, and for the
+first stage (every deal starts in the funnel); without history a deal gives only that
+first-stage snapshot. A won deal without history is *not* credited with the later
+stages it must have passed, because that credit would leak its outcome.
+
+Limits stated plainly: (1) deal facts are read as they stand today; a CRM that fills in
+fields after the outcome (a lost reason, a competitor named at the loss, an amount
+blanked on loss) leaks, and no backtest can see that without field history; (2) a
+snapshot taken before the cut-off is scored by a model that also learned from deals
+that closed between the snapshot and the cut-off, i.e. slightly later knowledge, never
+the deal's own outcome.
+
+Methods compared: ``configured`` (the scheme's stage probabilities), ``empirical``
+(won / closed among training deals that reached the stage; the configured value where
+no training deal did), ``blended`` (the two mixed with ``prior_strength``), ``model``
+(the naive Bayes model of ``funnel.winmodel`` fitted on the training deals; below
+``model_min_closed`` training deals it falls back to the stage probability of
+``probability_method`` and says so in ``note``).
+
+Scores: Brier score (mean squared error of the probability; lower is better; always
+predicting 0.5 scores 0.25) and log loss (mean of -log of the probability given to what
+happened; probabilities are clipped to [1e-15, 1 - 1e-15] so a configured 0 or 1 stays
+finite). Reliability: predictions in ten equal-width bins (0-0.1, ..., 0.9-1.0), the mean
+prediction against the observed win rate in each bin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel.settings import Settings
+from funnel.stages import stage_probabilities
+from funnel.stages import reached_order
+from funnel.winmodel import deal_facts, fit_win_model, score_rows
+
+__all__ = [
+    "METHODS",
+    "CALIBRATION_COLUMNS",
+    "RELIABILITY_COLUMNS",
+    "default_cutoff",
+    "snapshots",
+    "brier_score",
+    "log_loss",
+    "reliability_table",
+    "backtest",
+]
+
+METHODS = ("configured", "empirical", "blended", "model")
+CALIBRATION_COLUMNS = ("method", "brier", "log_loss", "deals", "predictions", "won_share", "cutoff", "train_deals", "note")
+RELIABILITY_COLUMNS = ("method", "bin", "predicted_mean", "observed_rate", "count")
+_EPS = 1e-15
+_BINS = 10
+
+
+def default_cutoff(close_dates: pd.Series, share: float = 0.7) -> pd.Timestamp | None:
+    """The close date at the ``share`` quantile of the closed deals' close dates.
+
+    Args:
+        close_dates: close dates of the closed deals (blanks ignored).
+        share: the quantile; 0.7 = the 70th percentile.
+
+    Returns:
+        An actual close date (the lower one where the quantile falls between two), or
+        None when there is no close date.
+    """
+    dates = pd.to_datetime(close_dates).dropna().sort_values().to_numpy()
+    if len(dates) == 0:
+        return None
+    return pd.Timestamp(dates[int(np.floor(share * (len(dates) - 1)))])
+
+
+def brier_score(probability: np.ndarray, won: np.ndarray) -> float:
+    """Mean of (probability - outcome)^2, outcome 1 for won and 0 for lost."""
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(won, dtype=float)
+    return float(np.mean((p - y) ** 2)) if len(p) else np.nan
+
+
+def log_loss(probability: np.ndarray, won: np.ndarray) -> float:
+    """Mean of -log(probability given to the outcome), probabilities clipped to [1e-15, 1 - 1e-15]."""
+    p = np.clip(np.asarray(probability, dtype=float), _EPS, 1 - _EPS)
+    y = np.asarray(won, dtype=bool)
+    return float(-np.mean(np.where(y, np.log(p), np.log1p(-p)))) if len(p) else np.nan
+
+
+def reliability_table(method: str, probability: np.ndarray, won: np.ndarray) -> pd.DataFrame:
+    """Predictions in ten equal-width bins: mean prediction vs observed win rate.
+
+    Returns:
+        ``RELIABILITY_COLUMNS``, one row per non-empty bin; ``bin`` reads ``0.2-0.3``.
+        A prediction of exactly 1 falls in the last bin.
+    """
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(won, dtype=float)
+    which = np.minimum((p * _BINS).astype(int), _BINS - 1)
+    count = np.bincount(which, minlength=_BINS)
+    sum_p = np.bincount(which, weights=p, minlength=_BINS)
+    sum_y = np.bincount(which, weights=y, minlength=_BINS)
+    used = count > 0
+    bins = np.arange(_BINS)[used]
+    return pd.DataFrame(
+        {
+            "method": method,
+            "bin": [f"{b / _BINS:.1f}-{(b + 1) / _BINS:.1f}" for b in bins],
+            "predicted_mean": sum_p[used] / count[used],
+            "observed_rate": sum_y[used] / count[used],
+            "count": count[used].astype(int),
+        }
+    )
+
+
+def snapshots(test: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """The (deal, stage) moments each test deal is predicted at (see the module docstring).
+
+    Args:
+        test: the deals to predict (rows of the deal table).
+        history: validated stage history.
+        stages: the stage scheme.
+
+    Returns:
+        position (row number in ``test``), stage (open stage code), order; one row per
+        stage the history shows the deal entering, plus the first open stage, no repeats.
+    """
+    open_stages = stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
+    first = open_stages["code"].iloc[0]
+    position_of = pd.Series(np.arange(len(test)), index=test["id"].to_numpy())
+    parts = [pd.DataFrame({"position": np.arange(len(test)), "stage": first})]
+    if not history.empty:
+        entered = history[history["opportunity_id"].isin(position_of.index) & history["stage"].isin(open_stages["code"])]
+        parts.append(pd.DataFrame({"position": entered["opportunity_id"].map(position_of).to_numpy(), "stage": entered["stage"].to_numpy()}))
+    snaps = pd.concat(parts, ignore_index=True).drop_duplicates()
+    snaps["order"] = snaps["stage"].map(open_stages.set_index("code")["order"]).astype(int)
+    return snaps.sort_values(["position", "order"], kind="stable").reset_index(drop=True)
+
+
+def _empty_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(columns=list(CALIBRATION_COLUMNS)), pd.DataFrame(columns=list(RELIABILITY_COLUMNS))
+
+
+def backtest(
+    deals: pd.DataFrame,
+    history: pd.DataFrame,
+    stages: pd.DataFrame,
+    settings: Settings,
+    cutoff: pd.Timestamp | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backtest the stage probabilities and the win model on deals closed after a cut-off.
+
+    Args:
+        deals: the deal table (``deal_table``); closed deals with a close date are used.
+        history: validated stage history.
+        stages: the stage scheme.
+        settings: prior_strength, model_min_closed, probability_method.
+        cutoff: learn from deals closed before this day, predict those closed on or after
+            it; default ``default_cutoff`` of the closed deals.
+
+    Returns:
+        (calibration, reliability). calibration: one row per method of ``METHODS`` with
+        ``CALIBRATION_COLUMNS`` (deals = test deals, predictions = snapshots scored,
+        won_share = share of snapshots whose deal was won, train_deals = deals learned
+        from). reliability: ``RELIABILITY_COLUMNS`` per method. Both are empty when there
+        is nothing to learn from or nothing to predict.
+    """
+    closed = deals[(deals["is_won"] | deals["is_lost"]) & deals["close_date"].notna()]
+    if cutoff is None:
+        cutoff = default_cutoff(closed["close_date"])
+    if cutoff is None:
+        return _empty_tables()
+    cutoff = pd.Timestamp(cutoff)
+    train = closed[closed["close_date"] < cutoff]
+    test = closed[closed["close_date"] >= cutoff]
+    if train.empty or test.empty:
+        return _empty_tables()
+    train_history = history[history["opportunity_id"].isin(train["id"])] if not history.empty else history
+
+    snaps = snapshots(test, history, stages)
+    rows = snaps["position"].to_numpy()
+    won = test["is_won"].to_numpy(dtype=bool)[rows]
+    probs = stage_probabilities(train, train_history, stages, settings.prior_strength).set_index("code")
+    by_method = {
+        "configured": probs["configured"],
+        "empirical": probs["empirical"].fillna(probs["configured"]),
+        "blended": probs["blended"],
+    }
+    predictions = {name: snaps["stage"].map(table).to_numpy(dtype=float) for name, table in by_method.items()}
+
+    model = fit_win_model(train, train_history, stages, settings, reached=reached_order(train, train_history, stages))
+    note = ""
+    if model.usable:
+        facts = deal_facts(test).take(rows)
+        scored = score_rows(model, facts, model.stage_index(snaps["order"].to_numpy()), explain=False)
+        predictions["model"] = scored["model_probability"].to_numpy()
+    else:
+        fallback = settings.probability_method
+        predictions["model"] = predictions[fallback]
+        note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed deals before the cut-off"
+
+    calibration, reliability = [], []
+    for method in METHODS:
+        p = predictions[method]
+        calibration.append(
+            {
+                "method": method,
+                "brier": brier_score(p, won),
+                "log_loss": log_loss(p, won),
+                "deals": len(test),
+                "predictions": len(p),
+                "won_share": float(won.mean()),
+                "cutoff": cutoff,
+                "train_deals": len(train),
+                "note": note if method == "model" else "",
+            }
+        )
+        reliability.append(reliability_table(method, p, won))
+    return pd.DataFrame(calibration, columns=list(CALIBRATION_COLUMNS)), pd.concat(reliability, ignore_index=True)
