@@ -40,7 +40,7 @@ import pandas as pd
 import xlwings as xw
 
 from funnel import parsing
-from funnel.contract import required_columns
+from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, required_columns
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
@@ -48,6 +48,7 @@ from funnel.periods import NO_CLOSE_DATE, normalize_period_label
 from funnel.settings import Settings
 from funnel.stages import stage_probabilities, used_probability
 from funnel.validate import Inputs, coerce_column, validate
+from funnel.winmodel import fit_win_model, model_probability, score_deals
 from funnel.winrates import SEGMENTS, win_rates
 from udfs.convert import (
     CellError,
@@ -66,6 +67,7 @@ __all__ = [
     "FUNNEL_STAGE_PROBABILITY",
     "FUNNEL_WEIGHTED_PIPELINE",
     "FUNNEL_WIN_RATE",
+    "FUNNEL_DEAL_WIN_PROBABILITY",
 ]
 
 UDF_PREFIX = "FUNNEL_"
@@ -83,6 +85,8 @@ _METHODS = ("configured", "empirical", "blended")
 
 # Opportunity columns each figure reads (id, stage and amount are always read).
 _WEIGHTED_COLUMNS = ("close_date", "probability_override", "forecast_category", "owner", "team")
+# What the per-deal win model learns from (funnel.winmodel.MODEL_FIELDS and competitors).
+_MODEL_COLUMNS = ("owner", "team", "source", "product", "industry", "competitors", *QUALIFICATION_6W2P, *MAN_FLAGS)
 _SEGMENT_COLUMNS = {"competitor_present": ("competitors",), **{k: (k,) for k in ("owner", "team", "source", "product", "industry")}}
 
 
@@ -151,12 +155,13 @@ def FUNNEL_STAGE_PROBABILITY(stage, stages, opportunities=None, history=None, me
 @_cell_message
 def FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, period, owner=None, team=None, settings=None, history=None):
     """Weighted pipeline of the open deals closing in a period: each amount times its
-    win probability (the deal's override, else its stage's), added up. Optionally for one
-    owner or team."""
+    win probability (the deal's override, else its stage's, or the deal model's when
+    Settings says so), added up. Optionally for one owner or team."""
     prepared = _prepared(
         {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings, "tblStageHistory": history},
         required=("tblOpportunities", "tblStages"),
         columns=_WEIGHTED_COLUMNS,
+        follows_forecast_method=True,
     )
     label = _period_label(period, prepared.inputs.settings)
     deals = prepared.deals
@@ -190,7 +195,7 @@ def FUNNEL_WIN_RATE(opportunities, stages, from_date=None, to_date=None, segment
         required=("tblOpportunities", "tblStages"),
         columns=("close_date", *_SEGMENT_COLUMNS.get(dimension, ())),
     )
-    deals = _closing_between(prepared.deals, start, end)
+    deals = _closing_between(prepared.stage_deals, start, end)
     rates = win_rates(deals)
     if rates.empty:
         raise CellError(_no_closed_deal(start, end))
@@ -202,6 +207,37 @@ def FUNNEL_WIN_RATE(opportunities, stages, from_date=None, to_date=None, segment
     part = rates.loc[rates["dimension"] == dimension, [c.key for c in columns]]
     return spill_frame(part, headers)
 
+
+
+@xw.func
+@xw.arg("deal_id", err_to_str=True, doc="The deal's ID, as in the Deal ID column.")
+@xw.arg("opportunities", ndim=2, err_to_str=True, doc="The Opportunities table with its header row, e.g. tblOpportunities[#All]: the closed deals the model learns from.")
+@xw.arg("stages", ndim=2, err_to_str=True, doc="The Stage scheme table with its header row, e.g. tblStages[#All].")
+@xw.arg("history", ndim=2, err_to_str=True, doc="Optional. The Stage history table with its header row: how far each deal got.")
+@xw.arg("settings", ndim=2, err_to_str=True, doc="Optional. The Settings table with its header row: model_min_closed, the closed deals needed before the model is used (else 20).")
+@xw.ret()
+@_cell_message
+def FUNNEL_DEAL_WIN_PROBABILITY(deal_id, opportunities, stages, history=None, settings=None):
+    """Chance of winning one open deal, learned from closed deals like it: stage reached,
+    owner, team, source, product, industry, amount, 6W+2P answers, MAN and competitors.
+    Until enough deals have closed it is the deal's stage probability."""
+    wanted = text_arg(deal_id, "deal_id")
+    if wanted is None:
+        raise CellError("deal_id is blank")
+    prepared = _prepared(
+        {"tblOpportunities": opportunities, "tblStages": stages, "tblStageHistory": history, "tblSettings": settings},
+        required=("tblOpportunities", "tblStages"),
+        columns=_MODEL_COLUMNS,
+    )
+    deals = prepared.stage_deals
+    found = deals.index[deals["id"] == wanted]
+    if not len(found):
+        raise CellError(f"no deal with id '{wanted}'")
+    row = found[0]
+    if not deals.at[row, "is_open"]:
+        outcome = "won" if deals.at[row, "is_won"] else "lost"
+        raise CellError(f"deal '{wanted}' is closed ({outcome})")
+    return float(prepared.deal_scores.at[row, "model_probability"])
 
 # --- Shared steps -------------------------------------------------------------------
 
@@ -218,9 +254,28 @@ class _Prepared:
         return stage_probabilities(self.inputs.opportunities, self.inputs.stage_history, self.inputs.stages, s.prior_strength)
 
     @functools.cached_property
-    def deals(self) -> pd.DataFrame:
-        """The deal table the refresh builds (read-only: it is shared between calls)."""
+    def stage_deals(self) -> pd.DataFrame:
+        """The deal table with stage probabilities (read-only: it is shared between calls)."""
         return deal_table(self.inputs.opportunities, self.inputs.stages, self.probabilities, self.inputs.settings)
+
+    @functools.cached_property
+    def deals(self) -> pd.DataFrame:
+        """The deal table a forecast uses: the per-deal model's probabilities when the
+        settings ask for them and enough deals have closed (as funnel.win_outputs says
+        the engine does), else the stage probabilities."""
+        inputs = self.inputs
+        if inputs.settings.forecast_method == "model":
+            probability = model_probability(inputs, self.stage_deals)
+            if probability is not None:
+                return deal_table(inputs.opportunities, inputs.stages, self.probabilities, inputs.settings, probability)
+        return self.stage_deals
+
+    @functools.cached_property
+    def deal_scores(self) -> pd.DataFrame:
+        """The per-deal model's probability of every open deal (``score_deals``)."""
+        inputs = self.inputs
+        model = fit_win_model(self.stage_deals, inputs.stage_history, inputs.stages, inputs.settings)
+        return score_deals(model, self.stage_deals, inputs.stage_history, inputs.stages)
 
 
 # Validated tables by a fingerprint of the cells they came from. A recalculation calls
@@ -234,6 +289,7 @@ def _prepared(
     required: tuple[str, ...],
     overrides: dict | None = None,
     columns: tuple[str, ...] = (),
+    follows_forecast_method: bool = False,
 ) -> _Prepared:
     """The tables a UDF was given, converted and validated once per distinct content.
 
@@ -243,15 +299,21 @@ def _prepared(
         overrides: Settings to override (the UDF's own method or prior strength).
         columns: The opportunity columns the figure depends on; the rest are not read.
             Only id and stage problems leave a row out, so this changes no figure.
+        follows_forecast_method: The figure uses the per-deal model when the settings'
+            forecast_method is ``model``, so the model's columns are read then too.
     """
     try:
-        key = hashlib.blake2b(pickle.dumps((given, required, overrides, columns), protocol=5)).digest()
+        key = hashlib.blake2b(pickle.dumps((given, required, overrides, columns, follows_forecast_method), protocol=5)).digest()
     except (pickle.PicklingError, TypeError, AttributeError):
         key = None  # a value pickle cannot take: work it out every time
     if key is not None and key in _PREPARED:
         _PREPARED.move_to_end(key)
         return _PREPARED[key]
-    prepared = _Prepared(_validated(given, required, overrides, columns))
+    inputs = _validated(given, required, overrides, columns)
+    if follows_forecast_method and inputs.settings.forecast_method == "model":
+        # Only now is it known that the model, and so the columns it reads, are needed.
+        inputs = _validated(given, required, overrides, (*columns, *_MODEL_COLUMNS))
+    prepared = _Prepared(inputs)
     if key is not None:
         _PREPARED[key] = prepared
         while len(_PREPARED) > _PREPARED_SIZE:

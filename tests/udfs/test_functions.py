@@ -39,11 +39,18 @@ import udfs.functions as udf_module
 from funnel.demo import demo_tables
 from funnel.engine import run
 from funnel.winrates import wilson_interval
-from udfs.functions import FUNNEL_STAGE_PROBABILITY, FUNNEL_WEIGHTED_PIPELINE, FUNNEL_WIN_RATE, UDF_PREFIX
+from funnel.winmodel import fit_win_model, score_deals
+from udfs.functions import (
+    FUNNEL_DEAL_WIN_PROBABILITY,
+    FUNNEL_STAGE_PROBABILITY,
+    FUNNEL_WEIGHTED_PIPELINE,
+    FUNNEL_WIN_RATE,
+    UDF_PREFIX,
+)
 from workbook.layout import INPUTS, YES_NO
 
 REPO = Path(__file__).resolve().parents[2]
-UDFS = [FUNNEL_STAGE_PROBABILITY, FUNNEL_WEIGHTED_PIPELINE, FUNNEL_WIN_RATE]
+UDFS = [FUNNEL_STAGE_PROBABILITY, FUNNEL_WEIGHTED_PIPELINE, FUNNEL_WIN_RATE, FUNNEL_DEAL_WIN_PROBABILITY]
 
 # Excel serial numbers (days since 1899-12-30): 2025-01-01 is 45658, 2026-01-01 is 46023.
 SERIAL_2025_10_20 = 45950.0  # 45658 + 292 (day 293 of 2025)
@@ -375,6 +382,78 @@ class TestWinRate:
         assert FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, start, end, segment) == message
 
 
+class TestDealWinProbability:
+    """The per-deal model on the book hand-counted in tests/funnel/test_winmodel.py.
+
+    Six closed deals (C1-C3 won, C4-C6 lost), four open; only the stage reached, the
+    owner and the competitor Huikang differ. With Laplace smoothing (a = 1) the odds are
+    O1 (P, owner A, no Huikang)  1 x 3/2 x 3/2 = 9/4     -> 9/13
+    O2 (I, owner B, Huikang)     2 x 6/5 x 3/5 = 36/25   -> 36/61
+    O3 (B, owner A, no Huikang)  4 x 6/5 x 6/5 = 144/25  -> 144/169
+    O4 (P, owner C, Huikang)     1 x 1 x 2/3 = 2/3       -> 2/5 (C never closed a deal)
+    """
+
+    OPPORTUNITIES = [
+        ["Deal ID", "Stage", "Owner", "Competitors", "Amount", "Close date"],
+        *[
+            [deal, stage, owner, competitors, 100.0, _d("2026-06-30")]
+            for deal, stage, owner, competitors in (
+                ("C1", "W", "A", "Huikang"), ("C2", "W", "A", None), ("C3", "W", "B", None),
+                ("C4", "L", "A", "Huikang"), ("C5", "L", "B", "huikang "), ("C6", "L", "B", None),
+                ("O1", "P", "A", None), ("O2", "I", "B", "Huikang"), ("O3", "B", "A", None),
+                ("O4", "P", "C", "Huikang"),
+            )
+        ],
+    ]
+    HISTORY = [["Deal ID", "Stage", "Entered"], ["C4", "P", 46023.0], ["C4", "I", 46054.0], ["C4", "L", 46082.0]]
+    SETTINGS = [["Setting", "Value"], ["as_of", _d("2026-04-30")], ["model_min_closed", 5.0]]
+
+    @pytest.mark.parametrize(
+        ("deal", "expected"), [("O1", 9 / 13), ("O2", 36 / 61), ("O3", 144 / 169), ("O4", 2 / 5), ([["o1 "]], 9 / 13)],
+    )
+    def test_learned_from_closed_deals(self, deal, expected):
+        got = FUNNEL_DEAL_WIN_PROBABILITY(deal, self.OPPORTUNITIES, STAGES, self.HISTORY, self.SETTINGS)
+        if isinstance(deal, list):
+            # Ids are matched as written: "o1 " is stripped but not upper-cased.
+            assert got == "no deal with id 'o1'"
+        else:
+            assert got == pytest.approx(expected)
+
+    def test_too_few_closed_deals_for_the_model(self):
+        # 6 closed < 20 (the default minimum): O1's stage probability, P blended:
+        # all 6 closed deals reached P, 3 won: (3 + 10 x 0.2) / (6 + 10) = 5/16.
+        got = FUNNEL_DEAL_WIN_PROBABILITY("O1", self.OPPORTUNITIES, STAGES, self.HISTORY)
+        assert got == pytest.approx(5 / 16)
+
+    def test_weighted_pipeline_follows_the_forecast_method(self):
+        settings = self.SETTINGS + [["forecast_method", "model"]]
+        got = FUNNEL_WEIGHTED_PIPELINE(self.OPPORTUNITIES, STAGES, "2026-Q2", None, None, settings, self.HISTORY)
+        # Each open deal is 100: 100 x (9/13 + 36/61 + 144/169 + 2/5).
+        assert got == pytest.approx(100 * (9 / 13 + 36 / 61 + 144 / 169 + 2 / 5))
+        got = FUNNEL_WEIGHTED_PIPELINE(self.OPPORTUNITIES, STAGES, "2026-Q2", None, None, self.SETTINGS, self.HISTORY)
+        # Stage method (blended, k = 10): P 5/16 twice; I 3 won of 4 closed reaching it,
+        # (3 + 5) / 14 = 4/7; B 3 of 3, (3 + 8) / 13 = 11/13.
+        assert got == pytest.approx(100 * (5 / 16 + 5 / 16 + 4 / 7 + 11 / 13))
+
+    @pytest.mark.parametrize(
+        ("deal", "message"),
+        [
+            ("C1", "deal 'C1' is closed (won)"),
+            ("C5", "deal 'C5' is closed (lost)"),
+            ("X9", "no deal with id 'X9'"),
+            (None, "deal_id is blank"),
+            ("#N/A", "deal_id is the Excel error #N/A"),
+        ],
+    )
+    def test_bad_deal(self, deal, message):
+        assert FUNNEL_DEAL_WIN_PROBABILITY(deal, self.OPPORTUNITIES, STAGES, self.HISTORY, self.SETTINGS) == message
+
+    def test_an_id_typed_as_a_number(self):
+        rows = [list(row) for row in self.OPPORTUNITIES]
+        rows[7][0] = 1007.0  # O1's id is the number 1007: Excel passes 1007.0
+        assert FUNNEL_DEAL_WIN_PROBABILITY(1007.0, rows, STAGES, self.HISTORY, self.SETTINGS) == pytest.approx(9 / 13)
+
+
 class TestBoundary:
     def test_an_unexpected_error_is_a_sentence_in_the_cell(self, monkeypatch, caplog):
         def broken(deals):
@@ -462,6 +541,12 @@ def test_udfs_agree_with_the_engine_on_the_demo(demo):
         assert got == pytest.approx(row.weighted), (row.period, row.owner)
     summary = dict(zip(report["summary"]["metric"], report["summary"]["value"]))
     assert FUNNEL_WIN_RATE(opportunities, stages) == pytest.approx(summary["win_rate"])
+    inputs, deals = report.inputs, report.deals
+    scores = score_deals(fit_win_model(deals, inputs.stage_history, inputs.stages, inputs.settings), deals,
+                         inputs.stage_history, inputs.stages)
+    for row in deals[deals["is_open"]].head(10).index:
+        got = FUNNEL_DEAL_WIN_PROBABILITY(deals.at[row, "id"], opportunities, stages, history, settings)
+        assert got == pytest.approx(scores.at[row, "model_probability"]), deals.at[row, "id"]
     by_owner = report["win_rates"].query("dimension == 'owner'")
     table = FUNNEL_WIN_RATE(opportunities, stages, None, None, "Owner", settings)
     assert [row[0] for row in table.values.tolist()] == list(by_owner["segment"])
@@ -469,13 +554,15 @@ def test_udfs_agree_with_the_engine_on_the_demo(demo):
 
 
 def test_each_udf_is_fast_on_1000_deals(demo, capsys):
-    _, cells = demo
+    report, cells = demo
+    open_deal = report.deals.loc[report.deals["is_open"], "id"].iloc[0]
     opportunities, stages, history, settings = (cells[k] for k in ("opportunities", "stages", "history", "settings"))
     calls = {
         "FUNNEL_STAGE_PROBABILITY": lambda: FUNNEL_STAGE_PROBABILITY("I", stages, opportunities, history, None, None, settings),
         "FUNNEL_WEIGHTED_PIPELINE": lambda: FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, "2026-Q4", "Li Wei", None, settings, history),
         "FUNNEL_WIN_RATE": lambda: FUNNEL_WIN_RATE(opportunities, stages, None, None, None, settings),
         "FUNNEL_WIN_RATE by owner": lambda: FUNNEL_WIN_RATE(opportunities, stages, "2025-01-01", None, "Owner", settings),
+        "FUNNEL_DEAL_WIN_PROBABILITY": lambda: FUNNEL_DEAL_WIN_PROBABILITY(open_deal, opportunities, stages, history, settings),
     }
     lines = []
     for name, call in calls.items():
