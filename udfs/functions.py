@@ -45,6 +45,7 @@ from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
 from funnel.periods import NO_CLOSE_DATE, normalize_period_label
+from funnel.range_forecast import range_forecast
 from funnel.settings import Settings
 from funnel.stages import stage_probabilities, used_probability
 from funnel.validate import Inputs, coerce_column, validate
@@ -68,6 +69,7 @@ __all__ = [
     "FUNNEL_WEIGHTED_PIPELINE",
     "FUNNEL_WIN_RATE",
     "FUNNEL_DEAL_WIN_PROBABILITY",
+    "FUNNEL_FORECAST_RANGE",
 ]
 
 UDF_PREFIX = "FUNNEL_"
@@ -238,6 +240,38 @@ def FUNNEL_DEAL_WIN_PROBABILITY(deal_id, opportunities, stages, history=None, se
         outcome = "won" if deals.at[row, "is_won"] else "lost"
         raise CellError(f"deal '{wanted}' is closed ({outcome})")
     return float(prepared.deal_scores.at[row, "model_probability"])
+
+
+@xw.func
+@xw.arg("opportunities", ndim=2, err_to_str=True, doc="The Opportunities table with its header row, e.g. tblOpportunities[#All].")
+@xw.arg("stages", ndim=2, err_to_str=True, doc="The Stage scheme table with its header row, e.g. tblStages[#All].")
+@xw.arg("period", err_to_str=True, doc="The close period: 2026-Q2 or 2026-06 (as the Settings period says), any date in it, or no close date.")
+@xw.arg("owner", err_to_str=True, doc="Optional. Only this owner's deals.")
+@xw.arg("team", err_to_str=True, doc="Optional. Only this team's deals.")
+@xw.arg("settings", ndim=2, err_to_str=True, doc="Optional. The Settings table with its header row: period, fiscal year start, probability and forecast method.")
+@xw.arg("history", ndim=2, err_to_str=True, doc="Optional. The Stage history table with its header row; give it to match the refreshed sheets.")
+@xw.ret(index=False, header=True)
+@_cell_message
+def FUNNEL_FORECAST_RANGE(opportunities, stages, period, owner=None, team=None, settings=None, history=None):
+    """What a period will book, as a range: closed won plus each open deal won with its
+    probability. Spills P10, P50 and P90: 1 time in 10 the period books less than P10,
+    half the time less than P50, 9 times in 10 less than P90."""
+    prepared = _prepared(
+        {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings, "tblStageHistory": history},
+        required=("tblOpportunities", "tblStages"),
+        columns=_WEIGHTED_COLUMNS,
+        follows_forecast_method=True,
+    )
+    label = _period_label(period, prepared.inputs.settings)
+    deals = prepared.deals
+    chosen = _having(deals, "owner", text_arg(owner, "owner")) & _having(deals, "team", text_arg(team, "team"))
+    # Only the period's deals: the range of every other period is not needed.
+    table = range_forecast(deals[chosen & (deals["period"] == label)])
+    levels = ["p10", "p50", "p90"]
+    found = table.loc[table["period"] == label, levels]
+    if found.empty:
+        found = pd.DataFrame([[0.0, 0.0, 0.0]], columns=levels)  # nothing won or open: a sure 0
+    return spill_frame(found, [level.upper() for level in levels])
 
 # --- Shared steps -------------------------------------------------------------------
 

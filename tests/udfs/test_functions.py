@@ -39,9 +39,11 @@ import udfs.functions as udf_module
 from funnel.demo import demo_tables
 from funnel.engine import run
 from funnel.winrates import wilson_interval
+from funnel.range_forecast import range_forecast
 from funnel.winmodel import fit_win_model, score_deals
 from udfs.functions import (
     FUNNEL_DEAL_WIN_PROBABILITY,
+    FUNNEL_FORECAST_RANGE,
     FUNNEL_STAGE_PROBABILITY,
     FUNNEL_WEIGHTED_PIPELINE,
     FUNNEL_WIN_RATE,
@@ -50,7 +52,13 @@ from udfs.functions import (
 from workbook.layout import INPUTS, YES_NO
 
 REPO = Path(__file__).resolve().parents[2]
-UDFS = [FUNNEL_STAGE_PROBABILITY, FUNNEL_WEIGHTED_PIPELINE, FUNNEL_WIN_RATE, FUNNEL_DEAL_WIN_PROBABILITY]
+UDFS = [
+    FUNNEL_STAGE_PROBABILITY,
+    FUNNEL_WEIGHTED_PIPELINE,
+    FUNNEL_WIN_RATE,
+    FUNNEL_DEAL_WIN_PROBABILITY,
+    FUNNEL_FORECAST_RANGE,
+]
 
 # Excel serial numbers (days since 1899-12-30): 2025-01-01 is 45658, 2026-01-01 is 46023.
 SERIAL_2025_10_20 = 45950.0  # 45658 + 292 (day 293 of 2025)
@@ -382,6 +390,32 @@ class TestWinRate:
         assert FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, start, end, segment) == message
 
 
+class TestForecastRange:
+    def test_a_period_spills_p10_p50_p90_under_a_header(self):
+        table = FUNNEL_FORECAST_RANGE(OPPORTUNITIES, STAGES, "2026-Q2", None, None, SETTINGS, HISTORY)
+        assert list(table.columns) == ["P10", "P50", "P90"]
+        # D4 200 at 0.5, D5 300 at 0.9, nothing won yet. Outcomes 0 (0.5 x 0.1 = 0.05),
+        # 200 (0.05), 300 (0.45), 500 (0.45); cumulative 0.05, 0.10, 0.55, 1.
+        assert table.values.tolist() == [[200.0, 300.0, 500.0]]
+
+    @pytest.mark.parametrize(
+        ("period", "owner", "expected"),
+        [
+            ("2026-Q2", "A", [0.0, 300.0, 300.0]),  # D5 only: 0 with 0.1, 300 with 0.9
+            ("2026-Q1", None, [100.0, 100.0, 100.0]),  # D1 won 100, nothing open: a point
+            ("no close date", None, [0.0, 0.0, 40.0]),  # D6 40 at 3/13: 0 with 10/13 = 0.77
+            ("2027-Q1", None, [0.0, 0.0, 0.0]),  # no deal at all
+        ],
+    )
+    def test_other_periods_and_owners(self, period, owner, expected):
+        table = FUNNEL_FORECAST_RANGE(OPPORTUNITIES, STAGES, period, owner, None, SETTINGS, HISTORY)
+        assert table.values.tolist() == [expected]
+
+    def test_bad_period(self):
+        got = FUNNEL_FORECAST_RANGE(OPPORTUNITIES, STAGES, "soon", None, None, SETTINGS, HISTORY)
+        assert got == "period 'soon' cannot be read (write it like 2026-Q1)"
+
+
 class TestDealWinProbability:
     """The per-deal model on the book hand-counted in tests/funnel/test_winmodel.py.
 
@@ -541,6 +575,10 @@ def test_udfs_agree_with_the_engine_on_the_demo(demo):
         assert got == pytest.approx(row.weighted), (row.period, row.owner)
     summary = dict(zip(report["summary"]["metric"], report["summary"]["value"]))
     assert FUNNEL_WIN_RATE(opportunities, stages) == pytest.approx(summary["win_rate"])
+    ranges = range_forecast(report.deals)
+    for row in ranges.itertuples():
+        got = FUNNEL_FORECAST_RANGE(opportunities, stages, row.period, None, None, settings, history)
+        assert got.values.tolist()[0] == pytest.approx([row.p10, row.p50, row.p90]), row.period
     inputs, deals = report.inputs, report.deals
     scores = score_deals(fit_win_model(deals, inputs.stage_history, inputs.stages, inputs.settings), deals,
                          inputs.stage_history, inputs.stages)
@@ -562,6 +600,7 @@ def test_each_udf_is_fast_on_1000_deals(demo, capsys):
         "FUNNEL_WEIGHTED_PIPELINE": lambda: FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, "2026-Q4", "Li Wei", None, settings, history),
         "FUNNEL_WIN_RATE": lambda: FUNNEL_WIN_RATE(opportunities, stages, None, None, None, settings),
         "FUNNEL_WIN_RATE by owner": lambda: FUNNEL_WIN_RATE(opportunities, stages, "2025-01-01", None, "Owner", settings),
+        "FUNNEL_FORECAST_RANGE": lambda: FUNNEL_FORECAST_RANGE(opportunities, stages, "2026-Q4", None, None, settings, history),
         "FUNNEL_DEAL_WIN_PROBABILITY": lambda: FUNNEL_DEAL_WIN_PROBABILITY(open_deal, opportunities, stages, history, settings),
     }
     lines = []
@@ -667,6 +706,7 @@ class TestRegistration:
                     assert "ndim" not in arg["options"]
 
     def test_tables_spill_with_a_header_and_no_index(self, registered):
-        assert registered["udfs"]["FUNNEL_WIN_RATE"]["ret"]["options"] == {"index": False, "header": True}
+        for name in ("FUNNEL_WIN_RATE", "FUNNEL_FORECAST_RANGE"):
+            assert registered["udfs"][name]["ret"]["options"] == {"index": False, "header": True}
         for info in registered["udfs"].values():
             assert "expand" not in info["ret"]["options"]  # native dynamic arrays, not the legacy emulation
