@@ -206,7 +206,8 @@ def backtest(
     else:
         fallback = settings.probability_method
         predictions["model"] = predictions[fallback]
-        note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed deals before the cut-off"
+        deals_word = "deal" if model.closed_deals == 1 else "deals"
+        note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed {deals_word} before the cut-off"
 
     calibration, reliability = [], []
     for method in METHODS:

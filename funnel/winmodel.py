@@ -124,12 +124,16 @@ class WinModel:
     @property
     def basis(self) -> str:
         """``model``, or why the stage probability is used instead."""
-        return "model" if self.usable else f"stage (only {self.closed_deals} closed deals)"
+        return "model" if self.usable else f"stage (only {_closed_deals(self.closed_deals)})"
 
     def stage_index(self, orders: np.ndarray) -> np.ndarray:
         """The position in ``stage_codes`` of each stage order (orders must be open stages)."""
         idx = np.searchsorted(self.stage_orders, np.asarray(orders))
         return np.clip(idx, 0, len(self.stage_orders) - 1)
+
+
+def _closed_deals(count: int) -> str:
+    return f"{count} closed deal" + ("" if count == 1 else "s")
 
 
 def _qualification_band(answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -236,3 +236,43 @@ def test_probabilities_inside_and_effects_add_up(rows, alpha):
         assert (for_1[both] >= for_2[both]).all() and (for_2[both] > 0).all()
         against = scores["against_1_effect"].to_numpy(dtype=float)[is_open]
         assert (against[~np.isnan(against)] < 0).all()
+
+
+# --- the one-call entry point for the engine ------------------------------------------
+
+def test_win_tables_on_the_hand_book():
+    from funnel.win_outputs import WIN_TABLES, win_tables
+
+    inputs, _, deals = _deals(small_book())
+    tables = win_tables(inputs, deals)
+    assert tuple(tables) == WIN_TABLES
+    scores = tables["deal_scores"].set_index("id")
+    assert list(scores.index) == ["O1", "O2", "O3", "O4"]
+    assert scores.loc["O2", "model_probability"] == pytest.approx(36 / 61)
+    assert scores.loc["O2", "factors_against"] == "competitor Huikang present: -"
+    assert {"stale", "overdue", "pushed", "inactive"} <= set(scores.columns)
+    # All ten deals close 2026-06-30: one period, four open deals of 100 each.
+    rng = tables["range_forecast"].set_index("period")
+    assert rng.loc["2026-Q2", "open_deals"] == 4 and rng.loc["2026-Q2", "open_amount"] == 400.0
+    # One close date: nothing closes before the cut-off, so there is no backtest.
+    assert tables["calibration"].empty
+    assert list(tables["health_counts"]["metric"])[:2] == ["stale_deals", "stale_amount"]
+
+
+def test_win_tables_on_books_with_little_in_them():
+    from funnel.win_outputs import WIN_TABLES, win_tables
+
+    empty = small_book()
+    empty["opportunities"] = empty["opportunities"].iloc[:0]
+    empty["stage_history"] = empty["stage_history"].iloc[:0]
+    inputs, _, deals = _deals(empty)
+    tables = win_tables(inputs, deals)
+    assert tuple(tables) == WIN_TABLES and tables["deal_scores"].empty and tables["range_forecast"].empty
+
+    only_open = small_book(min_closed=1)
+    only_open["opportunities"] = only_open["opportunities"].iloc[6:]
+    only_open["stage_history"] = None
+    inputs, _, deals = _deals(only_open)
+    scores = win_tables(inputs, deals)["deal_scores"]
+    assert (scores["basis"] == "stage (only 0 closed deals)").all()
+    assert list(scores["model_probability"]) == pytest.approx([0.2, 0.5, 0.8, 0.2])  # configured: no deal has closed

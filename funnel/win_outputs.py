@@ -1,0 +1,52 @@
+"""The win-probability outputs in one call, for the engine.
+
+``win_tables`` returns deal_scores, calibration, reliability, range_forecast and
+health_counts from validated inputs and the deal table; ``model_probability`` (from
+``funnel.winmodel``) is what the engine passes to ``deal_table(probability=...)`` when
+``forecast_method`` is ``model``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from funnel.calibration import backtest
+from funnel.forecast import quota_table
+from funnel.health import deal_health, health_counts
+from funnel.range_forecast import range_forecast
+from funnel.stages import reached_order
+from funnel.winmodel import deal_scores_table, fit_win_model, model_probability, score_deals
+
+__all__ = ["WIN_TABLES", "win_tables", "model_probability"]
+
+WIN_TABLES = ("deal_scores", "calibration", "reliability", "range_forecast", "health_counts")
+
+
+def win_tables(inputs, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every output of the win-probability issue.
+
+    Args:
+        inputs: validated inputs (``funnel.validate.Inputs``).
+        deals: the deal table (``funnel.deals.deal_table``), with the used probability the
+            engine chose (stage or model).
+
+    Returns:
+        ``WIN_TABLES`` name -> table: deal_scores (one row per open deal: model
+        probability, its reasons, health flags), calibration and reliability (the
+        backtest), range_forecast (per period), health_counts (metric, value).
+    """
+    s = inputs.settings
+    history, stages = inputs.stage_history, inputs.stages
+    reached = reached_order(deals, history, stages)
+    model = fit_win_model(deals, history, stages, s, reached=reached)
+    scores = score_deals(model, deals, history, stages, reached=reached)
+    health = deal_health(deals, history, stages, s)
+    calibration, reliability = backtest(deals, history, stages, s)
+    quota = quota_table(inputs.quotas, deals, ["period"]) if not deals.empty else pd.Series(dtype=float)
+    return {
+        "deal_scores": deal_scores_table(deals, scores, health),
+        "calibration": calibration,
+        "reliability": reliability,
+        "range_forecast": range_forecast(deals, quota),
+        "health_counts": health_counts(deals, health),
+    }
