@@ -44,6 +44,8 @@ from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, required_columns
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
+from funnel.labels import normalize_language
+from funnel.negotiation import concession_plan, delivered_value, lifetime_value
 from funnel.periods import NO_CLOSE_DATE, normalize_period_label
 from funnel.range_forecast import range_forecast
 from funnel.settings import Settings
@@ -70,6 +72,9 @@ __all__ = [
     "FUNNEL_WIN_RATE",
     "FUNNEL_DEAL_WIN_PROBABILITY",
     "FUNNEL_FORECAST_RANGE",
+    "FUNNEL_CONCESSION_PLAN",
+    "FUNNEL_LIFETIME_VALUE",
+    "FUNNEL_DELIVERED_VALUE",
 ]
 
 UDF_PREFIX = "FUNNEL_"
@@ -87,6 +92,16 @@ _METHODS = ("configured", "empirical", "blended")
 
 # Opportunity columns each figure reads (id, stage and amount are always read).
 _WEIGHTED_COLUMNS = ("close_date", "probability_override", "forecast_category", "owner", "team")
+# Headers of the concession plan a UDF spills (en, zh-CN); no sheet holds this table.
+_CONCESSION_HEADERS = {
+    "step": ("Step", "步骤"),
+    "concession": ("Concession", "让步"),
+    "cumulative": ("Conceded so far", "累计让步"),
+    "price_after": ("Price after", "让步后价格"),
+    "share_of_room": ("Share of room", "占让步空间"),
+    "advice": ("What the course says", "课程提示"),
+}
+
 # What the per-deal win model learns from (funnel.winmodel.MODEL_FIELDS and competitors).
 _MODEL_COLUMNS = ("owner", "team", "source", "product", "industry", "competitors", *QUALIFICATION_6W2P, *MAN_FLAGS)
 _SEGMENT_COLUMNS = {"competitor_present": ("competitors",), **{k: (k,) for k in ("owner", "team", "source", "product", "industry")}}
@@ -273,6 +288,66 @@ def FUNNEL_FORECAST_RANGE(opportunities, stages, period, owner=None, team=None, 
         found = pd.DataFrame([[0.0, 0.0, 0.0]], columns=levels)  # nothing won or open: a sure 0
     return spill_frame(found, [level.upper() for level in levels])
 
+
+@xw.func
+@xw.arg("quote", err_to_str=True, doc="The price quoted: where the negotiation starts.")
+@xw.arg("floor", err_to_str=True, doc="The lowest price you may accept (the floor).")
+@xw.arg("steps", err_to_str=True, doc="Optional. How many concessions to plan (blank: 4).")
+@xw.arg("pattern", err_to_str=True, doc="Optional. shrinking (recommended, blank), equal, growing or single; 递减, 等额, 递增, 一次性 work too.")
+@xw.arg("round_to", err_to_str=True, doc="Optional. Round the prices to this unit, e.g. 1000; the steps still add up to the whole room.")
+@xw.arg("language", err_to_str=True, doc="Optional. en (blank) or zh-CN: the language of the headers and of the advice.")
+@xw.ret(index=False, header=True)
+@_cell_message
+def FUNNEL_CONCESSION_PLAN(quote, floor, steps=None, pattern=None, round_to=None, language=None):
+    """Plan the concessions from the quote down to the floor price: one row per step with
+    the concession, the total conceded and the price after it, plus what the course says
+    about the pattern (big first, then smaller steps is the one it recommends)."""
+    chosen_language = _language(language)
+    count = number_arg(steps, "steps")
+    plan = _funnel_call(
+        concession_plan,
+        _required_number(quote, "quote"),
+        _required_number(floor, "floor"),
+        4 if count is None else count,
+        text_arg(pattern, "pattern") or "shrinking",
+        number_arg(round_to, "round_to"),
+    )
+    table = plan.steps.assign(advice=None)
+    note = plan.advice or plan.warning
+    table["advice"] = [note.get(chosen_language)] + [None] * (len(table) - 1)
+    language_at = 1 if chosen_language == "zh-CN" else 0
+    return spill_frame(table, [_CONCESSION_HEADERS[key][language_at] for key in table.columns])
+
+
+@xw.func
+@xw.arg("expected_purchases", err_to_str=True, doc="How many purchases the customer is expected to make.")
+@xw.arg("average_amount", err_to_str=True, doc="The average amount of one purchase.")
+@xw.ret()
+@_cell_message
+def FUNNEL_LIFETIME_VALUE(expected_purchases, average_amount):
+    """Customer lifetime value: the expected number of purchases times the average amount
+    of one purchase."""
+    return float(_funnel_call(
+        lifetime_value,
+        _required_number(expected_purchases, "expected_purchases"),
+        _required_number(average_amount, "average_amount"),
+    ))
+
+
+@xw.func
+@xw.arg("total_value", err_to_str=True, doc="What the customer gets: product, service, staff and image value.")
+@xw.arg("total_cost", err_to_str=True, doc="What it costs the customer: money, time, effort and worry.")
+@xw.ret()
+@_cell_message
+def FUNNEL_DELIVERED_VALUE(total_value, total_cost):
+    """Customer delivered value: what the customer gets minus what it costs them.
+    Negative when the customer pays more than they get."""
+    return float(_funnel_call(
+        delivered_value,
+        _required_number(total_value, "total_value"),
+        _required_number(total_cost, "total_cost"),
+    ))
+
 # --- Shared steps -------------------------------------------------------------------
 
 
@@ -379,6 +454,26 @@ def _validated(given: dict[str, object], required: tuple[str, ...], overrides: d
     if len(unusable):
         raise CellError("; ".join(f"{t}: {p}" for t, p in zip(unusable["table"], unusable["problem"])))
     return inputs
+
+
+def _funnel_call(function, *args):
+    """Call a funnel function whose ValueError is a sentence for the user."""
+    try:
+        return function(*args)
+    except ValueError as err:
+        raise CellError(str(err)) from None
+
+
+def _required_number(value: object, name: str) -> float:
+    number = number_arg(value, name)
+    if number is None:
+        raise CellError(f"{name} is blank")
+    return number
+
+
+def _language(value: object) -> str:
+    """en or zh-CN, from a tag or a name (中文, Chinese, zh)."""
+    return _funnel_call(normalize_language, text_arg(value, "language"))
 
 
 def _stage_code(value: object) -> str:

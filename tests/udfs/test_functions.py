@@ -42,8 +42,11 @@ from funnel.winrates import wilson_interval
 from funnel.range_forecast import range_forecast
 from funnel.winmodel import fit_win_model, score_deals
 from udfs.functions import (
+    FUNNEL_CONCESSION_PLAN,
     FUNNEL_DEAL_WIN_PROBABILITY,
+    FUNNEL_DELIVERED_VALUE,
     FUNNEL_FORECAST_RANGE,
+    FUNNEL_LIFETIME_VALUE,
     FUNNEL_STAGE_PROBABILITY,
     FUNNEL_WEIGHTED_PIPELINE,
     FUNNEL_WIN_RATE,
@@ -58,6 +61,9 @@ UDFS = [
     FUNNEL_WIN_RATE,
     FUNNEL_DEAL_WIN_PROBABILITY,
     FUNNEL_FORECAST_RANGE,
+    FUNNEL_CONCESSION_PLAN,
+    FUNNEL_LIFETIME_VALUE,
+    FUNNEL_DELIVERED_VALUE,
 ]
 
 # Excel serial numbers (days since 1899-12-30): 2025-01-01 is 45658, 2026-01-01 is 46023.
@@ -488,6 +494,70 @@ class TestDealWinProbability:
         assert FUNNEL_DEAL_WIN_PROBABILITY(1007.0, rows, STAGES, self.HISTORY, self.SETTINGS) == pytest.approx(9 / 13)
 
 
+class TestNegotiation:
+    """The course's example: a quote of 120 (million) against a floor of 110."""
+
+    def test_shrinking_steps_are_the_default(self):
+        table = FUNNEL_CONCESSION_PLAN(120.0, 110.0)
+        assert list(table.columns) == [
+            "Step", "Concession", "Conceded so far", "Price after", "Share of room", "What the course says",
+        ]
+        # Room 10 in steps proportional to 4, 3, 2, 1 (of 10): 4, 3, 2, 1.
+        rows = table.values.tolist()
+        assert [row[:5] for row in rows] == [
+            [1, 4.0, 4.0, 116.0, 0.4], [2, 3.0, 7.0, 113.0, 0.3], [3, 2.0, 9.0, 111.0, 0.2], [4, 1.0, 10.0, 110.0, 0.1],
+        ]
+        assert rows[0][5].startswith("Recommended: big first") and [row[5] for row in rows[1:]] == [None] * 3
+
+    def test_growing_steps_in_chinese_carry_the_courses_warning(self):
+        table = FUNNEL_CONCESSION_PLAN(120.0, 110.0, 4.0, "递增", None, "中文")
+        assert list(table.columns) == ["步骤", "让步", "累计让步", "让步后价格", "占让步空间", "课程提示"]
+        # 1, 2, 3, 4 of 10.
+        assert [row[1] for row in table.values.tolist()] == [1.0, 2.0, 3.0, 4.0]
+        assert table.values.tolist()[0][5].startswith("让步由小到大")
+
+    @pytest.mark.parametrize(
+        ("steps", "pattern", "expected"),
+        [(5.0, "equal", [2.0] * 5), (4.0, "single", [10.0]), ("3", "Shrinking", [5.0, 10 / 3, 5 / 3])],
+    )
+    def test_other_patterns(self, steps, pattern, expected):
+        table = FUNNEL_CONCESSION_PLAN(120.0, 110.0, steps, pattern)
+        assert [row[1] for row in table.values.tolist()] == pytest.approx(expected)
+
+    def test_rounded_prices_still_add_up_to_the_room(self):
+        # Room 10,000 over 3, 2, 1 sixths: running totals 5,000, 8,333.33, 10,000,
+        # rounded to thousands 5,000, 8,000, 10,000 -> steps 5,000, 3,000, 2,000.
+        table = FUNNEL_CONCESSION_PLAN(120000.0, 110000.0, 3.0, None, 1000.0)
+        assert [row[1:4] for row in table.values.tolist()] == [
+            [5000.0, 5000.0, 115000.0], [3000.0, 8000.0, 112000.0], [2000.0, 10000.0, 110000.0],
+        ]
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            ((110.0, 120.0), "the floor price 120 is above the quote 110: there is no room to concede"),
+            ((120.0, 110.0, 2.5), "steps must be a whole number of at least 1, not 2.5"),
+            ((120.0, 110.0, None, "zigzag"), "unknown concession pattern 'zigzag' (use shrinking, equal, growing, single)"),
+            ((120.0, 110.0, None, None, None, "fr"), "unknown language 'fr' (use en or zh-CN)"),
+            ((None, 110.0), "quote is blank"),
+            (("#N/A", 110.0), "quote is the Excel error #N/A"),
+        ],
+    )
+    def test_bad_plans(self, args, message):
+        assert FUNNEL_CONCESSION_PLAN(*args) == message
+
+    def test_lifetime_value(self):
+        assert FUNNEL_LIFETIME_VALUE(5.0, 200000.0) == 1000000.0  # 5 purchases x 200,000
+        assert FUNNEL_LIFETIME_VALUE("2.5", "1,000") == 2500.0
+        assert FUNNEL_LIFETIME_VALUE(-1.0, 2.0) == "expected_purchases cannot be negative (-1)"
+        assert FUNNEL_LIFETIME_VALUE(None, 2.0) == "expected_purchases is blank"
+
+    def test_delivered_value(self):
+        assert FUNNEL_DELIVERED_VALUE(900.0, 700.0) == 200.0
+        assert FUNNEL_DELIVERED_VALUE(700.0, 900.0) == -200.0  # the customer pays more than it gets
+        assert FUNNEL_DELIVERED_VALUE("9x", 900.0) == "total_value: '9x' is not a number"
+
+
 class TestBoundary:
     def test_an_unexpected_error_is_a_sentence_in_the_cell(self, monkeypatch, caplog):
         def broken(deals):
@@ -706,7 +776,7 @@ class TestRegistration:
                     assert "ndim" not in arg["options"]
 
     def test_tables_spill_with_a_header_and_no_index(self, registered):
-        for name in ("FUNNEL_WIN_RATE", "FUNNEL_FORECAST_RANGE"):
+        for name in ("FUNNEL_WIN_RATE", "FUNNEL_FORECAST_RANGE", "FUNNEL_CONCESSION_PLAN"):
             assert registered["udfs"][name]["ret"]["options"] == {"index": False, "header": True}
         for info in registered["udfs"].values():
             assert "expand" not in info["ret"]["options"]  # native dynamic arrays, not the legacy emulation
