@@ -148,6 +148,9 @@ def _coerce_by_parser(
 def _fast_number(series: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
         return pd.Series(np.nan, index=series.index)
+    if series.dtype == object:
+        # TRUE/FALSE cells would pass as 1 and 0; leave them to the parser, which reports them.
+        series = series.where(~series.map(lambda v: isinstance(v, (bool, np.bool_))), np.nan)
     return pd.to_numeric(series, errors="coerce") if series.dtype != float else series
 
 
@@ -156,25 +159,53 @@ def _coerce_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     return pd.to_numeric(result, errors="coerce").astype(float), bad, why
 
 
+def _coerce_plain_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    # A weight or an order is a number, not an amount: say so in the problem.
+    result, bad, why = _coerce_number(series)
+    return result, bad, why.str.replace("an amount", "a number", regex=False)
+
+
 def _coerce_prob(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     result, bad, why = _coerce_by_parser(series, _fast_number, parsing.parse_probability, None)
     result = pd.to_numeric(result, errors="coerce").astype(float)
     outside = result.notna() & ~result.between(0, 1)
-    why[outside] = [f"probability {v:g} is outside 0..1" for v in result[outside]]
+    why[outside] = [parsing.probability_outside_message(v) for v in result[outside]]
     bad |= outside
     return result.where(~outside), bad, why
 
 
+# Dates a sales book can hold. 9999-12-31 is a common "never" placeholder in CRMs; pandas
+# cannot hold it (nor anything after 2262) and it is not a close date anyone means.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2199
+_LAST_SERIAL = (dt.date(_LAST_YEAR, 12, 31) - parsing.EXCEL_EPOCH.date()).days
+
+
+def _outside_years(value: object) -> str:
+    shown = f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    return f"'{shown}' is outside the years {_FIRST_YEAR}-{_LAST_YEAR}"
+
+
+def _parse_date_in_range(value: object) -> dt.date | None:
+    day = parsing.parse_date(value)
+    if day is not None and not _FIRST_YEAR <= day.year <= _LAST_YEAR:
+        raise parsing.ParseError(_outside_years(value))
+    return day
+
+
 def _fast_date(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
-        return series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
+        series = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
+        # Other units hold years nanoseconds cannot; those go to the parser, which says why.
+        return series.where(series.dt.year.between(_FIRST_YEAR, _LAST_YEAR)).astype("datetime64[ns]")
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        # Excel serial numbers (1900 date system).
-        ok = series.between(61, 2_958_465)
+        # Excel serial numbers (1900 date system); others go to the parser, which says why.
+        ok = series.between(61, _LAST_SERIAL)
         days = series.where(ok)
         return pd.to_datetime(parsing.EXCEL_EPOCH) + pd.to_timedelta(np.floor(days), unit="D")
     obj = series.astype("object")
-    is_dt = obj.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)), na_action="ignore").fillna(False).astype(bool)
+    is_dt = obj.map(
+        lambda v: isinstance(v, (dt.date, pd.Timestamp)) and v == v and _FIRST_YEAR <= v.year <= _LAST_YEAR, na_action="ignore"
+    ).fillna(False).astype(bool)
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     if is_dt.any():
         out[is_dt] = pd.to_datetime(obj[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None) else pd.Timestamp(v)))
@@ -182,7 +213,7 @@ def _fast_date(series: pd.Series) -> pd.Series:
     if rest.any():
         text = obj[rest]
         strings = text.map(lambda v: isinstance(v, str))
-        iso = text[strings].str.strip().str.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+        iso = text[strings].str.strip().str.fullmatch(r"(?:19\d\d|2[01]\d\d)-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
         iso_idx = iso[iso].index
         if len(iso_idx):
             out[iso_idx] = pd.to_datetime(text[iso_idx].str.strip(), errors="coerce", format="ISO8601")
@@ -190,10 +221,15 @@ def _fast_date(series: pd.Series) -> pd.Series:
 
 
 def _coerce_date(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    result, bad, why = _coerce_by_parser(series, _fast_date, parsing.parse_date, None)
+    result, bad, why = _coerce_by_parser(series, _fast_date, _parse_date_in_range, None)
     result = pd.to_datetime(result, errors="coerce")
     if result.dt.tz is not None:
         result = result.dt.tz_localize(None)
+    outside = result.notna() & ((result.dt.year < _FIRST_YEAR) | (result.dt.year > _LAST_YEAR))
+    if outside.any():
+        why[outside] = [_outside_years(f"{v:%Y-%m-%d}") for v in result[outside]]
+        bad |= outside
+        result = result.where(~outside)
     # Dates only: the time of day a CRM adds carries no meaning for a close date.
     return result.dt.normalize().astype("datetime64[ns]"), bad, why
 
@@ -222,11 +258,11 @@ def _coerce_flag(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
             if str(v).strip().upper() in parsing.EXCEL_ERRORS
             else f"'{v}' is not yes/no"
         )
-    return mapped.fillna(False).astype(bool), bad, why
+    return mapped.astype(object).where(mapped.notna(), False).astype(bool), bad, why
 
 
 def _coerce_int(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    number, bad, why = _coerce_number(series)
+    number, bad, why = _coerce_plain_number(series)
     fractional = number.notna() & (number != np.floor(number))
     why[fractional] = number[fractional].map(lambda v: f"{v:g} is not a whole number")
     return number.where(~fractional), bad | fractional, why
@@ -251,7 +287,7 @@ _COERCERS = {
     "text": _coerce_text,
     "code": _coerce_code,
     "money": _coerce_number,
-    "number": _coerce_number,
+    "number": _coerce_plain_number,
     "prob": _coerce_prob,
     "date": _coerce_date,
     "flag": _coerce_flag,
@@ -282,6 +318,10 @@ def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, p
     return _COERCERS[kind](series)
 
 
+# Tables whose rows are dropped when a must-have value is missing, and the action to report.
+_ROW_DROPPED = {"opportunities": "row left out", "stage_history": "row left out", "stages": "row skipped", "quotas": "row left out"}
+
+
 def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False) -> pd.DataFrame | None:
     """Coerce every contract column of ``raw``; None when required headers are missing."""
     spec = TABLES[table]
@@ -299,7 +339,8 @@ def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: 
             continue
         values, bad, why = coerce_column(raw[col.name], col.kind)
         if bad.any():
-            log.add_many(table, raw.index[bad], col.name, raw[col.name][bad], why[bad], _ACTION[col.kind])
+            action = _ROW_DROPPED[table] if col.not_blank and table in _ROW_DROPPED else _ACTION[col.kind]
+            log.add_many(table, raw.index[bad], col.name, raw[col.name][bad], why[bad], action)
         out[col.name] = values
     if extra_ok:
         for name in raw.columns:
@@ -338,17 +379,24 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     if stages is None:
         log.add("stages", None, "", "", "the stages table cannot be read", "used the default P/I/B/W/L scheme")
         return default_stages()
+    def typed_blank(col: str) -> pd.Series:
+        # Cells typed blank, as opposed to unreadable ones, which were reported when read.
+        return _blank(raw[col]).reindex(stages.index, fill_value=False) if col in raw.columns else pd.Series(True, index=stages.index)
+
     blank = stages["code"].isna()
-    log.add_many("stages", stages.index[blank], "code", [""] * int(blank.sum()), "stage code is blank", "row skipped")
+    said = blank & typed_blank("code")
+    log.add_many("stages", stages.index[said], "code", [""] * int(said.sum()), "stage code is blank", "row skipped")
     stages = stages[~blank]
     dup = stages["code"].duplicated()
     log.add_many("stages", stages.index[dup], "code", stages["code"][dup], "duplicate stage code", "row skipped")
     stages = stages[~dup]
     no_order = stages["order"].isna()
-    log.add_many("stages", stages.index[no_order], "order", [""] * int(no_order.sum()), "stage order is blank", "row skipped")
+    said = no_order & typed_blank("order")
+    log.add_many("stages", stages.index[said], "order", [""] * int(said.sum()), "stage order is blank", "row skipped")
     stages = stages[~no_order]
     no_prob = stages["probability"].isna()
-    log.add_many("stages", stages.index[no_prob], "probability", [""] * int(no_prob.sum()), "stage probability is blank", "row skipped")
+    said = no_prob & typed_blank("probability")
+    log.add_many("stages", stages.index[said], "probability", [""] * int(said.sum()), "stage probability is blank", "row skipped")
     stages = stages[~no_prob]
     both = stages["is_won"] & stages["is_lost"]
     log.add_many("stages", stages.index[both], "is_won", stages["code"][both], "a stage cannot be both won and lost", "read as lost")
@@ -365,6 +413,10 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     if stages.empty:
         log.add("stages", None, "", "", "no usable stage rows", "used the default P/I/B/W/L scheme")
         return default_stages()
+    if (stages["is_won"] | stages["is_lost"]).all():
+        # Every analysis needs at least one stage a deal can be open in.
+        log.add("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme")
+        return default_stages()
     if not stages["is_won"].any():
         log.add("stages", None, "is_won", "", "no stage is marked won, so no deal can count as won", "win rates will be empty")
     return stages.sort_values("order", kind="stable")
@@ -376,10 +428,13 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log:
         if raw is None:
             log.add("opportunities", None, "", "", "the opportunities table is missing", "no deals to analyse")
         return _typed_table("opportunities", pd.DataFrame(columns=list(columns_of("opportunities"))), IssueLog())
+    if opps.empty:
+        log.add("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")
     keep = pd.Series(True, index=opps.index)
 
     blank_id = opps["id"].isna()
-    log.add_many("opportunities", opps.index[blank_id], "id", [""] * int(blank_id.sum()), "deal id is blank", "row left out")
+    said = blank_id & _blank(raw["id"])  # an unreadable id (#N/A) was reported when it was read
+    log.add_many("opportunities", opps.index[said], "id", [""] * int(said.sum()), "deal id is blank", "row left out")
     keep &= ~blank_id
 
     dup = opps["id"].duplicated() & ~blank_id
@@ -420,7 +475,9 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log:
     return opps[keep]
 
 
-def _validate_history(raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+def _validate_history(
+    raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.DataFrame, log: IssueLog, listed_ids: pd.Series | None = None
+) -> pd.DataFrame:
     empty = pd.DataFrame({"opportunity_id": pd.Series(dtype="object"), "stage": pd.Series(dtype="object"),
                           "entered": pd.Series(dtype="datetime64[ns]")})
     if raw is None or raw.empty:
@@ -433,7 +490,11 @@ def _validate_history(raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.D
         blank = hist[col].isna() & _blank(raw[col])
         log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), f"{col.replace('_', ' ')} is blank", "row left out")
     unknown_deal = keep & ~hist["opportunity_id"].isin(opps["id"])
-    log.add_many("stage_history", hist.index[unknown_deal], "opportunity_id", hist["opportunity_id"][unknown_deal],
+    left_out = unknown_deal & hist["opportunity_id"].isin(listed_ids if listed_ids is not None else [])
+    log.add_many("stage_history", hist.index[left_out], "opportunity_id", hist["opportunity_id"][left_out],
+                 "history for a deal that was left out of the opportunities table (see its issue)", "row left out")
+    not_listed = unknown_deal & ~left_out
+    log.add_many("stage_history", hist.index[not_listed], "opportunity_id", hist["opportunity_id"][not_listed],
                  "history for a deal that is not in the opportunities table", "row left out")
     unknown_stage = keep & ~hist["stage"].isin(stages["code"])
     log.add_many("stage_history", hist.index[unknown_stage], "stage", hist["stage"][unknown_stage],
@@ -482,7 +543,12 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
     nobody = quotas["owner"].isna() & quotas["team"].isna()
     log.add_many("quotas", quotas.index[nobody], "owner", [""] * int(nobody.sum()), "quota has neither an owner nor a team", "row left out")
     labels, problems = [], []
-    for value in quotas["period"]:
+    unread = quotas["period"].isna() & ~_blank(raw["period"])  # an Excel error, reported when read
+    for value, skip in zip(quotas["period"], unread):
+        if skip:
+            labels.append(None)
+            problems.append("")
+            continue
         try:
             labels.append(normalize_period_label(value, settings))
             problems.append("")
@@ -494,7 +560,9 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
     log.add_many("quotas", quotas.index[bad], "period", raw["period"][bad], [p for p in problems if p], "row left out")
     negative = quotas["quota"] < 0
     log.add_many("quotas", quotas.index[negative], "quota", quotas["quota"][negative], "quota is negative", "row left out")
-    return quotas[~nobody & ~bad & ~negative & quotas["quota"].notna()]
+    no_quota = quotas["quota"].isna() & _blank(raw["quota"])
+    log.add_many("quotas", quotas.index[no_quota], "quota", [""] * int(no_quota.sum()), "quota is blank", "row left out")
+    return quotas[~nobody & ~bad & ~unread & ~negative & quotas["quota"].notna()]
 
 
 def _settings_rows(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame | None:
@@ -530,13 +598,17 @@ def validate(
         if frame is not None:
             extra = [c for c in frame.columns if c not in columns_of(name)]
             if extra and name not in ("comparison",):
-                log.add(name, None, ", ".join(map(str, extra)), "", "column(s) not in the contract", "ignored")
+                log.add(name, None, ", ".join(map(str, extra)), "", "unknown column(s)", "ignored; check the header spelling")
     settings = settings_from_table(_settings_rows(raw.get("settings"), log), log)
     if overrides:
         settings = apply_overrides(settings, overrides)
     stages = _validate_stages(raw.get("stages"), log)
     opportunities = _validate_opportunities(raw.get("opportunities"), stages, log)
-    history = _validate_history(raw.get("stage_history"), opportunities, stages, log)
+    raw_opps, raw_history = raw.get("opportunities"), raw.get("stage_history")
+    listed = None
+    if raw_history is not None and not raw_history.empty and raw_opps is not None and "id" in raw_opps.columns:
+        listed = _coerce_text(raw_opps["id"])[0]  # every id typed, kept or not
+    history = _validate_history(raw.get("stage_history"), opportunities, stages, log, listed)
     quotas = _validate_quotas(raw.get("quotas"), settings, log)
     competitors = _typed_table("competitors", raw.get("competitors"), log)
     comparison = _typed_table("comparison", raw.get("comparison"), log, extra_ok=True)
