@@ -40,7 +40,7 @@ import pandas as pd
 import xlwings as xw
 
 from funnel import parsing
-from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, required_columns
+from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, columns_of, required_columns
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
@@ -441,6 +441,13 @@ def _validated(given: dict[str, object], required: tuple[str, ...], overrides: d
             raise CellError(f"{canonical}: the range is blank; select the table with its header row")
         if frame is None:
             continue
+        if not set(frame.columns) & set(columns_of(canonical)):
+            # Typically tblOpportunities instead of tblOpportunities[#All]: Excel leaves the
+            # header row out of a bare table reference.
+            raise CellError(
+                f"{canonical}: no known header in the first row; pass the table with its "
+                f"header row, e.g. {table_name}[#All]"
+            )
         if canonical == "opportunities":
             keep = set(columns) | set(required_columns("opportunities"))
             frame = frame.loc[:, [c for c in frame.columns if c in keep]]

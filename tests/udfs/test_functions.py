@@ -318,6 +318,14 @@ class TestWeightedPipeline:
         got = FUNNEL_WEIGHTED_PIPELINE(without_stage, STAGES, "2026-Q2")
         assert got == "opportunities: required column(s) missing: stage"
 
+    def test_a_table_without_its_header_row_says_so(self):
+        # =FUNNEL_WEIGHTED_PIPELINE(tblOpportunities, ...): Excel passes the data rows only.
+        got = FUNNEL_WEIGHTED_PIPELINE(OPPORTUNITIES[1:], STAGES, "2026-Q2")
+        assert got == (
+            "opportunities: no known header in the first row; pass the table with its header row, "
+            "e.g. tblOpportunities[#All]"
+        )
+
     def test_opportunities_needed(self):
         got = FUNNEL_WEIGHTED_PIPELINE(None, STAGES, "2026-Q2")
         assert got == "opportunities: the range is blank; select the table with its header row"
