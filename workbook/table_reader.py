@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 from python_calamine import CalamineError, CalamineWorkbook
 
-from workbook.errors import NotAWorkbook, WorkbookError
+from workbook.errors import WorkbookError
 from workbook.xlsx_package import (
     MAX_SHEET_PART_BYTES,
     PackageAssembler,

@@ -145,7 +145,8 @@ def build_book(path: Path, vba: Path | None, stage_rows: list[tuple] | None = No
     notes.write_formula("A2", "=1+1", None, 2)
     wb.define_name("MyStages", "=Lists!$A$1:$A$4")
     wb.close()
-    # An x14 validation and a <controls> block in the input sheet, as Excel 2010+ saves them.
+    # An x14 list validation in the input sheet, as Excel 2010+ saves one (XlsxWriter 3.3
+    # writes cross-sheet lists as plain dataValidation, so it is added here).
     _rezip(
         path,
         {
