@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from funnel.issues import IssueLog
+from funnel.parsing import ParseError, parse_date
 
 __all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides"]
 
@@ -80,6 +81,12 @@ def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:
             continue
         if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == "":
             continue
+        if fields[key].annotation is dt.date and isinstance(value, (int, float)) and not isinstance(value, bool):
+            # A date typed in Excel arrives as its serial number when the cell has no date format.
+            try:
+                value = parse_date(value)
+            except ParseError:
+                pass
         try:
             setattr(settings, key, _setting_value(value))
         except ValidationError as err:
@@ -125,5 +132,7 @@ def settings_table(settings: Settings) -> pd.DataFrame:
     rows = []
     for key, field in Settings.model_fields.items():
         value = getattr(settings, key)
+        if isinstance(value, dt.date):
+            value = value.isoformat()  # text reads the same in every locale
         rows.append({"key": key, "value": value, "description": field.description or ""})
     return pd.DataFrame(rows)

@@ -79,6 +79,22 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _forecast_glance(report) -> None:
+    """The forecast by period around as-of, in a table narrow enough for a terminal."""
+    from funnel.periods import period_of
+
+    f = report["forecast_periods"]
+    current = period_of(report.settings.as_of, report.settings)
+    shown = f[(f["period"] >= current) | (f["period"] == f["period"].max())].head(6)
+    table = Table(title="Forecast by period", title_justify="left")
+    for name in ("period", "open deals", "weighted", "commit", "closed won", "quota", "attainment"):
+        table.add_column(name, justify="left" if name == "period" else "right")
+    for r in shown.itertuples(index=False):
+        table.add_row(r.period, f"{r.open_deals:,}", f"{r.weighted:,.0f}", f"{r.commit:,.0f}", f"{r.closed_won:,.0f}",
+                      "" if pd.isna(r.quota) else f"{r.quota:,.0f}", "" if pd.isna(r.attainment) else f"{r.attainment:.0%}")
+    console.print(table)
+
+
 def _headline(report) -> None:
     s = dict(zip(report["summary"]["metric"], report["summary"]["value"]))
     cur = report.settings.currency
@@ -113,7 +129,7 @@ def demo(
         book = FileBook(out, report=lambda text: status.update(text))
         message = refresh_macro(book)
     report = _report_of(out)
-    _show(report, ["summary", "forecast_periods", "stage_stats"], rows=12)
+    _forecast_glance(report)
     _headline(report)
     console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
 

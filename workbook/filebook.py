@@ -17,6 +17,7 @@ from udfs.book import TableMissing
 from workbook.errors import TableNotFound
 from workbook.layout import INPUTS
 from workbook.table_reader import read_tables
+from workbook.xlsx_package import open_package
 from workbook.table_writer import write_tables
 
 __all__ = ["FileBook"]
@@ -42,7 +43,10 @@ class FileBook:
     def _load(self) -> dict[str, pd.DataFrame]:
         # One pass over the file for every input table: reading the zip once is the cost.
         if self._cache is None:
-            self._cache = read_tables(self.path, list(INPUTS), missing_ok=True)
+            with open_package(self.path) as pkg:
+                present = {name.lower(): name for name in pkg.tables()}
+            wanted = [name for name in INPUTS if name.lower() in present]
+            self._cache = read_tables(self.path, wanted)
         return self._cache
 
     def read_table(self, name: str) -> pd.DataFrame:
