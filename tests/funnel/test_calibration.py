@@ -137,7 +137,7 @@ def test_backtest_with_nothing_to_learn_is_empty():
 def test_model_beats_stage_probabilities_on_the_demo():
     inputs, deals = _deal_table(demo_tables(size=3000))
     c = backtest(deals, inputs.stage_history, inputs.stages, inputs.settings)[0].set_index("method")
-    # Measured: model 0.1708; configured 0.2112, empirical 0.2061, blended 0.2061.
+    # Measured: model 0.1717; configured 0.2112, empirical 0.2061, blended 0.2061.
     best_stage = c.loc[["configured", "empirical", "blended"], "brier"].min()
     assert c.loc["model", "brier"] < best_stage - 0.02
     assert c.loc["model", "log_loss"] < c.loc[["configured", "empirical", "blended"], "log_loss"].min()

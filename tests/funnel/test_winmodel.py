@@ -19,17 +19,14 @@ competitor Huikang carry information.
 Counts (Laplace a = 1). Won 3, lost 3: base log odds log(4/4) = 0.
 Reached at least   P: won 3, lost 3   I: won 3, lost 1   B: won 3, lost 0
 Stage log odds     P: log(4/4) = 0    I: log(4/2) = log 2   B: log(4/1) = log 4
-Owner (K = 2), P(A | won, s) / P(A | lost, s):
-    P: (2+1)/(3+2) / ((1+1)/(3+2)) = 3/2      B at P: (1+1)/5 / ((2+1)/5) = 2/3
-    I: 3/5 / ((1+1)/(1+2)) = 9/10             B at I: 2/5 / ((0+1)/3) = 6/5
-    B: 3/5 / ((0+1)/(0+2)) = 6/5              B at B: 2/5 / (1/2) = 4/5
-Huikang present (won 1 of 3; lost at P 2 of 3, at I 1 of 1, at B 0 of 0):
-    present  P: (1+1)/5 / ((2+1)/5) = 2/3   I: 2/5 / ((1+1)/3) = 3/5   B: 2/5 / (1/2) = 4/5
-    absent   P: (2+1)/5 / ((1+1)/5) = 3/2   I: 3/5 / ((0+1)/3) = 9/5   B: 3/5 / (1/2) = 6/5
+Owner over all closed deals (K = 2): won A 2, B 1; lost A 1, B 2.
+    A: (2+1)/(3+2) / ((1+1)/(3+2)) = 3/2        B: (1+1)/5 / ((2+1)/5) = 2/3
+Huikang (K = 2): present in won 1 of 3 (C1), in lost 2 of 3 (C4, C5).
+    present: (1+1)/5 / ((2+1)/5) = 2/3          absent: (2+1)/5 / ((1+1)/5) = 3/2
 Odds of the open deals:
     O1  P, A, absent:   1 x 3/2 x 3/2 = 9/4      -> 9/13
-    O2  I, B, present:  2 x 6/5 x 3/5 = 36/25    -> 36/61
-    O3  B, A, absent:   4 x 6/5 x 6/5 = 144/25   -> 144/169
+    O2  I, B, present:  2 x 2/3 x 2/3 = 8/9      -> 8/17
+    O3  B, A, absent:   4 x 3/2 x 3/2 = 9        -> 9/10
     O4  P, C, present:  1 x (no owner effect) x 2/3 = 2/3 -> 2/5
 """
 
@@ -101,12 +98,12 @@ def test_counts_and_effects(book):
     assert model.stage_log_odds == pytest.approx([0.0, math.log(2), math.log(4)])
     owner = model.fields["owner"]
     a, b = owner.values.get_loc("A"), owner.values.get_loc("B")
-    assert owner.effect[:, a] == pytest.approx([math.log(3 / 2), math.log(9 / 10), math.log(6 / 5)])
-    assert owner.effect[:, b] == pytest.approx([math.log(2 / 3), math.log(6 / 5), math.log(4 / 5)])
+    assert owner.effect[a] == pytest.approx(math.log(3 / 2))
+    assert owner.effect[b] == pytest.approx(math.log(2 / 3))
     # "Huikang" and "huikang " are one competitor, shown as first written.
     assert model.competitor_names == ("Huikang",)
-    assert model.competitor_present[:, 0] == pytest.approx([math.log(2 / 3), math.log(3 / 5), math.log(4 / 5)])
-    assert model.competitor_absent[:, 0] == pytest.approx([math.log(3 / 2), math.log(9 / 5), math.log(6 / 5)])
+    assert model.competitor_present[0] == pytest.approx(math.log(2 / 3))
+    assert model.competitor_absent[0] == pytest.approx(math.log(3 / 2))
     # Every closed deal shares team, source, product, industry, band, qualification, MAN.
     assert set(model.fields) == {"owner"}
 
@@ -115,24 +112,25 @@ def test_model_probabilities(book):
     _, _, _, scores = book
     p = scores["model_probability"]
     assert p["O1"] == pytest.approx(9 / 13)
-    assert p["O2"] == pytest.approx(36 / 61)
-    assert p["O3"] == pytest.approx(144 / 169)
+    assert p["O2"] == pytest.approx(8 / 17)
+    assert p["O3"] == pytest.approx(9 / 10)
     assert p["O4"] == pytest.approx(2 / 5)
     assert p[["C1", "C4"]].isna().all()  # closed deals are not scored
     assert (scores.loc[["O1", "O2"], "basis"] == "model").all()
-    assert scores.loc["O3", "log_odds"] == pytest.approx(math.log(144 / 25))
+    assert scores.loc["O3", "log_odds"] == pytest.approx(math.log(9))
 
 
 def test_explanations(book):
     _, _, _, scores = book
     o2 = scores.loc["O2"]
-    assert o2["factors_for"] == "stage I reached: +; owner B: +"
-    assert o2["factors_against"] == "competitor Huikang present: -"
-    assert o2["for_1"] == "stage I reached" and o2["for_1_effect"] == pytest.approx(math.log(2))
-    assert o2["for_2_effect"] == pytest.approx(math.log(6 / 5))
-    assert o2["against_1_effect"] == pytest.approx(math.log(3 / 5))
-    assert pd.isna(o2["for_3"]) and math.isnan(o2["for_3_effect"])
+    assert o2["factors_for"] == "stage I reached: +"
     # Equal effects keep the factor order: owner before competitors.
+    assert o2["factors_against"] == "owner B: -; competitor Huikang present: -"
+    assert o2["for_1"] == "stage I reached" and o2["for_1_effect"] == pytest.approx(math.log(2))
+    assert o2["against_1_effect"] == pytest.approx(math.log(2 / 3))
+    assert o2["against_2_effect"] == pytest.approx(math.log(2 / 3))
+    assert pd.isna(o2["for_2"]) and math.isnan(o2["for_2_effect"])
+    assert scores.loc["O3", "factors_for"] == "stage B reached: +; owner A: +; competitor Huikang not present: +"
     assert scores.loc["O1", "factors_for"] == "owner A: +; competitor Huikang not present: +"
     assert scores.loc["O1", "factors_against"] == ""
     # An owner who never closed a deal adds nothing either way; the stage P adds 0.
@@ -168,7 +166,7 @@ def test_deal_scores_table(book):
     table = deal_scores_table(deals, scores.set_axis(deals.index))
     assert list(table.columns) == list(DEAL_SCORE_COLUMNS)
     assert list(table["id"]) == ["O1", "O2", "O3", "O4"]
-    assert table.loc[1, "model_probability"] == pytest.approx(36 / 61)
+    assert table.loc[1, "model_probability"] == pytest.approx(8 / 17)
     # Blended I: reached I 4 closed (C1-C4), 3 won -> (3 + 10 * 0.5) / (4 + 10) = 8/14.
     assert table.loc[1, "stage_probability"] == pytest.approx(8 / 14)
 
@@ -248,8 +246,8 @@ def test_win_tables_on_the_hand_book():
     assert tuple(tables) == WIN_TABLES
     scores = tables["deal_scores"].set_index("id")
     assert list(scores.index) == ["O1", "O2", "O3", "O4"]
-    assert scores.loc["O2", "model_probability"] == pytest.approx(36 / 61)
-    assert scores.loc["O2", "factors_against"] == "competitor Huikang present: -"
+    assert scores.loc["O2", "model_probability"] == pytest.approx(8 / 17)
+    assert scores.loc["O2", "factors_against"] == "owner B: -; competitor Huikang present: -"
     assert {"stale", "overdue", "pushed", "inactive"} <= set(scores.columns)
     # All ten deals close 2026-06-30: one period, four open deals of 100 each.
     rng = tables["range_forecast"].set_index("period")
