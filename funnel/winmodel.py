@@ -98,7 +98,7 @@ SCORE_COLUMNS = (
 
 @dataclass(frozen=True)
 class FieldEffects:
-    """The effect of each value of one categorical fact.""" 
+    """The effect of each value of one categorical fact."""
 
     values: pd.Index
     effect: np.ndarray  # (values,): log P(v | won) - log P(v | lost)

@@ -18,7 +18,6 @@ Snapshots (prediction, outcome): S1@P won, S1@I won, S2@P lost, S3@P won.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np

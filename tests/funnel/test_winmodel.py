@@ -41,8 +41,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funnel.deals import deal_table
-from funnel.stages import default_stages, stage_probabilities
+from funnel.stages import default_stages, reached_order, stage_probabilities
 from funnel.validate import validate
+from funnel.win_outputs import WIN_TABLES, win_tables
 from funnel.winmodel import (
     DEAL_SCORE_COLUMNS,
     SCORE_COLUMNS,
@@ -221,8 +222,6 @@ def test_probabilities_inside_and_effects_add_up(rows, alpha):
     assert ((p[is_open] > 0) & (p[is_open] < 1)).all()
     if is_open.any():
         open_deals = deals[is_open]
-        from funnel.stages import reached_order
-
         effects, _ = factor_effects(model, deal_facts(open_deals), model.stage_index(reached_order(open_deals, inputs.stage_history, inputs.stages).to_numpy()))
         assert scores["log_odds"].to_numpy(dtype=float)[is_open] == pytest.approx(model.base_log_odds + effects.sum(axis=1))
         # The named factors are the strongest ones, in order, with the right sign.
@@ -239,8 +238,6 @@ def test_probabilities_inside_and_effects_add_up(rows, alpha):
 # --- the one-call entry point for the engine ------------------------------------------
 
 def test_win_tables_on_the_hand_book():
-    from funnel.win_outputs import WIN_TABLES, win_tables
-
     inputs, _, deals = _deals(small_book())
     tables = win_tables(inputs, deals)
     assert tuple(tables) == WIN_TABLES
@@ -258,8 +255,6 @@ def test_win_tables_on_the_hand_book():
 
 
 def test_win_tables_on_books_with_little_in_them():
-    from funnel.win_outputs import WIN_TABLES, win_tables
-
     empty = small_book()
     empty["opportunities"] = empty["opportunities"].iloc[:0]
     empty["stage_history"] = empty["stage_history"].iloc[:0]
