@@ -434,11 +434,14 @@ class TestDealWinProbability:
     """The per-deal model on the book hand-counted in tests/funnel/test_winmodel.py.
 
     Six closed deals (C1-C3 won, C4-C6 lost), four open; only the stage reached, the
-    owner and the competitor Huikang differ. With Laplace smoothing (a = 1) the odds are
-    O1 (P, owner A, no Huikang)  1 x 3/2 x 3/2 = 9/4     -> 9/13
-    O2 (I, owner B, Huikang)     2 x 6/5 x 3/5 = 36/25   -> 36/61
-    O3 (B, owner A, no Huikang)  4 x 6/5 x 6/5 = 144/25  -> 144/169
-    O4 (P, owner C, Huikang)     1 x 1 x 2/3 = 2/3       -> 2/5 (C never closed a deal)
+    owner and the competitor Huikang differ. Laplace smoothing (a = 1), facts counted over
+    all closed deals. Stage odds: P (3+1)/(3+1) = 1, I (3+1)/(1+1) = 2, B (3+1)/(0+1) = 4.
+    Owner A: won 2 of 3, lost 1 of 3 -> (3/5) / (2/5) = 3/2; B the reverse, 2/3.
+    Huikang present: won 1 of 3, lost 2 of 3 -> 2/3; absent 3/2.
+    O1 (P, owner A, no Huikang)  1 x 3/2 x 3/2 = 9/4   -> 9/13
+    O2 (I, owner B, Huikang)     2 x 2/3 x 2/3 = 8/9   -> 8/17
+    O3 (B, owner A, no Huikang)  4 x 3/2 x 3/2 = 9     -> 9/10
+    O4 (P, owner C, Huikang)     1 x 1 x 2/3 = 2/3     -> 2/5 (C never closed a deal)
     """
 
     OPPORTUNITIES = [
@@ -457,7 +460,7 @@ class TestDealWinProbability:
     SETTINGS = [["Setting", "Value"], ["as_of", _d("2026-04-30")], ["model_min_closed", 5.0]]
 
     @pytest.mark.parametrize(
-        ("deal", "expected"), [("O1", 9 / 13), ("O2", 36 / 61), ("O3", 144 / 169), ("O4", 2 / 5), ([["o1 "]], 9 / 13)],
+        ("deal", "expected"), [("O1", 9 / 13), ("O2", 8 / 17), ("O3", 9 / 10), ("O4", 2 / 5), ([["o1 "]], 9 / 13)],
     )
     def test_learned_from_closed_deals(self, deal, expected):
         got = FUNNEL_DEAL_WIN_PROBABILITY(deal, self.OPPORTUNITIES, STAGES, self.HISTORY, self.SETTINGS)
@@ -476,8 +479,8 @@ class TestDealWinProbability:
     def test_weighted_pipeline_follows_the_forecast_method(self):
         settings = self.SETTINGS + [["forecast_method", "model"]]
         got = FUNNEL_WEIGHTED_PIPELINE(self.OPPORTUNITIES, STAGES, "2026-Q2", None, None, settings, self.HISTORY)
-        # Each open deal is 100: 100 x (9/13 + 36/61 + 144/169 + 2/5).
-        assert got == pytest.approx(100 * (9 / 13 + 36 / 61 + 144 / 169 + 2 / 5))
+        # Each open deal is 100: 100 x (9/13 + 8/17 + 9/10 + 2/5).
+        assert got == pytest.approx(100 * (9 / 13 + 8 / 17 + 9 / 10 + 2 / 5))
         got = FUNNEL_WEIGHTED_PIPELINE(self.OPPORTUNITIES, STAGES, "2026-Q2", None, None, self.SETTINGS, self.HISTORY)
         # Stage method (blended, k = 10): P 5/16 twice; I 3 won of 4 closed reaching it,
         # (3 + 5) / 14 = 4/7; B 3 of 3, (3 + 8) / 13 = 11/13.
