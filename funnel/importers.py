@@ -668,11 +668,16 @@ class _Importer:
         scale = self.layout.probability_scale
 
         def read(text: str) -> float | None:
-            # 70% is always a percent; a bare number follows the layout's scale.
+            # 70% is always a percent; a bare number follows the layout's scale (Salesforce: 0-100).
             if text.strip().endswith("%") or scale == 1:
                 return parsing.parse_probability(text)
-            number = parsing.parse_amount(text, self.layout.decimal)
-            return parsing.parse_probability(number / scale) if number is not None else None
+            try:
+                number = parsing.parse_amount(text, self.layout.decimal)
+            except parsing.ParseError:
+                return parsing.parse_probability(text)  # raises with a probability's wording
+            if number is not None and not 0 <= number <= scale:
+                raise parsing.ParseError(f"probability {text} is outside 0..{scale:g}")
+            return None if number is None else number / scale
 
         raw = frame[self.columns["probability_override"]]
         prob = self._parsed(raw, "probability_override", read, "ignored").astype(float)

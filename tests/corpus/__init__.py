@@ -1,0 +1,1 @@
+"""Bad-input corpus: cases.py holds the cases, exports/ the whole files."""

@@ -1,0 +1,321 @@
+"""The bad-input corpus: small inputs, each with the exact issues a user must see.
+
+A case is the raw tables a workbook (or a CSV) would hand the engine, the complete list
+of issues expected (table, row, column, value, problem, action), and the deals that must
+still reach the report. Tables are CSV text (read as text, the way a CSV or a text-typed
+sheet arrives; rows are numbered as in the sheet: header 1, first row 2) or lists of
+dicts when the cell's type matters (TRUE, a number, a datetime).
+
+Export cases are whole files under ``exports/`` read by ``funnel.importers``; their
+issues are the importer's, then the imported tables go through the engine.
+
+``{today}`` in an expected action stands for today's date (the default ``as_of``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+OPP = "opportunities"
+HIST = "stage_history"
+LEFT_OUT = "row left out"
+
+
+def opps(extra: str = "", *rows: str) -> str:
+    """Opportunities CSV: A1 (P, 100) on row 2 and A2 (W, 200) on row 3, then ``rows`` from row 4."""
+    header = "id,stage,amount" + (f",{extra}" if extra else "")
+    blanks = "," * (len(extra.split(",")) if extra else 0)
+    return "\n".join([header, f"A1,P,100{blanks}", f"A2,W,200{blanks}", *rows]) + "\n"
+
+
+STAGES = (
+    "code,name,order,probability,forecast_category,is_won,is_lost\n"
+    "P,Prospect,1,0.2,Pipeline,no,no\n"
+    "I,In evaluation,2,0.5,Best Case,no,no\n"
+    "W,Won,3,1,Closed,yes,no\n"
+    "L,Lost,4,0,Omitted,no,yes\n"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input and what the user must be told."""
+
+    name: str
+    tables: dict[str, str | list[dict]]
+    issues: list[tuple]
+    deals: tuple[str, ...]
+    values: dict[tuple[str, str], object] = field(default_factory=dict)  # (deal id, column) -> value in the report
+
+
+@dataclass(frozen=True)
+class ExportCase:
+    """A whole export file and what the import must report (or the error it must raise)."""
+
+    name: str
+    file: str
+    issues: list[tuple] = field(default_factory=list)
+    deals: tuple[str, ...] = ()
+    error: str | None = None
+    layout: str = "auto"
+
+
+D = dt.datetime
+
+CASES: list[Case] = [
+    # ------------------------------------------------ text where a number, date, probability or flag belongs
+    Case("amount_text", {OPP: opps("", "A3,P,lots")},
+         [(OPP, 4, "amount", "lots", "'lots' is not an amount", "left blank")], ("A1", "A2", "A3")),
+    Case("amount_true", {OPP: [{"id": "A1", "stage": "P", "amount": 100}, {"id": "A2", "stage": "P", "amount": True}]},
+         [(OPP, 3, "amount", "True", "'True' is not an amount", "left blank")], ("A1", "A2")),
+    Case("amount_is_a_date", {OPP: opps("", "A3,P,2026-03-01")},
+         [(OPP, 4, "amount", "2026-03-01", "'2026-03-01' is not an amount", "left blank")], ("A1", "A2", "A3")),
+    Case("amount_bad_separators", {OPP: opps("", 'A3,P,"1,234.5.6"')},
+         [(OPP, 4, "amount", "1,234.5.6", "'1,234.5.6' is not an amount", "left blank")], ("A1", "A2", "A3")),
+    Case("created_text", {OPP: opps("created", "A3,P,1,next week")},
+         [(OPP, 4, "created", "next week", "'next week' is not a date (use YYYY-MM-DD)", "left blank")], ("A1", "A2", "A3")),
+    Case("created_small_number", {OPP: opps("created", "A3,P,1,12")},
+         [(OPP, 4, "created", "12", "12 is not a date", "left blank")], ("A1", "A2", "A3")),
+    Case("close_date_text", {OPP: opps("close_date", "A3,P,1,soon")},
+         [(OPP, 4, "close_date", "soon", "'soon' is not a date (use YYYY-MM-DD)", "left blank")], ("A1", "A2", "A3")),
+    Case("last_activity_text", {OPP: opps("last_activity", "A3,P,1,yesterday")},
+         [(OPP, 4, "last_activity", "yesterday", "'yesterday' is not a date (use YYYY-MM-DD)", "left blank")], ("A1", "A2", "A3")),
+    Case("probability_text", {OPP: opps("probability_override", "A3,P,1,high")},
+         [(OPP, 4, "probability_override", "high", "'high' is not a probability", "ignored")], ("A1", "A2", "A3")),
+    Case("probability_1_7", {OPP: opps("probability_override", "A3,P,1,1.7")},
+         [(OPP, 4, "probability_override", "1.7", "probability 1.7 is outside 0..1 (write 70% or 0.7)", "ignored")],
+         # Ignored, so A3 keeps P's blended probability: A2 won, reached P; (1 + 10 x 0.2) / (1 + 10) = 3/11.
+         ("A1", "A2", "A3"), {("A3", "used_probability"): 3 / 11}),
+    Case("probability_70_without_percent", {OPP: opps("probability_override", "A3,P,1,70")},
+         [(OPP, 4, "probability_override", "70", "probability 70 is outside 0..1 (write 70% or 0.7)", "ignored")],
+         ("A1", "A2", "A3")),
+    Case("probability_70_percent_is_accepted", {OPP: opps("probability_override", "A3,P,1,70%", 'A4,P,1,"0,7"')},
+         [], ("A1", "A2", "A3", "A4"), {("A3", "used_probability"): 0.7, ("A4", "used_probability"): 0.7}),
+    Case("flag_text", {OPP: opps("q_budget", "A3,P,1,maybe")},
+         [(OPP, 4, "q_budget", "maybe", "'maybe' is not yes/no", "read as no")], ("A1", "A2", "A3"),
+         {("A3", "q_budget"): False}),
+    Case("flag_number", {OPP: [{"id": "A1", "stage": "P", "amount": 1, "man_money": 2}]},
+         [(OPP, 2, "man_money", "2", "2 is not yes/no", "read as no")], ("A1",)),
+    Case("flag_words_accepted", {OPP: opps("q_budget,man_need,go_win", "A3,P,1,是,x,✓", "A4,P,1,否,-,no")},
+         [], ("A1", "A2", "A3", "A4"), {("A3", "q_budget"): True, ("A3", "go_win"): True, ("A4", "man_need"): False}),
+    Case("stage_order_text", {"stages": STAGES.replace("P,Prospect,1,", "P,Prospect,first,"), OPP: opps()},
+         [("stages", 2, "order", "first", "'first' is not a number", "row skipped"),
+          # With P skipped, a deal in P has no stage to be in: said, not silently dropped.
+          (OPP, 2, "stage", "P", "unknown stage 'P' (known: I, W, L)", LEFT_OUT)], ("A2",)),
+    Case("stage_order_fraction", {"stages": STAGES.replace("I,In evaluation,2,", "I,In evaluation,2.5,"), OPP: opps()},
+         [("stages", 3, "order", "2.5", "2.5 is not a whole number", "row skipped")], ("A1", "A2")),
+    Case("stages_without_an_open_stage", {"stages": "code,order,probability,forecast_category,is_won,is_lost\n"
+                                                     "P,one,0.2,Pipeline,no,no\nW,2,1,Closed,yes,no\n", OPP: opps()},
+         [("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme"),
+          ("stages", 2, "order", "one", "'one' is not a number", "row skipped")], ("A1", "A2")),
+    Case("comparison_weight_text", {OPP: opps(), "comparison": "factor,weight,Us,Huikang\nPrice,high,4,3\nService,0.5,5,2\n"},
+         [("comparison", 2, "weight", "high", "'high' is not a number", "left blank")], ("A1", "A2")),
+    Case("forecast_category_unknown", {OPP: opps("forecast_category", "A3,P,1,Maybe", "A4,P,1,最佳情况")},
+         [(OPP, 4, "forecast_category", "Maybe",
+           "unknown forecast category 'Maybe' (use Pipeline, Best Case, Commit, Closed, Omitted)", "ignored")],
+         ("A1", "A2", "A3", "A4"), {("A3", "category"): "Pipeline", ("A4", "category"): "Best Case"}),
+    # ------------------------------------------------ Excel error values in each kind of column
+    Case("na_in_amount", {OPP: opps("", "A3,P,#N/A")},
+         [(OPP, 4, "amount", "#N/A", "Excel error #N/A instead of an amount", "left blank")], ("A1", "A2", "A3")),
+    Case("value_in_close_date", {OPP: opps("close_date", "A3,P,1,#VALUE!")},
+         [(OPP, 4, "close_date", "#VALUE!", "Excel error #VALUE! instead of a date", "left blank")], ("A1", "A2", "A3")),
+    Case("ref_in_probability", {OPP: opps("probability_override", "A3,P,1,#REF!")},
+         [(OPP, 4, "probability_override", "#REF!", "Excel error #REF! instead of a probability", "ignored")], ("A1", "A2", "A3")),
+    Case("na_in_flag", {OPP: opps("q_timeline", "A3,P,1,#N/A")},
+         [(OPP, 4, "q_timeline", "#N/A", "Excel error #N/A instead of yes/no", "read as no")], ("A1", "A2", "A3")),
+    Case("ref_in_stage", {OPP: opps("", "A3,#REF!,1")},
+         [(OPP, 4, "stage", "#REF!", "Excel error #REF! instead of text", LEFT_OUT)], ("A1", "A2")),
+    Case("na_in_id", {OPP: opps("", "#N/A,P,1")},
+         [(OPP, 4, "id", "#N/A", "Excel error #N/A instead of text", LEFT_OUT)], ("A1", "A2")),
+    Case("value_in_owner", {OPP: opps("owner", "A3,P,1,#VALUE!")},
+         [(OPP, 4, "owner", "#VALUE!", "Excel error #VALUE! instead of text", "left blank")], ("A1", "A2", "A3"),
+         {("A3", "owner"): "(none)"}),
+    Case("div0_in_forecast_category", {OPP: opps("forecast_category", "A3,P,1,#DIV/0!")},
+         [(OPP, 4, "forecast_category", "#DIV/0!", "Excel error #DIV/0! instead of text", "ignored")], ("A1", "A2", "A3")),
+    Case("name_in_stage_order", {"stages": STAGES.replace("I,In evaluation,2,", "I,In evaluation,#NAME?,"), OPP: opps()},
+         [("stages", 3, "order", "#NAME?", "Excel error #NAME? instead of a number", "row skipped")], ("A1", "A2")),
+    Case("na_in_quota", {OPP: opps(), "quotas": "owner,period,quota\nLi,2026-Q1,#N/A\nLi,2026-Q2,500\n"},
+         [("quotas", 2, "quota", "#N/A", "Excel error #N/A instead of an amount", LEFT_OUT)], ("A1", "A2")),
+    Case("spill_in_history_date", {OPP: opps(), HIST: "opportunity_id,stage,entered\nA1,P,#SPILL!\nA2,W,2026-01-05\n"},
+         [(HIST, 2, "entered", "#SPILL!", "Excel error #SPILL! instead of a date", LEFT_OUT)], ("A1", "A2")),
+    # ------------------------------------------------ stages
+    Case("unknown_stage", {OPP: opps("", "A3,Z,1")},
+         [(OPP, 4, "stage", "Z", "unknown stage 'Z' (known: P, I, B, W, L)", LEFT_OUT)], ("A1", "A2")),
+    Case("stage_name_instead_of_code", {OPP: opps("", "A3,Won,1")},
+         [(OPP, 4, "stage", "WON", "unknown stage 'WON' (known: P, I, B, W, L)", LEFT_OUT)], ("A1", "A2")),
+    Case("stage_blank", {OPP: opps("", "A3,,1")},
+         [(OPP, 4, "stage", "", "stage is blank", LEFT_OUT)], ("A1", "A2")),
+    Case("stage_full_width_and_spaces", {OPP: opps("", "A3,Ｐ,1", "A4, p ,1", "A5,ｗ,1")},
+         [], ("A1", "A2", "A3", "A4", "A5"), {("A3", "stage"): "P", ("A4", "stage"): "P", ("A5", "stage"): "W"}),
+    Case("stage_code_both_won_and_lost", {"stages": STAGES.replace("L,Lost,4,0,Omitted,no,yes", "L,Lost,4,0,Omitted,yes,yes"),
+                                          OPP: opps("", "A3,L,1")},
+         [("stages", 5, "is_won", "L", "a stage cannot be both won and lost", "read as lost")], ("A1", "A2", "A3"),
+         {("A3", "is_lost"): True}),
+    Case("no_won_stage", {"stages": STAGES.replace("W,Won,3,1,Closed,yes,no", "W,Won,3,1,Closed,no,no"), OPP: opps()},
+         [("stages", None, "is_won", "", "no stage is marked won, so no deal can count as won", "win rates will be empty")],
+         ("A1", "A2")),
+    Case("duplicate_stage_code", {"stages": STAGES + "p,Prospect again,5,0.3,Pipeline,no,no\n", OPP: opps()},
+         [("stages", 6, "code", "P", "duplicate stage code", "row skipped")], ("A1", "A2")),
+    Case("stages_table_empty", {"stages": "code,name,order,probability,forecast_category,is_won,is_lost\n", OPP: opps("", "A3,B,1")},
+         [("stages", None, "", "", "the stages table is empty", "used the default P/I/B/W/L scheme")], ("A1", "A2", "A3")),
+    # ------------------------------------------------ ids
+    Case("blank_id", {OPP: opps("", ",P,1")},
+         [(OPP, 4, "id", "", "deal id is blank", LEFT_OUT)], ("A1", "A2")),
+    Case("spaces_only_id", {OPP: opps("", "   ,P,1")},
+         [(OPP, 4, "id", "", "deal id is blank", LEFT_OUT)], ("A1", "A2")),
+    Case("duplicate_id", {OPP: opps("", "A1,I,5")},
+         [(OPP, 4, "id", "A1", "duplicate deal id 'A1' (first at row 2)", LEFT_OUT)], ("A1", "A2"),
+         {("A1", "stage"): "P"}),
+    Case("duplicate_id_with_trailing_space", {OPP: opps("", "A2 ,P,5")},
+         [(OPP, 4, "id", "A2", "duplicate deal id 'A2' (first at row 3)", LEFT_OUT)], ("A1", "A2")),
+    Case("duplicate_numeric_id", {OPP: [{"id": 1001.0, "stage": "P", "amount": 1}, {"id": "1001", "stage": "W", "amount": 2}]},
+         [(OPP, 3, "id", "1001", "duplicate deal id '1001' (first at row 2)", LEFT_OUT)], ("1001",)),
+    # ------------------------------------------------ dates
+    Case("dates_in_many_formats", {OPP: opps("created", "A3,P,1,3/1/2026", "A4,P,1,1.3.2026", "A5,P,1,2026年3月1日",
+                                             "A6,P,1,2026-03-01T10:00:00Z", "A7,P,1,1-Mar-26", "A8,P,1,46082",
+                                             "A9,P,1,Mar 1 2026", "A10,P,1,2026/3/1 9:30")},
+         [], ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10"),
+         {(f"A{i}", "created"): D(2026, 3, 1) for i in range(3, 11)}),
+    Case("dates_typed_as_datetimes", {OPP: [{"id": "A1", "stage": "P", "amount": 1, "close_date": D(2026, 3, 1, 17, 30)},
+                                            {"id": "A2", "stage": "P", "amount": 1, "close_date": 46082}]},
+         [], ("A1", "A2"), {("A1", "close_date"): D(2026, 3, 1), ("A2", "close_date"): D(2026, 3, 1)}),
+    Case("impossible_date", {OPP: opps("close_date", "A3,P,1,2026-02-30")},
+         [(OPP, 4, "close_date", "2026-02-30", "'2026-02-30' is not a real date", "left blank")], ("A1", "A2", "A3")),
+    Case("day_first_date_with_slashes", {OPP: opps("close_date", "A3,P,1,13/1/2026")},
+         [(OPP, 4, "close_date", "13/1/2026", "'13/1/2026' is not a real date (read as month/day/year)", "left blank")],
+         ("A1", "A2", "A3")),
+    Case("never_date_9999", {OPP: opps("close_date", "A3,P,1,9999-12-31")},
+         [(OPP, 4, "close_date", "9999-12-31", "'9999-12-31' is outside the years 1900-2199", "left blank")],
+         ("A1", "A2", "A3"), {("A3", "period"): "no close date"}),
+    Case("serial_beyond_2262", {OPP: [{"id": "A1", "stage": "P", "amount": 1, "close_date": 132321}]},
+         [(OPP, 2, "close_date", "132321", "'132321' is outside the years 1900-2199", "left blank")], ("A1",)),
+    Case("close_before_created", {OPP: opps("created,close_date", "A3,P,1,2026-03-01,2026-01-01")},
+         [(OPP, 4, "close_date", "2026-01-01", "close date is before the created date 2026-03-01", "kept; check the dates")],
+         ("A1", "A2", "A3")),
+    # ------------------------------------------------ amounts
+    Case("negative_amount", {OPP: opps("", "A3,P,-5")},
+         [(OPP, 4, "amount", "-5.0", "amount is negative", "left blank")], ("A1", "A2", "A3")),
+    Case("accounting_negative_amount", {OPP: opps("", "A3,P,($500)")},
+         [(OPP, 4, "amount", "-500.0", "amount is negative", "left blank")], ("A1", "A2", "A3")),
+    Case("huge_amount", {OPP: opps("", "A3,P,1000000000000")},
+         [(OPP, 4, "amount", "1000000000000.0", "amount is larger than 100,000,000,000", "left blank")], ("A1", "A2", "A3")),
+    Case("amounts_as_tools_write_them", {OPP: opps("", 'A3,P,"$4,800.00"', 'A4,P,"1.234,50"', 'A5,P,"¥12,000"',
+                                                   "A6,P,12000 USD", "A7,P,", "A8,P,(0)")},
+         [], ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"),
+         {("A3", "amount"): 4800.0, ("A4", "amount"): 1234.5, ("A5", "amount"): 12000.0, ("A6", "amount"): 12000.0,
+          ("A7", "amount_band"): "no amount", ("A8", "amount"): 0.0}),
+    # ------------------------------------------------ headers
+    Case("missing_stage_column", {OPP: "id,amount\nA1,100\n"},
+         [(OPP, None, "stage", "", "required column(s) missing: stage", "table not used")], ()),
+    Case("missing_amount_column", {OPP: "id,stage\nA1,P\n"},
+         [(OPP, None, "amount", "", "required column(s) missing: amount", "table not used")], ()),
+    Case("missing_id_and_stage", {OPP: "amount\n100\n"},
+         [(OPP, None, "id, stage", "", "required column(s) missing: id, stage", "table not used")], ()),
+    Case("extra_column", {OPP: "id,stage,amount,Region\nA1,P,100,East\n"},
+         [(OPP, None, "Region", "", "unknown column(s)", "ignored; check the header spelling")], ("A1",)),
+    Case("renamed_header", {OPP: "id,Stage Name,amount\nA1,P,100\n"},
+         [(OPP, None, "Stage Name", "", "unknown column(s)", "ignored; check the header spelling"),
+          (OPP, None, "stage", "", "required column(s) missing: stage", "table not used")], ()),
+    Case("capitalised_header", {OPP: "id,stage,Amount\nA1,P,100\n"},
+         [(OPP, None, "Amount", "", "unknown column(s)", "ignored; check the header spelling"),
+          (OPP, None, "amount", "", "required column(s) missing: amount", "table not used")], ()),
+    # ------------------------------------------------ empty tables
+    Case("opportunities_header_only", {OPP: "id,stage,amount\n"},
+         [(OPP, None, "", "", "the opportunities table has no rows", "no deals to analyse")], ()),
+    Case("opportunities_missing", {"stages": STAGES},
+         [(OPP, None, "", "", "the opportunities table is missing", "no deals to analyse")], ()),
+    Case("trailing_blank_rows", {OPP: opps("owner", ",,,", " , , , ")}, [], ("A1", "A2")),
+    Case("empty_history_and_quotas", {OPP: opps(), HIST: "opportunity_id,stage,entered\n", "quotas": "owner,period,quota\n"},
+         [], ("A1", "A2")),
+    # ------------------------------------------------ stage history
+    Case("history_step_back_listed_out_of_order", {OPP: opps("", "A3,I,1"),
+                                                   HIST: "opportunity_id,stage,entered\nA3,P,2026-03-01\nA3,I,2026-02-01\n"},
+         [(HIST, 2, "stage", "P", "deal A3 moved back to P on 2026-03-01 after I", "kept; counted as a step back")],
+         ("A1", "A2", "A3")),
+    Case("history_after_close", {OPP: opps(), HIST: "opportunity_id,stage,entered\nA2,W,2026-01-01\nA2,L,2026-02-01\n"},
+         [(HIST, 3, "stage", "L", "deal A2 entered L after it was closed (W)", "kept; check the history")], ("A1", "A2")),
+    Case("history_unknown_deal", {OPP: opps(), HIST: "opportunity_id,stage,entered\nZZ9,P,2026-01-01\n"},
+         [(HIST, 2, "opportunity_id", "ZZ9", "history for a deal that is not in the opportunities table", LEFT_OUT)],
+         ("A1", "A2")),
+    Case("history_of_a_left_out_deal", {OPP: opps("", "A3,Z,1"), HIST: "opportunity_id,stage,entered\nA3,P,2026-01-01\n"},
+         [(OPP, 4, "stage", "Z", "unknown stage 'Z' (known: P, I, B, W, L)", LEFT_OUT),
+          (HIST, 2, "opportunity_id", "A3", "history for a deal that was left out of the opportunities table (see its issue)",
+           LEFT_OUT)], ("A1", "A2")),
+    Case("history_unknown_stage", {OPP: opps(), HIST: "opportunity_id,stage,entered\nA1,Q,2026-01-01\n"},
+         [(HIST, 2, "stage", "Q", "unknown stage in history", LEFT_OUT)], ("A1", "A2")),
+    Case("history_blank_and_bad_dates", {OPP: opps(), HIST: "opportunity_id,stage,entered\nA1,P,\nA1,P,someday\n,P,2026-01-01\n"},
+         [(HIST, 2, "entered", "", "entered is blank", LEFT_OUT),
+          (HIST, 3, "entered", "someday", "'someday' is not a date (use YYYY-MM-DD)", LEFT_OUT),
+          (HIST, 4, "opportunity_id", "", "opportunity id is blank", LEFT_OUT)], ("A1", "A2")),
+    # ------------------------------------------------ settings
+    Case("setting_unknown_key", {OPP: opps(), "settings": "key,value\ncolour,blue\n"},
+         [("settings", 2, "key", "colour", "unknown setting 'colour'", "ignored")], ("A1", "A2")),
+    Case("setting_bad_period", {OPP: opps(), "settings": "key,value\nperiod,week\n"},
+         [("settings", 2, "value", "week", "setting 'period': Input should be 'month' or 'quarter'", "used quarter")], ("A1", "A2")),
+    Case("setting_bad_as_of", {OPP: opps(), "settings": "key,value\nas_of,yesterday\n"},
+         [("settings", 2, "value", "yesterday", "setting 'as_of': Input should be a valid date or datetime, input is too short",
+           "used {today}")], ("A1", "A2")),
+    Case("setting_negative_prior", {OPP: opps(), "settings": "key,value\nprior_strength,-3\n"},
+         [("settings", 2, "value", "-3", "setting 'prior_strength': Input should be greater than or equal to 0", "used 10.0")],
+         ("A1", "A2")),
+    Case("setting_unknown_method", {OPP: opps(), "settings": "key,value\nprobability_method,magic\n"},
+         [("settings", 2, "value", "magic",
+           "setting 'probability_method': Input should be 'configured', 'empirical' or 'blended'", "used blended")],
+         ("A1", "A2")),
+    Case("settings_without_value_column", {OPP: opps(), "settings": "key,setting\nperiod,month\n"},
+         [("settings", None, "key, value", "", "the settings table needs the columns key and value", "defaults used"),
+          ("settings", None, "setting", "", "unknown column(s)", "ignored; check the header spelling")], ("A1", "A2")),
+    # ------------------------------------------------ quotas
+    Case("quota_period_unreadable", {OPP: opps(), "quotas": "owner,period,quota\nLi,next year,500\n"},
+         [("quotas", 2, "period", "next year", "period 'next year' cannot be read (write it like 2026-Q1)", LEFT_OUT)],
+         ("A1", "A2")),
+    Case("quota_month_in_a_quarterly_book", {OPP: opps(), "quotas": "owner,period,quota\nLi,2026-03,500\n"},
+         [("quotas", 2, "period", "2026-03", "period '2026-03' is a month but the workbook forecasts by quarter", LEFT_OUT)],
+         ("A1", "A2")),
+    Case("quota_period_error_value", {OPP: opps(), "quotas": "owner,period,quota\nLi,#N/A,500\n"},
+         [("quotas", 2, "period", "#N/A", "Excel error #N/A instead of text", LEFT_OUT)], ("A1", "A2")),
+    Case("quota_negative", {OPP: opps(), "quotas": "owner,period,quota\nLi,2026-Q1,-500\n"},
+         [("quotas", 2, "quota", "-500.0", "quota is negative", LEFT_OUT)], ("A1", "A2")),
+    Case("quota_nobody", {OPP: opps(), "quotas": "owner,team,period,quota\n,,2026-Q1,500\n"},
+         [("quotas", 2, "owner", "", "quota has neither an owner nor a team", LEFT_OUT)], ("A1", "A2")),
+    Case("quota_blank", {OPP: opps(), "quotas": "owner,period,quota\nLi,2026-Q1,\n"},
+         [("quotas", 2, "quota", "", "quota is blank", LEFT_OUT)], ("A1", "A2")),
+    Case("quota_periods_as_people_write_them", {OPP: opps(), "quotas": "owner,period,quota\nLi,Q1 2026,1\nLi,2026年第2季度,1\n"
+                                                                         "Li,FY2026 Q3,1\nLi,2026q4,1\n"},
+         [], ("A1", "A2")),
+]
+
+
+EXPORT_CASES: list[ExportCase] = [
+    ExportCase("salesforce_custom_stage_and_bad_cells", "salesforce_custom_stage.csv", [
+        ("salesforce_custom_stage.csv", 3, "Stage", "On Hold", "stage 'On Hold' is not in the salesforce layout's stage list",
+         "row not imported; map the stage in a layout file"),
+        ("salesforce_custom_stage.csv", 4, "Amount", "TBD", "'TBD' is not an amount", "left blank"),
+        ("salesforce_custom_stage.csv", 4, "Close Date", "2/30/2026", "'2/30/2026' is not a real date (read as month/day/year)",
+         "left blank"),
+        ("salesforce_custom_stage.csv", 5, "Probability (%)", "170", "probability 170 is outside 0..100", "ignored"),
+        ("salesforce_custom_stage.csv", 6, "Opportunity ID", "", "deal id is blank", "row not imported"),
+        ("salesforce_custom_stage.csv", 9, "", "Confidential Information - Do Not Distribute",
+         "3 line(s) after the data look like a report footer", "skipped"),
+    ], deals=("006A1", "006A3", "006A4", "006A7")),
+    ExportCase("hubspot_other_pipeline", "hubspot_other_pipeline.csv", [
+        ("hubspot_other_pipeline.csv", 3, "Deal Stage", "1234567", "stage '1234567' is not in the hubspot layout's stage list",
+         "row not imported; map the stage in a layout file"),
+        ("hubspot_other_pipeline.csv", 4, "Deal Stage", "", "stage is blank", "row not imported"),
+        ("hubspot_other_pipeline.csv", 5, "Record ID", "501", "duplicate deal id '501' (first at line 2)", "row not imported"),
+    ], deals=("501", "504")),
+    ExportCase("unquoted_comma_in_amount", "canonical_spilled_row.csv", [
+        ("canonical_spilled_row.csv", 3, "", "", "the row has 4 values but the header has 3 columns (an unquoted comma in a value?)",
+         "row not imported"),
+    ], deals=("D1", "D3")),
+    ExportCase("canonical_header_only", "canonical_header_only.csv", [], deals=()),
+    ExportCase("no_known_headers", "no_known_headers.csv",
+               error="cannot tell which CRM no_known_headers.csv comes from: no layout finds both a deal id and a stage "
+                     "column among its headers (Kunde, Betrag, Phase); pass a layout file that maps them"),
+    ExportCase("empty_file", "empty.csv",
+               error="cannot tell which CRM empty.csv comes from: no layout finds both a deal id and a stage column among "
+                     "its headers (none); pass a layout file that maps them"),
+    ExportCase("zip_posing_as_csv", "zip_posing_as_csv.csv",
+               error="zip_posing_as_csv.csv is an Excel workbook or zip file, not CSV: save it as CSV (UTF-8) and import that"),
+]
