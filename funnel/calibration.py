@@ -189,7 +189,8 @@ def backtest(
     snaps = snapshots(test, history, stages)
     rows = snaps["position"].to_numpy()
     won = test["is_won"].to_numpy(dtype=bool)[rows]
-    probs = stage_probabilities(train, train_history, stages, settings.prior_strength).set_index("code")
+    train_reached = reached_order(train, train_history, stages)
+    probs = stage_probabilities(train, train_history, stages, settings.prior_strength, train_reached).set_index("code")
     by_method = {
         "configured": probs["configured"],
         "empirical": probs["empirical"].fillna(probs["configured"]),
@@ -197,7 +198,7 @@ def backtest(
     }
     predictions = {name: snaps["stage"].map(table).to_numpy(dtype=float) for name, table in by_method.items()}
 
-    model = fit_win_model(train, train_history, stages, settings, reached=reached_order(train, train_history, stages))
+    model = fit_win_model(train, train_history, stages, settings, reached=train_reached)
     note = ""
     if model.usable:
         facts = deal_facts(test).take(rows)

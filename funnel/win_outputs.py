@@ -22,13 +22,15 @@ __all__ = ["WIN_TABLES", "win_tables", "model_probability"]
 WIN_TABLES = ("deal_scores", "calibration", "reliability", "range_forecast", "health_counts")
 
 
-def win_tables(inputs, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def win_tables(inputs, deals: pd.DataFrame, reached: pd.Series | None = None) -> dict[str, pd.DataFrame]:
     """Every output of the win-probability issue.
 
     Args:
         inputs: validated inputs (``funnel.validate.Inputs``).
         deals: the deal table (``funnel.deals.deal_table``), with the used probability the
             engine chose (stage or model).
+        reached: ``reached_order(inputs.opportunities, ...)`` when the engine already has it
+            (same rows as ``deals``); computed otherwise.
 
     Returns:
         ``WIN_TABLES`` name -> table: deal_scores (one row per open deal: model
@@ -37,7 +39,7 @@ def win_tables(inputs, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """
     s = inputs.settings
     history, stages = inputs.stage_history, inputs.stages
-    reached = reached_order(deals, history, stages)
+    reached = reached_order(deals, history, stages) if reached is None else reached
     model = fit_win_model(deals, history, stages, s, reached=reached)
     scores = score_deals(model, deals, history, stages, reached=reached)
     health = deal_health(deals, history, stages, s)

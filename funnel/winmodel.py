@@ -467,18 +467,20 @@ def score_deals(
     return pd.DataFrame(out, index=deals.index, columns=list(SCORE_COLUMNS))
 
 
-def model_probability(inputs, deals: pd.DataFrame) -> pd.Series | None:
+def model_probability(inputs, deals: pd.DataFrame, reached: pd.Series | None = None) -> pd.Series | None:
     """The model's win probability of each deal, for ``deal_table(probability=...)``.
 
     Args:
         inputs: validated inputs (``funnel.validate.Inputs``): stages, history, settings.
         deals: the deal table (``deal_table``).
+        reached: ``reached_order`` of the same deals when already computed.
 
     Returns:
         A Series indexed like ``deals`` (blank for closed deals), or None when fewer than
         ``settings.model_min_closed`` deals have closed (the stage probability is used).
     """
-    reached = reached_order(deals, inputs.stage_history, inputs.stages)
+    if reached is None:
+        reached = reached_order(deals, inputs.stage_history, inputs.stages)
     model = fit_win_model(deals, inputs.stage_history, inputs.stages, inputs.settings, reached=reached)
     if not model.usable:
         return None

@@ -269,3 +269,12 @@ def test_win_tables_on_books_with_little_in_them():
     scores = win_tables(inputs, deals)["deal_scores"]
     assert (scores["basis"] == "stage (only 0 closed deals)").all()
     assert list(scores["model_probability"]) == pytest.approx([0.2, 0.5, 0.8, 0.2])  # configured: no deal has closed
+
+
+def test_precomputed_reached_gives_the_same_tables():
+    inputs, _, deals = _deals(small_book())
+    reached = reached_order(inputs.opportunities, inputs.stage_history, inputs.stages)
+    given_tables = win_tables(inputs, deals, reached=reached)
+    for name, table in win_tables(inputs, deals).items():
+        pd.testing.assert_frame_equal(table, given_tables[name])
+    pd.testing.assert_series_equal(model_probability(inputs, deals), model_probability(inputs, deals, reached=reached))
