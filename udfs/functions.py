@@ -44,9 +44,10 @@ from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, columns_of, required_
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
-from funnel.labels import normalize_language
+from funnel.labels import label, normalize_language
 from funnel.negotiation import concession_plan, delivered_value, lifetime_value
 from funnel.periods import NO_CLOSE_DATE, normalize_period_label
+from funnel.qualification import man_gate, question_completeness, urgency
 from funnel.range_forecast import range_forecast
 from funnel.settings import Settings
 from funnel.stages import stage_probabilities, used_probability
@@ -75,6 +76,9 @@ __all__ = [
     "FUNNEL_CONCESSION_PLAN",
     "FUNNEL_LIFETIME_VALUE",
     "FUNNEL_DELIVERED_VALUE",
+    "FUNNEL_QUALIFICATION_SCORE",
+    "FUNNEL_MAN_GATE",
+    "FUNNEL_URGENCY",
 ]
 
 UDF_PREFIX = "FUNNEL_"
@@ -238,22 +242,16 @@ def FUNNEL_DEAL_WIN_PROBABILITY(deal_id, opportunities, stages, history=None, se
     """Chance of winning one open deal, learned from closed deals like it: stage reached,
     owner, team, source, product, industry, amount, 6W+2P answers, MAN and competitors.
     Until enough deals have closed it is the deal's stage probability."""
-    wanted = text_arg(deal_id, "deal_id")
-    if wanted is None:
-        raise CellError("deal_id is blank")
     prepared = _prepared(
         {"tblOpportunities": opportunities, "tblStages": stages, "tblStageHistory": history, "tblSettings": settings},
         required=("tblOpportunities", "tblStages"),
         columns=_MODEL_COLUMNS,
     )
+    row = _deal_row(prepared, deal_id)
     deals = prepared.stage_deals
-    found = deals.index[deals["id"] == wanted]
-    if not len(found):
-        raise CellError(f"no deal with id '{wanted}'")
-    row = found[0]
     if not deals.at[row, "is_open"]:
         outcome = "won" if deals.at[row, "is_won"] else "lost"
-        raise CellError(f"deal '{wanted}' is closed ({outcome})")
+        raise CellError(f"deal '{deals.at[row, 'id']}' is closed ({outcome})")
     return float(prepared.deal_scores.at[row, "model_probability"])
 
 
@@ -348,14 +346,71 @@ def FUNNEL_DELIVERED_VALUE(total_value, total_cost):
         _required_number(total_cost, "total_cost"),
     ))
 
+
+@xw.func
+@xw.arg("deal_id", err_to_str=True, doc="The deal's ID, as in the Deal ID column.")
+@xw.arg("opportunities", ndim=2, err_to_str=True, doc="The Opportunities table with its header row, e.g. tblOpportunities[#All]: the yes/no question columns.")
+@xw.arg("stages", ndim=2, err_to_str=True, doc="Optional. The Stage scheme table with its header row (blank: the P/I/B/W/L scheme).")
+@xw.arg("questions", err_to_str=True, doc="Optional. 6W+2P (blank: all eight questions, with Why us?) or 5W+2P (the first seven).")
+@xw.ret()
+@_cell_message
+def FUNNEL_QUALIFICATION_SCORE(deal_id, opportunities, stages=None, questions=None):
+    """Share of the 6W+2P qualification questions answered for a deal: why a new system,
+    budget, who decides, decision process, decision criteria, timetable, competitors and
+    why us. 5W+2P leaves out why us."""
+    share = f"completeness_{_question_set(questions)}"
+    prepared = _prepared(
+        {"tblOpportunities": opportunities, "tblStages": stages},
+        required=("tblOpportunities",),
+        columns=QUALIFICATION_6W2P,
+    )
+    row = _deal_row(prepared, deal_id)
+    answers = question_completeness(prepared.inputs.opportunities.loc[[row]])
+    return float(answers.at[row, share])
+
+
+@xw.func
+@xw.arg("deal_id", err_to_str=True, doc="The deal's ID, as in the Deal ID column.")
+@xw.arg("opportunities", ndim=2, err_to_str=True, doc="The Opportunities table with its header row, e.g. tblOpportunities[#All]: the MAN columns.")
+@xw.arg("stages", ndim=2, err_to_str=True, doc="Optional. The Stage scheme table with its header row (blank: the P/I/B/W/L scheme).")
+@xw.ret()
+@_cell_message
+def FUNNEL_MAN_GATE(deal_id, opportunities, stages=None):
+    """TRUE when the deal passes the MAN gate: the buyer has the money, the authority to
+    decide and the need, all three confirmed; FALSE when any is missing."""
+    prepared = _prepared(
+        {"tblOpportunities": opportunities, "tblStages": stages},
+        required=("tblOpportunities",),
+        columns=MAN_FLAGS,
+    )
+    row = _deal_row(prepared, deal_id)
+    return bool(man_gate(prepared.inputs.opportunities.loc[[row]]).at[row, "man_ok"])
+
+
+@xw.func
+@xw.arg("close_date", err_to_str=True, doc="The expected decision (close) date.")
+@xw.arg("as_of", err_to_str=True, doc="Optional. The day to count from (blank: today).")
+@xw.arg("language", err_to_str=True, doc="Optional. en (blank) or zh-CN.")
+@xw.ret()
+@_cell_message
+def FUNNEL_URGENCY(close_date, as_of=None, language=None):
+    """How urgent a deal is from its expected decision date: eager within 1 month, hopeful
+    within 2, watching within 3, later beyond; overdue once the date has passed."""
+    chosen_language = _language(language)
+    day = date_arg(close_date, "close_date")
+    today = date_arg(as_of, "as_of") or Settings().as_of
+    code = urgency(pd.Series([pd.Timestamp(day) if day else pd.NaT]), today).iloc[0]
+    return label("urgency", code, chosen_language)
+
 # --- Shared steps -------------------------------------------------------------------
 
 
 class _Prepared:
     """Validated inputs of one set of tables, with what the analyses derive from them."""
 
-    def __init__(self, inputs: Inputs) -> None:
+    def __init__(self, inputs: Inputs, raw: dict[str, pd.DataFrame]) -> None:
         self.inputs = inputs
+        self.raw = raw  # the tables as read, to say why a deal was left out
 
     @functools.cached_property
     def probabilities(self) -> pd.DataFrame:
@@ -418,11 +473,11 @@ def _prepared(
     if key is not None and key in _PREPARED:
         _PREPARED.move_to_end(key)
         return _PREPARED[key]
-    inputs = _validated(given, required, overrides, columns)
+    inputs, raw = _validated(given, required, overrides, columns)
     if follows_forecast_method and inputs.settings.forecast_method == "model":
         # Only now is it known that the model, and so the columns it reads, are needed.
-        inputs = _validated(given, required, overrides, (*columns, *_MODEL_COLUMNS))
-    prepared = _Prepared(inputs)
+        inputs, raw = _validated(given, required, overrides, (*columns, *_MODEL_COLUMNS))
+    prepared = _Prepared(inputs, raw)
     if key is not None:
         _PREPARED[key] = prepared
         while len(_PREPARED) > _PREPARED_SIZE:
@@ -430,8 +485,14 @@ def _prepared(
     return prepared
 
 
-def _validated(given: dict[str, object], required: tuple[str, ...], overrides: dict | None, columns: tuple[str, ...]) -> Inputs:
-    """Convert and validate the tables a UDF was given, refusing unusable ones."""
+def _validated(
+    given: dict[str, object], required: tuple[str, ...], overrides: dict | None, columns: tuple[str, ...]
+) -> tuple[Inputs, dict[str, pd.DataFrame]]:
+    """Convert and validate the tables a UDF was given, refusing unusable ones.
+
+    Returns:
+        The validated inputs, and the raw tables they came from by canonical name.
+    """
     log = IssueLog()
     raw: dict[str, pd.DataFrame] = {}
     for table_name, values in given.items():
@@ -460,7 +521,33 @@ def _validated(given: dict[str, object], required: tuple[str, ...], overrides: d
     unusable = issues[issues["row"].isna() & issues["action"].isin(_UNUSABLE) & issues["table"].isin(raw)]
     if len(unusable):
         raise CellError("; ".join(f"{t}: {p}" for t, p in zip(unusable["table"], unusable["problem"])))
-    return inputs
+    return inputs, raw
+
+
+def _deal_row(prepared: _Prepared, deal_id: object) -> object:
+    """The row (index label) of a deal among the validated opportunities.
+
+    Raises:
+        CellError: A blank id; an id no row has; or, for a row validation left out, the
+            problem it found there (e.g. an unknown stage), in the Issues sheet's words.
+    """
+    wanted = text_arg(deal_id, "deal_id")
+    if wanted is None:
+        raise CellError("deal_id is blank")
+    opportunities = prepared.inputs.opportunities
+    found = opportunities.index[opportunities["id"] == wanted]
+    if len(found):
+        return found[0]
+    raw = prepared.raw.get("opportunities")
+    if raw is not None and "id" in raw.columns:
+        ids, _, _ = coerce_column(raw["id"], "text")
+        rows = ids.index[ids == wanted]
+        if len(rows):
+            issues = prepared.inputs.log.table()
+            here = issues[(issues["table"] == "opportunities") & (issues["row"] == rows[0])]
+            why = "; ".join(dict.fromkeys(here.loc[here["action"] == "row left out", "problem"]))
+            raise CellError(f"deal '{wanted}' (row {rows[0]}) is left out: {why or 'see the Issues sheet'}")
+    raise CellError(f"no deal with id '{wanted}'")
 
 
 def _funnel_call(function, *args):
@@ -481,6 +568,17 @@ def _required_number(value: object, name: str) -> float:
 def _language(value: object) -> str:
     """en or zh-CN, from a tag or a name (中文, Chinese, zh)."""
     return _funnel_call(normalize_language, text_arg(value, "language"))
+
+
+def _question_set(value: object) -> str:
+    """6w2p or 5w2p, however the user writes it (6W+2P, 5w2p, 5W2P)."""
+    text = text_arg(value, "questions")
+    if text is None:
+        return "6w2p"
+    key = "".join(ch for ch in text.lower() if ch.isalnum())
+    if key in ("6w2p", "5w2p"):
+        return key
+    raise CellError(f"questions: '{text}' is neither 6W+2P nor 5W+2P")
 
 
 def _stage_code(value: object) -> str:

@@ -47,7 +47,10 @@ from udfs.functions import (
     FUNNEL_DELIVERED_VALUE,
     FUNNEL_FORECAST_RANGE,
     FUNNEL_LIFETIME_VALUE,
+    FUNNEL_MAN_GATE,
+    FUNNEL_QUALIFICATION_SCORE,
     FUNNEL_STAGE_PROBABILITY,
+    FUNNEL_URGENCY,
     FUNNEL_WEIGHTED_PIPELINE,
     FUNNEL_WIN_RATE,
     UDF_PREFIX,
@@ -64,6 +67,9 @@ UDFS = [
     FUNNEL_CONCESSION_PLAN,
     FUNNEL_LIFETIME_VALUE,
     FUNNEL_DELIVERED_VALUE,
+    FUNNEL_QUALIFICATION_SCORE,
+    FUNNEL_MAN_GATE,
+    FUNNEL_URGENCY,
 ]
 
 # Excel serial numbers (days since 1899-12-30): 2025-01-01 is 45658, 2026-01-01 is 46023.
@@ -567,6 +573,70 @@ class TestNegotiation:
         assert FUNNEL_DELIVERED_VALUE(900.0, 700.0) == 200.0
         assert FUNNEL_DELIVERED_VALUE(700.0, 900.0) == -200.0  # the customer pays more than it gets
         assert FUNNEL_DELIVERED_VALUE("9x", 900.0) == "total_value: '9x' is not a number"
+
+
+class TestQualification:
+    """Yes/no cells as people fill them: yes/no, 是, x, TRUE/FALSE, blanks (no)."""
+
+    QUESTIONS = [
+        ["Deal ID", "Stage", "Amount", "Why a new system? (W)", "Budget planned? (P)", "Who decides? (W)",
+         "Decision process? (W)", "Decision criteria? (W)", "Timetable? (P)", "Competitors known? (W)",
+         "Why us? (W)", "MAN: Money", "MAN: Authority", "MAN: Need"],
+        ["Q1", "P", 100.0, "yes", "yes", "yes", "no", None, "是", "x", "yes", "yes", "yes", "yes"],
+        ["Q2", "I", 100.0, True, False, None, None, None, None, None, None, "yes", "no", "yes"],
+        ["Q3", "Z", 100.0, "yes", *[None] * 10],
+        [1001.0, "B", 100.0, *["no"] * 11],
+    ]
+
+    @pytest.mark.parametrize(
+        ("deal", "questions", "expected"),
+        [
+            # Q1 answers why-need, budget, who-decides, timetable, competitors, why-us:
+            ("Q1", None, 6 / 8),  # of the eight 6W+2P questions
+            ("Q1", "5W+2P", 5 / 7),  # why-us is not one of the seven
+            ("Q2", "6w2p", 1 / 8),  # only TRUE in why-need
+            (1001.0, None, 0.0),  # an id typed as a number; every answer no
+        ],
+    )
+    def test_share_of_questions_answered(self, deal, questions, expected):
+        assert FUNNEL_QUALIFICATION_SCORE(deal, self.QUESTIONS, None, questions) == pytest.approx(expected)
+
+    @pytest.mark.parametrize(("deal", "expected"), [("Q1", True), ("Q2", False), (1001.0, False)])
+    def test_man_gate(self, deal, expected):
+        assert FUNNEL_MAN_GATE(deal, self.QUESTIONS) is expected
+
+    def test_a_deal_validation_left_out_says_why(self):
+        expected = "deal 'Q3' (row 4) is left out: unknown stage 'Z' (known: P, I, B, W, L)"
+        assert FUNNEL_QUALIFICATION_SCORE("Q3", self.QUESTIONS) == expected
+        assert FUNNEL_MAN_GATE("Q3", self.QUESTIONS) == expected
+
+    def test_the_users_stage_scheme(self):
+        # With a scheme that has stage Z, Q3 is read: one answer of eight.
+        stages = [*STAGES, ["Z", "Zone", 6.0, 0.1, "Pipeline", "no", "no", None]]
+        assert FUNNEL_QUALIFICATION_SCORE("Q3", self.QUESTIONS, stages) == pytest.approx(1 / 8)
+
+    def test_bad_arguments(self):
+        assert FUNNEL_QUALIFICATION_SCORE("Q1", self.QUESTIONS, None, "7") == "questions: '7' is neither 6W+2P nor 5W+2P"
+        assert FUNNEL_MAN_GATE("Q9", self.QUESTIONS) == "no deal with id 'Q9'"
+
+    @pytest.mark.parametrize(
+        ("close", "language", "expected"),
+        [
+            (_d("2026-05-30"), None, "eager (within 1 month)"),  # on or before 2026-05-30
+            (_d("2026-05-31"), None, "hopeful (within 2 months)"),
+            (SERIAL_2026_05_20 + 10, "zh-CN", "渴望型(1个月内)"),  # 2026-05-30 as a serial
+            ("2026-07-30", None, "watching (within 3 months)"),
+            ("2026-07-31", None, "later (beyond 3 months)"),
+            ("2026-04-29", None, "overdue (close date passed)"),
+            (None, None, "no close date"),
+        ],
+    )
+    def test_urgency_from_the_close_date(self, close, language, expected):
+        assert FUNNEL_URGENCY(close, _d("2026-04-30"), language) == expected
+
+    def test_urgency_counts_from_today_by_default(self):
+        assert FUNNEL_URGENCY(dt.date.today() + dt.timedelta(days=1)) == "eager (within 1 month)"
+        assert FUNNEL_URGENCY(dt.date.today() - dt.timedelta(days=1)) == "overdue (close date passed)"
 
 
 class TestBoundary:
