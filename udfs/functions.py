@@ -6,8 +6,27 @@ does, call one ``funnel/`` function, turn the result back into cells. So a UDF a
 refreshed sheets agree on every figure, and a row the refresh leaves out (an unknown
 stage, a duplicate deal id) is left out here too.
 
+The functions (tables are passed with their header row, e.g. ``tblOpportunities[#All]``):
+
+    FUNNEL_STAGE_PROBABILITY(stage, stages, [opportunities, history, method, prior_strength, settings])
+    FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, period, [owner, team, settings, history])
+    FUNNEL_WIN_RATE(opportunities, stages, [from_date, to_date, segment_column, settings])   spills by segment
+    FUNNEL_FORECAST_RANGE(opportunities, stages, period, [owner, team, settings, history])    spills P10/P50/P90
+    FUNNEL_DEAL_WIN_PROBABILITY(deal_id, opportunities, stages, [history, settings])
+    FUNNEL_QUALIFICATION_SCORE(deal_id, opportunities, [stages, questions])
+    FUNNEL_MAN_GATE(deal_id, opportunities, [stages])
+    FUNNEL_URGENCY(close_date, [as_of, language])
+    FUNNEL_CONCESSION_PLAN(quote, floor, [steps, pattern, round_to, language])               spills the steps
+    FUNNEL_LIFETIME_VALUE(expected_purchases, average_amount)
+    FUNNEL_DELIVERED_VALUE(total_value, total_cost)
+
 Excel finds these through xlwings' "UDF Modules" setting (``workbook.layout.UDF_MODULES``):
-Import Functions in classic xlwings, or the add-in's manifest on xlwings Server / Lite.
+Import Functions in classic xlwings (Windows), or the add-in's metadata on xlwings Server /
+Lite (``xlwings.server.custom_functions_meta``). Elsewhere ``xw.func`` leaves a function
+as it is, so the functions stay plain Python and the tests call them directly.
+
+A recalculation calls many UDFs on the same tables, so the last few sets of tables are
+kept validated, keyed by a fingerprint of their cells; changed cells are validated anew.
 
 Conventions, all pinned by ``tests/udfs/test_functions.py``:
 
