@@ -4,7 +4,9 @@ Per period, booked = closed won so far in the period + the sum over its open dea
 amount x Bernoulli(used probability), the deals independent. We report the expected
 value, P10 / P50 / P90 and the probability of reaching the period's quota, next to the
 category view: worst case = closed won, commit = closed won + open Commit, best case =
-commit + open Best Case (Salesforce's forecast-category roll-up).
+commit + open Best Case (Salesforce's forecast-category roll-up). Every open deal of the
+period counts in the range, as in the weighted pipeline (an Omitted one too, at its
+probability); only the category view reads the categories.
 
 How the distribution is computed (``open_total``). A period with at most ``EXACT_DEALS``
 uncertain deals is enumerated exactly (every subset that could close), with discrete
@@ -20,7 +22,10 @@ periods are computed on a fine grid by Fourier transform, every approximation bo
    most 0.1% to the variance. Each amount a = (k + f) h is split between the grid points
    k and k + 1 with weights 1 - f and f, so the mean is exact; the variance grows by the
    known sum of p f (1 - f) h^2, which is undone at the end by shrinking the result
-   around the mean by sqrt(s^2 / (s^2 + that sum)).
+   around the mean by sqrt(s^2 / (s^2 + that sum)). When every amount is a whole multiple
+   of a common step at least that coarse (whole thousands, one list price), the grid
+   uses that step instead: nothing is rounded and the result is exact and discrete.
+   (A window needing more than 2^20 points gets a coarser step.)
 3. Transform. The total's discrete Fourier transform is the product over deals of
    1 - p + p e^(-i theta k) (1 - f + f e^(-i theta)). Most frequencies are negligible: since
    |1 - p + p u|^2 <= 1 - 2 p (1 - p) (1 - Re u) for |u| <= 1, every frequency's modulus is
@@ -31,6 +36,9 @@ periods are computed on a fine grid by Fourier transform, every approximation bo
 4. Back. An inverse FFT gives the probabilities on the grid; each grid point's mass is
    spread evenly over its cell, so quantiles are read off a piecewise linear
    distribution function (error at most one cell, h <= s / 512).
+
+Checked against plain Monte Carlo in the tests and in ``bench/range_forecast.py``
+(100,000 deals over 12 periods: differences at the simulation's own noise level).
 """
 
 from __future__ import annotations
