@@ -382,7 +382,8 @@ class ImportResult:
             in canonical columns, indexed by the line the user sees, ready for
             ``funnel.engine.run``.
         log: rows and cells that could not be mapped, and every reconciliation, each with
-            what was done.
+            what was done. ``run(result.tables, log=result.log)`` puts them in the
+            report's issues table beside validation's.
         summary: what the import did, one line per step: item, count, detail.
         layout: the layout used.
         extra: non-canonical columns the layout keeps (region, deal type...), indexed like

@@ -153,6 +153,12 @@ def test_salesforce_import_runs_through_the_engine_without_issues(salesforce):
     assert summary["lost_deals"] == 1
 
 
+def test_import_issues_join_the_report_issues(salesforce):
+    report = run(salesforce.tables, overrides={"as_of": "2026-03-15"}, log=salesforce.log)
+    assert report["issues"]["table"].tolist() == ["report.csv"] * 4
+    assert report["summary"].set_index("metric").loc["issues", "value"] == 4
+
+
 def test_salesforce_api_names_and_name_as_id(tmp_path):
     # A data-loader style export: API names, no Opportunity ID, so the name is the id.
     text = "Name,StageName,Amount,CloseDate,ForecastCategoryName,LeadSource\nBig deal,Qualification,1000,2026-05-01,Pipeline,Web\n"
