@@ -216,6 +216,45 @@ def report(
         _headline(result)
 
 
+@app.command("import")
+def import_(
+    export: Path = typer.Argument(..., help="The CRM export (CSV)."),
+    into: Path = typer.Option(..., "--into", help="The workbook to import into (built when it does not exist)."),
+    layout: str = typer.Option("auto", help="maven, salesforce, hubspot, auto, or a mapping JSON file."),
+    lang: str = typer.Option("en", help="Language of a new workbook: en or zh-CN."),
+) -> None:
+    """Import a CRM export into a workbook's input tables; re-importing never duplicates deals."""
+    from funnel.importers import ExportError, import_export
+    from workbook.errors import WorkbookError
+    from workbook.importing import import_into_workbook
+
+    if lang not in ("en", "zh-CN"):
+        _fail(f"--lang takes en or zh-CN, got '{lang}'")
+    try:
+        with console.status(f"Reading {export.name}..."):
+            result = import_export(export, layout)
+        with console.status(f"Writing into {into.name}..."):
+            counts = import_into_workbook(result, into, lang)
+    except (ExportError, WorkbookError) as err:
+        _fail(str(err))
+    table = Table(title=f"Import of {export.name} ({result.layout})", title_justify="left")
+    for name in ("item", "count", "detail"):
+        table.add_column(name)
+    for item, count, detail in result.summary.itertuples(index=False):
+        table.add_row(str(item), f"{count:,}", str(detail))
+    console.print(table)
+    issues = result.issues
+    if len(issues):
+        console.print(f"[yellow]{len(issues)} problem(s) in the export[/] (first 10):")
+        for r in issues.head(10).itertuples(index=False):
+            console.print(f"  {r.table} row {r.row}, {r.column}: {r.problem} ({r.action})")
+    console.print(
+        f"Deals: {counts['added']:,} added, {counts['updated']:,} updated, {counts['unchanged']:,} unchanged, "
+        f"{counts['skipped']:,} skipped; {counts['history_added']:,} stage-history rows added to {into}. "
+        f"Next: funnel refresh {into}"
+    )
+
+
 def report_json(result, only: list[str] | None = None) -> str:
     """Every output table as JSON: {table name: [row objects]}; dates as ISO text."""
     payload = {}

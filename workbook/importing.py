@@ -1,0 +1,97 @@
+"""Putting an imported CRM export into a workbook's input tables.
+
+A new workbook is built around the import. An existing one has its ``tblOpportunities``
+merged by deal id (``funnel.importers.merge_into``: re-importing the same export changes
+nothing) and its ``tblStageHistory`` extended with the history rows it did not have;
+both are rewritten by the same in-place writer a refresh uses, so every other part of
+the file (the user's sheets, VBA, buttons, validations) stays byte-identical.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from funnel.importers import ImportResult, merge_into
+from funnel.issues import IssueLog
+from workbook.build import new_workbook
+from workbook.filebook import FileBook
+from workbook.layout import INPUTS, YES_NO
+from workbook.mapping import to_canonical
+from workbook.table_writer import write_tables
+
+__all__ = ["import_into_workbook", "sheet_frame"]
+
+
+def sheet_frame(table_name: str, frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """A canonical input table in the sheet's shape: headers in ``language``, yes/no flags.
+
+    Columns the layout does not know (a wide table's vendor columns) keep their names.
+    """
+    layout = INPUTS[table_name]
+    yes, no = YES_NO[language]
+    out = pd.DataFrame(index=range(len(frame)))
+    for col in layout.columns:
+        values = frame[col.key].reset_index(drop=True) if col.key in frame.columns else pd.Series([None] * len(frame))
+        if col.fmt == "flag":
+            values = values.map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else (yes if _truthy(v) else no))
+        out[col.header(language)] = values.astype(object).where(values.notna(), None)
+    return out
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"yes", "y", "true", "1", "是", "x"}
+    return bool(value)
+
+
+def _language(book: FileBook) -> str:
+    try:
+        settings = book.read_table("tblSettings")
+    except LookupError:
+        return "en"
+    for key, value in zip(settings.iloc[:, 0], settings.iloc[:, 1]):
+        if str(key).strip() == "language" and str(value).strip() in ("en", "zh-CN"):
+            return str(value).strip()
+    return "en"
+
+
+def import_into_workbook(result: ImportResult, path: str | Path, language: str = "en") -> dict[str, int]:
+    """Write an import into the workbook at ``path`` (built first when it does not exist).
+
+    Returns:
+        Counts: added, updated, unchanged, not_in_import, skipped deals, and history_added.
+
+    Raises:
+        workbook.errors.WorkbookError: the workbook cannot be read or updated safely.
+    """
+    path = Path(path)
+    history = result.tables.get("stage_history")
+    if not path.exists():
+        merged, counts = merge_into(None, result)
+        tables = {"opportunities": merged}
+        if history is not None:
+            tables["stage_history"] = history
+        new_workbook(path, language, tables)
+        counts["history_added"] = 0 if history is None else len(history)
+        return counts
+
+    book = FileBook(path)
+    language = _language(book)
+    log = IssueLog()
+    existing = to_canonical("tblOpportunities", book.read_table("tblOpportunities"), log)
+    existing = existing[existing.notna().any(axis=1)]  # the table's blank placeholder row
+    merged, counts = merge_into(existing, result)
+    frames = {"tblOpportunities": sheet_frame("tblOpportunities", merged, language)}
+    counts["history_added"] = 0
+    if history is not None and len(history):
+        old = to_canonical("tblStageHistory", book.read_table("tblStageHistory"), log)
+        old = old[old.notna().any(axis=1)]
+        key = ["opportunity_id", "stage", "entered"]
+        seen = set(map(tuple, old[key].astype(str).to_numpy())) if len(old) else set()
+        fresh = history[[tuple(r) not in seen for r in history[key].astype(str).to_numpy()]]
+        counts["history_added"] = len(fresh)
+        frames["tblStageHistory"] = sheet_frame("tblStageHistory", pd.concat([old, fresh], ignore_index=True), language)
+    write_tables(path, path, frames)
+    return counts
