@@ -228,3 +228,19 @@ def backtest(
         )
         reliability.append(reliability_table(method, p, won))
     return pd.DataFrame(calibration, columns=list(CALIBRATION_COLUMNS)), pd.concat(reliability, ignore_index=True)
+
+
+def reliability_by_bin(reliability: pd.DataFrame) -> pd.DataFrame:
+    """The reliability table turned for a chart: one row per bin, one column per method.
+
+    Returns:
+        bin (``0.0-0.1`` ... ``0.9-1.0``, all ten), bin_mid (the perfectly calibrated
+        rate), and the observed win rate of each method in that bin (blank where the
+        method made no prediction in the bin).
+    """
+    labels = [f"{b / _BINS:.1f}-{(b + 1) / _BINS:.1f}" for b in range(_BINS)]
+    out = pd.DataFrame({"bin": labels, "bin_mid": (np.arange(_BINS) + 0.5) / _BINS})
+    for method in ("configured", "empirical", "blended", "model"):
+        rates = reliability[reliability["method"] == method].set_index("bin")["observed_rate"]
+        out[method] = out["bin"].map(rates).astype(float)
+    return out

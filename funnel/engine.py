@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from funnel.calibration import reliability_by_bin
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
@@ -21,6 +22,8 @@ from funnel.settings import Settings
 from funnel.stages import reached_order, stage_probabilities
 from funnel.stagestats import stage_statistics
 from funnel.validate import Inputs, validate
+from funnel.win_outputs import win_tables
+from funnel.winmodel import model_probability
 from funnel.winrates import win_rate_trend, win_rates
 
 __all__ = ["Report", "run", "run_inputs", "summary_table", "OUTPUT_TABLES"]
@@ -34,6 +37,12 @@ OUTPUT_TABLES = (
     "forecast_periods",
     "win_rates",
     "win_rate_trend",
+    "deal_scores",
+    "range_forecast",
+    "calibration",
+    "reliability",
+    "reliability_chart",
+    "health_counts",
     "issues",
 )
 
@@ -82,6 +91,11 @@ def run_inputs(inputs: Inputs) -> Report:
     reached = reached_order(inputs.opportunities, inputs.stage_history, inputs.stages)
     probabilities = stage_probabilities(inputs.opportunities, inputs.stage_history, inputs.stages, s.prior_strength, reached)
     deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s)
+    if s.forecast_method == "model":
+        # The per-deal model replaces stage probabilities where it has learned enough;
+        # overrides and closed deals keep theirs (deal_table sees to that).
+        deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s,
+                           probability=model_probability(inputs, deals, reached=reached))
     tables = {
         "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached),
         "forecast": weighted_pipeline(deals, inputs.quotas, ["period", "team", "owner"]),
@@ -90,8 +104,10 @@ def run_inputs(inputs: Inputs) -> Report:
         "win_rates": win_rates(deals),
         "win_rate_trend": win_rate_trend(deals, s),
     }
+    tables.update(win_tables(inputs, deals, reached=reached))
+    tables["reliability_chart"] = reliability_by_bin(tables["reliability"])
     issues = inputs.issues
-    tables["summary"] = summary_table(deals, s, len(issues))
+    tables["summary"] = pd.concat([summary_table(deals, s, len(issues)), tables["health_counts"]], ignore_index=True)
     tables["issues"] = issues
     ordered = {name: tables[name] for name in OUTPUT_TABLES if name in tables}
     ordered.update({k: v for k, v in tables.items() if k not in ordered})

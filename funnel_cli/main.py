@@ -109,7 +109,7 @@ def _headline(report) -> None:
 @app.command()
 def demo(
     out: Path = typer.Option(Path("demo.xlsm"), help="Where to write the demo workbook."),
-    size: int = typer.Option(600, min=10, help="Number of deals to generate."),
+    size: int = typer.Option(2000, min=10, help="Number of deals to generate."),
     lang: str = typer.Option("en", help="Language of the workbook: en or zh-CN."),
     seed: int = typer.Option(7, help="Random seed (the same seed gives the same data)."),
 ) -> None:
@@ -162,7 +162,7 @@ def new(
         _fail(f"{path} exists; pass --force to overwrite it")
     if path.suffix.lower() != ".xlsm":
         _fail(f"{path} must end in .xlsm (the workbook carries macros)")
-    tables = demo_tables(scheme=scheme) if demo_data else {"stages": preset_stages(scheme, lang)}
+    tables = demo_tables(2000, scheme=scheme) if demo_data else {"stages": preset_stages(scheme, lang)}
     new_workbook(path, lang, tables)
     console.print(f"Wrote [bold]{path}[/]. Open it in Excel and press Refresh, or run: funnel refresh {path}")
 

@@ -55,6 +55,7 @@ _TITLES = {
     "Forecast": ("Weighted pipeline forecast", "加权管道预测"),
     "Stages": ("Stage statistics", "阶段统计"),
     "Win rates": ("Win rates", "赢率"),
+    "Deal scores": ("Deal scores", "商机评分"),
     "Issues": ("Problems found in the input tables", "输入数据中的问题"),
 }
 
@@ -206,6 +207,25 @@ def _charts(wb, sheets: dict[str, object], language: str) -> None:
         })
     forecast.set_title({"name": "按期间预测" if zh else "Forecast by period"})
     forecast.set_legend({"position": "bottom"})
+    rel = OUTPUTS["tblReliability"]
+    rel_sheet = rel.sheet(language)
+    reliability = wb.add_chart({"type": "line"})
+    for key, en, cn, style in (
+        ("bin_mid", "Perfect", "理想", {"color": "#7F7F7F", "dash_type": "dash"}),
+        ("configured", "Configured", "设定概率", {"color": "#A5A5A5"}),
+        ("blended", "Blended", "融合概率", {"color": "#4472C4"}),
+        ("model", "Model", "模型", {"color": "#ED7D31"}),
+    ):
+        reliability.add_series({
+            "name": cn if zh else en,
+            "categories": _column_range(rel_sheet, rel, "bin", 10),
+            "values": _column_range(rel_sheet, rel, key, 10),
+            "line": style, "marker": {"type": "circle", "size": 5},
+        })
+    reliability.set_title({"name": "可靠性：预测 vs 实际" if zh else "Reliability: predicted vs won"})
+    reliability.set_y_axis({"min": 0, "max": 1, "num_format": "0%"})
+    reliability.set_legend({"position": "bottom"})
+    sheets[rel_sheet].insert_chart(16, 36, reliability, {"x_scale": 1.3, "y_scale": 1.2})
     sheets[stage_sheet].insert_chart(3, 17, count, {"x_scale": 1.2, "y_scale": 1.1})
     sheets[stage_sheet].insert_chart(20, 17, amount, {"x_scale": 1.2, "y_scale": 1.1})
     sheets[fc_sheet].insert_chart(20, 0, forecast, {"x_scale": 1.6, "y_scale": 1.2})

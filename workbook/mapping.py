@@ -14,6 +14,7 @@ import pandas as pd
 from funnel.engine import Report
 from funnel.issues import IssueLog
 from funnel.parsing import fold
+from funnel.periods import NO_CLOSE_DATE, period_of
 from workbook.layout import INPUTS, OUTPUTS, header_lookup, metric_label
 
 __all__ = ["read_inputs", "to_canonical", "output_frames", "TableMissing"]
@@ -91,6 +92,10 @@ def output_frames(report: Report) -> dict[str, pd.DataFrame]:
             continue
         if layout.table == "summary":
             data = data.assign(metric=[metric_label(m, language) for m in data["metric"]])
+        if layout.table == "range_forecast":
+            # The Summary shows what can still move: the current period and later ones.
+            current = period_of(report.settings.as_of, report.settings)
+            data = data[(data["period"] >= current) | (data["period"] == NO_CLOSE_DATE)]
         if layout.table == "win_rates":
             data = data.assign(dimension=data["dimension"].str.replace("_", " "))
         frames[name] = _display(data, name, language)

@@ -155,3 +155,17 @@ def test_wilson_known_values():
 def test_unknown_override_setting_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown setting 'nope'"):
         run(worked_tables(), {"nope": "1"})
+
+
+def test_reliability_by_bin_turns_the_long_table():
+    from funnel.calibration import reliability_by_bin
+
+    long = pd.DataFrame(
+        [("configured", "0.2-0.3", 0.2, 0.25, 8), ("model", "0.2-0.3", 0.22, 0.3, 10), ("model", "0.9-1.0", 0.95, 1.0, 2)],
+        columns=["method", "bin", "predicted_mean", "observed_rate", "count"],
+    )
+    wide = reliability_by_bin(long).set_index("bin")
+    assert len(wide) == 10 and wide.loc["0.2-0.3", "bin_mid"] == pytest.approx(0.25)
+    assert wide.loc["0.2-0.3", "configured"] == 0.25 and wide.loc["0.2-0.3", "model"] == 0.3
+    assert wide.loc["0.9-1.0", "model"] == 1.0 and math.isnan(wide.loc["0.9-1.0", "configured"])
+    assert wide["empirical"].isna().all()
