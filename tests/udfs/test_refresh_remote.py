@@ -131,7 +131,9 @@ OUTPUT_TABLES = list(OUTPUTS)
 def test_every_output_table_is_written_once_then_the_message(refreshed):
     funcs = [a["func"] for a in refreshed.actions]
     assert funcs == ["resizeTable", "setValues"] * len(OUTPUT_TABLES) + ["alert"]
-    opening = "已刷新 8 张结果表（200 个商机）" if refreshed.language == "zh-CN" else "Refreshed 8 output tables from 200 deals."
+    tables = len(OUTPUT_TABLES)
+    opening = (f"已刷新 {tables} 张结果表（200 个商机）" if refreshed.language == "zh-CN"
+               else f"Refreshed {tables} output tables from 200 deals.")
     assert refreshed.message.startswith(opening)
     alert = refreshed.actions[-1]
     assert alert["args"] == [refreshed.message, "Funnel", "ok", "info", ""]
