@@ -7,8 +7,10 @@ back must be the engine's figures, computed here independently from the same dem
 tables (``funnel.engine.run`` + ``output_frames``), not read back from the workbook.
 
 What the comparisons ignore, named where it matters: Calc holds every number as a
-double (so an engine integer 32 is Calc's 32.0: compared as numbers), and holds a date
-as a serial day count (compared through Calc's own null date).
+double (so an engine integer 32 is Calc's 32.0: compared as numbers), holds a date as a
+serial day count (compared through Calc's own null date), and drops a cell holding empty
+text on import (an engine "" is Calc's empty cell; Excel would keep a "" text cell, which
+looks the same).
 """
 
 from __future__ import annotations
@@ -27,13 +29,15 @@ from tests.support.libreoffice import probe, requires_libreoffice
 from udfs.macros import refresh
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
-from workbook.layout import OUTPUTS, REFRESH_MACRO, SHEETS
+from workbook.layout import OUTPUTS, REFRESH_MACRO, metric_label
 from workbook.mapping import output_frames
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow, requires_libreoffice]
 
 DEMO_SIZE = 300
-COMPARED_TABLES = ("tblSummary", "tblStageStats", "tblForecastPeriods", "tblWinRates", "tblIssues")
+# Every output table is read back; these must be among them (a refresh that silently
+# dropped one of them would otherwise pass).
+MUST_HAVE = ("tblSummary", "tblStageStats", "tblForecastPeriods", "tblWinRates", "tblIssues")
 REL_TOL = 1e-9
 MACRO_MODULE = "FunnelMacros"
 # Calc turns an Excel form button's macro "[0]!RefreshFunnel" into this script URL, with
@@ -56,8 +60,10 @@ def book(request, tmp_path_factory):
     new_workbook(path, language, tables)
     message = refresh(FileBook(path))
     expected = output_frames(run(demo_tables(size=DEMO_SIZE), {"language": language}))
-    seen = probe(path, tables=COMPARED_TABLES, modules=True, charts=True, controls=True,
-                 pdf=folder / "demo.pdf")
+    summary = OUTPUTS["tblSummary"]
+    seen = probe(path, tables=list(expected), modules=True, charts=True, controls=True, pdf=folder / "demo.pdf",
+                 # the Summary's headline table alone, as printed
+                 sheet_images=[{"sheet": summary.sheet(language), "text": True, "columns": _columns(summary)}])
     return {"language": language, "path": path, "message": message, "expected": expected, "seen": seen}
 
 
@@ -67,12 +73,23 @@ def _sheet(name_en: str, language: str) -> str:
     return layout.sheet(language)
 
 
+def _output_sheets(language: str) -> list[str]:
+    return list(dict.fromkeys(t.sheet(language) for t in OUTPUTS.values()))
+
+
+def _columns(layout) -> str:
+    # "A:B": the sheet columns a table spans (A..Z is enough for the tables rendered here).
+    first = layout.anchor[1]
+    return f"{chr(65 + first)}:{chr(65 + first + len(layout.columns) - 1)}"
+
+
 def test_workbook_loads_and_recalculates(book):
     seen = book["seen"]
     assert seen["loaded"] is True
     assert seen["recalc_s"] >= 0
-    # Output sheets first, in tab order, as the builder lays them out.
-    assert seen["sheets"][: len(SHEETS)] == [_sheet(name, book["language"]) for name in SHEETS]
+    # Output sheets come first: they are what a sales-ops user opens the workbook for.
+    outputs = _output_sheets(book["language"])
+    assert set(seen["sheets"][: len(outputs)]) == set(outputs)
 
 
 def test_pdf_export_has_a_page_for_every_sheet(book):
@@ -114,6 +131,8 @@ def _same(expected, got, null_date: str) -> bool:
     if isinstance(expected, (pd.Timestamp, dt.date, np.datetime64)):
         number = got["date"] if isinstance(got, dict) and "date" in got else got
         return isinstance(number, float) and number == _serial(expected, null_date)
+    if expected == "":
+        return got in (None, "")
     if isinstance(expected, str):
         return got == expected
     if isinstance(expected, (bool, np.bool_)):
@@ -124,8 +143,15 @@ def _same(expected, got, null_date: str) -> bool:
     return isinstance(got, float) and math.isclose(got, number, rel_tol=REL_TOL, abs_tol=0.0)
 
 
-@pytest.mark.parametrize("table", COMPARED_TABLES)
+def test_every_output_table_is_read_back(book):
+    assert set(MUST_HAVE) <= set(book["expected"])
+    assert set(book["seen"]["tables"]) == set(book["expected"])
+
+
+@pytest.mark.parametrize("table", list(OUTPUTS))
 def test_output_table_reads_back_as_the_engines_figures(book, table):
+    if table not in book["expected"]:
+        pytest.skip(f"the engine gives no {table} for the demo")
     expected: pd.DataFrame = book["expected"][table]
     seen = book["seen"]["tables"][table]
     layout = OUTPUTS[table]
@@ -150,12 +176,32 @@ def test_summary_carries_the_as_of_date(book):
     assert number == 46346.0
 
 
+def _summary_shown(book) -> dict[str, str]:
+    # The Summary as printed (pdftotext of Calc's PDF): label -> the text shown beside it.
+    shown = {}
+    for line in book["seen"]["sheet_images"][0]["text"].splitlines():
+        parts = re.split(r"\s{2,}", line.strip())
+        if len(parts) == 2:
+            shown[parts[0]] = parts[1]
+    return shown
+
+
+def test_summary_prints_every_headline_figure(book):
+    shown = _summary_shown(book)
+    for label, value in book["expected"]["tblSummary"].itertuples(index=False):
+        assert label in shown, f"{label!r} is not printed on the Summary sheet"
+        if isinstance(value, str):
+            assert shown[label] == value
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "tblSummary's Value column has one number format (#,##0.00) for every row, so Calc "
-    "(and Excel) shows the as-of date as 46,346.00; needs a date format on that cell"))
-def test_summary_shows_the_as_of_date_as_a_date(book):
-    got = book["seen"]["tables"]["tblSummary"]["rows"][0][1]
-    assert isinstance(got, dict) and got["shown"] in ("2026-11-20", "11/20/26", "2026/11/20")
+    "(and Excel) shows the as-of date as 46,346.00 and the win rate as 0.28"))
+def test_summary_shows_the_as_of_date_as_a_date_and_the_win_rate_as_a_percent(book):
+    shown = _summary_shown(book)
+    assert shown[metric_label("as_of", book["language"])] == "2026-11-20"
+    # 75 won of 268 closed in the 300-deal demo: 75 / 268 = 0.2799 -> 28.0%.
+    assert shown[metric_label("win_rate", book["language"])] == "28.0%"
 
 
 def _data_rows(layout, rows: int) -> tuple[int, int]:
@@ -193,14 +239,33 @@ def test_charts_plot_exactly_the_refreshed_rows(book, sheet_en):
                                                  + [list(a) for a in wanted])
 
 
+def test_every_chart_plots_whole_columns_of_one_refreshed_table(book):
+    # Any chart on any sheet: each range it plots is one column of an output table, from
+    # its first data row to its last after the refresh (not the builder's one-row stub).
+    tables = book["seen"]["tables"]
+    charts = [chart for found in book["seen"]["charts"].values() for chart in found]
+    assert len(charts) >= sum(len(c) for c in CHARTS.values())
+    for chart in charts:
+        sequences = [chart["categories"]] + [q for s in chart["series"] for q in s["sequences"]]
+        for seq in filter(None, sequences):
+            sheet, c0, r0, c1, r1 = seq["address"]
+            homes = [name for name, t in tables.items()
+                     if t["address"][0] == sheet and t["address"][1] <= c0 == c1 <= t["address"][3]]
+            assert len(homes) == 1, f"{chart['title']}: {seq['range']} lies in no single output table"
+            table = tables[homes[0]]
+            assert (r0, r1) == (table["address"][2] + 1, table["address"][4]), (
+                f"{chart['title']}: {seq['range']} does not span the {len(table['rows'])} rows of {homes[0]}")
+
+
 def test_every_output_sheet_has_a_refresh_button_bound_to_the_macro(book):
     caption = "刷新" if book["language"] == "zh-CN" else "Refresh"
     controls = book["seen"]["controls"]
-    for name_en in SHEETS:
-        buttons = [c for c in controls[_sheet(name_en, book["language"])] if c["kind"].endswith("ButtonModel")]
-        assert len(buttons) == 1, f"{name_en}: {buttons}"
+    outputs = _output_sheets(book["language"])
+    for name in outputs:
+        buttons = [c for c in controls[name] if c["kind"].endswith("ButtonModel")]
+        assert len(buttons) == 1, f"{name}: {buttons}"
         assert buttons[0]["label"] == caption
         clicks = [e for e in buttons[0]["events"] if e["method"] == "actionPerformed"]
         assert clicks and all(e["type"] == "Script" and e["code"] == BUTTON_SCRIPT for e in clicks), clicks
-    inputs = [name for name in book["seen"]["sheets"] if name not in {_sheet(n, book["language"]) for n in SHEETS}]
-    assert all(not controls[name] for name in inputs)
+    inputs = [name for name in book["seen"]["sheets"] if name not in outputs]
+    assert inputs and all(not controls[name] for name in inputs)

@@ -101,7 +101,8 @@ def probe(
         charts: return every sheet's charts with their series' ranges.
         controls: return every sheet's form controls with their assigned macros.
         pdf: export the whole workbook to this PDF.
-        sheet_images: ``{"sheet", "png", "columns"?, "dpi"?}`` images to render.
+        sheet_images: ``{"sheet", "png"?, "text"?, "columns"?, "dpi"?}``: sheets to render
+            on one page each, to a PNG and/or to the text as printed.
         timeout: seconds for the whole session.
 
     Returns:
@@ -120,7 +121,8 @@ def probe(
         "controls": controls,
         "pdf": str(Path(pdf).resolve()) if pdf else None,
         "sheet_images": [
-            {**spec, "png": str(Path(spec["png"]).resolve())} for spec in (sheet_images or [])
+            {**spec, **({"png": str(Path(spec["png"]).resolve())} if spec.get("png") else {})}
+            for spec in (sheet_images or [])
         ],
     }
     try:

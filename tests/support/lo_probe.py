@@ -15,9 +15,10 @@ soffice is the slow part):
      "charts": true,                         # charts of every sheet, series by series
      "controls": true,                       # form controls (buttons) and their macros
      "pdf": "/abs/book.pdf",                 # the whole workbook as PDF
-     "sheet_images": [{"sheet": "Summary", "png": "/abs/summary.png",
+     "sheet_images": [{"sheet": "Summary", "png": "/abs/summary.png",   # optional
+                       "text": true,         # optional: the text as printed (pdftotext)
                        "columns": "A:M",     # optional: only these columns
-                       "dpi": 80}]}          # one PNG per sheet, through PDF and pdftoppm
+                       "dpi": 80}]}          # a sheet on one PDF page, then PNG and/or text
 
 It loads the workbook hidden and read-only (Calc's VBA import switched on, macros allowed
 but none run), recalculates it (``calculateAll``) and prints one JSON object:
@@ -38,7 +39,8 @@ but none run), recalculates it (``calculateAll``) and prints one JSON object:
                                "events": [{"listener": "XActionListener", "method": "actionPerformed",
                                            "type": "Script", "code": "vnd.sun.star.script:..."}]}]},
      "pdf": {"path": "...", "pages": 12, "bytes": 34567},
-     "sheet_images": [{"sheet": "Summary", "png": "...", "range": [sheet, c0, r0, c1, r1]}]}
+     "sheet_images": [{"sheet": "Summary", "range": [sheet, c0, r0, c1, r1], "pdf_pages": 1,
+                       "png": "...", "text": "Funnel summary ..."}]}
 
 A cell is ``null`` (empty), a number, a string, or ``{"error": "#NUM!"}``; a number whose
 cell shows a date or time format comes as ``{"date": serial, "shown": "2026-11-20"}``, so
@@ -373,10 +375,10 @@ def _column_at(sheet, x: int) -> int:
 
 
 def _sheet_image(doc, spec: dict) -> dict:
-    """One sheet (or its columns) as one PDF page sized to the cells, then a PNG."""
-    pdftoppm = shutil.which("pdftoppm")
-    if pdftoppm is None:
-        raise ProbeError("pdftoppm is missing (apt-get install poppler-utils)")
+    """One sheet (or its columns) as one PDF page sized to the cells; then a PNG, its text."""
+    pdftoppm, pdftotext = shutil.which("pdftoppm"), shutil.which("pdftotext")
+    if pdftoppm is None or pdftotext is None:
+        raise ProbeError("pdftoppm/pdftotext are missing (apt-get install poppler-utils)")
     if not doc.Sheets.hasByName(spec["sheet"]):
         raise ProbeError(f"no sheet named {spec['sheet']!r}")
     sheet = doc.Sheets.getByName(spec["sheet"])
@@ -392,17 +394,25 @@ def _sheet_image(doc, spec: dict) -> dict:
     style.IsLandscape = False
     style.Width = size.Width + 2 * PAGE_MARGIN + 100  # 1 mm slack: rounding must not spill a column
     style.Height = size.Height + 2 * PAGE_MARGIN + 100
-    png = Path(spec["png"])
-    png.parent.mkdir(parents=True, exist_ok=True)
+    result = {"sheet": spec["sheet"], "range": _address(cells.RangeAddress)}
     with tempfile.TemporaryDirectory(prefix="lo_probe_") as tmp:
         pdf = Path(tmp) / "sheet.pdf"
         doc.storeToURL(pdf.as_uri(), _pdf_filter(cells))
-        pages = _pdf_pages(pdf)
-        stem = Path(tmp) / "sheet"
-        subprocess.run([pdftoppm, "-png", "-r", str(spec.get("dpi", 80)), "-singlefile", str(pdf), str(stem)],
-                       check=True, timeout=60)
-        shutil.move(str(stem.with_suffix(".png")), png)
-    return {"sheet": spec["sheet"], "png": str(png), "range": _address(cells.RangeAddress), "pdf_pages": pages}
+        result["pdf_pages"] = _pdf_pages(pdf)
+        if spec.get("text"):
+            # The cells as printed: number formats, conditional formats and all applied.
+            shown = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, timeout=60,
+                                   capture_output=True)
+            result["text"] = shown.stdout.decode("utf-8")
+        if spec.get("png"):
+            png = Path(spec["png"])
+            png.parent.mkdir(parents=True, exist_ok=True)
+            stem = Path(tmp) / "sheet"
+            subprocess.run([pdftoppm, "-png", "-r", str(spec.get("dpi", 80)), "-singlefile", str(pdf), str(stem)],
+                           check=True, timeout=60)
+            shutil.move(str(stem.with_suffix(".png")), png)
+            result["png"] = str(png)
+    return result
 
 
 if __name__ == "__main__":
