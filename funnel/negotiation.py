@@ -135,6 +135,8 @@ def concession_plan(quote, floor, steps=4, pattern: str = "shrinking", round_to:
     cumulative[-1] = room  # exact: the last step lands on the floor
     if round_to is not None:
         cumulative = np.round(cumulative / round_to) * round_to
+        # A unit as big as the room could round past the floor or backwards: never give back.
+        cumulative = np.maximum.accumulate(np.clip(cumulative, 0.0, room))
         cumulative[-1] = room
     concession = np.diff(cumulative, prepend=0.0)
     table = pd.DataFrame({

@@ -58,6 +58,14 @@ def test_rounding_is_on_the_running_total():
     assert list(concession_plan(10, 0, 3).steps["concession"]) == pytest.approx([5, 10 / 3, 5 / 3])
 
 
+def test_a_unit_bigger_than_the_room_never_overshoots():
+    # Room 0.75 over 3 shrinking: cumulative 0.375, 0.625, 0.75 -> rounded to 1: 0, 1, 0.75;
+    # capped at the room and never decreasing: 0, 0.75, 0.75 -> concessions 0, 0.75, 0.
+    plan = concession_plan(0.75, 0, 3, round_to=1)
+    assert list(plan.steps["concession"]) == [0.0, 0.75, 0.0]
+    assert list(plan.steps["price_after"]) == [0.75, 0.0, 0.0]
+
+
 def test_no_room_gives_zero_concessions():
     plan = concession_plan(100, 100, 3)
     assert list(plan.steps["concession"]) == [0.0, 0.0, 0.0]
@@ -102,6 +110,7 @@ def test_plans_land_on_the_floor(a, b, steps, pattern, round_to):
     assert math.isclose(table["concession"].sum(), quote - floor, rel_tol=1e-9, abs_tol=1e-6)
     assert table["price_after"].iloc[-1] == pytest.approx(floor, abs=1e-6)
     assert (table["price_after"] <= quote + 1e-6).all() and (table["price_after"] >= floor - 1e-6).all()
+    assert (table["concession"] >= -1e-9).all()  # a concession is never taken back
     if round_to is None:
         diffs = np.diff(table["concession"].to_numpy())
         if pattern == "shrinking":
