@@ -16,6 +16,8 @@ The functions (tables are passed with their header row, e.g. ``tblOpportunities[
     FUNNEL_QUALIFICATION_SCORE(deal_id, opportunities, [stages, questions])
     FUNNEL_MAN_GATE(deal_id, opportunities, [stages])
     FUNNEL_URGENCY(close_date, [as_of, language])
+    FUNNEL_COMPARISON_TABLE(comparison, [deal_id, settings])                                 spills the ranking
+    FUNNEL_HEAD_TO_HEAD(opportunities, stages, [competitor, competitors, settings, history])  spills the record
     FUNNEL_CONCESSION_PLAN(quote, floor, [steps, pattern, round_to, language])               spills the steps
     FUNNEL_LIFETIME_VALUE(expected_purchases, average_amount)
     FUNNEL_DELIVERED_VALUE(total_value, total_cost)
@@ -60,6 +62,8 @@ import xlwings as xw
 
 from funnel import parsing
 from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, columns_of, required_columns
+from funnel.competition import GENERAL as GENERAL_COMPARISON
+from funnel.competition import comparison_tables, head_to_head, read_comparison
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
@@ -98,6 +102,8 @@ __all__ = [
     "FUNNEL_QUALIFICATION_SCORE",
     "FUNNEL_MAN_GATE",
     "FUNNEL_URGENCY",
+    "FUNNEL_COMPARISON_TABLE",
+    "FUNNEL_HEAD_TO_HEAD",
 ]
 
 UDF_PREFIX = "FUNNEL_"
@@ -124,6 +130,36 @@ _CONCESSION_HEADERS = {
     "share_of_room": ("Share of room", "占让步空间"),
     "advice": ("What the course says", "课程提示"),
 }
+
+# Headers of the competition tables the UDFs spill (en, zh-CN); no sheet holds them yet.
+_COMPARISON_HEADERS = {
+    "vendor": ("Vendor", "厂商"),
+    "weighted_total": ("Weighted total", "加权总分"),
+    "rank": ("Rank", "排名"),
+    "tied": ("Tied", "并列"),
+    "weight_coverage": ("Weight scored", "已评分权重"),
+    "gap_to_us": ("Gap to us", "与我方差距"),
+}
+_HEAD_TO_HEAD_HEADERS = {
+    "competitor": ("Competitor", "竞争对手"),
+    "met": ("Closed deals met", "已关闭交手数"),
+    "won": ("Won", "赢"),
+    "lost": ("Lost", "丢"),
+    "win_rate": ("Win rate", "赢率"),
+    "ci_low": ("95% low", "95%下限"),
+    "ci_high": ("95% high", "95%上限"),
+    "won_amount": ("Won amount", "赢单金额"),
+    "lost_amount": ("Lost amount", "丢单金额"),
+    "median_cycle_days": ("Median cycle (days)", "周期中位数(天)"),
+    "top_lost_reasons": ("Top lost reasons", "主要丢单原因"),
+    "open_deals": ("Open deals", "在途商机数"),
+    "open_amount": ("Open amount", "在途金额"),
+    "open_weighted": ("Open weighted", "在途加权金额"),
+    "strengths": ("Strengths", "优势"),
+    "weaknesses": ("Weaknesses", "劣势"),
+}
+# Opportunity columns the head-to-head record reads, beyond the forecast's.
+_HEAD_TO_HEAD_COLUMNS = ("competitors", "created", "lost_reason")
 
 # What the per-deal win model learns from (funnel.winmodel.MODEL_FIELDS and competitors).
 _MODEL_COLUMNS = ("owner", "team", "source", "product", "industry", "competitors", *QUALIFICATION_6W2P, *MAN_FLAGS)
@@ -421,6 +457,62 @@ def FUNNEL_URGENCY(close_date, as_of=None, language=None):
     code = urgency(pd.Series([pd.Timestamp(day) if day else pd.NaT]), today).iloc[0]
     return label("urgency", code, chosen_language)
 
+
+@xw.func
+@xw.arg("comparison", ndim=2, err_to_str=True, doc="The Comparison table with its header row, e.g. tblComparison[#All]: factor, weight and one score column per vendor.")
+@xw.arg("deal_id", err_to_str=True, doc="Optional. The deal whose comparison to rank (blank: the general comparison, rows without a deal ID).")
+@xw.arg("settings", ndim=2, err_to_str=True, doc="Optional. The Settings table with its header row: comparison_scale_max, the top score (else 5).")
+@xw.ret(index=False, header=True)
+@_cell_message
+def FUNNEL_COMPARISON_TABLE(comparison, deal_id=None, settings=None):
+    """The comparison table that decides: each vendor's weighted score over the decision
+    factors, best first, with its rank and its gap to us. A vendor not scored on every
+    factor is averaged over the factors it was scored on."""
+    prepared = _prepared({"tblComparison": comparison, "tblSettings": settings}, required=("tblComparison",))
+    inputs = prepared.inputs
+    log = IssueLog()
+    ids = inputs.comparison["opportunity_id"].dropna().astype(str).str.strip()
+    long, vendors, us = read_comparison(inputs.comparison, ids, inputs.settings.comparison_scale_max, log)
+    result, _ = comparison_tables(long, vendors, us)
+    wanted = text_arg(deal_id, "deal_id")
+    part = result[result["opportunity_id"] == (wanted or GENERAL_COMPARISON)]
+    if part.empty:
+        where = f"deal '{wanted}'" if wanted else "the general comparison (rows without a deal ID)"
+        raise CellError(f"no scored comparison for {where}")
+    language = table_language(comparison, "tblComparison")
+    return spill_frame(part[list(_COMPARISON_HEADERS)], _localized(_COMPARISON_HEADERS, language))
+
+
+@xw.func
+@xw.arg("opportunities", ndim=2, err_to_str=True, doc="The Opportunities table with its header row, e.g. tblOpportunities[#All]: the Competitors column names who we met.")
+@xw.arg("stages", ndim=2, err_to_str=True, doc="The Stage scheme table with its header row, e.g. tblStages[#All].")
+@xw.arg("competitor", err_to_str=True, doc="Optional. One competitor's row only (blank: every competitor, then deals with none).")
+@xw.arg("competitors", ndim=2, err_to_str=True, doc="Optional. The Competitors table with its header row: strengths and weaknesses, and competitors not met yet.")
+@xw.arg("settings", ndim=2, err_to_str=True, doc="Optional. The Settings table with its header row: probability and forecast method for the open weighted amount.")
+@xw.arg("history", ndim=2, err_to_str=True, doc="Optional. The Stage history table with its header row; give it to match the refreshed sheets.")
+@xw.ret(index=False, header=True)
+@_cell_message
+def FUNNEL_HEAD_TO_HEAD(opportunities, stages, competitor=None, competitors=None, settings=None, history=None):
+    """Our record against each competitor: closed deals where we met them, won, lost, win
+    rate with a 95% range, amounts, cycle, top lost reasons, and the open pipeline each
+    still contests. A deal naming two competitors counts for both."""
+    prepared = _prepared(
+        {"tblOpportunities": opportunities, "tblStages": stages, "tblCompetitors": competitors,
+         "tblSettings": settings, "tblStageHistory": history},
+        required=("tblOpportunities", "tblStages"),
+        columns=(*_WEIGHTED_COLUMNS, *_HEAD_TO_HEAD_COLUMNS),
+        follows_forecast_method=True,
+    )
+    language = table_language(opportunities, "tblOpportunities")
+    competitors_table = prepared.inputs.competitors if competitors is not None else None
+    table = head_to_head(prepared.deals, competitors_table, language)
+    wanted = text_arg(competitor, "competitor")
+    if wanted is not None:
+        table = table[table["competitor"].map(lambda v: parsing.fold(str(v)).casefold()) == parsing.fold(wanted).casefold()]
+        if table.empty:
+            raise CellError(f"no deal names competitor '{wanted}'")
+    return spill_frame(table[list(_HEAD_TO_HEAD_HEADERS)], _localized(_HEAD_TO_HEAD_HEADERS, language))
+
 # --- Shared steps -------------------------------------------------------------------
 
 
@@ -587,6 +679,10 @@ def _required_number(value: object, name: str) -> float:
 def _language(value: object) -> str:
     """en or zh-CN, from a tag or a name (中文, Chinese, zh)."""
     return _funnel_call(normalize_language, text_arg(value, "language"))
+
+
+def _localized(headers: dict[str, tuple[str, str]], language: str) -> list[str]:
+    return [pair[1] if language == "zh-CN" else pair[0] for pair in headers.values()]
 
 
 def _question_set(value: object) -> str:

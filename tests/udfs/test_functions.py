@@ -39,13 +39,16 @@ import udfs.functions as udf_module
 from funnel.demo import demo_tables
 from funnel.engine import run
 from funnel.winrates import wilson_interval
+from funnel.competition import head_to_head
 from funnel.range_forecast import range_forecast
 from funnel.winmodel import fit_win_model, score_deals
 from udfs.functions import (
+    FUNNEL_COMPARISON_TABLE,
     FUNNEL_CONCESSION_PLAN,
     FUNNEL_DEAL_WIN_PROBABILITY,
     FUNNEL_DELIVERED_VALUE,
     FUNNEL_FORECAST_RANGE,
+    FUNNEL_HEAD_TO_HEAD,
     FUNNEL_LIFETIME_VALUE,
     FUNNEL_MAN_GATE,
     FUNNEL_QUALIFICATION_SCORE,
@@ -70,6 +73,8 @@ UDFS = [
     FUNNEL_QUALIFICATION_SCORE,
     FUNNEL_MAN_GATE,
     FUNNEL_URGENCY,
+    FUNNEL_COMPARISON_TABLE,
+    FUNNEL_HEAD_TO_HEAD,
 ]
 
 # Excel serial numbers (days since 1899-12-30): 2025-01-01 is 45658, 2026-01-01 is 46023.
@@ -639,6 +644,72 @@ class TestQualification:
         assert FUNNEL_URGENCY(dt.date.today() - dt.timedelta(days=1)) == "overdue (close date passed)"
 
 
+class TestCompetition:
+    COMPARISON = with_blank_rows(
+        [
+            ["Deal ID", "Decision factor", "Weight", "Us", "Huikang", "Dingjie"],
+            [None, "Price", 0.5, 4.0, 5.0, 3.0],
+            [None, "Service", 0.3, 5.0, 3.0, 4.0],
+            [None, "Brand", 0.2, 3.0, 4.0, None],  # Dingjie not scored on brand
+            ["D5", "Price", 60.0, 4.0, 2.0, None],  # weights typed as percentages
+            ["D5", "Service", 40.0, 2.0, 5.0, None],
+        ]
+    )
+
+    def test_general_comparison(self):
+        table = FUNNEL_COMPARISON_TABLE(self.COMPARISON)
+        assert list(table.columns) == ["Vendor", "Weighted total", "Rank", "Tied", "Weight scored", "Gap to us"]
+        # Us 0.5 x 4 + 0.3 x 5 + 0.2 x 3 = 4.1; Huikang 2.5 + 0.9 + 0.8 = 4.2;
+        # Dingjie over the 0.8 of weight it was scored on: (1.5 + 1.2) / 0.8 = 3.375.
+        rows = table.values.tolist()
+        assert [row[0] for row in rows] == ["Huikang", "Us", "Dingjie"]
+        assert [row[1] for row in rows] == pytest.approx([4.2, 4.1, 3.375])
+        assert [row[2:4] for row in rows] == [[1, False], [2, False], [3, False]]
+        assert [row[4] for row in rows] == pytest.approx([1.0, 1.0, 0.8])
+        assert [row[5] for row in rows] == pytest.approx([0.1, 0.0, -0.725])
+
+    def test_a_deals_comparison_with_a_tie(self):
+        # Weights 60/40 become 0.6/0.4: Us 2.4 + 0.8 = 3.2, Huikang 1.2 + 2.0 = 3.2: tied,
+        # ranked in column order. Dingjie has no score here, so is not part of it.
+        rows = FUNNEL_COMPARISON_TABLE(self.COMPARISON, "D5").values.tolist()
+        assert [(row[0], row[2], row[3]) for row in rows] == [("Us", 1, True), ("Huikang", 2, True)]
+        assert [row[1] for row in rows] == pytest.approx([3.2, 3.2])
+
+    def test_chinese_headers(self):
+        values = [["商机编号", "决策因素", "权重", "我方", "汇康"], [None, "价格", 1.0, 4.0, 5.0]]
+        table = FUNNEL_COMPARISON_TABLE(values)
+        assert list(table.columns) == ["厂商", "加权总分", "排名", "并列", "已评分权重", "与我方差距"]
+        assert table.values.tolist()[0][:3] == ["汇康", 5.0, 1]
+
+    def test_no_such_comparison(self):
+        assert FUNNEL_COMPARISON_TABLE(self.COMPARISON, "D9") == "no scored comparison for deal 'D9'"
+
+    def test_head_to_head(self):
+        table = FUNNEL_HEAD_TO_HEAD(OPPORTUNITIES, STAGES, None, None, SETTINGS, HISTORY)
+        assert list(table.columns)[:5] == ["Competitor", "Closed deals met", "Won", "Lost", "Win rate"]
+        rows = {row[0]: row for row in table.values.tolist()}
+        assert list(rows) == ["Huikang", "Dingjie", "(no known competitor)"]  # most met first
+        # Huikang: D1 won (100), D2 lost (50). Cycles: D1 2025-09-20 to 2026-01-15 = 117
+        # days, D2 2025-10-20 to 2026-02-10 = 113 days; median 115.
+        assert rows["Huikang"][1:5] == [2, 1, 1, 0.5] and rows["Huikang"][7:10] == [100.0, 50.0, 115.0]
+        # Dingjie: D2 lost; it still contests D5 (B, 300 at 0.9 = 270).
+        assert rows["Dingjie"][1:5] == [1, 0, 1, 0.0] and rows["Dingjie"][11:14] == [1, 300.0, 270.0]
+        # No competitor: D3 lost (its #N/A cell names none; 2025-11-20 to 2026-03-01 = 101 days),
+        # D4 and D6 open: 200 x 0.5 + 40 x 3/13.
+        none = rows["(no known competitor)"]
+        assert none[1:4] == [1, 0, 1] and none[9] == 101.0
+        assert none[11:14] == [2, 240.0, pytest.approx(100 + 40 * 3 / 13)]
+
+    def test_one_competitor_with_its_strengths(self):
+        competitors = [["Competitor", "Strengths", "Weaknesses"], ["Dingjie", "cheap", "small team"]]
+        table = FUNNEL_HEAD_TO_HEAD(OPPORTUNITIES, STAGES, "dingjie", competitors, SETTINGS, HISTORY)
+        (row,) = table.values.tolist()
+        assert row[0] == "Dingjie" and row[-2:] == ["cheap", "small team"]
+
+    def test_unknown_competitor(self):
+        assert FUNNEL_HEAD_TO_HEAD(OPPORTUNITIES, STAGES, "Nobody") == "no deal names competitor 'Nobody'"
+
+
 class TestBoundary:
     def test_an_unexpected_error_is_a_sentence_in_the_cell(self, monkeypatch, caplog):
         def broken(deals):
@@ -730,6 +801,11 @@ def test_udfs_agree_with_the_engine_on_the_demo(demo):
     for row in ranges.itertuples():
         got = FUNNEL_FORECAST_RANGE(opportunities, stages, row.period, None, None, settings, history)
         assert got.values.tolist()[0] == pytest.approx([row.p10, row.p50, row.p90]), row.period
+    record = head_to_head(report.deals)
+    table = FUNNEL_HEAD_TO_HEAD(opportunities, stages, None, None, settings, history)
+    assert [row[0] for row in table.values.tolist()] == list(record["competitor"])
+    assert [row[1:4] for row in table.values.tolist()] == record[["met", "won", "lost"]].values.tolist()
+    assert [row[13] for row in table.values.tolist()] == pytest.approx(list(record["open_weighted"]))
     inputs, deals = report.inputs, report.deals
     scores = score_deals(fit_win_model(deals, inputs.stage_history, inputs.stages, inputs.settings), deals,
                          inputs.stage_history, inputs.stages)
@@ -752,6 +828,7 @@ def test_each_udf_is_fast_on_1000_deals(demo, capsys):
         "FUNNEL_WIN_RATE": lambda: FUNNEL_WIN_RATE(opportunities, stages, None, None, None, settings),
         "FUNNEL_WIN_RATE by owner": lambda: FUNNEL_WIN_RATE(opportunities, stages, "2025-01-01", None, "Owner", settings),
         "FUNNEL_FORECAST_RANGE": lambda: FUNNEL_FORECAST_RANGE(opportunities, stages, "2026-Q4", None, None, settings, history),
+        "FUNNEL_HEAD_TO_HEAD": lambda: FUNNEL_HEAD_TO_HEAD(opportunities, stages, None, None, settings, history),
         "FUNNEL_DEAL_WIN_PROBABILITY": lambda: FUNNEL_DEAL_WIN_PROBABILITY(open_deal, opportunities, stages, history, settings),
     }
     lines = []
@@ -847,7 +924,7 @@ class TestRegistration:
                     assert arg["doc"].startswith("Optional."), (name, arg["name"])
 
     def test_tables_come_in_two_dimensional_with_error_text(self, registered):
-        tables = {"stages", "opportunities", "history", "settings"}
+        tables = {"stages", "opportunities", "history", "settings", "comparison", "competitors"}
         for info in registered["udfs"].values():
             for arg in info["args"]:
                 assert arg["options"].get("err_to_str") == "True"
@@ -857,7 +934,9 @@ class TestRegistration:
                     assert "ndim" not in arg["options"]
 
     def test_tables_spill_with_a_header_and_no_index(self, registered):
-        for name in ("FUNNEL_WIN_RATE", "FUNNEL_FORECAST_RANGE", "FUNNEL_CONCESSION_PLAN"):
+        spilling = ("FUNNEL_WIN_RATE", "FUNNEL_FORECAST_RANGE", "FUNNEL_CONCESSION_PLAN", "FUNNEL_COMPARISON_TABLE",
+                    "FUNNEL_HEAD_TO_HEAD")
+        for name in spilling:
             assert registered["udfs"][name]["ret"]["options"] == {"index": False, "header": True}
         for info in registered["udfs"].values():
             assert "expand" not in info["ret"]["options"]  # native dynamic arrays, not the legacy emulation
