@@ -51,6 +51,8 @@ __all__ = [
     "COMPARISON_RESULT_COLUMNS",
     "COMPARISON_GAPS_COLUMNS",
     "HEAD_TO_HEAD_COLUMNS",
+    "NOTE_HEADERS",
+    "already_reported",
     "read_comparison",
     "comparison_tables",
     "split_competitors",
@@ -73,6 +75,8 @@ HEAD_TO_HEAD_COLUMNS = ["competitor", "met", "won", "lost", "win_rate", "ci_low"
                         "strengths", "weaknesses"]
 
 _FIXED = ("opportunity_id", "factor", "weight")
+# Headers of columns people add beside the scores; they are not vendors.
+NOTE_HEADERS = ("notes", "note", "comment", "comments", "remarks", "description", "备注", "说明", "注释")
 _SPLIT = re.compile(r"[;,、]")
 
 
@@ -83,6 +87,25 @@ def _fold(text) -> str:
 
 def _match_key(text: str) -> str:
     return re.sub(r"\s+", " ", _fold(text)).casefold()
+
+
+def already_reported(log: IssueLog, table: str) -> dict[str, set]:
+    """The rows of ``table`` the log already has a problem for, by column.
+
+    Validation reports a cell it cannot read (an Excel error, text in a number column)
+    and leaves it blank; the checks here then see a blank, and must not report it twice.
+    """
+    issues = log.table()
+    issues = issues[(issues["table"] == table) & issues["row"].notna()]
+    out: dict[str, set] = {}
+    for column, row in zip(issues["column"], issues["row"]):
+        out.setdefault(column, set()).add(int(row))
+    return out
+
+
+def _blank_or_unread(rows, unread: set, what: str) -> list[str]:
+    # A cell validation could not read (and reported) is blank now: say which it was.
+    return [f"{what} could not be read (see the issue above)" if int(r) in unread else f"{what} is blank" for r in rows]
 
 
 def _is_blank(value) -> bool:
@@ -154,15 +177,25 @@ def read_comparison(
     table = comparison.copy()
     if "opportunity_id" not in table.columns:
         table["opportunity_id"] = None
-    vendor_cols = [c for c in table.columns if c not in _FIXED and not _is_blank(c)]
+    vendor_cols, seen = [], set()
+    for col in table.columns:
+        if col in _FIXED or _is_blank(col) or _match_key(col) in NOTE_HEADERS:
+            continue
+        if _match_key(col) in seen:
+            log.add("comparison", None, _fold(col), "", f"vendor column '{_fold(col)}' appears twice", "later column ignored")
+            continue
+        seen.add(_match_key(col))
+        vendor_cols.append(col)
+    reported = already_reported(log, "comparison")
     keep = pd.Series(True, index=table.index)
     blank_factor = table["factor"].map(_is_blank)
     log.add_many("comparison", table.index[blank_factor], "factor", [""] * int(blank_factor.sum()),
-                 "factor is blank", "row left out")
+                 _blank_or_unread(table.index[blank_factor], reported.get("factor", set()), "factor"), "row left out")
     keep &= ~blank_factor
     weight = pd.to_numeric(table["weight"], errors="coerce")
     no_weight = keep & weight.isna()
-    log.add_many("comparison", table.index[no_weight], "weight", table["weight"][no_weight], "weight is blank",
+    log.add_many("comparison", table.index[no_weight], "weight", [""] * int(no_weight.sum()),
+                 _blank_or_unread(table.index[no_weight], reported.get("weight", set()), "weight"),
                  "factor left out of the comparison")
     negative = keep & (weight < 0)
     log.add_many("comparison", table.index[negative], "weight", weight[negative], "weight is negative",
@@ -355,9 +388,10 @@ def _read_competitors(competitors: pd.DataFrame | None, log: IssueLog) -> pd.Dat
     if competitors is None or competitors.empty:
         return pd.DataFrame(columns=["competitor", "strengths", "weaknesses"], index=pd.Index([], name="key"))
     table = competitors.reindex(columns=["competitor", "strengths", "weaknesses"]).copy()
-    blank = table["competitor"].map(_is_blank)
-    log.add_many("competitors", table.index[blank], "competitor", [""] * int(blank.sum()), "competitor name is blank",
-                 "row left out")
+    blank = table["competitor"].map(_is_blank).astype(bool)
+    unread = already_reported(log, "competitors").get("competitor", set())
+    log.add_many("competitors", table.index[blank], "competitor", [""] * int(blank.sum()),
+                 _blank_or_unread(table.index[blank], unread, "competitor name"), "row left out")
     table = table[~blank]
     table["key"] = table["competitor"].map(_match_key)
     dup = table["key"].duplicated()

@@ -70,10 +70,14 @@ def read_stakeholders(stakeholders: pd.DataFrame, deal_ids: pd.Series, log: Issu
     table = stakeholders.reindex(columns=list(_STAKEHOLDER_COLUMNS)).copy()
     if table.empty:
         return table.astype(object)
+    from funnel.competition import _blank_or_unread, already_reported  # shared with the comparison reader
+
+    reported = already_reported(log, "stakeholders")
     keep = pd.Series(True, index=table.index)
     for col, what in (("opportunity_id", "deal id"), ("name", "stakeholder name")):
         blank = _blank(table[col])
-        log.add_many("stakeholders", table.index[blank], col, [""] * int(blank.sum()), f"{what} is blank", "row left out")
+        log.add_many("stakeholders", table.index[blank], col, [""] * int(blank.sum()),
+                     _blank_or_unread(table.index[blank], reported.get(col, set()), what), "row left out")
         keep &= ~blank
     ids = table["opportunity_id"].where(keep).astype(object)
     unknown = keep & ~ids.isin(set(deal_ids))

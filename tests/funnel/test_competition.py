@@ -262,6 +262,23 @@ def test_us_is_found_by_name_or_taken_first():
     assert us == "Alpha" and log.table()["problem"].iloc[0] == "no vendor column is headed 'Gamma' (comparison_us)"
 
 
+def test_notes_columns_twin_vendors_and_unreadable_weights():
+    # Row 2: weight "#N/A" (validation reports it, we say the factor is left out); row 3 is fine.
+    # "Ｕｓ" folds to "Us": the second "Us" column is a twin and is ignored; "备注" is not a vendor.
+    raw = book()
+    raw["comparison"] = pd.DataFrame({"factor": ["a", "b"], "weight": ["#N/A", 1.0], "Ｕｓ": [1, 2], "Us": [5, 5],
+                                      "Rival": [3, 4], "备注": ["note", "note"]}, index=[2, 3])
+    rep = run(raw)
+    tables = competition_tables(rep.inputs, rep.deals)
+    r = tables["comparison_result"].set_index("vendor")
+    assert list(r.index) == ["Rival", "Us"] and r.loc["Us", "weighted_total"] == 2.0  # from the first Us column
+    issues = rep.inputs.issues
+    row2 = issues[(issues["table"] == "comparison") & (issues["row"] == 2)]
+    assert list(row2["problem"]) == ["Excel error #N/A instead of a number", "weight could not be read (see the issue above)"]
+    assert _issue(issues, "comparison", None, "Us")["problem"] == "vendor column 'Us' appears twice"
+    assert not (issues["column"] == "备注").any()
+
+
 def test_zero_weights_use_equal_weights():
     table = pd.DataFrame({"factor": ["a", "b"], "weight": [0.0, 0.0], "Us": [2, 4], "Rival": [5, 1]}, index=[2, 3])
     log = IssueLog()
