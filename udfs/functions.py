@@ -472,7 +472,9 @@ def FUNNEL_COMPARISON_TABLE(comparison, deal_id=None, settings=None):
     inputs = prepared.inputs
     log = IssueLog()
     ids = inputs.comparison["opportunity_id"].dropna().astype(str).str.strip()
-    long, vendors, us = read_comparison(inputs.comparison, ids, inputs.settings.comparison_scale_max, log)
+    # As the report reads it: the settings may name our column (comparison_us).
+    long, vendors, us = read_comparison(inputs.comparison, ids, inputs.settings.comparison_scale_max, log,
+                                        getattr(inputs.settings, "comparison_us", None))
     result, _ = comparison_tables(long, vendors, us)
     wanted = text_arg(deal_id, "deal_id")
     part = result[result["opportunity_id"] == (wanted or GENERAL_COMPARISON)]
