@@ -111,16 +111,18 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
     latest_entry = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     median = pd.Series(dtype=float)
     backs = np.zeros(n, dtype=int)
-    if not history.empty:
-        frame = _history_by_deal(deals, history, stages)
+    frame = _history_by_deal(deals, history, stages) if not history.empty else None
+    if frame is not None and len(frame):
         position, entered = frame["position"].to_numpy(), frame["entered"].to_numpy()
         # Rows are in date order per deal: the last row of a deal is its latest entry.
         last_row = np.r_[position[1:] != position[:-1], True]
         latest_entry[position[last_row]] = entered[last_row]
         in_current = frame["stage"].to_numpy() == stage[position]
         current_rows = frame[in_current]
-        last_current = np.r_[current_rows["position"].to_numpy()[1:] != current_rows["position"].to_numpy()[:-1], True]
-        entered_current[current_rows["position"].to_numpy()[last_current]] = current_rows["entered"].to_numpy()[last_current]
+        if len(current_rows):
+            current_at = current_rows["position"].to_numpy()
+            last_current = np.r_[current_at[1:] != current_at[:-1], True]
+            entered_current[current_at[last_current]] = current_rows["entered"].to_numpy()[last_current]
         # Finished stays: from entering a stage to entering the deal's next recorded stage.
         same_next = np.r_[position[1:] == position[:-1], False]
         stay = (np.r_[entered[1:], entered[:1]] - entered) / np.timedelta64(1, "D")

@@ -487,47 +487,65 @@ def _validate_history(
         return empty
     keep = hist["opportunity_id"].notna() & hist["stage"].notna() & hist["entered"].notna()
     for col in ("opportunity_id", "stage", "entered"):
-        blank = hist[col].isna() & _blank(raw[col])
+        # Only missing values can be blank; checking just those keeps big histories cheap.
+        missing = hist[col].isna()
+        blank = missing.copy()
+        if missing.any():
+            blank[missing] = _blank(raw.loc[missing, col]).to_numpy()
         log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), f"{col.replace('_', ' ')} is blank", "row left out")
-    unknown_deal = keep & ~hist["opportunity_id"].isin(opps["id"])
+    # Each history row's deal by one hash lookup (ids are unique by now); -1 = not a deal.
+    deal = pd.Index(opps["id"]).get_indexer(hist["opportunity_id"])
+    unknown_deal = keep & (deal < 0)
     left_out = unknown_deal & hist["opportunity_id"].isin(listed_ids if listed_ids is not None else [])
     log.add_many("stage_history", hist.index[left_out], "opportunity_id", hist["opportunity_id"][left_out],
                  "history for a deal that was left out of the opportunities table (see its issue)", "row left out")
     not_listed = unknown_deal & ~left_out
     log.add_many("stage_history", hist.index[not_listed], "opportunity_id", hist["opportunity_id"][not_listed],
                  "history for a deal that is not in the opportunities table", "row left out")
-    unknown_stage = keep & ~hist["stage"].isin(stages["code"])
+    order_of = stages.set_index("code")["order"]
+    order = hist["stage"].map(order_of)
+    unknown_stage = keep & order.isna()
     log.add_many("stage_history", hist.index[unknown_stage], "stage", hist["stage"][unknown_stage],
                  "unknown stage in history", "row left out")
-    hist = hist[keep & ~unknown_deal & ~unknown_stage]
+    valid = (keep & ~unknown_deal & ~unknown_stage).to_numpy()
+    hist = hist[valid]
     if hist.empty:
         return empty
-    order = hist["stage"].map(stages.set_index("code")["order"])
-    closed_codes = set(stages.loc[stages["is_won"] | stages["is_lost"], "code"])
-    frame = hist.assign(_order=order.to_numpy(), _row=hist.index)
-    frame = frame.sort_values(["opportunity_id", "entered", "_order"], kind="stable")
-    prev_id = frame["opportunity_id"].shift()
-    prev_order = frame["_order"].shift()
-    prev_stage = frame["stage"].shift()
-    same = frame["opportunity_id"].eq(prev_id)
-    back = same & (frame["_order"] < prev_order)
-    after_close = same & prev_stage.isin(closed_codes) & ~back
-    if back.any():
-        rows = frame[back]
-        log.add_many(
-            "stage_history", rows["_row"], "stage", rows["stage"],
-            "deal " + rows["opportunity_id"] + " moved back to " + rows["stage"] + " on "
-            + rows["entered"].dt.strftime("%Y-%m-%d") + " after " + prev_stage[back],
-            "kept; counted as a step back",
-        )
-    if after_close.any():
-        rows = frame[after_close]
-        log.add_many(
-            "stage_history", rows["_row"], "stage", rows["stage"],
-            [f"deal {i} entered {s} after it was closed ({p})" for i, s, p in zip(rows["opportunity_id"], rows["stage"], prev_stage[after_close])],
-            "kept; check the history",
-        )
+    _report_history_order(hist, deal[valid], order.to_numpy()[valid], stages, log)
     return hist
+
+
+def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, order: np.ndarray, stages: pd.DataFrame, log: IssueLog) -> None:
+    """Report, once per deal, steps back in the funnel and stages entered after closing."""
+    closed_codes = stages.loc[stages["is_won"] | stages["is_lost"], "code"]
+    entered = hist["entered"].to_numpy().astype("datetime64[ns]").view("int64")
+    by_time = np.lexsort((order, entered, deal))  # integer sort keys: fast on big histories
+    d, o = deal[by_time], order[by_time]
+    stage = hist["stage"].to_numpy()[by_time]
+    same = np.r_[False, d[1:] == d[:-1]]
+    prev_o = np.r_[np.inf, o[:-1]]
+    prev_stage = np.r_[None, stage[:-1]]
+    back = same & (o < prev_o)
+    after_close = same & np.isin(prev_stage, closed_codes.to_numpy()) & ~back
+    for mask, action in ((back, "kept; counted as a step back"), (after_close, "kept; check the history")):
+        if not mask.any():
+            continue
+        positions = by_time[mask]
+        # One line per deal: its first such row, and how many there were.
+        _, first, counts = np.unique(d[mask], return_index=True, return_counts=True)
+        rows = hist.iloc[positions[first]]
+        prev = pd.Series(prev_stage[mask][first], index=rows.index)
+        ids, codes = rows["opportunity_id"], rows["stage"]
+        if action.endswith("step back"):
+            what = "moved back to " + codes + " on " + rows["entered"].dt.strftime("%Y-%m-%d") + " after " + prev
+            several = "moved back " + pd.Series(counts, index=rows.index).astype(str) + " times, first to " + codes + " on " \
+                + rows["entered"].dt.strftime("%Y-%m-%d") + " after " + prev
+        else:
+            what = "entered " + codes + " after it was closed (" + prev + ")"
+            several = "entered stages " + pd.Series(counts, index=rows.index).astype(str) + " times after it was closed, first " \
+                + codes + " (after " + prev + ")"
+        message = "deal " + ids + " " + what.where(pd.Series(counts == 1, index=rows.index), several)
+        log.add_many("stage_history", rows.index, "stage", codes, message, action)
 
 
 def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog) -> pd.DataFrame:
