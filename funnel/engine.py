@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.calibration import reliability_by_bin
+from funnel.competition import competition_tables, deal_qualification_columns
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
@@ -43,6 +44,12 @@ OUTPUT_TABLES = (
     "reliability",
     "reliability_chart",
     "health_counts",
+    "head_to_head",
+    "comparison_result",
+    "comparison_gaps",
+    "qualification",
+    "accounts",
+    "decision_chain",
     "issues",
 )
 
@@ -85,6 +92,16 @@ def summary_table(deals: pd.DataFrame, settings: Settings, issues: int) -> pd.Da
     return pd.DataFrame(rows, columns=["metric", "value"])
 
 
+# What qualification adds to each row of the Deal scores table.
+_DEAL_SCORE_QUALIFICATION = ("urgency", "importance", "completeness_6w2p", "man_ok", "go_ok", "role_coverage", "dm_supportive", "risks")
+
+
+def _with_qualification(scores: pd.DataFrame, deals: pd.DataFrame, qualification: pd.DataFrame) -> pd.DataFrame:
+    """Deal scores plus each deal's qualification and decision-chain columns, by deal id."""
+    extra = qualification.reindex(columns=list(_DEAL_SCORE_QUALIFICATION)).set_axis(deals["id"].to_numpy())
+    return scores.join(extra, on="id")
+
+
 def run_inputs(inputs: Inputs) -> Report:
     """Run every analysis on validated inputs."""
     s = inputs.settings
@@ -106,6 +123,8 @@ def run_inputs(inputs: Inputs) -> Report:
     }
     tables.update(win_tables(inputs, deals, reached=reached))
     tables["reliability_chart"] = reliability_by_bin(tables["reliability"])
+    tables.update(competition_tables(inputs, deals))
+    tables["deal_scores"] = _with_qualification(tables["deal_scores"], deals, deal_qualification_columns(inputs, deals))
     issues = inputs.issues
     tables["summary"] = pd.concat([summary_table(deals, s, len(issues)), tables["health_counts"]], ignore_index=True)
     tables["issues"] = issues

@@ -17,6 +17,7 @@ import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     add_completion=False,
@@ -29,8 +30,16 @@ err_console = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]funnel:[/] {message}")
+    # One line, printed as written: a file name such as Book[1].xlsm is not rich markup,
+    # and a long message is not wrapped at the terminal's width.
+    err_console.print(Text.assemble(("funnel:", "bold red"), " ", " ".join(message.splitlines())), soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _naming(path: Path, err: Exception) -> str:
+    """The error's message, led by the file's name unless it already says which file."""
+    text = str(err)
+    return text if path.name in text else f"{path}: {text}"
 
 
 def _overrides(pairs: list[str] | None) -> dict[str, str]:
@@ -115,6 +124,7 @@ def demo(
 ) -> None:
     """Generate the demo data, build the demo workbook and refresh it."""
     from funnel.demo import demo_tables
+    from funnel.demo_competition import demo_competition_tables
     from udfs.macros import refresh as refresh_macro
     from workbook.build import new_workbook
     from workbook.filebook import FileBook
@@ -124,6 +134,7 @@ def demo(
     started = time.perf_counter()
     with console.status("Generating demo data...") as status:
         tables = demo_tables(size=size, seed=seed)
+        tables.update(demo_competition_tables(tables))
         status.update("Building the workbook...")
         new_workbook(out, lang, tables)
         book = FileBook(out, report=lambda text: status.update(text))
@@ -151,6 +162,7 @@ def new(
 ) -> None:
     """Build a new funnel workbook (.xlsm)."""
     from funnel.demo import demo_tables
+    from funnel.demo_competition import demo_competition_tables
     from funnel.stages import PRESETS, preset_stages
     from workbook.build import new_workbook
 
@@ -162,7 +174,11 @@ def new(
         _fail(f"{path} exists; pass --force to overwrite it")
     if path.suffix.lower() != ".xlsm":
         _fail(f"{path} must end in .xlsm (the workbook carries macros)")
-    tables = demo_tables(2000, scheme=scheme) if demo_data else {"stages": preset_stages(scheme, lang)}
+    if demo_data:
+        tables = demo_tables(2000, scheme=scheme)
+        tables.update(demo_competition_tables(tables))
+    else:
+        tables = {"stages": preset_stages(scheme, lang)}
     new_workbook(path, lang, tables)
     console.print(f"Wrote [bold]{path}[/]. Open it in Excel and press Refresh, or run: funnel refresh {path}")
 
@@ -183,9 +199,11 @@ def refresh(
     started = time.perf_counter()
     try:
         with console.status("Refreshing...") as status:
-            message = refresh_macro(FileBook(path, out, report=lambda text: status.update(text)), _overrides(set_))
+            book = FileBook(path, out, report=lambda text: status.update(text))
+            refresh_macro(book, _overrides(set_))
+            message = book.message  # the macro's message, plus what the save had to leave out
     except WorkbookError as err:
-        _fail(str(err))
+        _fail(_naming(path, err))
     except ValueError as err:
         _fail(str(err))
     console.print(f"{message} ({time.perf_counter() - started:.2f} s, saved to {out or path})")
@@ -207,7 +225,9 @@ def report(
         _fail(f"--format takes json or table, got '{format}'")
     try:
         result = _report_of(source, _overrides(set_))
-    except (WorkbookError, ValueError) as err:
+    except WorkbookError as err:
+        _fail(_naming(source, err))
+    except ValueError as err:
         _fail(str(err))
     if format == "json":
         sys.stdout.write(report_json(result, only) + "\n")
@@ -274,7 +294,8 @@ def main() -> None:
     import os
 
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except click.exceptions.ClickException as err:
@@ -286,9 +307,11 @@ def main() -> None:
     except Exception as err:  # the last line of defence for the user's terminal
         if os.environ.get("FUNNEL_DEBUG"):
             raise
-        err_console.print(f"[bold red]funnel: unexpected error:[/] {type(err).__name__}: {err}\n"
-                          "Nothing was written. Run again with FUNNEL_DEBUG=1 for details and report it.")
+        err_console.print(Text.assemble(("funnel: unexpected error:", "bold red"), f" {type(err).__name__}: {err}\n"
+                                        "Nothing was written. Run again with FUNNEL_DEBUG=1 for details and report it."),
+                          soft_wrap=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,6 +56,8 @@ _TITLES = {
     "Stages": ("Stage statistics", "阶段统计"),
     "Win rates": ("Win rates", "赢率"),
     "Deal scores": ("Deal scores", "商机评分"),
+    "Competition": ("Competition", "竞争分析"),
+    "Qualification": ("Qualification and decision chain", "资格评估与决策链"),
     "Issues": ("Problems found in the input tables", "输入数据中的问题"),
 }
 
