@@ -423,7 +423,10 @@ def head_to_head(deals: pd.DataFrame, competitors: pd.DataFrame | None = None, l
     """
     log = log if log is not None else IssueLog()
     known = _read_competitors(competitors, log)
-    names = deals["competitors"].map(split_competitors) if "competitors" in deals.columns else pd.Series([[]] * len(deals), index=deals.index)
+    cells = deals["competitors"] if "competitors" in deals.columns else pd.Series(None, index=deals.index, dtype=object)
+    # Books repeat the same few cells: split each distinct cell once.
+    split = {cell: split_competitors(cell) for cell in pd.unique(cells.dropna())}
+    names = cells.map(lambda c: split.get(c, []) if not _is_blank(c) else [])
     no_comp_key = "\x00none"
     keys = names.map(lambda ns: [n.casefold() for n in ns] or [no_comp_key])
     display: dict[str, str] = {}

@@ -158,8 +158,8 @@ def chain_columns(stakeholders: pd.DataFrame, deals: pd.DataFrame, language: str
     role_names = [label("role", c, language) for c in CORE_ROLES]
     out["roles_covered"] = role_known.sum(axis=1).astype(int)
     out["role_coverage"] = out["roles_covered"] / len(CORE_ROLES)
-    out["roles_known"] = [join_labels([n for n, k in zip(role_names, row) if k], language) for row in role_known]
-    out["roles_missing"] = [join_labels([n for n, k in zip(role_names, row) if not k], language) for row in role_known]
+    out["roles_known"] = _pattern_text(role_known, role_names, language, deals.index)
+    out["roles_missing"] = _pattern_text(~role_known, role_names, language, deals.index)
     for col in ("decision_makers", "supporters", "hostile"):
         out[col] = count(col)
 
@@ -185,11 +185,17 @@ def chain_columns(stakeholders: pd.DataFrame, deals: pd.DataFrame, language: str
     out["risk_count"] = risk_count
     risk_names = [label("risk", f, language) for f in RISK_FLAGS]
     none_known = label("risk", "no_stakeholders", language)
-    out["risks"] = [
-        join_labels([n for n, r in zip(risk_names, row) if r], language) if chain else none_known
-        for row, chain in zip(risk_frame, has_chain)
-    ]
+    risks = _pattern_text(risk_frame, risk_names, language, deals.index)
+    risks[~has_chain] = none_known
+    out["risks"] = risks
     return out
+
+
+def _pattern_text(marks: np.ndarray, names: list[str], language: str, index: pd.Index) -> pd.Series:
+    # The names marked in each row, joined; each distinct pattern is joined once.
+    code = marks.astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64)) if len(marks) else np.zeros(0, dtype=np.int64)
+    text = {int(c): join_labels([n for i, n in enumerate(names) if c >> i & 1], language) for c in np.unique(code)}
+    return pd.Series([text[int(c)] for c in code], index=index, dtype=object)
 
 
 def decision_chain_table(stakeholders: pd.DataFrame, deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:

@@ -95,11 +95,14 @@ def _flags(deals: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _missing_text(flags: pd.DataFrame, kind: str, language: str) -> pd.Series:
-    # The labels of the flags that are no, per row, in column order.
-    names = {col: label(kind, col, language) for col in flags.columns}
-    missing = ~flags.to_numpy()
-    texts = [join_labels([names[c] for c, m in zip(flags.columns, row) if m], language) for row in missing]
-    return pd.Series(texts, index=flags.index, dtype=object)
+    # The labels of the flags that are no, per row, in column order. Rows share at most
+    # 2^8 patterns, so each pattern's text is built once and looked up by its bit code.
+    names = [label(kind, col, language) for col in flags.columns]
+    missing = ~flags.to_numpy(dtype=bool)
+    code = missing.astype(np.int64) @ (1 << np.arange(missing.shape[1], dtype=np.int64))
+    patterns = np.unique(code)
+    text = {int(c): join_labels([n for i, n in enumerate(names) if c >> i & 1], language) for c in patterns}
+    return pd.Series([text[int(c)] for c in code], index=flags.index, dtype=object)
 
 
 def question_completeness(deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:

@@ -47,6 +47,7 @@ from funnel.competition import (
 )
 from funnel.engine import run
 from funnel.issues import IssueLog
+from funnel.validate import validate
 from funnel.stages import default_stages
 from funnel.winrates import wilson_interval
 
@@ -92,13 +93,21 @@ def book(**settings_values) -> dict[str, pd.DataFrame]:
             "competitors": competitors}
 
 
+def mine(raw: dict[str, pd.DataFrame]):
+    """The engine's deal table, and competition_tables on freshly validated inputs.
+
+    The engine calls competition_tables itself; calling it again on the report's inputs
+    would log every problem twice, so the entry point gets inputs of its own.
+    """
+    rep = run(raw)
+    inputs = validate(raw)
+    return rep, inputs, competition_tables(inputs, rep.deals)
+
+
 @pytest.fixture(scope="module")
 def result():
-    rep = run(book())
-    before = len(rep.inputs.log)
-    tables = competition_tables(rep.inputs, rep.deals)
-    issues = rep.inputs.issues
-    return rep, tables, issues, before
+    rep, inputs, tables = mine(book())
+    return rep, tables, inputs.issues, inputs
 
 
 def _issue(issues: pd.DataFrame, table: str, row, column: str) -> pd.Series:
@@ -108,9 +117,22 @@ def _issue(issues: pd.DataFrame, table: str, row, column: str) -> pd.Series:
     return issues[mask].iloc[0]
 
 
+ENTRY_TABLES = ["comparison_result", "comparison_gaps", "head_to_head", "qualification", "accounts", "decision_chain"]
+
+
 def test_entry_point_returns_every_table(result):
     _, tables, _, _ = result
-    assert list(tables) == ["comparison_result", "comparison_gaps", "head_to_head", "qualification", "accounts", "decision_chain"]
+    assert list(tables) == ENTRY_TABLES
+
+
+def test_the_engine_reports_the_same_tables_and_each_problem_once(result):
+    rep, tables, issues, _ = result
+    for name in ENTRY_TABLES:
+        pd.testing.assert_frame_equal(rep.tables[name], tables[name])
+    ours = issues[issues["table"].isin(["comparison", "competitors", "stakeholders"])]
+    engine = rep.inputs.issues
+    engine = engine[engine["table"].isin(["comparison", "competitors", "stakeholders"])]
+    pd.testing.assert_frame_equal(engine.reset_index(drop=True), ours.reset_index(drop=True))
 
 
 def test_general_comparison_totals_and_ranks(result):
@@ -241,8 +263,7 @@ def test_entry_point_tables_are_the_module_tables(result):
 
 
 def test_chinese_labels():
-    rep = run(book(language="zh-CN"))
-    tables = competition_tables(rep.inputs, rep.deals)
+    _, _, tables = mine(book(language="zh-CN"))
     h = tables["head_to_head"]
     assert h["competitor"].iloc[-1] == "(无已知竞争对手)"
     assert h["top_lost_reasons"].iloc[0] == "Price (2)；Timing (1)"
@@ -268,11 +289,10 @@ def test_notes_columns_twin_vendors_and_unreadable_weights():
     raw = book()
     raw["comparison"] = pd.DataFrame({"factor": ["a", "b"], "weight": ["#N/A", 1.0], "Ｕｓ": [1, 2], "Us": [5, 5],
                                       "Rival": [3, 4], "备注": ["note", "note"]}, index=[2, 3])
-    rep = run(raw)
-    tables = competition_tables(rep.inputs, rep.deals)
+    _, inputs, tables = mine(raw)
     r = tables["comparison_result"].set_index("vendor")
     assert list(r.index) == ["Rival", "Us"] and r.loc["Us", "weighted_total"] == 2.0  # from the first Us column
-    issues = rep.inputs.issues
+    issues = inputs.issues
     row2 = issues[(issues["table"] == "comparison") & (issues["row"] == 2)]
     assert list(row2["problem"]) == ["Excel error #N/A instead of a number", "weight could not be read (see the issue above)"]
     assert _issue(issues, "comparison", None, "Us")["problem"] == "vendor column 'Us' appears twice"
@@ -291,18 +311,17 @@ def test_zero_weights_use_equal_weights():
 
 
 def test_important_above_key_is_reported():
-    rep = run(book(importance_key_amount=100, importance_important_amount=500))
-    competition_tables(rep.inputs, rep.deals)
-    issue = _issue(rep.inputs.issues, "settings", None, "importance_important_amount")
+    _, inputs, _ = mine(book(importance_key_amount=100, importance_important_amount=500))
+    issue = _issue(inputs.issues, "settings", None, "importance_important_amount")
     assert "no deal can be graded important" in issue["problem"]
 
 
 def test_deal_columns_align_and_do_not_log_twice(result):
-    rep, _, _, _ = result
-    before = len(rep.inputs.log)
-    cols = deal_qualification_columns(rep.inputs, rep.deals)
+    rep, _, _, inputs = result
+    before = len(inputs.log)
+    cols = deal_qualification_columns(inputs, rep.deals)
     assert cols.index.equals(rep.deals.index)
-    assert len(rep.inputs.log) == before
+    assert len(inputs.log) == before
     for col in ("urgency", "importance", "completeness_5w2p", "man_ok", "account_stars", "stakeholders", "risk_count"):
         assert col in cols.columns
     assert cols.set_axis(rep.deals["id"]).loc["H9", "urgency"] == "eager"  # 2026-05-30 = as-of + 1 month
@@ -394,7 +413,7 @@ def demo():
     tables = demo_tables()
     extra = demo_competition_tables(tables)
     rep = run({**tables, **extra})
-    return tables, extra, rep, competition_tables(rep.inputs, rep.deals)
+    return tables, extra, rep, {name: rep.tables[name] for name in ENTRY_TABLES}
 
 
 def test_demo_is_deterministic_and_indexed_by_sheet_rows(demo):
@@ -416,8 +435,8 @@ def test_demo_refers_to_open_deals_and_reads_cleanly(demo):
     deal_comparisons = set(extra["comparison"]["opportunity_id"].dropna())
     assert deal_comparisons <= open_ids and len(deal_comparisons) >= 3
     assert extra["comparison"]["opportunity_id"].isna().any()  # plus the general one
-    mine = rep.inputs.issues["table"].isin(["comparison", "competitors", "stakeholders"])
-    assert not mine.any(), rep.inputs.issues[mine]
+    ours = rep.inputs.issues["table"].isin(["comparison", "competitors", "stakeholders"])
+    assert not ours.any(), rep.inputs.issues[ours]
     # Every demo stakeholder makes it into the chain, and every open deal named there is listed.
     assert len(out["decision_chain"]) == len(people_deals)
     assert out["decision_chain"]["stakeholders"].sum() == len(extra["stakeholders"])
