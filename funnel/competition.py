@@ -355,7 +355,13 @@ def comparison_tables(long: pd.DataFrame, vendors: list[str], us: str | None, la
 def split_competitors(cell) -> list[str]:
     """The competitor names in one cell, in order, each once (case-insensitively).
 
-    Names are split on ``;`` ``,`` ``、`` (and full-width ``；`` ``，``) and trimmed.
+    Args:
+        cell: a ``competitors`` cell, e.g. ``"Huikang; Dingjie"`` or ``"汇康、鼎捷"``; names
+            are split on ``;`` ``,`` ``、`` (and full-width ``；`` ``，``), trimmed, and
+            inner runs of spaces made one.
+
+    Returns:
+        The names as first spelled in the cell; an empty list for a blank cell.
     """
     if _is_blank(cell):
         return []

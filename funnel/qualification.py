@@ -82,7 +82,15 @@ QUALIFICATION_COLUMNS = (
 
 
 def join_labels(items: list[str], language: str) -> str:
-    """Join labels into one cell: ``a; b`` in English, ``a；b`` in Chinese."""
+    """Join labels into one cell.
+
+    Args:
+        items: the labels, in the order to show.
+        language: ``en`` joins with ``"; "``, ``zh-CN`` with ``"；"``.
+
+    Returns:
+        One text; empty for no items.
+    """
     return ("；" if normalize_language(language) == "zh-CN" else "; ").join(items)
 
 
@@ -189,7 +197,15 @@ def go_no_go(deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:
 
 
 def days_to_close(close_date: pd.Series, as_of: dt.date) -> pd.Series:
-    """Days from the as-of date to the expected close date (negative when overdue; blank without a date)."""
+    """Days from the as-of date to each expected close date.
+
+    Args:
+        close_date: expected close dates.
+        as_of: the day the figures are as of.
+
+    Returns:
+        Whole days (Int64): negative when overdue, blank without a date.
+    """
     dates = pd.to_datetime(close_date)
     return (dates - pd.Timestamp(as_of)).dt.days.astype("Int64")
 
