@@ -208,7 +208,7 @@ OUTPUTS: dict[str, TableLayout] = {
     for t in (
         TableLayout("tblSummary", "summary", "Summary", "总览", (3, 0), (
             _c("metric", "Figure", "指标", width=30),
-            _c("value", "Value", "数值", "number", 18),
+            _c("value", "Value", "数值", "money", 18),
         ), "Funnel summary", "销售漏斗总览"),
         TableLayout("tblForecastPeriods", "forecast_periods", "Forecast", "预测", (3, 0),
                     (_PERIOD, *_FORECAST_VALUE_COLS), "By period", "按期间"),

@@ -50,7 +50,8 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
     """Read every input table of ``book`` into the contract's raw tables.
 
     A missing table (a renamed or deleted sheet, a table renamed in Excel) is reported
-    and the rest are still read.
+    and the rest are still read. A book with a ``cell_errors()`` method (``FileBook``)
+    has its Excel error values reported too.
 
     Returns:
         (raw tables by canonical name, problems found while reading).
@@ -67,6 +68,10 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
             raw[layout.table] = None
             continue
         raw[layout.table] = to_canonical(name, frame, log)
+    # A file-backed book also sees Excel error values (#N/A, #REF!), which read as blanks.
+    for name, row, header, error in getattr(book, "cell_errors", list)():
+        key = header_lookup(name).get(fold(str(header)).lower(), header)
+        log.add(INPUTS[name].table, row, key, error, f"Excel error {error} in the cell", "read as blank")
     return raw, log
 
 
@@ -82,6 +87,16 @@ def _display(frame: pd.DataFrame, table_name: str, language: str) -> pd.DataFram
     return out
 
 
+def _summary_value(metric: str, value):
+    # One number format serves the Summary's value column (#,##0), so the as-of date and
+    # the win rate are written the way they should read.
+    if metric == "as_of":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if metric == "win_rate":
+        return "" if pd.isna(value) else f"{value:.1%}"
+    return value
+
+
 def output_frames(report: Report) -> dict[str, pd.DataFrame]:
     """Every output table a refresh writes, keyed by Excel Table name, headers localized."""
     language = report.settings.language
@@ -91,7 +106,8 @@ def output_frames(report: Report) -> dict[str, pd.DataFrame]:
         if data is None:
             continue
         if layout.table == "summary":
-            data = data.assign(metric=[metric_label(m, language) for m in data["metric"]])
+            data = data.assign(metric=[metric_label(m, language) for m in data["metric"]],
+                               value=[_summary_value(m, v) for m, v in zip(data["metric"], data["value"])])
         if layout.table == "range_forecast":
             # The Summary shows what can still move: the current period and later ones.
             current = period_of(report.settings.as_of, report.settings)
