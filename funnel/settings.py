@@ -43,6 +43,7 @@ class Settings(BaseModel):
     amount_bands: str = Field("50000;200000;1000000", description="amount band edges, ';'-separated")
     trend_periods: int = Field(4, ge=2, description="periods in the win-rate trend")
     comparison_scale_max: float = Field(5, gt=0, description="top of the comparison score scale (5 or 10)")
+    comparison_us: str = Field("", description="header of our column in the comparison table (blank: Us/我方 or the first score column)")
     language: Literal["en", "zh-CN"] = Field("en", description="language of labels")
 
     @field_validator("amount_bands")
