@@ -158,7 +158,11 @@ def test_output_table_reads_back_as_the_engines_figures(book, table):
     assert seen["sheet"] == layout.sheet(book["language"])
     assert seen["header"] == list(expected.columns) == layout.headers(book["language"])
     assert seen["address"][1:3] == [layout.anchor[1], layout.anchor[0]]  # (column, row) of the header
-    assert len(seen["rows"]) == len(expected) > 0
+    if expected.empty:
+        # Excel keeps at least one data row in a table: an empty result is one blank row.
+        assert seen["rows"] == [[None] * len(expected.columns)]
+        return
+    assert len(seen["rows"]) == len(expected)
     wrong = [
         (r, column, value, got)
         for r, (record, row) in enumerate(zip(expected.itertuples(index=False), seen["rows"]))
@@ -166,14 +170,6 @@ def test_output_table_reads_back_as_the_engines_figures(book, table):
         if not _same(value, got, book["seen"]["null_date"])
     ]
     assert not wrong, f"{len(wrong)} cells differ, first: {wrong[:5]}"
-
-
-def test_summary_carries_the_as_of_date(book):
-    # 2026-11-20 is the demo's as-of day: 46346 days after 1899-12-30.
-    rows = book["seen"]["tables"]["tblSummary"]["rows"]
-    got = rows[0][1]
-    number = got["date"] if isinstance(got, dict) else got
-    assert number == 46346.0
 
 
 def _summary_shown(book) -> dict[str, str]:
@@ -194,10 +190,9 @@ def test_summary_prints_every_headline_figure(book):
             assert shown[label] == value
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tblSummary's Value column has one number format (#,##0.00) for every row, so Calc "
-    "(and Excel) shows the as-of date as 46,346.00 and the win rate as 0.28"))
 def test_summary_shows_the_as_of_date_as_a_date_and_the_win_rate_as_a_percent(book):
+    # One number format serves the Summary's value column: these two once printed as
+    # 46,346.00 and 0.28.
     shown = _summary_shown(book)
     assert shown[metric_label("as_of", book["language"])] == "2026-11-20"
     # 75 won of 268 closed in the 300-deal demo: 75 / 268 = 0.2799 -> 28.0%.
