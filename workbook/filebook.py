@@ -4,10 +4,14 @@
 a FileBook instead of an xlwings Book. Reads come from python-calamine (all input tables
 in one pass over the file); writes are collected and land in one atomic save at
 ``finish`` through the in-place writer, which rewrites only the output tables' parts.
+
+calamine reads an Excel error value (``#N/A``, ``#REF!``) as a blank cell, so the book
+also finds those cells in the sheet XML (``cell_errors``) for the Issues table.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -15,12 +19,16 @@ import pandas as pd
 
 from udfs.book import TableMissing
 from workbook.errors import TableNotFound
-from workbook.layout import INPUTS
+from workbook.layout import INPUTS, OUTPUTS
 from workbook.table_reader import read_tables
-from workbook.xlsx_package import open_package
+from workbook.xlsx_package import MAX_SHEET_PART_BYTES, TableInfo, XlsxPackage, column_index, open_package
 from workbook.table_writer import write_tables
 
 __all__ = ["FileBook"]
+
+# An error cell's start tag (check_sheet_cells has made sure every cell starts with r=) and body.
+_ERROR_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*?\st="e"[^>/]*(?:/>|>(.*?)</c>)', re.S)
+_VALUE_RE = re.compile(rb"<v>([^<]*)</v>")
 
 
 class FileBook:
@@ -38,6 +46,8 @@ class FileBook:
         self._report = report or (lambda text: None)
         self._written: dict[str, pd.DataFrame] = {}
         self._cache: dict[str, pd.DataFrame] | None = None
+        self._other_tables: list[str] = []
+        self._errors: list[tuple[str, int, str, str]] = []
         self.message = ""
 
     def _load(self) -> dict[str, pd.DataFrame]:
@@ -45,8 +55,12 @@ class FileBook:
         if self._cache is None:
             with open_package(self.path) as pkg:
                 present = {name.lower(): name for name in pkg.tables()}
+            known = {name.lower() for name in (*INPUTS, *OUTPUTS)}
+            self._other_tables = [name for key, name in present.items() if key not in known]
             wanted = [name for name in INPUTS if name.lower() in present]
             self._cache = read_tables(self.path, wanted)
+            with open_package(self.path) as pkg:
+                self._errors = _error_cells(pkg, [pkg.table(name) for name in wanted])
         return self._cache
 
     def read_table(self, name: str) -> pd.DataFrame:
@@ -54,12 +68,24 @@ class FileBook:
         tables = self._load() if name in INPUTS else None
         if tables is not None:
             if name not in tables:
-                raise TableMissing(f"no Excel table named {name} in {self.path.name}")
+                # A renamed table is the usual cause: name the tables we do not know.
+                others = f"; tables with other names: {', '.join(self._other_tables)}" if self._other_tables else ""
+                raise TableMissing(f"no Excel table named {name} in {self.path.name}{others}")
             return tables[name]
         try:
             return read_tables(self.path, [name])[name]
         except TableNotFound as err:
             raise TableMissing(str(err)) from None
+
+    def cell_errors(self) -> list[tuple[str, int, str, str]]:
+        """Excel error values in the input tables' data rows, which read as blank cells.
+
+        Returns:
+            (table name, sheet row, header as shown, error text such as ``#N/A``) for
+            every error cell, in sheet order.
+        """
+        self._load()
+        return list(self._errors)
 
     def write_table(self, name: str, frame: pd.DataFrame) -> None:
         """Queue ``frame`` as the new body of output table ``name``."""
@@ -70,7 +96,57 @@ class FileBook:
         self._report(text)
 
     def finish(self, message: str) -> None:
-        """Write every queued table in one atomic save, then report ``message``."""
-        write_tables(self.path, self.out, self._written)
+        """Write every queued table in one atomic save, then report ``message``.
+
+        A workbook built by an older funnel may lack an output table, or columns of one,
+        that this version computes; the user may also have deleted an output sheet or
+        reordered an output table's columns. The tables present are still refreshed, in
+        the column order they have, and the message names what could not be written.
+        """
+        with open_package(self.path) as pkg:
+            present = {name.lower(): info for name, info in pkg.tables().items()}
+        frames: dict[str, pd.DataFrame] = {}
+        absent: list[str] = []
+        narrower: list[str] = []
+        for name, frame in self._written.items():
+            info = present.get(name.lower())
+            if info is None:
+                absent.append(name)
+                continue
+            headers = list(info.columns)
+            if [str(c) for c in frame.columns] != headers and set(headers) <= {str(c) for c in frame.columns}:
+                extra = [str(c) for c in frame.columns if str(c) not in headers]
+                if extra:
+                    narrower.append(f"{name} ({', '.join(extra)})")
+                frame = frame.rename(columns=str)[headers]
+            frames[name] = frame
+        write_tables(self.path, self.out, frames)
+        if absent:
+            message += f" Not in this workbook, so not written: {', '.join(absent)}."
+        if narrower:
+            message += f" Columns this workbook's tables lack, so not written: {'; '.join(narrower)}."
         self.message = message
         self._report(message)
+
+
+def _error_cells(pkg: XlsxPackage, infos: list[TableInfo]) -> list[tuple[str, int, str, str]]:
+    # Error cells inside the tables' data rows; only sheets that hold a t="e" are parsed.
+    found: list[tuple[str, int, str, str]] = []
+    by_sheet: dict[str, list[TableInfo]] = {}
+    for info in infos:
+        by_sheet.setdefault(info.sheet_part, []).append(info)
+    for part, tables in by_sheet.items():
+        data = pkg.read_part(part, limit=MAX_SHEET_PART_BYTES)
+        pos = data.find(b't="e"')
+        while pos >= 0:
+            start = data.rfind(b"<c ", 0, pos)
+            m = _ERROR_CELL_RE.match(data, start) if start >= 0 else None
+            if m is not None and data.find(b">", start) > pos:  # the t="e" is this cell's own
+                row, col = int(m.group(2)), column_index(m.group(1).decode("ascii"))
+                value = _VALUE_RE.search(m.group(3) or b"")
+                for info in tables:
+                    if info.body_first_row <= row <= info.body_last_row and info.first_col <= col <= info.last_col:
+                        text = value.group(1).decode("utf-8", "replace") if value else "#error"
+                        found.append((info.name, row, info.columns[col - info.first_col], text))
+            pos = data.find(b't="e"', pos + 5)
+    return found

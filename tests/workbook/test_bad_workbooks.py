@@ -1,0 +1,316 @@
+"""A refresh survives what users do to a workbook's input sheets.
+
+Each test builds the demo workbook with ``new_workbook`` (60 deals, inputs only), makes
+one edit a user makes in Excel (zip-level, see ``tests.support.hostile``), refreshes it
+with the Refresh button's macro over a ``FileBook``, and checks three things:
+
+* the exact problem the Issues sheet shows (or that there is none);
+* the rest of the work still happens: every output table is written, and equals the
+  untouched workbook's refresh wherever the edit should not matter;
+* nothing the user had is lost: every zip member outside the output tables' own parts
+  (their sheets, table parts and charts) comes back byte-identical.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from funnel.demo import demo_tables
+from tests.support import hostile
+from udfs.macros import refresh
+from workbook.build import new_workbook
+from workbook.filebook import FileBook
+from workbook.layout import OUTPUTS
+from workbook.mapping import read_inputs
+from workbook.table_reader import read_tables
+from workbook.xlsx_package import open_package
+
+SIZE, SEED = 60, 3
+# The demo's own problems (stage step-backs in the history) are in every refresh below.
+N_OUTPUTS = len(OUTPUTS)
+
+
+@pytest.fixture(scope="module")
+def demo_inputs() -> dict[str, pd.DataFrame]:
+    return demo_tables(size=SIZE, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory, demo_inputs) -> Path:
+    """The demo workbook as built: input tables filled, output tables empty."""
+    return new_workbook(tmp_path_factory.mktemp("pristine") / "book.xlsm", "en", demo_inputs)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory, pristine: Path) -> dict[str, pd.DataFrame]:
+    """Every output table of the untouched workbook's refresh, read back from the file."""
+    path = tmp_path_factory.mktemp("baseline") / "book.xlsm"
+    shutil.copy(pristine, path)
+    refresh(FileBook(path))
+    return read_tables(path, list(OUTPUTS))
+
+
+@pytest.fixture
+def book(tmp_path: Path, pristine: Path) -> Path:
+    path = tmp_path / "book.xlsm"
+    shutil.copy(pristine, path)
+    return path
+
+
+def _issues(frame: pd.DataFrame) -> list[tuple]:
+    # The Issues table as (table, row, column, value, problem, action), blanks as "".
+    rows = []
+    for r in frame.itertuples(index=False):
+        table, row, column, value, problem, action = (None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in r)
+        rows.append((table or "", None if row is None else int(row), column or "", value or "", problem or "", action or ""))
+    return [r for r in rows if any(v not in ("", None) for v in r)]
+
+
+def _refresh(path: Path) -> tuple[str, dict[str, pd.DataFrame], list[tuple]]:
+    # Refresh as the button does; the message, every output table read back, the issues.
+    before = hostile.members(path)
+    book = FileBook(path)
+    message = refresh(book)
+    outputs = read_tables(path, list(OUTPUTS))
+    _assert_nothing_lost(before, path)
+    return book.message or message, outputs, _issues(outputs["tblIssues"])
+
+
+def _owned_parts(path: Path) -> set[str]:
+    # The parts a refresh rewrites: output table parts, their sheets, the charts on those sheets.
+    with open_package(path) as pkg:
+        owned = set()
+        for name in OUTPUTS:
+            info = pkg.table(name)
+            owned |= {info.part, info.sheet_part, *pkg.drawing_charts(info.sheet_part)}
+    return owned
+
+
+def _assert_nothing_lost(before: dict[str, bytes], path: Path) -> None:
+    after = hostile.members(path)
+    assert list(after) == list(before), "zip members added, removed or reordered"
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed <= _owned_parts(path), f"refresh changed parts it does not own: {sorted(changed - _owned_parts(path))}"
+
+
+def _baseline_issues(baseline: dict[str, pd.DataFrame]) -> list[tuple]:
+    return _issues(baseline["tblIssues"])
+
+
+def _assert_outputs_equal(outputs: dict[str, pd.DataFrame], baseline: dict[str, pd.DataFrame], skip=("tblIssues",)) -> None:
+    for name in OUTPUTS:
+        if name in skip:
+            continue
+        pd.testing.assert_frame_equal(outputs[name], baseline[name], obj=name)
+
+
+def _summary(outputs: dict[str, pd.DataFrame]) -> dict[str, object]:
+    s = outputs["tblSummary"]
+    return dict(zip(s["Figure"], s["Value"]))
+
+
+def _message(deals: int, problems: int) -> str:
+    return f"Refreshed {N_OUTPUTS} output tables from {deals} deals. {problems} problem(s) found in the data: see the Issues sheet."
+
+
+# ---- sheets and tables renamed or deleted ------------------------------------------------------------
+def test_renamed_input_sheet_still_reads(book: Path, baseline) -> None:
+    # Tables are found by name, so the sheet's name does not matter.
+    hostile.rename_sheet(book, "Opportunities", "Deals FY26")
+    message, outputs, issues = _refresh(book)
+    assert issues == _baseline_issues(baseline)
+    assert message == _message(SIZE, len(issues))
+    _assert_outputs_equal(outputs, baseline, skip=())
+
+
+def test_deleted_quotas_sheet_is_reported_and_the_forecast_has_no_quota(book: Path, baseline) -> None:
+    hostile.delete_sheet(book, "Quotas")
+    message, outputs, issues = _refresh(book)
+    assert issues == [
+        ("quotas", None, "", "tblQuotas", "the Excel table tblQuotas is missing (no Excel table named tblQuotas in book.xlsm)",
+         "left out; defaults used"),
+        *_baseline_issues(baseline),
+    ]
+    assert message == _message(SIZE, len(issues))
+    periods, base = outputs["tblForecastPeriods"], baseline["tblForecastPeriods"]
+    assert base["Quota"].notna().any(), "the demo has quotas, so the baseline shows some"
+    assert periods[["Quota", "Attainment"]].isna().all().all()
+    # Everything that does not depend on a quota is unchanged; periods that only had a
+    # quota (no deals) are no longer listed.
+    keep = [c for c in base.columns if c not in ("Quota", "Attainment", "Coverage")]
+    with_deals = base[(base[["Open deals", "Won deals", "Lost deals"]].fillna(0) > 0).any(axis=1)]
+    pd.testing.assert_frame_equal(periods[keep].reset_index(drop=True), with_deals[keep].reset_index(drop=True))
+    _assert_outputs_equal(outputs, baseline, skip=("tblIssues", "tblSummary", "tblForecastPeriods", "tblForecast",
+                                                   "tblForecastTeams", "tblRange"))
+
+
+def test_renamed_opportunities_table_says_which_table_is_missing(book: Path, baseline) -> None:
+    hostile.rename_table(book, "tblOpportunities", "tblDeals")
+    message, outputs, issues = _refresh(book)
+    assert issues[0] == (
+        "opportunities", None, "", "tblOpportunities",
+        "the Excel table tblOpportunities is missing (no Excel table named tblOpportunities in book.xlsm; "
+        "tables with other names: tblDeals)",
+        "no deals to analyse",
+    )
+    assert message == _message(0, len(issues))
+    summary = _summary(outputs)
+    assert summary["Open deals"] == 0 and summary["Won deals"] == 0
+    assert summary["Problems in the data (see Issues)"] == len(issues)
+    # The renamed table is the user's data, still there under its new name.
+    deals = read_tables(book, "tblDeals")["tblDeals"]
+    assert len(deals) == SIZE and deals["Deal ID"].iloc[0] == "OPP-000001"
+
+
+# ---- cells and headers the user edited --------------------------------------------------------------
+def test_merged_cells_in_the_stage_column(book: Path, baseline) -> None:
+    # Merging F3:F4 keeps F3's value; F4 becomes blank, as Excel does it.
+    hostile.merge_cells(book, "Opportunities", "F3:F4")
+    message, outputs, issues = _refresh(book)
+    assert ("opportunities", 4, "stage", "", "stage is blank", "row left out") in issues
+    assert message == _message(SIZE - 1, len(issues))
+    sheet = hostile.members(book)[hostile.sheet_part(book, "Opportunities")]
+    assert b'<mergeCell ref="F3:F4"/>' in sheet
+
+
+def test_headers_typed_in_the_other_language(book: Path, baseline) -> None:
+    hostile.rename_headers(book, "tblOpportunities", {"Owner": "负责人", "Amount": "金额", "Stage": "阶段"})
+    message, outputs, issues = _refresh(book)
+    assert issues == _baseline_issues(baseline)
+    _assert_outputs_equal(outputs, baseline, skip=())
+
+
+def test_headers_renamed_to_unknown_text(book: Path, baseline) -> None:
+    hostile.rename_headers(book, "tblOpportunities", {"Owner": "Rep", "Amount": "Deal value"})
+    message, outputs, issues = _refresh(book)
+    assert issues[:2] == [
+        ("opportunities", None, "Rep, Deal value", "", "unknown column(s)", "ignored; check the header spelling"),
+        ("opportunities", None, "amount", "", "required column(s) missing: amount", "table not used"),
+    ]
+    assert message == _message(0, len(issues))
+    assert len(outputs["tblStageStats"]) == len(baseline["tblStageStats"])  # stages listed, with no deals
+
+
+def test_extra_columns_added_by_the_user(book: Path, baseline) -> None:
+    hostile.add_column(book, "tblOpportunities", "My notes", ["call back", "=not a formula", "", "wait"])
+    message, outputs, issues = _refresh(book)
+    assert issues == [
+        ("opportunities", None, "My notes", "", "unknown column(s)", "ignored; check the header spelling"),
+        *_baseline_issues(baseline),
+    ]
+    assert message == _message(SIZE, len(issues))
+    _assert_outputs_equal(outputs, baseline, skip=("tblIssues", "tblSummary"))
+    notes = read_tables(book, "tblOpportunities")["tblOpportunities"]["My notes"]
+    assert notes.head(4).tolist() == ["call back", "=not a formula", None, "wait"]
+
+
+def test_input_tables_with_only_their_blank_row(tmp_path: Path, demo_inputs) -> None:
+    # new_workbook leaves one blank data row in a table it has no data for, as Excel does.
+    path = new_workbook(tmp_path / "empty.xlsm", "en", {"settings": demo_inputs["settings"], "stages": demo_inputs["stages"]})
+    message, outputs, issues = _refresh(path)
+    assert issues == [("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")]
+    assert message == _message(0, 1)
+    summary = _summary(outputs)
+    assert (summary["Open deals"], summary["Open amount"], summary["Won deals"]) == (0, 0, 0)
+    assert len(outputs["tblStageStats"]) == len(demo_inputs["stages"])
+
+
+def test_stage_codes_with_spaces_and_full_width_letters(tmp_path: Path, demo_inputs, baseline) -> None:
+    # What users type: padding, a no-break or ideographic space, full-width letters, lower case.
+    variants = {"W": [" W ", "Ｗ", "w", "W\u3000"], "L": ["\u00a0L", "Ｌ\t", "l"], "B": ["ｂ ", " B"],
+                "I": ["Ｉ"], "P": ["p\u3000"]}
+    opps = demo_inputs["opportunities"].copy()
+    seen: dict[str, int] = {}
+    for i, code in zip(opps.index, opps["stage"]):
+        if i % 2:
+            k = seen.get(code, 0)
+            opps.loc[i, "stage"] = variants[code][k % len(variants[code])]
+            seen[code] = k + 1
+    assert set(seen) == set(variants)
+    path = new_workbook(tmp_path / "codes.xlsm", "en", {**demo_inputs, "opportunities": opps})
+    message, outputs, issues = _refresh(path)
+    assert issues == _baseline_issues(baseline)
+    _assert_outputs_equal(outputs, baseline, skip=())
+
+
+def test_formulas_in_input_cells_are_read_as_their_cached_values(book: Path, baseline) -> None:
+    # The cached <v> is what Excel last showed; the reader never evaluates a formula
+    # (1+1 here would give 2; the cell shows 133000, so the deal's amount is 133000).
+    original = read_tables(book, "tblOpportunities")["tblOpportunities"]
+    amount, owner = original.loc[2, "Amount"], original.loc[3, "Owner"]
+    assert amount == 133000
+    hostile.set_cells(book, "Opportunities", {
+        "G2": f'<c r="G2"><f>1+1</f><v>{amount:g}</v></c>',
+        "D3": f'<c r="D3" t="str"><f>LEFT("{owner}",99)</f><v>{owner}</v></c>',
+    })
+    raw, log = read_inputs(FileBook(book))
+    assert raw["opportunities"].loc[2, "amount"] == 133000 and raw["opportunities"].loc[3, "owner"] == owner
+    message, outputs, issues = _refresh(book)
+    assert issues == _baseline_issues(baseline)
+    _assert_outputs_equal(outputs, baseline, skip=())
+
+
+def test_excel_error_values_are_reported_not_silently_blank(book: Path, baseline) -> None:
+    hostile.set_cells(book, "Opportunities", {
+        "G3": '<c r="G3" t="e"><v>#N/A</v></c>',                      # a broken VLOOKUP's result
+        "I4": '<c r="I4" t="e"><f>#REF!+1</f><v>#REF!</v></c>',       # a formula whose source was deleted
+        "F5": '<c r="F5" t="e"><v>#VALUE!</v></c>',
+    })
+    message, outputs, issues = _refresh(book)
+    assert issues[:4] == [
+        ("opportunities", 3, "amount", "#N/A", "Excel error #N/A in the cell", "read as blank"),
+        ("opportunities", 4, "close_date", "#REF!", "Excel error #REF! in the cell", "read as blank"),
+        ("opportunities", 5, "stage", "", "stage is blank", "row left out"),
+        ("opportunities", 5, "stage", "#VALUE!", "Excel error #VALUE! in the cell", "read as blank"),
+    ]
+    assert message == _message(SIZE - 1, len(issues))
+
+
+# ---- output sheets and tables the user (or an older version) changed -----------------------------------
+def test_deleted_output_sheet_leaves_the_other_outputs_refreshed(book: Path, baseline) -> None:
+    with open_package(book) as pkg:
+        gone = [name for name in OUTPUTS if pkg.table(name).sheet == "Win rates"]
+    assert gone, "the layout puts some output tables on the Win rates sheet"
+    hostile.delete_sheet(book, "Win rates")
+    before = hostile.members(book)
+    file_book = FileBook(book)
+    refresh(file_book)
+    outputs = read_tables(book, [n for n in OUTPUTS if n not in gone])
+    issues = _issues(outputs["tblIssues"])
+    assert issues == _baseline_issues(baseline)
+    assert file_book.message == f"{_message(SIZE, len(issues))} Not in this workbook, so not written: {', '.join(gone)}."
+    for name in outputs:
+        pd.testing.assert_frame_equal(outputs[name], baseline[name], obj=name)
+    after = hostile.members(book)
+    with open_package(book) as pkg:
+        owned = {p for n in outputs for p in (pkg.table(n).part, pkg.table(n).sheet_part, *pkg.drawing_charts(pkg.table(n).sheet_part))}
+    assert {n for n in before if before[n] != after[n]} <= owned
+
+
+def test_output_table_of_an_older_workbook_lacks_a_column(book: Path, baseline) -> None:
+    # A workbook built before tblStageStats gained its last column still refreshes.
+    with open_package(book) as pkg:
+        last = pkg.table("tblStageStats").columns[-1]
+    hostile.drop_last_column(book, "tblStageStats")
+    file_book = FileBook(book)
+    refresh(file_book)
+    assert file_book.message.endswith(f" Columns this workbook's tables lack, so not written: tblStageStats ({last}).")
+    stats = read_tables(book, "tblStageStats")["tblStageStats"]
+    pd.testing.assert_frame_equal(stats, baseline["tblStageStats"].drop(columns=[last]))
+
+
+def test_output_columns_reordered_by_the_user_get_their_own_values(book: Path, baseline) -> None:
+    # Swap the Won and Lost headers of tblWinRates: each column keeps its header's figures.
+    hostile.rename_headers(book, "tblWinRates", {"Won": "(swap)"})
+    hostile.rename_headers(book, "tblWinRates", {"Lost": "Won"})
+    hostile.rename_headers(book, "tblWinRates", {"(swap)": "Lost"})
+    message, outputs, issues = _refresh(book)
+    rates, base = outputs["tblWinRates"], baseline["tblWinRates"]
+    assert list(rates.columns).index("Lost") < list(rates.columns).index("Won")
+    pd.testing.assert_frame_equal(rates[list(base.columns)], base)
+    assert message == _message(SIZE, len(issues))
