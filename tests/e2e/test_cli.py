@@ -437,36 +437,56 @@ def _kill_chain(book: Path, jobs: list[dict], workdir: Path) -> list[tuple[dict,
     return [(job, result, (snapshots / f"{i}.xlsm").read_bytes()) for i, (job, result) in enumerate(zip(jobs, results))]
 
 
-def test_a_refresh_killed_at_each_step_leaves_the_original_until_the_replace(kill_book, tmp_path: Path) -> None:
-    """SIGKILL a refresh at each named step, one after another on the same file. Until the
-    new file replaces the old one, the workbook is byte-identical to before; after, it is the
-    refreshed workbook. Each kill's lock and temporary file are taken over and cleaned by
-    the next refresh, and nothing is left once a refresh completes."""
+_LOCK, _TEMP = "~$book.xlsm.funnel-lock", "~$book.xlsm.*.funnel-tmp"
+KILL_STEPS = [  # hook, the workbook after the kill, what the kill leaves next to it
+    ("reading", "original", []),
+    ("computing", "original", []),
+    ("locked", "original", [_LOCK]),
+    ("writing", "original", [_LOCK, _TEMP]),  # half the new file written
+    ("replacing", "original", [_LOCK, _TEMP]),  # new file complete and fsynced, not yet in place
+    ("replaced", "refreshed", [_LOCK]),  # in place; the lock not yet released
+]
+
+
+@pytest.fixture(scope="module")
+def step_kills(kill_book, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """SIGKILL a refresh at each named step, one after another on the same file, then let
+    one refresh run to the end."""
     src, reference = kill_book
-    book = Path(shutil.copy(src, tmp_path / "book.xlsm"))
+    root = tmp_path_factory.mktemp("steps")
+    book = Path(shutil.copy(src, root / "book.xlsm"))
     original = book.read_bytes()
-    lock, temp = f"~$book.xlsm.funnel-lock", "~$book.xlsm.*.funnel-tmp"
-    steps = [  # hook, the workbook after the kill, what the kill leaves next to it
-        ("reading", "original", []),
-        ("computing", "original", []),
-        ("locked", "original", [lock]),
-        ("writing", "original", [lock, temp]),  # half the new file written
-        ("replacing", "original", [lock, temp]),  # new file complete and fsynced, not yet in place
-        ("replaced", "refreshed", [lock]),  # in place; the lock not yet released
-    ]
-    jobs = [{"args": ["refresh", str(book)], "hook": hook} for hook, _, _ in steps] + [{"args": ["refresh", str(book)]}]
-    runs = _kill_chain(book, jobs, tmp_path / "chain")
-    for (hook, state, left), (job, result, after) in zip(steps, runs):
+    jobs = [{"args": ["refresh", str(book)], "hook": hook} for hook, _, _ in KILL_STEPS]
+    jobs.append({"args": ["refresh", str(book)]})
+    runs = _kill_chain(book, jobs, root / "chain")
+    return {"book": book, "original": original, "reference": reference, "runs": runs, "root": root / "chain"}
+
+
+def test_a_refresh_killed_at_each_step_leaves_the_original_until_the_replace(step_kills) -> None:
+    """Until the new file replaces the old one, the workbook is byte-identical to before;
+    after, it is the refreshed workbook. Each kill's lock and temporary file are taken over
+    and cleaned by the next refresh, and nothing is left once a refresh completes."""
+    runs, original, reference = step_kills["runs"], step_kills["original"], step_kills["reference"]
+    for i, ((hook, state, left), (job, result, after)) in enumerate(zip(KILL_STEPS, runs)):
         assert result["killed"] and not result["timed_out"], f"{hook}: the hook was never reached: {result}"
-        assert sorted(n if n == lock else temp for n in result["left"]) == sorted(left), f"{hook}: left {result['left']}"
+        assert sorted(n if n == _LOCK else _TEMP for n in result["left"]) == sorted(left), f"{hook}: left {result['left']}"
         if state == "original":
             assert after == original, f"killed while {hook}: the workbook changed"
         else:
             assert after != original
-            _assert_valid_and_refreshed(tmp_path / "chain" / "snapshots" / "5.xlsm", reference, openpyxl_too=False)
+            _assert_valid_and_refreshed(step_kills["root"] / "snapshots" / f"{i}.xlsm", reference, openpyxl_too=False)
     last = runs[-1][1]
     assert last["code"] == 0 and last["left"] == [], last
-    _assert_valid_and_refreshed(book, reference)
+    _assert_valid_and_refreshed(step_kills["book"], reference)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "workbook/table_reader.read_tables writes calamine's view (input sheets, stored uncompressed) "
+    "into a TemporaryDirectory; a refresh killed while reading leaves $TMPDIR/funnel-read-*/view.xlsx "
+    "behind, and nothing sweeps it. Fix: CalamineWorkbook.from_filelike(io.BytesIO(view)), or sweep "
+    "stale funnel-read-* folders at the next read."))
+def test_a_refresh_killed_while_reading_leaves_nothing_in_the_temp_folder(step_kills) -> None:
+    assert sorted(p.name for p in (step_kills["root"] / "runs" / "tmp").iterdir()) == []
 
 
 def test_a_refresh_killed_at_timed_moments_leaves_a_whole_workbook(kill_book, tmp_path: Path) -> None:
