@@ -285,6 +285,35 @@ def test_hostile_file_is_refused_in_one_line(hostile_runs, name: str, command: s
     assert _leftovers(folder) == []
 
 
+_REFUSAL = {  # the exception the file-backed book raises for each file
+    "zip_bomb.xlsm": "WorkbookTooLarge", "lying_zip_bomb.xlsm": "NotAWorkbook",
+    "laughs_in_strings.xlsm": "NotAWorkbook", "laughs_in_sheet.xlsm": "NotAWorkbook",
+    "huge_dimension.xlsm": "WorkbookTooLarge", "corner_cells.xlsm": "WorkbookTooLarge",
+    "truncated.xlsm": "NotAWorkbook", "cut_short.xlsm": "NotAWorkbook", "password.xlsm": "NotAWorkbook",
+    "password_ole.xlsm": "NotAWorkbook", "picture.xlsm": "NotAWorkbook", "export.xlsm": "NotAWorkbook",
+    "empty.xlsm": "NotAWorkbook",
+}
+
+
+@pytest.mark.parametrize("name", _hostile_ids())
+def test_file_book_refuses_with_the_workbook_error_tree(hostile_runs, name: str) -> None:
+    # The macro over a FileBook, in this process: only after the bounded run above refused it cleanly.
+    from workbook import errors
+
+    cases, runs, hashes, folder = hostile_runs
+    if name not in cases:
+        pytest.skip("msoffcrypto-tool is not installed: no agile-encrypted file to try")
+    if runs[(name, "refresh")]["code"] != 2:
+        pytest.skip("the bounded run did not refuse it; not trying it unbounded")
+    path, problem = cases[name]
+    started = time.monotonic()
+    with pytest.raises(errors.WorkbookError) as err:
+        refresh(FileBook(path))
+    assert type(err.value).__name__ == _REFUSAL[name] and problem in str(err.value)
+    assert time.monotonic() - started < TIME_LIMIT
+    assert _sha256(path) == hashes[name] and _leftovers(folder) == []
+
+
 def test_report_reads_only_inputs_but_refresh_refuses_a_huge_output_sheet(hostile_runs) -> None:
     cases, runs, hashes, folder = hostile_runs
     name = "corner_on_output.xlsm"
