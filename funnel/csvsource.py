@@ -58,7 +58,7 @@ def write_csv_folder(tables: dict[str, pd.DataFrame], folder: str | Path) -> lis
     for name, frame in tables.items():
         out = frame.copy()
         for col in out.columns:
-            if out[col].dtype == object:
+            if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
                 out[col] = out[col].map(_safe_text)
         path = folder / f"{name}.csv"
         out.to_csv(path, index=False, date_format="%Y-%m-%d")

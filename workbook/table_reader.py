@@ -14,8 +14,8 @@ replaced meanwhile, and skips a second inflate, which pays for the checks.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from typing import Iterable
 
 import numpy as np
@@ -67,17 +67,19 @@ def read_tables(path: str | os.PathLike[str], names: Iterable[str] | str) -> dic
         infos = {name: pkg.table(name) for name in wanted}
         if not infos:
             return {}
-        with tempfile.TemporaryDirectory(prefix="funnel-read-") as tmp:
-            view = os.path.join(tmp, "view.xlsx")
-            _write_calamine_view(pkg, infos.values(), view)
-            try:
-                book = CalamineWorkbook.from_path(view, load_tables=True)
-            except CalamineError as exc:
-                raise WorkbookError(f"{pkg.path.name}: calamine could not open the workbook ({exc})") from exc
-            try:
-                return {name: _read_one(book, info, pkg.path.name) for name, info in infos.items()}
-            finally:
-                book.close()
+        # The view lives in memory: a refresh killed while reading leaves nothing behind.
+        view = io.BytesIO()
+        _write_calamine_view(pkg, infos.values(), view)
+        view.seek(0)
+        try:
+            book = CalamineWorkbook.from_filelike(view, load_tables=True)
+        except CalamineError as exc:
+            raise WorkbookError(f"{pkg.path.name}: calamine could not open the workbook ({exc})") from exc
+        try:
+            return {name: _read_one(book, info, pkg.path.name) for name, info in infos.items()}
+        finally:
+            book.close()
+            view.close()
 
 
 def read_table(path: str | os.PathLike[str], name: str) -> pd.DataFrame:
@@ -85,7 +87,7 @@ def read_table(path: str | os.PathLike[str], name: str) -> pd.DataFrame:
     return read_tables(path, [name])[name]
 
 
-def _write_calamine_view(pkg: XlsxPackage, infos: Iterable[TableInfo], dest: str) -> None:
+def _write_calamine_view(pkg: XlsxPackage, infos: Iterable[TableInfo], out: BinaryIO) -> None:
     # The private package calamine reads: vetted parts only, needed worksheets stored.
     sheet_parts = list(dict.fromkeys(info.sheet_part for info in infos))
     small = ["[Content_Types].xml", "_rels/.rels", pkg.workbook_part, rels_part_of(pkg.workbook_part)]
@@ -102,17 +104,16 @@ def _write_calamine_view(pkg: XlsxPackage, infos: Iterable[TableInfo], dest: str
         data = pkg.read_part(part, limit=MAX_SHEET_PART_BYTES)
         check_xml_prolog(pkg.member(part).name, data)
         members.append(pkg.member(part))
-    with open(dest, "wb") as out:
-        asm = PackageAssembler(out)
-        for member in members:
-            asm.copy_entry(pkg, member)
-        for sp in sheet_parts:
-            member = pkg.member(sp)
-            data = pkg.read_part(sp, limit=MAX_SHEET_PART_BYTES)
-            check_sheet_cells(member.name, data)
-            asm.add_entry(member, data, compress=False, crc=member.crc)
-            del data
-        asm.finish()
+    asm = PackageAssembler(out)
+    for member in members:
+        asm.copy_entry(pkg, member)
+    for sp in sheet_parts:
+        member = pkg.member(sp)
+        data = pkg.read_part(sp, limit=MAX_SHEET_PART_BYTES)
+        check_sheet_cells(member.name, data)
+        asm.add_entry(member, data, compress=False, crc=member.crc)
+        del data
+    asm.finish()
 
 
 def _read_one(book: CalamineWorkbook, info: TableInfo, file_name: str) -> pd.DataFrame:

@@ -509,11 +509,6 @@ def test_a_refresh_killed_at_each_step_leaves_the_original_until_the_replace(ste
     _assert_valid_and_refreshed(step_kills["book"], reference)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "workbook/table_reader.read_tables writes calamine's view (input sheets, stored uncompressed) "
-    "into a TemporaryDirectory; a refresh killed while reading leaves $TMPDIR/funnel-read-*/view.xlsx "
-    "behind, and nothing sweeps it. Fix: CalamineWorkbook.from_filelike(io.BytesIO(view)), or sweep "
-    "stale funnel-read-* folders at the next read."))
 def test_a_refresh_killed_while_reading_leaves_nothing_in_the_temp_folder(step_kills) -> None:
     assert sorted(p.name for p in (step_kills["root"] / "runs" / "tmp").iterdir()) == []
 
@@ -602,10 +597,6 @@ def test_formula_text_is_carried_verbatim_by_report_json(injected_book) -> None:
     assert any(r["owner"] == INJECTED["owner"] for r in payload["forecast"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "funnel/csvsource.write_csv_folder prefixes only object columns; pandas 3 keeps text in 'str' "
-    "columns (forecast.owner, accounts.account), written bare. Fix: prefix when the dtype is object "
-    "or pd.StringDtype."))
 def test_formula_text_in_csv_output_is_prefixed_everywhere(injected_book, tmp_path: Path) -> None:
     from funnel.engine import run
     from workbook.mapping import read_inputs
