@@ -192,6 +192,7 @@ def _charts(wb, sheets: dict[str, object], language: str) -> None:
     })
     amount.set_title({"name": "漏斗：各阶段金额" if zh else "Funnel: open amount by stage"})
     amount.set_y_axis({"reverse": True})
+    amount.set_x_axis({"num_format": "#,##0"})
     amount.set_legend({"none": True})
     periods = OUTPUTS["tblForecastPeriods"]
     fc_sheet = periods.sheet(language)
@@ -208,6 +209,7 @@ def _charts(wb, sheets: dict[str, object], language: str) -> None:
             "fill": {"color": color},
         })
     forecast.set_title({"name": "按期间预测" if zh else "Forecast by period"})
+    forecast.set_y_axis({"num_format": "#,##0"})
     forecast.set_legend({"position": "bottom"})
     rel = OUTPUTS["tblReliability"]
     rel_sheet = rel.sheet(language)

@@ -209,7 +209,7 @@ OUTPUTS: dict[str, TableLayout] = {
         TableLayout("tblSummary", "summary", "Summary", "总览", (3, 0), (
             _c("metric", "Figure", "指标", width=30),
             _c("value", "Value", "数值", "money", 18),
-        ), "Funnel summary", "销售漏斗总览"),
+        ), "Headline figures", "关键指标"),
         TableLayout("tblForecastPeriods", "forecast_periods", "Forecast", "预测", (3, 0),
                     (_PERIOD, *_FORECAST_VALUE_COLS), "By period", "按期间"),
         TableLayout("tblForecast", "forecast", "Forecast", "预测", (3, 14),
