@@ -16,7 +16,7 @@ repeated, reporting medians:
     python bench/workbook_io.py [--deals 100000] [--repeat 5] [--book PATH] [--profile]
 
 ``--book`` keeps the built workbook at PATH and reuses it when it exists (the build takes
-a minute). ``--profile`` prints cProfile's top functions of one in-process refresh. The
+a minute; delete it after the layout changes). ``--profile`` prints cProfile's top functions of one in-process refresh. The
 last line is ``read_ratio_vs_calamine=<x> refresh_s=<median s>``.
 """
 
@@ -47,7 +47,6 @@ from workbook.build import new_workbook  # noqa: E402
 from workbook.filebook import FileBook  # noqa: E402
 from workbook.layout import INPUTS  # noqa: E402
 from workbook.mapping import output_frames, read_inputs  # noqa: E402
-from workbook.table_writer import write_tables  # noqa: E402
 
 READ_TARGET = 1.3
 REFRESH_TARGET_S = 5.0
@@ -88,8 +87,9 @@ def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str,
 def refresh_steps(path: Path, out: Path) -> dict[str, float]:
     """One refresh split into the macro's steps (the same calls ``udfs.macros.refresh`` makes)."""
     steps = {}
+    book = FileBook(path, out)
     started = time.perf_counter()
-    raw, log = read_inputs(FileBook(path, out))
+    raw, log = read_inputs(book)
     steps["read inputs"] = time.perf_counter() - started
     started = time.perf_counter()
     report = run(raw, None, log)
@@ -98,7 +98,9 @@ def refresh_steps(path: Path, out: Path) -> dict[str, float]:
     frames = output_frames(report)
     steps["output frames"] = time.perf_counter() - started
     started = time.perf_counter()
-    write_tables(path, out, frames)
+    for name, frame in frames.items():
+        book.write_table(name, frame)
+    book.finish("")
     steps["write tables"] = time.perf_counter() - started
     return steps
 
