@@ -131,33 +131,10 @@ _CONCESSION_HEADERS = {
     "advice": ("What the course says", "课程提示"),
 }
 
-# Headers of the competition tables the UDFs spill (en, zh-CN); no sheet holds them yet.
-_COMPARISON_HEADERS = {
-    "vendor": ("Vendor", "厂商"),
-    "weighted_total": ("Weighted total", "加权总分"),
-    "rank": ("Rank", "排名"),
-    "tied": ("Tied", "并列"),
-    "weight_coverage": ("Weight scored", "已评分权重"),
-    "gap_to_us": ("Gap to us", "与我方差距"),
-}
-_HEAD_TO_HEAD_HEADERS = {
-    "competitor": ("Competitor", "竞争对手"),
-    "met": ("Closed deals met", "已关闭交手数"),
-    "won": ("Won", "赢"),
-    "lost": ("Lost", "丢"),
-    "win_rate": ("Win rate", "赢率"),
-    "ci_low": ("95% low", "95%下限"),
-    "ci_high": ("95% high", "95%上限"),
-    "won_amount": ("Won amount", "赢单金额"),
-    "lost_amount": ("Lost amount", "丢单金额"),
-    "median_cycle_days": ("Median cycle (days)", "周期中位数(天)"),
-    "top_lost_reasons": ("Top lost reasons", "主要丢单原因"),
-    "open_deals": ("Open deals", "在途商机数"),
-    "open_amount": ("Open amount", "在途金额"),
-    "open_weighted": ("Open weighted", "在途加权金额"),
-    "strengths": ("Strengths", "优势"),
-    "weaknesses": ("Weaknesses", "劣势"),
-}
+# The competition tables a UDF spills show the same columns, in the same words, as the
+# Competition sheet's tables (workbook/layout.py holds every header once).
+_COMPARISON_KEYS = ("vendor", "weighted_total", "rank", "tied", "weight_coverage", "gap_to_us")
+_HEAD_TO_HEAD_KEYS = tuple(c.key for c in OUTPUTS["tblHeadToHead"].columns)
 # Opportunity columns the head-to-head record reads, beyond the forecast's.
 _HEAD_TO_HEAD_COLUMNS = ("competitors", "created", "lost_reason")
 
@@ -482,7 +459,7 @@ def FUNNEL_COMPARISON_TABLE(comparison, deal_id=None, settings=None):
         where = f"deal '{wanted}'" if wanted else "the general comparison (rows without a deal ID)"
         raise CellError(f"no scored comparison for {where}")
     language = table_language(comparison, "tblComparison")
-    return spill_frame(part[list(_COMPARISON_HEADERS)], _localized(_COMPARISON_HEADERS, language))
+    return spill_frame(part[list(_COMPARISON_KEYS)], [header("tblComparisonResult", k, language) for k in _COMPARISON_KEYS])
 
 
 @xw.func
@@ -513,7 +490,7 @@ def FUNNEL_HEAD_TO_HEAD(opportunities, stages, competitor=None, competitors=None
         table = table[table["competitor"].map(lambda v: parsing.fold(str(v)).casefold()) == parsing.fold(wanted).casefold()]
         if table.empty:
             raise CellError(f"no deal names competitor '{wanted}'")
-    return spill_frame(table[list(_HEAD_TO_HEAD_HEADERS)], _localized(_HEAD_TO_HEAD_HEADERS, language))
+    return spill_frame(table[list(_HEAD_TO_HEAD_KEYS)], [header("tblHeadToHead", k, language) for k in _HEAD_TO_HEAD_KEYS])
 
 # --- Shared steps -------------------------------------------------------------------
 
@@ -681,10 +658,6 @@ def _required_number(value: object, name: str) -> float:
 def _language(value: object) -> str:
     """en or zh-CN, from a tag or a name (中文, Chinese, zh)."""
     return _funnel_call(normalize_language, text_arg(value, "language"))
-
-
-def _localized(headers: dict[str, tuple[str, str]], language: str) -> list[str]:
-    return [pair[1] if language == "zh-CN" else pair[0] for pair in headers.values()]
 
 
 def _question_set(value: object) -> str:

@@ -34,6 +34,7 @@ from udfs.xlwings_book import XlwingsBook
 from workbook.build import new_workbook
 from workbook.layout import OUTPUTS, metric_label
 from workbook.mapping import output_frames
+from funnel.demo_competition import demo_competition_tables
 
 try:
     from tests.support.xlwings_json import book_json_from_file
@@ -60,6 +61,7 @@ class Refreshed:
 
     def __init__(self, language: str, folder: Path) -> None:
         tables = demo_tables(size=DEMO_SIZE)
+        tables.update(demo_competition_tables(tables))  # so that every output table has rows
         path = new_workbook(folder / "demo.xlsm", language, tables)
         self.language = language
         self.payload = book_json_from_file(path)
