@@ -10,7 +10,7 @@ What the comparisons ignore, named where it matters: Calc holds every number as 
 double (so an engine integer 32 is Calc's 32.0: compared as numbers), holds a date as a
 serial day count (compared through Calc's own null date), and drops a cell holding empty
 text on import (an engine "" is Calc's empty cell; Excel would keep a "" text cell, which
-looks the same).
+looks the same). An empty output table reads back as the one blank data row Excel keeps.
 """
 
 from __future__ import annotations
