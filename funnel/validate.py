@@ -72,10 +72,12 @@ def _per_value(series: pd.Series, fn: Callable[[pd.Series], tuple]) -> list[np.n
     spread = []
     for out, missing in outputs:
         out = np.asarray(out, dtype=object)
-        if len(out) == 0:
+        if len(out) == 0 or not (out != missing).any():
+            # The usual case for problem columns (nothing wrong): no 1M-row gather needed.
             spread.append(np.full(len(codes), missing, dtype=object))
             continue
-        spread.append(np.where(codes >= 0, out[np.maximum(codes, 0)], missing))
+        # Code -1 (missing) picks the appended last element: one gather, no second pass.
+        spread.append(np.append(out, np.array([missing], dtype=object))[codes])
     return spread
 
 
@@ -90,20 +92,29 @@ def _blank(series: pd.Series) -> pd.Series:
     """Missing, or text that is only spaces."""
     if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
         return series.isna()
-    (blank,) = _per_value(series, lambda u: [(u.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(), True)])
+    (blank,) = _per_value(series, lambda u: [([isinstance(v, str) and not v.strip() for v in u.tolist()], True)])
     return pd.Series(blank.astype(bool), index=series.index)
 
 
 def _text_of_uniques(u: pd.Series, code: bool):
-    text = u.map(_as_text).str.strip()
-    if code:
-        # Full-width letters and stray spaces are common from Chinese input methods.
-        text = text.map(parsing.fold).str.upper()
-    upper = text.str.upper()
-    errors = upper.isin(parsing.EXCEL_ERRORS).to_numpy()
-    cleaned = text.where(~errors & text.ne("").to_numpy(), None)
-    why = np.where(errors, "Excel error " + upper.astype(str) + " instead of text", "")
-    return [(cleaned.to_numpy(), None), (errors, False), (why, "")]
+    # A plain loop over the distinct values: cheaper than a chain of pandas string methods.
+    errors_known = parsing.EXCEL_ERRORS
+    cleaned, errors, why = [], [], []
+    for value in u.tolist():
+        text = (value if type(value) is str else _as_text(value)).strip()
+        if code:
+            # Full-width letters and stray spaces are common from Chinese input methods.
+            text = parsing.fold(text).upper()
+        upper = text.upper()
+        if upper in errors_known:
+            cleaned.append(None)
+            errors.append(True)
+            why.append("Excel error " + upper + " instead of text")
+        else:
+            cleaned.append(text if text != "" else None)
+            errors.append(False)
+            why.append("")
+    return [(cleaned, None), (errors, False), (why, "")]
 
 
 def _coerce_text(series: pd.Series, code: bool = False) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -359,14 +370,28 @@ def _empty_of(col: Column, n: int, index: pd.Index) -> pd.Series:
     return pd.Series(None, index=index, dtype="object")
 
 
+def _is_text_column(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series)
+
+
 def _drop_blank_rows(table: str, raw: pd.DataFrame | None) -> pd.DataFrame | None:
     # Trailing empty rows of an Excel Table are not data.
     if raw is None or raw.empty:
         return raw
     known = [c for c in columns_of(table) if c in raw.columns] or list(raw.columns)
-    empty = pd.Series(True, index=raw.index)
+    # A row is empty only when every column is blank: check the cheap (typed) columns
+    # first, then look at text only in the rows still in doubt.
+    known.sort(key=lambda name: _is_text_column(raw[name]))
+    doubt = np.arange(len(raw))
     for name in known:
-        empty &= _blank(raw[name])
+        column = raw[name]
+        if len(doubt) < len(raw):
+            column = column.iloc[doubt]
+        doubt = doubt[_blank(column).to_numpy(dtype=bool)]
+        if not len(doubt):
+            return raw
+    empty = np.zeros(len(raw), dtype=bool)
+    empty[doubt] = True
     return raw[~empty]
 
 
@@ -476,7 +501,8 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log:
 
 
 def _validate_history(
-    raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.DataFrame, log: IssueLog, listed_ids: pd.Series | None = None
+    raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.DataFrame, log: IssueLog,
+    listed_ids: pd.Series | Callable[[], pd.Series | None] | None = None,
 ) -> pd.DataFrame:
     empty = pd.DataFrame({"opportunity_id": pd.Series(dtype="object"), "stage": pd.Series(dtype="object"),
                           "entered": pd.Series(dtype="datetime64[ns]")})
@@ -485,7 +511,7 @@ def _validate_history(
     hist = _typed_table("stage_history", raw, log)
     if hist is None:
         return empty
-    keep = hist["opportunity_id"].notna() & hist["stage"].notna() & hist["entered"].notna()
+    keep = (hist["opportunity_id"].notna() & hist["stage"].notna() & hist["entered"].notna()).to_numpy()
     for col in ("opportunity_id", "stage", "entered"):
         # Only missing values can be blank; checking just those keeps big histories cheap.
         missing = hist[col].isna()
@@ -496,37 +522,50 @@ def _validate_history(
     # Each history row's deal by one hash lookup (ids are unique by now); -1 = not a deal.
     deal = pd.Index(opps["id"]).get_indexer(hist["opportunity_id"])
     unknown_deal = keep & (deal < 0)
-    left_out = unknown_deal & hist["opportunity_id"].isin(listed_ids if listed_ids is not None else [])
+    left_out = np.zeros(len(hist), dtype=bool)
+    if unknown_deal.any():
+        # Only rows of unknown deals need the list of every typed id (built on demand).
+        listed = listed_ids() if callable(listed_ids) else listed_ids
+        if listed is not None:
+            left_out[unknown_deal] = hist["opportunity_id"][unknown_deal].isin(listed).to_numpy()
     log.add_many("stage_history", hist.index[left_out], "opportunity_id", hist["opportunity_id"][left_out],
                  "history for a deal that was left out of the opportunities table (see its issue)", "row left out")
     not_listed = unknown_deal & ~left_out
     log.add_many("stage_history", hist.index[not_listed], "opportunity_id", hist["opportunity_id"][not_listed],
                  "history for a deal that is not in the opportunities table", "row left out")
-    order_of = stages.set_index("code")["order"]
-    order = hist["stage"].map(order_of)
-    unknown_stage = keep & order.isna()
+    # Each row's stage by position in the scheme (codes are unique by now); -1 = unknown.
+    stage_pos = pd.Index(stages["code"]).get_indexer(hist["stage"])
+    unknown_stage = keep & (stage_pos < 0)
     log.add_many("stage_history", hist.index[unknown_stage], "stage", hist["stage"][unknown_stage],
                  "unknown stage in history", "row left out")
-    valid = (keep & ~unknown_deal & ~unknown_stage).to_numpy()
-    hist = hist[valid]
+    valid = keep & ~unknown_deal & ~unknown_stage
+    if not valid.all():
+        hist = hist[valid]
     if hist.empty:
         return empty
-    _report_history_order(hist, deal[valid], order.to_numpy()[valid], stages, log)
+    _report_history_order(hist, deal[valid], stage_pos[valid], stages, log)
     return hist
 
 
-def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, order: np.ndarray, stages: pd.DataFrame, log: IssueLog) -> None:
-    """Report, once per deal, steps back in the funnel and stages entered after closing."""
-    closed_codes = stages.loc[stages["is_won"] | stages["is_lost"], "code"]
+def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.ndarray, stages: pd.DataFrame, log: IssueLog) -> None:
+    """Report, once per deal, steps back in the funnel and stages entered after closing.
+
+    ``deal`` and ``stage_pos`` are each row's position in the deal and stage tables.
+    """
+    stage_order = stages["order"].to_numpy()
+    stage_closed = (stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool)
+    order = stage_order[stage_pos]
     entered = hist["entered"].to_numpy().astype("datetime64[ns]").view("int64")
-    by_time = np.lexsort((order, entered, deal))  # integer sort keys: fast on big histories
-    d, o = deal[by_time], order[by_time]
-    stage = hist["stage"].to_numpy()[by_time]
+    # Stage orders as dense ranks (same sort, small numbers) for the packed sort key.
+    order_rank = np.unique(stage_order, return_inverse=True)[1].reshape(-1)[stage_pos]
+    by_time = _by_deal_then_time(deal, entered, order_rank)
+    d, o, p = deal[by_time], order[by_time], stage_pos[by_time]
     same = np.r_[False, d[1:] == d[:-1]]
     prev_o = np.r_[np.inf, o[:-1]]
-    prev_stage = np.r_[None, stage[:-1]]
+    prev_p = np.r_[0, p[:-1]]
     back = same & (o < prev_o)
-    after_close = same & np.isin(prev_stage, closed_codes.to_numpy()) & ~back
+    after_close = same & stage_closed[prev_p] & ~back
+    stage_codes = stages["code"].to_numpy(dtype=object)
     for mask, action in ((back, "kept; counted as a step back"), (after_close, "kept; check the history")):
         if not mask.any():
             continue
@@ -534,7 +573,7 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, order: np.ndarra
         # One line per deal: its first such row, and how many there were.
         _, first, counts = np.unique(d[mask], return_index=True, return_counts=True)
         rows = hist.iloc[positions[first]]
-        prev = pd.Series(prev_stage[mask][first], index=rows.index)
+        prev = pd.Series(stage_codes[prev_p[mask][first]], index=rows.index)
         ids, codes = rows["opportunity_id"], rows["stage"]
         if action.endswith("step back"):
             what = "moved back to " + codes + " on " + rows["entered"].dt.strftime("%Y-%m-%d") + " after " + prev
@@ -546,6 +585,30 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, order: np.ndarra
                 + codes + " (after " + prev + ")"
         message = "deal " + ids + " " + what.where(pd.Series(counts == 1, index=rows.index), several)
         log.add_many("stage_history", rows.index, "stage", codes, message, action)
+
+
+def _by_deal_then_time(deal: np.ndarray, entered: np.ndarray, order_rank: np.ndarray) -> np.ndarray:
+    """Row positions sorted by deal, then entered, then stage order (stable).
+
+    ``order_rank`` is each row's stage order as a dense rank from 0.
+    """
+    n = len(deal)
+    if n == 0:
+        return np.arange(0)
+    # Dates carry no time of day by now, so deal, day and order pack into one int64 key:
+    # one integer sort (or none, when the history is already in order) instead of a lexsort.
+    day_ns = 86_400 * 10**9
+    days = entered // day_ns
+    ranks = order_rank.astype(np.int64)
+    d_lo, day_lo = int(deal.min()), int(days.min())
+    d_span, day_span, o_span = int(deal.max()) - d_lo + 1, int(days.max()) - day_lo + 1, int(ranks.max()) + 1
+    exact = bool((entered % day_ns == 0).all())
+    if exact and d_span * day_span * o_span < 2**62:
+        key = ((deal - d_lo).astype(np.int64) * day_span + (days - day_lo)) * o_span + ranks
+        if (key[1:] >= key[:-1]).all():
+            return np.arange(n)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((order_rank, entered, deal))
 
 
 def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog) -> pd.DataFrame:
@@ -625,7 +688,7 @@ def validate(
     raw_opps, raw_history = raw.get("opportunities"), raw.get("stage_history")
     listed = None
     if raw_history is not None and not raw_history.empty and raw_opps is not None and "id" in raw_opps.columns:
-        listed = _coerce_text(raw_opps["id"])[0]  # every id typed, kept or not
+        listed = lambda: _coerce_text(raw_opps["id"])[0]  # noqa: E731  every id typed, kept or not; read only if needed
     history = _validate_history(raw.get("stage_history"), opportunities, stages, log, listed)
     quotas = _validate_quotas(raw.get("quotas"), settings, log)
     competitors = _typed_table("competitors", raw.get("competitors"), log)
