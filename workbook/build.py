@@ -94,6 +94,8 @@ class _Formats:
         self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F3864"})
         self.subtitle = wb.add_format({"italic": True, "font_color": "#595959"})
         self.caption = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F3864"})
+        # Explicit header cells: readers that ignore Excel's table styles still show a header.
+        self.header = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "bottom": 1, "text_wrap": True, "valign": "top"})
         self.by_kind = {
             "text": wb.add_format({}),
             "money": wb.add_format({"num_format": "#,##0"}),
@@ -148,7 +150,7 @@ def _add_table(ws, layout: TableLayout, fmt: _Formats, language: str, frame: pd.
     columns = []
     for i, name in enumerate(headers):
         kind = layout.columns[i].fmt if i < len(layout.columns) else "number"
-        columns.append({"header": name, "format": fmt.by_kind[kind]})
+        columns.append({"header": name, "format": fmt.by_kind[kind], "header_format": fmt.header})
     ws.add_table(row0, col0, last_row, last_col, {
         "name": layout.name, "columns": columns, "data": data, "style": "Table Style Medium 2",
     })
@@ -232,7 +234,8 @@ def _charts(wb, sheets: dict[str, object], language: str) -> None:
     sheets[rel_sheet].insert_chart(16, 36, reliability, {"x_scale": 1.3, "y_scale": 1.2})
     sheets[stage_sheet].insert_chart(3, 17, count, {"x_scale": 1.2, "y_scale": 1.1})
     sheets[stage_sheet].insert_chart(20, 17, amount, {"x_scale": 1.2, "y_scale": 1.1})
-    sheets[fc_sheet].insert_chart(20, 0, forecast, {"x_scale": 1.6, "y_scale": 1.2})
+    # Above the forecast tables, which grow downwards at every refresh.
+    sheets[fc_sheet].insert_chart(2, 0, forecast, {"x_scale": 1.6, "y_scale": 1.2})
 
 
 def new_workbook(
@@ -290,7 +293,8 @@ def new_workbook(
             if layout.title(language):
                 ws.write(layout.anchor[0] - 1, layout.anchor[1], layout.title(language), fmt.caption)
             _add_table(ws, layout, fmt, language)
-        ws.freeze_panes(layouts[0].anchor[0] + 1, 0)
+        if layouts[0].anchor[0] < 10:  # not where a chart sits above the tables
+            ws.freeze_panes(layouts[0].anchor[0] + 1, 0)
     _charts(wb, sheets, language)
 
     yes_no = list(YES_NO[language])

@@ -23,7 +23,6 @@ __all__ = [
     "TableLayout",
     "INPUTS",
     "OUTPUTS",
-    "SHEETS",
     "ALL_TABLES",
     "header",
     "header_lookup",
@@ -210,12 +209,12 @@ OUTPUTS: dict[str, TableLayout] = {
             _c("metric", "Figure", "指标", width=30),
             _c("value", "Value", "数值", "money", 18),
         ), "Headline figures", "关键指标"),
-        TableLayout("tblForecastPeriods", "forecast_periods", "Forecast", "预测", (3, 0),
+        TableLayout("tblForecastPeriods", "forecast_periods", "Forecast", "预测", (24, 0),
                     (_PERIOD, *_FORECAST_VALUE_COLS), "By period", "按期间"),
-        TableLayout("tblForecast", "forecast", "Forecast", "预测", (3, 14),
+        TableLayout("tblForecast", "forecast", "Forecast", "预测", (24, 14),
                     (_PERIOD, _c("team", "Team", "团队", width=12), _c("owner", "Owner", "负责人", width=14), *_FORECAST_VALUE_COLS),
                     "By period, team and owner", "按期间、团队、负责人"),
-        TableLayout("tblForecastTeams", "forecast_teams", "Forecast", "预测", (3, 31),
+        TableLayout("tblForecastTeams", "forecast_teams", "Forecast", "预测", (24, 31),
                     (_PERIOD, _c("team", "Team", "团队", width=12), *_FORECAST_VALUE_COLS), "By period and team", "按期间、团队"),
         TableLayout("tblStageStats", "stage_stats", "Stages", "阶段统计", (3, 0), (
             _c("code", "Code", "代码", width=7),
@@ -414,8 +413,6 @@ OUTPUTS: dict[str, TableLayout] = {
 
 ALL_TABLES: dict[str, TableLayout] = {**INPUTS, **OUTPUTS}
 
-# Output sheets in tab order, then input sheets.
-SHEETS = ("Summary", "Forecast", "Stages", "Win rates", "Issues")
 
 _METRIC_LABELS = {
     "as_of": ("As of", "截至日期"),
