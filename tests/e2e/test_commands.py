@@ -1,0 +1,92 @@
+"""The README's commands and every subcommand, run as a user would (typer's runner)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from funnel.csvsource import write_csv_folder
+from funnel.demo import demo_tables
+from funnel.demo_competition import demo_competition_tables
+from funnel.engine import run
+from funnel_cli.main import app
+from workbook.filebook import FileBook
+from workbook.mapping import read_inputs
+
+MAVEN = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven_crm" / "sales_pipeline.csv"
+runner = CliRunner()
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _said(result) -> str:
+    # The console wraps long lines at the terminal's width: compare words, not line breaks.
+    return " ".join(result.output.split())
+
+
+def test_demo_builds_and_refreshes_the_workbook(tmp_path):
+    out = tmp_path / "demo.xlsm"
+    result = _invoke("demo", "--out", str(out), "--size", "200")
+    assert result.exit_code == 0, result.output
+    assert "Refreshed 18 output tables from 200 deals" in _said(result)
+    # What the workbook now says is exactly what the engine computes from the demo tables.
+    tables = demo_tables(size=200, seed=7)
+    tables.update(demo_competition_tables(tables))
+    expected = run(tables)
+    reported = json.loads(_invoke("report", str(out), "--format", "json").output)
+    summary = {row["metric"]: row["value"] for row in reported["summary"]}
+    want = dict(zip(expected["summary"]["metric"], expected["summary"]["value"]))
+    assert summary["open_deals"] == want["open_deals"] == int(expected.deals["is_open"].sum())
+    assert summary["weighted_pipeline"] == pytest.approx(want["weighted_pipeline"])
+    assert len(reported["forecast_periods"]) == len(expected["forecast_periods"])
+
+
+def test_new_then_refresh_in_place_then_report_with_a_setting(tmp_path):
+    book = tmp_path / "Q4 Forecast.xlsm"
+    assert _invoke("new", str(book), "--demo", "--lang", "zh-CN").exit_code == 0
+    refreshed = _invoke("refresh", str(book))
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "已刷新" in _said(refreshed)
+    monthly = json.loads(_invoke("report", str(book), "--format", "json", "--set", "period=month").output)
+    assert monthly["settings"]["period"] == "month"
+    assert all(len(p) == 7 for p in pd.DataFrame(monthly["forecast_periods"])["period"] if p != "no close date")
+
+
+def test_bad_setting_and_missing_file_are_one_line_errors(tmp_path):
+    book = tmp_path / "b.xlsm"
+    _invoke("new", str(book))
+    bad = _invoke("report", str(book), "--set", "period=week")
+    assert bad.exit_code == 2 and "setting 'period'" in _said(bad) and "Traceback" not in bad.output
+    missing = _invoke("refresh", str(tmp_path / "nope.xlsm"))
+    assert missing.exit_code == 2 and "no such workbook" in _said(missing)
+    exists = _invoke("new", str(book))
+    assert exists.exit_code == 2 and "--force" in _said(exists)
+
+
+def test_report_reads_a_folder_of_csvs(tmp_path):
+    write_csv_folder(demo_tables(size=120), tmp_path / "csv")
+    result = _invoke("report", str(tmp_path / "csv"), "--format", "json", "--table", "summary")
+    payload = json.loads(result.output)
+    assert set(payload) == {"summary", "settings"}
+    expected = run(demo_tables(size=120))
+    assert {r["metric"]: r["value"] for r in payload["summary"]}["won_deals"] == int(expected.deals["is_won"].sum())
+
+
+@pytest.mark.skipif(not MAVEN.exists(), reason="the shared Maven CRM sample is not beside this checkout")
+def test_import_the_maven_sample_twice_never_duplicates(tmp_path):
+    book = tmp_path / "maven.xlsm"
+    first = _invoke("import", str(MAVEN), "--into", str(book), "--layout", "maven")
+    assert first.exit_code == 0, first.output
+    assert "8,800 added" in _said(first) and "15,011 stage-history rows added" in _said(first)
+    again = _invoke("import", str(MAVEN), "--into", str(book))
+    assert "0 added, 0 updated, 8,800 unchanged" in _said(again)
+    raw, log = read_inputs(FileBook(book))
+    assert len(raw["opportunities"]) == 8_800 and raw["opportunities"]["id"].is_unique
+    refreshed = _invoke("refresh", str(book), "--set", "as_of=2017-12-31")
+    assert refreshed.exit_code == 0 and "8800 deals" in _said(refreshed)
