@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.settings import Settings
+from funnel.stages import deal_time_order, stage_positions
 
 __all__ = ["HEALTH_COLUMNS", "deal_health", "step_backs", "health_counts"]
 
@@ -41,20 +42,27 @@ HEALTH_COLUMNS = (
 
 
 def _history_by_deal(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
-    # History rows of these deals with the deal's row position and the stage order, in
-    # (deal, date) order, same-day rows in the order they were given.
+    # History rows of these deals with the deal's row position, the stage's row position
+    # in ``stages`` (-1 unknown) and the stage order, in (deal, date) order, same-day rows
+    # in the order they were given. Integer keys throughout: no text is hashed twice.
     position = pd.Index(deals["id"]).get_indexer(history["opportunity_id"])
-    frame = pd.DataFrame(
+    stage_pos = stage_positions(stages, history["stage"])
+    stage = history["stage"].to_numpy()
+    entered = history["entered"].to_numpy(dtype="datetime64[ns]")
+    known = position >= 0
+    if not known.all():
+        position, stage_pos, stage, entered = position[known], stage_pos[known], stage[known], entered[known]
+    sort = deal_time_order(position, entered)
+    order_of = np.append(stages["order"].to_numpy(dtype=float), np.nan)
+    return pd.DataFrame(
         {
-            "position": position,
-            "stage": history["stage"].to_numpy(),
-            "entered": history["entered"].to_numpy(dtype="datetime64[ns]"),
-            "order": history["stage"].map(stages.set_index("code")["order"]).to_numpy(dtype=float),
+            "position": position[sort],
+            "stage": stage[sort],
+            "entered": entered[sort],
+            "order": order_of[stage_pos[sort]],
+            "stage_pos": stage_pos[sort],
         }
     )
-    frame = frame[position >= 0]
-    sort = np.lexsort((frame["entered"].to_numpy(), frame["position"].to_numpy()))
-    return frame.iloc[sort].reset_index(drop=True)
 
 
 def step_backs(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> np.ndarray:
@@ -72,10 +80,15 @@ def step_backs(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame)
 
 
 def _count_step_backs(frame: pd.DataFrame, stages: pd.DataFrame, deals: int) -> np.ndarray:
-    # Step-backs per deal position from ``_history_by_deal`` rows.
-    frame = frame.iloc[np.lexsort((frame["order"].to_numpy(), frame["entered"].to_numpy(), frame["position"].to_numpy()))]
-    position, order = frame["position"].to_numpy(), frame["order"].to_numpy()
-    is_open = frame["stage"].isin(stages.loc[~(stages["is_won"] | stages["is_lost"]), "code"]).to_numpy()
+    # Step-backs per deal position from ``_history_by_deal`` rows, same-day rows taken in
+    # stage order (rows already in that order need no second sort).
+    position, entered, order = frame["position"].to_numpy(), frame["entered"].to_numpy(), frame["order"].to_numpy()
+    tie = (position[1:] == position[:-1]) & (entered[1:] == entered[:-1])
+    if (tie & ~(order[1:] >= order[:-1])).any():
+        frame = frame.iloc[np.lexsort((order, entered, position))]
+        position, order = frame["position"].to_numpy(), frame["order"].to_numpy()
+    open_stage = np.append(~(stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool), False)
+    is_open = open_stage[frame["stage_pos"].to_numpy()]
     back = np.zeros(len(frame), dtype=bool)
     back[1:] = (position[1:] == position[:-1]) & is_open[1:] & (order[1:] < order[:-1])
     return np.bincount(position[back], minlength=deals).astype(int)
@@ -117,7 +130,12 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
         # Rows are in date order per deal: the last row of a deal is its latest entry.
         last_row = np.r_[position[1:] != position[:-1], True]
         latest_entry[position[last_row]] = entered[last_row]
-        in_current = frame["stage"].to_numpy() == stage[position]
+        # Same stage as the deal's current one, by stage position (text only where unknown).
+        stage_pos = frame["stage_pos"].to_numpy()
+        in_current = (stage_pos == stage_positions(stages, stage)[position]) & (stage_pos >= 0)
+        unknown = stage_pos < 0
+        if unknown.any():
+            in_current[unknown] = frame["stage"].to_numpy()[unknown] == stage[position[unknown]]
         current_rows = frame[in_current]
         if len(current_rows):
             current_at = current_rows["position"].to_numpy()
@@ -127,7 +145,12 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
         same_next = np.r_[position[1:] == position[:-1], False]
         stay = (np.r_[entered[1:], entered[:1]] - entered) / np.timedelta64(1, "D")
         stays = pd.Series(stay[same_next].astype(float))
-        median = stays.groupby(frame["stage"].to_numpy()[same_next]).median()
+        if (stage_pos >= 0).all():
+            # Grouped on stage positions, labelled with the codes afterwards.
+            median = stays.groupby(stage_pos[same_next]).median()
+            median.index = stages["code"].to_numpy()[median.index.to_numpy()]
+        else:
+            median = stays.groupby(frame["stage"].to_numpy()[same_next]).median()
         backs = _count_step_backs(frame, stages, n)
 
     days = days_since(entered_current)

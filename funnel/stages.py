@@ -23,6 +23,8 @@ __all__ = [
     "preset_stages",
     "default_stages",
     "reached_order",
+    "stage_positions",
+    "deal_time_order",
     "stage_probabilities",
     "used_probability",
 ]
@@ -63,6 +65,58 @@ def _open_stages(stages: pd.DataFrame) -> pd.DataFrame:
     return stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
 
 
+def stage_positions(stages: pd.DataFrame, codes) -> np.ndarray:
+    """Each code's row position in ``stages``.
+
+    One hash lookup per value; a stage's order and flags are then plain array lookups,
+    which keeps million-row histories off pandas ``map``/``isin``.
+
+    Args:
+        stages: the stage scheme (a repeated code counts at its first row).
+        codes: stage codes (a column of deals or history).
+
+    Returns:
+        An integer array, -1 where the code is not a stage.
+    """
+    index = pd.Index(stages["code"])
+    if index.is_unique:
+        return index.get_indexer(codes)
+    keep = ~index.duplicated()
+    return np.append(np.flatnonzero(keep), -1)[index[keep].get_indexer(codes)]
+
+
+def deal_time_order(deal: np.ndarray, entered: np.ndarray) -> np.ndarray:
+    """Row positions sorted by deal, then entered day/time, ties in the given order.
+
+    Args:
+        deal: integer deal key per row.
+        entered: ``datetime64[ns]`` per row (no NaT).
+
+    Returns:
+        The stable sort permutation (``np.lexsort((entered, deal))``), found with one
+        integer sort, or none when the rows are already in that order.
+    """
+    n = len(deal)
+    if n < 2:
+        return np.arange(n)
+    deal = np.asarray(deal, dtype=np.int64)
+    entered = np.asarray(entered, dtype="datetime64[ns]")
+    if np.isnat(entered).any():
+        return np.lexsort((entered, deal))  # NaT sorts last there, as before
+    stamp = entered.view(np.int64)
+    day_ns = 86_400 * 10**9
+    if (stamp % day_ns == 0).all():
+        stamp = stamp // day_ns  # dates only (as validated): a much smaller key span
+    d_lo, t_lo = int(deal.min()), int(stamp.min())
+    t_span = int(stamp.max()) - t_lo + 1
+    if (int(deal.max()) - d_lo + 1) * t_span < 2**62:
+        key = (deal - d_lo) * t_span + (stamp - t_lo)
+        if (key[1:] >= key[:-1]).all():
+            return np.arange(n)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((stamp, deal))
+
+
 def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> pd.Series:
     """For each deal (indexed by id), the order of the furthest open stage it reached.
 
@@ -70,19 +124,20 @@ def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd
     first open stage's order.
     """
     open_stages = _open_stages(stages)
-    order_of = stages.set_index("code")["order"]
-    open_codes = set(open_stages["code"])
     first, last = int(open_stages["order"].min()), int(open_stages["order"].max())
+    # Open stages' orders by stage position; NaN for won, lost and unknown stages.
+    is_open_stage = ~(stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool)
+    open_order = np.append(np.where(is_open_stage, stages["order"].to_numpy(dtype=float), np.nan), np.nan)
     ids = opportunities["id"]
     current = opportunities["stage"]
-    reached = current.map(order_of).where(current.isin(open_codes)).to_numpy(dtype=float)
+    reached = open_order[stage_positions(stages, current)]  # position -1 picks the NaN
     if not history.empty:
-        hist_open = history["stage"].isin(open_codes).to_numpy()
+        hist_order = open_order[stage_positions(stages, history["stage"])]
         # Deal positions by one hash lookup; a per-deal maximum without grouping strings.
         position = pd.Index(ids).get_indexer(history["opportunity_id"])
-        keep = hist_open & (position >= 0)
+        keep = ~np.isnan(hist_order) & (position >= 0)
         furthest = np.full(len(ids), -np.inf)
-        np.maximum.at(furthest, position[keep], history["stage"].map(order_of).to_numpy(dtype=float)[keep])
+        np.maximum.at(furthest, position[keep], hist_order[keep])
         furthest[np.isinf(furthest)] = np.nan
         reached = np.fmax(reached, furthest)
     reached = pd.Series(reached, index=ids.to_numpy())
