@@ -42,8 +42,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.settings import Settings
-from funnel.stages import stage_probabilities
-from funnel.stages import reached_order
+from funnel.stages import reached_order, stage_positions, stage_probabilities
 from funnel.winmodel import deal_facts, fit_win_model, score_rows
 
 __all__ = [
@@ -135,6 +134,35 @@ def snapshots(test: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -
         stage the history shows the deal entering, plus the first open stage, no repeats.
     """
     open_stages = stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
+    ids = pd.Index(test["id"])
+    if not (open_stages["code"].is_unique and ids.is_unique):
+        return _snapshots_by_text(test, history, open_stages)
+    # Integer keys: the test deal's position and the open stage's position.
+    n = len(test)
+    positions = [np.arange(n)]
+    stage_pos = [np.zeros(n, dtype=np.intp)]  # the first open stage
+    if not history.empty:
+        deal = ids.get_indexer(history["opportunity_id"])
+        stage = stage_positions(open_stages, history["stage"])
+        entered = (deal >= 0) & (stage >= 0)
+        positions.append(deal[entered])
+        stage_pos.append(stage[entered])
+    position, stage = np.concatenate(positions), np.concatenate(stage_pos)
+    # No repeats, first occurrence kept, then (position, order) order as a stable sort.
+    _, first = np.unique(position.astype(np.int64) * len(open_stages) + stage, return_index=True)
+    first.sort()
+    position, stage = position[first], stage[first]
+    order = open_stages["order"].to_numpy(dtype=int)[stage]
+    by = np.lexsort((order, position))
+    return pd.DataFrame({
+        "position": position[by].astype(np.int64),
+        "stage": open_stages["code"].to_numpy(dtype=object)[stage[by]],
+        "order": order[by],
+    })
+
+
+def _snapshots_by_text(test: pd.DataFrame, history: pd.DataFrame, open_stages: pd.DataFrame) -> pd.DataFrame:
+    # The general path, for repeated deal ids or stage codes.
     first = open_stages["code"].iloc[0]
     position_of = pd.Series(np.arange(len(test)), index=test["id"].to_numpy())
     parts = [pd.DataFrame({"position": np.arange(len(test)), "stage": first})]
@@ -156,6 +184,7 @@ def backtest(
     stages: pd.DataFrame,
     settings: Settings,
     cutoff: pd.Timestamp | None = None,
+    reached: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest the stage probabilities and the win model on deals closed after a cut-off.
 
@@ -166,6 +195,9 @@ def backtest(
         settings: prior_strength, model_min_closed, probability_method.
         cutoff: learn from deals closed before this day, predict those closed on or after
             it; default ``default_cutoff`` of the closed deals.
+        reached: ``reached_order(deals, history, stages)`` when already computed (same
+            rows as ``deals``); how far a deal got is its own history, so the training
+            deals' values are these.
 
     Returns:
         (calibration, reliability). calibration: one row per method of ``METHODS`` with
@@ -174,31 +206,35 @@ def backtest(
         from). reliability: ``RELIABILITY_COLUMNS`` per method. Both are empty when there
         is nothing to learn from or nothing to predict.
     """
-    closed = deals[(deals["is_won"] | deals["is_lost"]) & deals["close_date"].notna()]
+    closed_mask = ((deals["is_won"] | deals["is_lost"]) & deals["close_date"].notna()).to_numpy(dtype=bool)
+    closed = deals[closed_mask]
     if cutoff is None:
         cutoff = default_cutoff(closed["close_date"])
     if cutoff is None:
         return _empty_tables()
     cutoff = pd.Timestamp(cutoff)
-    train = closed[closed["close_date"] < cutoff]
-    test = closed[closed["close_date"] >= cutoff]
+    in_train = (closed["close_date"] < cutoff).to_numpy(dtype=bool)
+    train = closed[in_train]
+    test = closed[~in_train]
     if train.empty or test.empty:
         return _empty_tables()
-    train_history = history[history["opportunity_id"].isin(train["id"])] if not history.empty else history
 
     snaps = snapshots(test, history, stages)
     rows = snaps["position"].to_numpy()
     won = test["is_won"].to_numpy(dtype=bool)[rows]
-    train_reached = reached_order(train, train_history, stages)
-    probs = stage_probabilities(train, train_history, stages, settings.prior_strength, train_reached).set_index("code")
-    by_method = {
-        "configured": probs["configured"],
-        "empirical": probs["empirical"].fillna(probs["configured"]),
-        "blended": probs["blended"],
-    }
-    predictions = {name: snaps["stage"].map(table).to_numpy(dtype=float) for name, table in by_method.items()}
+    # A deal's furthest stage depends on its own history rows only, so reaching over the
+    # whole history equals reaching over the training deals' rows.
+    if reached is not None:
+        train_reached = pd.Series(reached.to_numpy()[closed_mask][in_train], index=train["id"].to_numpy())
+    else:
+        train_reached = reached_order(train, history, stages)
+    probs = stage_probabilities(train, history, stages, settings.prior_strength, train_reached)
+    snap_stage = stage_positions(probs, snaps["stage"])
+    empirical = probs["empirical"].fillna(probs["configured"])
+    by_method = {"configured": probs["configured"], "empirical": empirical, "blended": probs["blended"]}
+    predictions = {name: np.append(table.to_numpy(dtype=float), np.nan)[snap_stage] for name, table in by_method.items()}
 
-    model = fit_win_model(train, train_history, stages, settings, reached=train_reached)
+    model = fit_win_model(train, history, stages, settings, reached=train_reached)
     note = ""
     if model.usable:
         facts = deal_facts(test).take(rows)

@@ -43,7 +43,7 @@ def win_tables(inputs, deals: pd.DataFrame, reached: pd.Series | None = None) ->
     model = fit_win_model(deals, history, stages, s, reached=reached)
     scores = score_deals(model, deals, history, stages, reached=reached)
     health = deal_health(deals, history, stages, s)
-    calibration, reliability = backtest(deals, history, stages, s)
+    calibration, reliability = backtest(deals, history, stages, s, reached=reached)
     quota = quota_table(inputs.quotas, deals, ["period"]) if not deals.empty else pd.Series(dtype=float)
     return {
         "deal_scores": deal_scores_table(deals, scores, health),
