@@ -374,9 +374,22 @@ def split_competitors(cell) -> list[str]:
     return names
 
 
-def _top_reasons(reasons: pd.Series, language: str, top: int = 3) -> str:
+def _reason_text(reason) -> str | None:
+    # A lost reason as counted: folded, inner spaces collapsed; None when blank.
+    return None if _is_blank(reason) else re.sub(r"\s+", " ", _fold(reason))
+
+
+def _reason_texts(reasons: pd.Series) -> np.ndarray:
+    # ``_reason_text`` of each cell, worked out once per distinct reason.
+    codes, uniques = pd.factorize(reasons.astype(object))
+    texts = np.array([_reason_text(u) for u in uniques] + [None], dtype=object)
+    return texts[codes]
+
+
+def _top_reasons(reasons: pd.Series, language: str, top: int = 3, folded: bool = False) -> str:
     # "Price (3); Timing (1)": grouped case-insensitively, most frequent first, then by name.
-    texts = [re.sub(r"\s+", " ", _fold(r)) for r in reasons if not _is_blank(r)]
+    # ``folded``: the reasons are already ``_reason_text`` (None for blank).
+    texts = [r for r in reasons if r is not None] if folded else [t for t in map(_reason_text, reasons) if t is not None]
     if not texts:
         return ""
     first: dict[str, str] = {}
@@ -431,12 +444,14 @@ def head_to_head(deals: pd.DataFrame, competitors: pd.DataFrame | None = None, l
     known = _read_competitors(competitors, log)
     cells = deals["competitors"] if "competitors" in deals.columns else pd.Series(None, index=deals.index, dtype=object)
     # Books repeat the same few cells: split each distinct cell once.
-    split = {cell: split_competitors(cell) for cell in pd.unique(cells.dropna())}
-    names = cells.map(lambda c: split.get(c, []) if not _is_blank(c) else [])
     no_comp_key = "\x00none"
-    keys = names.map(lambda ns: [n.casefold() for n in ns] or [no_comp_key])
+    codes, uniques = pd.factorize(cells.astype(object))
+    names_of = [split_competitors(cell) if not _is_blank(cell) else [] for cell in uniques]
+    keys_of = [[n.casefold() for n in ns] or [no_comp_key] for ns in names_of] + [[no_comp_key]]
+    keys = pd.Series([keys_of[c] for c in codes.tolist()], index=deals.index, dtype=object)
     display: dict[str, str] = {}
-    for ns in names:
+    # Distinct cells in order of first appearance name competitors in the row order too.
+    for ns in names_of:
         for n in ns:
             display.setdefault(n.casefold(), n)
     for key, row in known.iterrows():
@@ -447,7 +462,7 @@ def head_to_head(deals: pd.DataFrame, competitors: pd.DataFrame | None = None, l
     base = pd.DataFrame({
         "key": keys, "is_won": deals["is_won"].astype(bool), "is_lost": deals["is_lost"].astype(bool),
         "is_open": deals["is_open"].astype(bool), "amount": amount, "weighted": weighted, "cycle": cycle,
-        "lost_reason": deals["lost_reason"] if "lost_reason" in deals.columns else None,
+        "lost_reason": _reason_texts(deals["lost_reason"]) if "lost_reason" in deals.columns else None,
     }, index=deals.index).explode("key")
     base["closed"] = base["is_won"] | base["is_lost"]
     rows = []
@@ -463,7 +478,7 @@ def head_to_head(deals: pd.DataFrame, competitors: pd.DataFrame | None = None, l
             "met": len(closed), "won": len(won), "lost": len(lost),
             "won_amount": float(won["amount"].sum()), "lost_amount": float(lost["amount"].sum()),
             "median_cycle_days": float(closed["cycle"].median()) if closed["cycle"].notna().any() else np.nan,
-            "top_lost_reasons": _top_reasons(lost["lost_reason"], language),
+            "top_lost_reasons": _top_reasons(lost["lost_reason"], language, folded=True),
             "open_deals": len(open_), "open_amount": float(open_["amount"].sum()),
             "open_weighted": float(open_["weighted"].sum()),
             "strengths": known["strengths"].get(key) if key in known.index else None,
