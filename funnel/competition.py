@@ -542,7 +542,8 @@ def competition_tables(inputs, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-def deal_qualification_columns(inputs, deals: pd.DataFrame, log: IssueLog | None = None) -> pd.DataFrame:
+def deal_qualification_columns(inputs, deals: pd.DataFrame, log: IssueLog | None = None,
+                               accounts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Qualification and decision-chain figures per deal, indexed like ``deals`` (for the deal scores).
 
     Args:
@@ -551,6 +552,8 @@ def deal_qualification_columns(inputs, deals: pd.DataFrame, log: IssueLog | None
         log: where stakeholder problems go. None (the default) drops them, because
             ``competition_tables`` reports the same problems in the same run; pass
             ``inputs.log`` when this is the only call.
+        accounts: ``account_grades(deals, settings.language)`` when already computed
+            (the ``accounts`` table of ``competition_tables``).
 
     Returns:
         The ``funnel.qualification.qualification_columns`` (days_to_close, urgency,
@@ -563,6 +566,6 @@ def deal_qualification_columns(inputs, deals: pd.DataFrame, log: IssueLog | None
         single_threaded, risk_count, and the readable roles_known, roles_missing, risks).
     """
     settings: Settings = inputs.settings
-    qualification = qualification_columns(deals, settings)
+    qualification = qualification_columns(deals, settings, accounts)
     stakeholders = read_stakeholders(inputs.stakeholders, deals["id"], log if log is not None else IssueLog())
     return qualification.join(chain_columns(stakeholders, deals, settings.language))

@@ -194,8 +194,10 @@ def chain_columns(stakeholders: pd.DataFrame, deals: pd.DataFrame, language: str
 def _pattern_text(marks: np.ndarray, names: list[str], language: str, index: pd.Index) -> pd.Series:
     # The names marked in each row, joined; each distinct pattern is joined once.
     code = marks.astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64)) if len(marks) else np.zeros(0, dtype=np.int64)
-    text = {int(c): join_labels([n for i, n in enumerate(names) if c >> i & 1], language) for c in np.unique(code)}
-    return pd.Series([text[int(c)] for c in code], index=index, dtype=object)
+    patterns, which = np.unique(code, return_inverse=True)
+    text = np.array([join_labels([n for i, n in enumerate(names) if c >> i & 1], language) for c in patterns.tolist()]
+                    + [""], dtype=object)  # the spare "" keeps an empty table's lookup an object array
+    return pd.Series(text[which.reshape(-1)], index=index, dtype=object)
 
 
 def decision_chain_table(stakeholders: pd.DataFrame, deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:

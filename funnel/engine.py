@@ -124,7 +124,7 @@ def run_inputs(inputs: Inputs) -> Report:
     tables.update(win_tables(inputs, deals, reached=reached))
     tables["reliability_chart"] = reliability_by_bin(tables["reliability"])
     tables.update(competition_tables(inputs, deals))
-    tables["deal_scores"] = _with_qualification(tables["deal_scores"], deals, deal_qualification_columns(inputs, deals))
+    tables["deal_scores"] = _with_qualification(tables["deal_scores"], deals, deal_qualification_columns(inputs, deals, accounts=tables["accounts"]))
     issues = inputs.issues
     tables["summary"] = pd.concat([summary_table(deals, s, len(issues)), tables["health_counts"]], ignore_index=True)
     tables["issues"] = issues

@@ -108,9 +108,18 @@ def _missing_text(flags: pd.DataFrame, kind: str, language: str) -> pd.Series:
     names = [label(kind, col, language) for col in flags.columns]
     missing = ~flags.to_numpy(dtype=bool)
     code = missing.astype(np.int64) @ (1 << np.arange(missing.shape[1], dtype=np.int64))
-    patterns = np.unique(code)
-    text = {int(c): join_labels([n for i, n in enumerate(names) if c >> i & 1], language) for c in patterns}
-    return pd.Series([text[int(c)] for c in code], index=flags.index, dtype=object)
+    patterns, which = np.unique(code, return_inverse=True)
+    text = np.array([join_labels([n for i, n in enumerate(names) if c >> i & 1], language) for c in patterns.tolist()]
+                    + [""], dtype=object)  # the spare "" keeps an empty table's lookup an object array
+    return pd.Series(text[which.reshape(-1)], index=flags.index, dtype=object)
+
+
+def _localize_distinct(values: pd.Series, kind: str, language: str) -> pd.Series:
+    # ``localize`` once per distinct code: big tables repeat a handful of codes.
+    codes, uniques = pd.factorize(values.astype(object))
+    labels = np.array(list(localize(pd.Series(np.asarray(uniques, dtype=object), dtype=object), kind, language)) + [None],
+                      dtype=object)
+    return pd.Series(labels[codes], index=values.index, dtype=object)
 
 
 def question_completeness(deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:
@@ -333,7 +342,7 @@ def account_grades(deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:
     stars = star_grade(table["in_top_80"], table["won_deals"], table["lost_deals"])
     stars[~named] = pd.NA
     table["stars"] = stars
-    table["stars_label"] = localize(table["stars"], "stars", language)
+    table["stars_label"] = _localize_distinct(table["stars"], "stars", language)
     for col in ("deals", "open_deals", "won_deals", "lost_deals"):
         table[col] = table[col].astype(int)
     return table[columns]
@@ -392,7 +401,7 @@ def qualification_table(deals: pd.DataFrame, settings: Settings, accounts: pd.Da
     open_deals = deals[deals["is_open"]]
     cols = qualification_columns(deals, settings, accounts).loc[open_deals.index]
     table = open_deals.reindex(columns=["id", "account", "name", "owner", "stage", "amount", "close_date"]).join(cols)
-    table["urgency_label"] = localize(table["urgency"], "urgency", language)
-    table["importance_label"] = localize(table["importance"], "importance", language)
+    table["urgency_label"] = _localize_distinct(table["urgency"], "urgency", language)
+    table["importance_label"] = _localize_distinct(table["importance"], "importance", language)
     table = table.sort_values(["days_to_close", "id"], na_position="last", kind="stable")
     return table[columns].reset_index(drop=True)
