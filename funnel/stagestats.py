@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnel.stages import reached_order
+from funnel.stages import deal_time_order, reached_order, stage_positions
 
 __all__ = ["stage_durations", "stage_statistics", "days_in_current_stage"]
 
@@ -39,6 +39,28 @@ def stage_durations(history: pd.DataFrame) -> pd.DataFrame:
     })
     stays["days"] = (stays["left"] - stays["entered"]).dt.days.astype(float)
     return stays
+
+
+def _stays_by_stage(history: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """Median days and number of finished stays per stage code (as ``stage_durations``
+    counts them), on integer deal and stage keys: no text is sorted or grouped."""
+    if history.empty:
+        return pd.DataFrame(columns=["median", "size"])
+    deal, _ = pd.factorize(history["opportunity_id"])
+    entered = history["entered"].to_numpy(dtype="datetime64[ns]")
+    order = deal_time_order(deal, entered)
+    deal, entered = deal[order], entered[order]
+    same = np.append(deal[1:] == deal[:-1], False)
+    left = np.append(entered[1:], entered[-1:])
+    stage = stage_positions(stages, history["stage"])[order][same]
+    gap = (left[same] - entered[same])
+    days = (gap // np.timedelta64(1, "D")).astype(float)
+    days[np.isnat(gap)] = np.nan
+    # Stays in stages outside the scheme never reach the table.
+    known = stage >= 0
+    med = pd.Series(days[known]).groupby(stage[known]).agg(["median", "size"])
+    med.index = stages["code"].to_numpy()[med.index.to_numpy()]
+    return med
 
 
 def days_in_current_stage(deals: pd.DataFrame, history: pd.DataFrame, as_of) -> pd.Series:
@@ -98,8 +120,7 @@ def stage_statistics(
         conversions.append(converted.sum() / left_it.sum() if left_it.sum() else np.nan)
     out["reached"] = reach_counts
     out["conversion_to_next"] = conversions
-    stays = stage_durations(history)
-    med = stays.groupby("stage")["days"].agg(["median", "size"]) if not stays.empty else pd.DataFrame(columns=["median", "size"])
+    med = _stays_by_stage(history, stages)
     out["median_days"] = out["code"].map(med["median"]).astype(float)
     out["stays"] = out["code"].map(med["size"]).fillna(0).astype(int)
     columns = ["code", "name", "order", "open_deals", "open_amount", "weighted", "configured", "empirical", "blended",
