@@ -65,7 +65,9 @@ def _per_value(series: pd.Series, fn: Callable[[pd.Series], tuple]) -> list[np.n
     """Apply ``fn`` once per distinct non-missing value and spread its outputs back.
 
     Big tables repeat a few owners, stages and deal ids many times: working on the
-    distinct values keeps string handling off the hot path.
+    distinct values keeps string handling off the hot path. ``fn`` returns one
+    ``(values per distinct value, value for missing)`` pair per output; an empty list of
+    values means every row gets the missing value.
     """
     codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
     outputs = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
@@ -97,10 +99,22 @@ def _blank(series: pd.Series) -> pd.Series:
 
 
 def _text_of_uniques(u: pd.Series, code: bool):
+    values = u.tolist()
+    if set(map(type, values)) <= {str}:
+        # The usual book: text only. Whole-list string methods run in C; only a "#" can
+        # start an Excel error, and ASCII needs no full-width folding.
+        text = list(map(str.strip, values))
+        folded = not code
+        if code and "".join(text).isascii():
+            text = list(map(str.upper, text))
+            folded = True
+        if folded and "#" not in "".join(text):
+            cleaned = [t or None for t in text] if "" in text else text
+            return [(cleaned, None), ([], False), ([], "")]  # no value is an Excel error
     # A plain loop over the distinct values: cheaper than a chain of pandas string methods.
     errors_known = parsing.EXCEL_ERRORS
     cleaned, errors, why = [], [], []
-    for value in u.tolist():
+    for value in values:
         text = (value if type(value) is str else _as_text(value)).strip()
         if code:
             # Full-width letters and stray spaces are common from Chinese input methods.
