@@ -41,6 +41,14 @@ def _shown_many(values: Iterable[Any], n: int) -> list[str]:
     return text.tolist()
 
 
+def _as_list(values: Iterable[Any]) -> list:
+    # pandas columns in one call (iterating a string column goes cell by cell); anything
+    # else, numpy arrays included, element by element as before.
+    if isinstance(values, (pd.Series, pd.Index)):
+        return values.tolist()
+    return list(values)
+
+
 class IssueLog:
     """Collects problems lazily; many rows at once for vectorized checks."""
 
@@ -62,7 +70,10 @@ class IssueLog:
         action: str,
     ) -> None:
         """Record the same kind of problem for many rows (vectorized checks)."""
-        rows = pd.to_numeric(pd.Series(list(rows), dtype=object), errors="coerce")
+        if isinstance(rows, pd.Index) and pd.api.types.is_integer_dtype(rows.dtype):
+            rows = pd.Series(rows.to_numpy())  # row numbers already: no per-row conversion
+        else:
+            rows = pd.to_numeric(pd.Series(_as_list(rows), dtype=object), errors="coerce")
         if rows.empty:
             return
         frame = pd.DataFrame(
@@ -70,8 +81,8 @@ class IssueLog:
                 "table": table,
                 "row": rows.to_numpy(),
                 "column": column,
-                "value": _shown_many(values, len(rows)),
-                "problem": problem if isinstance(problem, str) else list(problem),
+                "value": _shown_many(_as_list(values), len(rows)),
+                "problem": problem if isinstance(problem, str) else _as_list(problem),
                 "action": action,
             }
         )

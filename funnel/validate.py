@@ -525,10 +525,11 @@ def _validate_history(
     hist = _typed_table("stage_history", raw, log)
     if hist is None:
         return empty
-    keep = (hist["opportunity_id"].notna() & hist["stage"].notna() & hist["entered"].notna()).to_numpy()
+    keep = np.ones(len(hist), dtype=bool)
     for col in ("opportunity_id", "stage", "entered"):
         # Only missing values can be blank; checking just those keeps big histories cheap.
-        missing = hist[col].isna()
+        missing = hist[col].isna().to_numpy()
+        keep &= ~missing
         blank = missing.copy()
         if missing.any():
             blank[missing] = _blank(raw.loc[missing, col]).to_numpy()
