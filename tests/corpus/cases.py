@@ -110,7 +110,10 @@ CASES: list[Case] = [
          [("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme"),
           ("stages", 2, "order", "one", "'one' is not a number", "row skipped")], ("A1", "A2")),
     Case("comparison_weight_text", {OPP: opps(), "comparison": "factor,weight,Us,Huikang\nPrice,high,4,3\nService,0.5,5,2\n"},
-         [("comparison", 2, "weight", "high", "'high' is not a number", "left blank")], ("A1", "A2")),
+         [("comparison", 2, "weight", "high", "'high' is not a number", "left blank"),
+          # With Price's weight unreadable, Service's 0.5 is all the weight there is.
+          ("comparison", 3, "weight", "0.5", "weights of the general comparison add up to 0.5, not 1", "each weight divided by 0.5")],
+         ("A1", "A2")),
     Case("forecast_category_unknown", {OPP: opps("forecast_category", "A3,P,1,Maybe", "A4,P,1,最佳情况")},
          [(OPP, 4, "forecast_category", "Maybe",
            "unknown forecast category 'Maybe' (use Pipeline, Best Case, Commit, Closed, Omitted)", "ignored")],
