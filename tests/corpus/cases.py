@@ -111,6 +111,7 @@ CASES: list[Case] = [
           ("stages", 2, "order", "one", "'one' is not a number", "row skipped")], ("A1", "A2")),
     Case("comparison_weight_text", {OPP: opps(), "comparison": "factor,weight,Us,Huikang\nPrice,high,4,3\nService,0.5,5,2\n"},
          [("comparison", 2, "weight", "high", "'high' is not a number", "left blank"),
+          ("comparison", 2, "weight", "", "weight could not be read (see the issue above)", "factor left out of the comparison"),
           # With Price's weight unreadable, Service's 0.5 is all the weight there is.
           ("comparison", 3, "weight", "0.5", "weights of the general comparison add up to 0.5, not 1", "each weight divided by 0.5")],
          ("A1", "A2")),
