@@ -79,10 +79,13 @@ def stage_positions(stages: pd.DataFrame, codes) -> np.ndarray:
         An integer array, -1 where the code is not a stage.
     """
     index = pd.Index(stages["code"])
-    if index.is_unique:
-        return index.get_indexer(codes)
-    keep = ~index.duplicated()
-    return np.append(np.flatnonzero(keep), -1)[index[keep].get_indexer(codes)]
+    if not index.is_unique:
+        keep = ~index.duplicated()
+        return np.append(np.flatnonzero(keep), -1)[index[keep].get_indexer(codes)]
+    # A column repeats a few codes: factorizing it and looking up the distinct codes is
+    # cheaper than a lookup per row. Missing values get code -1, which picks the -1.
+    value_codes, distinct = pd.factorize(np.asarray(codes, dtype=object))
+    return np.append(index.get_indexer(distinct), -1)[value_codes]
 
 
 def deal_time_order(deal: np.ndarray, entered: np.ndarray) -> np.ndarray:

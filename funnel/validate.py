@@ -20,7 +20,7 @@ from funnel import parsing
 from funnel.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of
 from funnel.issues import IssueLog
 from funnel.settings import Settings, apply_overrides, settings_from_table
-from funnel.stages import default_stages
+from funnel.stages import default_stages, stage_positions
 
 __all__ = ["Inputs", "validate", "coerce_column"]
 
@@ -549,7 +549,7 @@ def _validate_history(
     log.add_many("stage_history", hist.index[not_listed], "opportunity_id", hist["opportunity_id"][not_listed],
                  "history for a deal that is not in the opportunities table", "row left out")
     # Each row's stage by position in the scheme (codes are unique by now); -1 = unknown.
-    stage_pos = pd.Index(stages["code"]).get_indexer(hist["stage"])
+    stage_pos = stage_positions(stages, hist["stage"])
     unknown_stage = keep & (stage_pos < 0)
     log.add_many("stage_history", hist.index[unknown_stage], "stage", hist["stage"][unknown_stage],
                  "unknown stage in history", "row left out")
