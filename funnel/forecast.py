@@ -77,8 +77,12 @@ def weighted_pipeline(deals: pd.DataFrame, quotas: pd.DataFrame, by: list[str]) 
     frame["open_deals"] = is_open.astype(int)
     frame["open_amount"] = amount.where(is_open, 0.0)
     frame["weighted"] = d["weighted"].where(is_open, 0.0)
+    # One pass over the category text, then integer comparisons per category.
+    category_code, categories = pd.factorize(d["category"].to_numpy(dtype=object))
     for category, column in _CATEGORY_COLUMN.items():
-        frame[column] = amount.where(is_open & (d["category"] == category), 0.0)
+        hit = np.flatnonzero(np.asarray(categories, dtype=object) == category)
+        in_category = category_code == hit[0] if len(hit) else np.zeros(len(d), dtype=bool)
+        frame[column] = amount.where(is_open & in_category, 0.0)
     frame["won_deals"] = d["is_won"].astype(int)
     frame["closed_won"] = amount.where(d["is_won"], 0.0)
     frame["lost_deals"] = d["is_lost"].astype(int)
