@@ -587,19 +587,25 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.nd
         positions = by_time[mask]
         # One line per deal: its first such row, and how many there were.
         _, first, counts = np.unique(d[mask], return_index=True, return_counts=True)
-        rows = hist.iloc[positions[first]]
-        prev = pd.Series(stage_codes[prev_p[mask][first]], index=rows.index)
-        ids, codes = rows["opportunity_id"], rows["stage"]
+        picked = positions[first]
+        ids = hist["opportunity_id"].to_numpy(dtype=object)[picked].tolist()
+        codes = hist["stage"].to_numpy(dtype=object)[picked].tolist()
+        prev = stage_codes[prev_p[mask][first]].tolist()
+        days = np.datetime_as_string(hist["entered"].to_numpy().astype("datetime64[D]")[picked]).tolist()
+        # Plain f-strings over lists: tens of thousands of messages, no pandas text ops.
         if action.endswith("step back"):
-            what = "moved back to " + codes + " on " + rows["entered"].dt.strftime("%Y-%m-%d") + " after " + prev
-            several = "moved back " + pd.Series(counts, index=rows.index).astype(str) + " times, first to " + codes + " on " \
-                + rows["entered"].dt.strftime("%Y-%m-%d") + " after " + prev
+            message = [
+                f"deal {i} moved back to {c} on {day} after {p}" if n == 1
+                else f"deal {i} moved back {n} times, first to {c} on {day} after {p}"
+                for i, c, day, p, n in zip(ids, codes, days, prev, counts.tolist())
+            ]
         else:
-            what = "entered " + codes + " after it was closed (" + prev + ")"
-            several = "entered stages " + pd.Series(counts, index=rows.index).astype(str) + " times after it was closed, first " \
-                + codes + " (after " + prev + ")"
-        message = "deal " + ids + " " + what.where(pd.Series(counts == 1, index=rows.index), several)
-        log.add_many("stage_history", rows.index, "stage", codes, message, action)
+            message = [
+                f"deal {i} entered {c} after it was closed ({p})" if n == 1
+                else f"deal {i} entered stages {n} times after it was closed, first {c} (after {p})"
+                for i, c, p, n in zip(ids, codes, prev, counts.tolist())
+            ]
+        log.add_many("stage_history", hist.index[picked], "stage", codes, message, action)
 
 
 def _by_deal_then_time(deal: np.ndarray, entered: np.ndarray, order_rank: np.ndarray) -> np.ndarray:
