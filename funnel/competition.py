@@ -388,8 +388,10 @@ def _reason_texts(reasons: pd.Series) -> np.ndarray:
 
 def _top_reasons(reasons: pd.Series, language: str, top: int = 3, folded: bool = False) -> str:
     # "Price (3); Timing (1)": grouped case-insensitively, most frequent first, then by name.
-    # ``folded``: the reasons are already ``_reason_text`` (None for blank).
-    texts = [r for r in reasons if r is not None] if folded else [t for t in map(_reason_text, reasons) if t is not None]
+    # ``folded``: the reasons are already ``_reason_text`` (blank: None or NaN).
+    reasons = reasons.tolist()
+    # Folded reasons are text or blank (None, or NaN once pandas stores them as str).
+    texts = [r for r in reasons if isinstance(r, str)] if folded else [t for t in map(_reason_text, reasons) if t is not None]
     if not texts:
         return ""
     first: dict[str, str] = {}

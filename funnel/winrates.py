@@ -35,7 +35,9 @@ def wilson_interval(won, closed, z: float = Z95) -> tuple[np.ndarray, np.ndarray
 
 def competitor_present(deals: pd.DataFrame) -> pd.Series:
     """``yes`` where the deal names at least one competitor, else ``no``."""
-    named = deals["competitors"].fillna("").astype(str).str.replace(";", "").str.strip() != ""
+    # Once per distinct cell: a book repeats a few competitor lists many times.
+    codes, cells = pd.factorize(deals["competitors"].fillna("").astype(str).to_numpy(dtype=object))
+    named = np.array([cell.replace(";", "").strip() != "" for cell in cells.tolist()] + [False], dtype=bool)[codes]
     return pd.Series(np.where(named, "yes", "no"), index=deals.index)
 
 
