@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.settings import Settings
-from funnel.stages import reached_order, stage_positions, stage_probabilities
+from funnel.stages import HistoryKeys, reached_order, stage_positions, stage_probabilities
 from funnel.winmodel import deal_facts, fit_win_model, score_rows
 
 __all__ = [
@@ -137,17 +137,18 @@ def snapshots(test: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -
     ids = pd.Index(test["id"])
     if not (open_stages["code"].is_unique and ids.is_unique):
         return _snapshots_by_text(test, history, open_stages)
-    # Integer keys: the test deal's position and the open stage's position.
-    n = len(test)
-    positions = [np.arange(n)]
-    stage_pos = [np.zeros(n, dtype=np.intp)]  # the first open stage
-    if not history.empty:
-        deal = ids.get_indexer(history["opportunity_id"])
-        stage = stage_positions(open_stages, history["stage"])
-        entered = (deal >= 0) & (stage >= 0)
-        positions.append(deal[entered])
-        stage_pos.append(stage[entered])
-    position, stage = np.concatenate(positions), np.concatenate(stage_pos)
+    if history.empty:
+        return _snapshots_of(len(test), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), open_stages)
+    return _snapshots_of(len(test), ids.get_indexer(history["opportunity_id"]),
+                         stage_positions(open_stages, history["stage"]), open_stages)
+
+
+def _snapshots_of(n: int, deal: np.ndarray, stage: np.ndarray, open_stages: pd.DataFrame) -> pd.DataFrame:
+    # ``snapshots`` on integer keys: each history row's test deal position and open stage
+    # position (-1: none), open stages in order, codes unique.
+    entered = (deal >= 0) & (stage >= 0)
+    position = np.concatenate([np.arange(n), deal[entered]])
+    stage = np.concatenate([np.zeros(n, dtype=np.intp), stage[entered]])  # first: the first open stage
     # No repeats, first occurrence kept, then (position, order) order as a stable sort.
     _, first = np.unique(position.astype(np.int64) * len(open_stages) + stage, return_index=True)
     first.sort()
@@ -185,6 +186,7 @@ def backtest(
     settings: Settings,
     cutoff: pd.Timestamp | None = None,
     reached: pd.Series | None = None,
+    keys: HistoryKeys | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest the stage probabilities and the win model on deals closed after a cut-off.
 
@@ -198,6 +200,7 @@ def backtest(
         reached: ``reached_order(deals, history, stages)`` when already computed (same
             rows as ``deals``); how far a deal got is its own history, so the training
             deals' values are these.
+        keys: ``funnel.stages.history_keys(deals, history, stages)`` when already computed.
 
     Returns:
         (calibration, reliability). calibration: one row per method of ``METHODS`` with
@@ -219,7 +222,16 @@ def backtest(
     if train.empty or test.empty:
         return _empty_tables()
 
-    snaps = snapshots(test, history, stages)
+    open_rows = stages.assign(_row=np.arange(len(stages)))[~(stages["is_won"] | stages["is_lost"]).to_numpy()].sort_values("order")
+    if keys is not None and keys.fits(deals, history) and open_rows["code"].is_unique:
+        # The run's keys, turned into test-deal and open-stage positions by array lookups.
+        test_of_deal = np.full(len(deals) + 1, -1)
+        test_of_deal[np.flatnonzero(closed_mask)[~in_train]] = np.arange(len(test))
+        open_of_stage = np.full(len(stages) + 1, -1)
+        open_of_stage[open_rows["_row"].to_numpy()] = np.arange(len(open_rows))
+        snaps = _snapshots_of(len(test), test_of_deal[keys.deal], open_of_stage[keys.stage], open_rows.drop(columns="_row"))
+    else:
+        snaps = snapshots(test, history, stages)
     rows = snaps["position"].to_numpy()
     won = test["is_won"].to_numpy(dtype=bool)[rows]
     # A deal's furthest stage depends on its own history rows only, so reaching over the

@@ -20,7 +20,7 @@ from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog
 from funnel.settings import Settings
-from funnel.stages import reached_order, stage_probabilities
+from funnel.stages import history_keys, reached_order, stage_probabilities
 from funnel.stagestats import stage_statistics
 from funnel.validate import Inputs, validate
 from funnel.win_outputs import win_tables
@@ -105,7 +105,9 @@ def _with_qualification(scores: pd.DataFrame, deals: pd.DataFrame, qualification
 def run_inputs(inputs: Inputs) -> Report:
     """Run every analysis on validated inputs."""
     s = inputs.settings
-    reached = reached_order(inputs.opportunities, inputs.stage_history, inputs.stages)
+    # Integer keys of the history rows, looked up once for every analysis below.
+    keys = history_keys(inputs.opportunities, inputs.stage_history, inputs.stages)
+    reached = reached_order(inputs.opportunities, inputs.stage_history, inputs.stages, keys)
     probabilities = stage_probabilities(inputs.opportunities, inputs.stage_history, inputs.stages, s.prior_strength, reached)
     deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s)
     if s.forecast_method == "model":
@@ -114,14 +116,14 @@ def run_inputs(inputs: Inputs) -> Report:
         deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s,
                            probability=model_probability(inputs, deals, reached=reached))
     tables = {
-        "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached),
+        "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached, keys),
         "forecast": weighted_pipeline(deals, inputs.quotas, ["period", "team", "owner"]),
         "forecast_teams": weighted_pipeline(deals, inputs.quotas, ["period", "team"]),
         "forecast_periods": weighted_pipeline(deals, inputs.quotas, ["period"]),
         "win_rates": win_rates(deals),
         "win_rate_trend": win_rate_trend(deals, s),
     }
-    tables.update(win_tables(inputs, deals, reached=reached))
+    tables.update(win_tables(inputs, deals, reached=reached, keys=keys))
     tables["reliability_chart"] = reliability_by_bin(tables["reliability"])
     tables.update(competition_tables(inputs, deals))
     tables["deal_scores"] = _with_qualification(tables["deal_scores"], deals, deal_qualification_columns(inputs, deals, accounts=tables["accounts"]))

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.settings import Settings
-from funnel.stages import deal_time_order, stage_positions
+from funnel.stages import HistoryKeys, deal_time_order, stage_positions
 
 __all__ = ["HEALTH_COLUMNS", "deal_health", "step_backs", "health_counts"]
 
@@ -41,12 +41,16 @@ HEALTH_COLUMNS = (
 )
 
 
-def _history_by_deal(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+def _history_by_deal(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame,
+                     keys: HistoryKeys | None = None) -> pd.DataFrame:
     # History rows of these deals with the deal's row position, the stage's row position
     # in ``stages`` (-1 unknown) and the stage order, in (deal, date) order, same-day rows
     # in the order they were given. Integer keys throughout: no text is hashed twice.
-    position = pd.Index(deals["id"]).get_indexer(history["opportunity_id"])
-    stage_pos = stage_positions(stages, history["stage"])
+    if keys is not None and keys.fits(deals, history):
+        position, stage_pos = keys.deal, keys.stage
+    else:
+        position = pd.Index(deals["id"]).get_indexer(history["opportunity_id"])
+        stage_pos = stage_positions(stages, history["stage"])
     stage = history["stage"].to_numpy()
     entered = history["entered"].to_numpy(dtype="datetime64[ns]")
     known = position >= 0
@@ -94,7 +98,8 @@ def _count_step_backs(frame: pd.DataFrame, stages: pd.DataFrame, deals: int) -> 
     return np.bincount(position[back], minlength=deals).astype(int)
 
 
-def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame, settings: Settings,
+                keys: HistoryKeys | None = None) -> pd.DataFrame:
     """The health flags of every deal.
 
     Args:
@@ -102,6 +107,7 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
         history: validated stage history.
         stages: the stage scheme.
         settings: as_of, stale_multiple, inactive_days.
+        keys: ``funnel.stages.history_keys(deals, history, stages)`` when already computed.
 
     Returns:
         A frame indexed like ``deals`` with ``HEALTH_COLUMNS``: days_in_stage,
@@ -124,7 +130,7 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
     latest_entry = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     median = pd.Series(dtype=float)
     backs = np.zeros(n, dtype=int)
-    frame = _history_by_deal(deals, history, stages) if not history.empty else None
+    frame = _history_by_deal(deals, history, stages, keys) if not history.empty else None
     if frame is not None and len(frame):
         position, entered = frame["position"].to_numpy(), frame["entered"].to_numpy()
         # Rows are in date order per deal: the last row of a deal is its latest entry.

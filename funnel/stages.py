@@ -11,6 +11,7 @@ it was in the funnel).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
@@ -24,6 +25,8 @@ __all__ = [
     "default_stages",
     "reached_order",
     "stage_positions",
+    "HistoryKeys",
+    "history_keys",
     "deal_time_order",
     "stage_probabilities",
     "used_probability",
@@ -88,6 +91,48 @@ def stage_positions(stages: pd.DataFrame, codes) -> np.ndarray:
     return np.append(index.get_indexer(distinct), -1)[value_codes]
 
 
+@dataclass(frozen=True)
+class HistoryKeys:
+    """Integer keys of each stage-history row, worked out once per run.
+
+    deal: the row position of the row's deal in the deal table (-1: not one of its deals);
+    stage: the row position of the row's stage in the stage table (-1: not a stage).
+    Analyses that take ``keys`` use them instead of looking the text up again; they must
+    come from ``history_keys`` on the same deals (rows in the same order), history and
+    stages.
+    """
+
+    deal: np.ndarray
+    stage: np.ndarray
+
+    def fits(self, deals: pd.DataFrame, history: pd.DataFrame) -> bool:
+        """Whether these keys can belong to ``deals`` and ``history`` (same history length,
+        deal positions inside the deal table)."""
+        n = len(self.deal)
+        return n == len(history) == len(self.stage) and (n == 0 or int(self.deal.max()) < len(deals))
+
+
+def history_keys(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> HistoryKeys:
+    """The ``HistoryKeys`` of ``history`` against ``deals`` and ``stages``.
+
+    Args:
+        deals: the opportunities or the deal table (unique ids, as validated).
+        history: stage history (opportunity_id, stage, entered).
+        stages: the stage scheme.
+
+    Returns:
+        The keys: one hash lookup of the deal ids and one of the stage codes.
+    """
+    if history.empty:
+        return HistoryKeys(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+    return HistoryKeys(pd.Index(deals["id"]).get_indexer(history["opportunity_id"]), stage_positions(stages, history["stage"]))
+
+
+def _keys_for(keys: HistoryKeys | None, deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> HistoryKeys:
+    # The given keys when they fit, else fresh ones.
+    return keys if keys is not None and keys.fits(deals, history) else history_keys(deals, history, stages)
+
+
 def deal_time_order(deal: np.ndarray, entered: np.ndarray) -> np.ndarray:
     """Row positions sorted by deal, then entered day/time, ties in the given order.
 
@@ -120,11 +165,18 @@ def deal_time_order(deal: np.ndarray, entered: np.ndarray) -> np.ndarray:
     return np.lexsort((stamp, deal))
 
 
-def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> pd.Series:
+def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame,
+                  keys: HistoryKeys | None = None) -> pd.Series:
     """For each deal (indexed by id), the order of the furthest open stage it reached.
 
     See the module docstring for the rule. Deals whose furthest stage is unknown get the
     first open stage's order.
+
+    Args:
+        opportunities: the deals (id, stage).
+        history: stage history.
+        stages: the stage scheme.
+        keys: ``history_keys(opportunities, history, stages)`` when already computed.
     """
     open_stages = _open_stages(stages)
     first, last = int(open_stages["order"].min()), int(open_stages["order"].max())
@@ -135,9 +187,10 @@ def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd
     current = opportunities["stage"]
     reached = open_order[stage_positions(stages, current)]  # position -1 picks the NaN
     if not history.empty:
-        hist_order = open_order[stage_positions(stages, history["stage"])]
+        keys = _keys_for(keys, opportunities, history, stages)
+        hist_order = open_order[keys.stage]
         # Deal positions by one hash lookup; a per-deal maximum without grouping strings.
-        position = pd.Index(ids).get_indexer(history["opportunity_id"])
+        position = keys.deal
         keep = ~np.isnan(hist_order) & (position >= 0)
         furthest = np.full(len(ids), -np.inf)
         np.maximum.at(furthest, position[keep], hist_order[keep])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnel.stages import deal_time_order, reached_order, stage_positions
+from funnel.stages import HistoryKeys, deal_time_order, reached_order, stage_positions
 
 __all__ = ["stage_durations", "stage_statistics", "days_in_current_stage"]
 
@@ -41,18 +41,21 @@ def stage_durations(history: pd.DataFrame) -> pd.DataFrame:
     return stays
 
 
-def _stays_by_stage(history: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+def _stays_by_stage(history: pd.DataFrame, stages: pd.DataFrame, keys: HistoryKeys | None = None) -> pd.DataFrame:
     """Median days and number of finished stays per stage code (as ``stage_durations``
     counts them), on integer deal and stage keys: no text is sorted or grouped."""
     if history.empty:
         return pd.DataFrame(columns=["median", "size"])
-    deal, _ = pd.factorize(history["opportunity_id"])
+    # Every row counts, deal or not: the run's keys serve only when each row has a deal.
+    usable = keys is not None and len(keys.deal) == len(history) == len(keys.stage) and bool((keys.deal >= 0).all())
+    deal = keys.deal if usable else pd.factorize(history["opportunity_id"])[0]
+    stage_of_row = keys.stage if usable else stage_positions(stages, history["stage"])
     entered = history["entered"].to_numpy(dtype="datetime64[ns]")
     order = deal_time_order(deal, entered)
     deal, entered = deal[order], entered[order]
     same = np.append(deal[1:] == deal[:-1], False)
     left = np.append(entered[1:], entered[-1:])
-    stage = stage_positions(stages, history["stage"])[order][same]
+    stage = stage_of_row[order][same]
     gap = (left[same] - entered[same])
     days = (gap // np.timedelta64(1, "D")).astype(float)
     days[np.isnat(gap)] = np.nan
@@ -81,8 +84,12 @@ def stage_statistics(
     probabilities: pd.DataFrame,
     method: str,
     reached: pd.Series | None = None,
+    keys: HistoryKeys | None = None,
 ) -> pd.DataFrame:
     """One row per stage in scheme order.
+
+    ``reached`` (``reached_order``) and ``keys`` (``funnel.stages.history_keys`` of
+    ``deals``) save the work when the caller already has them.
 
     Returns:
         code, name, order, open_deals, open_amount, weighted, configured, empirical,
@@ -101,7 +108,7 @@ def stage_statistics(
     out["used"] = out[method] if method != "empirical" else out["empirical"].fillna(out["configured"])
 
     terminal = stages.set_index("code").loc[out["code"], ["is_won", "is_lost"]].any(axis=1).to_numpy()
-    reached = (reached if reached is not None else reached_order(deals, history, stages)).to_numpy()
+    reached = (reached if reached is not None else reached_order(deals, history, stages, keys)).to_numpy()
     open_orders = out.loc[~terminal, "order"].to_numpy()
     sitting_order = deals["stage"].map(stages.set_index("code")["order"]).where(deals["is_open"]).to_numpy()
     won = deals["is_won"].to_numpy()
@@ -120,7 +127,7 @@ def stage_statistics(
         conversions.append(converted.sum() / left_it.sum() if left_it.sum() else np.nan)
     out["reached"] = reach_counts
     out["conversion_to_next"] = conversions
-    med = _stays_by_stage(history, stages)
+    med = _stays_by_stage(history, stages, keys)
     out["median_days"] = out["code"].map(med["median"]).astype(float)
     out["stays"] = out["code"].map(med["size"]).fillna(0).astype(int)
     columns = ["code", "name", "order", "open_deals", "open_amount", "weighted", "configured", "empirical", "blended",

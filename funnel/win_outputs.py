@@ -14,7 +14,7 @@ from funnel.calibration import backtest
 from funnel.forecast import quota_table
 from funnel.health import deal_health, health_counts
 from funnel.range_forecast import range_forecast
-from funnel.stages import reached_order
+from funnel.stages import HistoryKeys, reached_order
 from funnel.winmodel import deal_scores_table, fit_win_model, model_probability, score_deals
 
 __all__ = ["WIN_TABLES", "win_tables", "model_probability"]
@@ -22,7 +22,8 @@ __all__ = ["WIN_TABLES", "win_tables", "model_probability"]
 WIN_TABLES = ("deal_scores", "calibration", "reliability", "range_forecast", "health_counts")
 
 
-def win_tables(inputs, deals: pd.DataFrame, reached: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+def win_tables(inputs, deals: pd.DataFrame, reached: pd.Series | None = None,
+               keys: HistoryKeys | None = None) -> dict[str, pd.DataFrame]:
     """Every output of the win-probability issue.
 
     Args:
@@ -31,6 +32,7 @@ def win_tables(inputs, deals: pd.DataFrame, reached: pd.Series | None = None) ->
             engine chose (stage or model).
         reached: ``reached_order(inputs.opportunities, ...)`` when the engine already has it
             (same rows as ``deals``); computed otherwise.
+        keys: ``funnel.stages.history_keys(deals, ...)`` when the engine already has them.
 
     Returns:
         ``WIN_TABLES`` name -> table: deal_scores (one row per open deal: model
@@ -39,11 +41,11 @@ def win_tables(inputs, deals: pd.DataFrame, reached: pd.Series | None = None) ->
     """
     s = inputs.settings
     history, stages = inputs.stage_history, inputs.stages
-    reached = reached_order(deals, history, stages) if reached is None else reached
+    reached = reached_order(deals, history, stages, keys) if reached is None else reached
     model = fit_win_model(deals, history, stages, s, reached=reached)
     scores = score_deals(model, deals, history, stages, reached=reached)
-    health = deal_health(deals, history, stages, s)
-    calibration, reliability = backtest(deals, history, stages, s, reached=reached)
+    health = deal_health(deals, history, stages, s, keys=keys)
+    calibration, reliability = backtest(deals, history, stages, s, reached=reached, keys=keys)
     quota = quota_table(inputs.quotas, deals, ["period"]) if not deals.empty else pd.Series(dtype=float)
     return {
         "deal_scores": deal_scores_table(deals, scores, health),
