@@ -1,0 +1,1 @@
+"""udfs: the Excel-facing adapters — the Book boundary, xlwings UDFs and the Refresh macro."""

@@ -1,0 +1,1 @@
+"""workbook: the workbook as a file — its layout, building it, reading and writing it headless."""
