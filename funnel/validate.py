@@ -272,18 +272,26 @@ def _coerce_flag(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         bad = ~known
         why[bad] = series[bad].map(lambda v: f"{v:g} is not yes/no")
         return series.fillna(0).eq(1), bad, why
-    obj = series.astype("object")
-    keys = obj.map(lambda v: parsing.fold(str(v)).lower() if v is not None and not (isinstance(v, float) and np.isnan(v)) else "")
-    keys = keys.where(~obj.map(lambda v: isinstance(v, bool)), obj.map(lambda v: "true" if v is True else "false"))
-    mapped = keys.map(_FLAG_MAP)
-    bad = mapped.isna()
-    if bad.any():
-        why[bad] = obj[bad].map(
-            lambda v: f"Excel error {str(v).strip().upper()} instead of yes/no"
-            if str(v).strip().upper() in parsing.EXCEL_ERRORS
-            else f"'{v}' is not yes/no"
-        )
-    return mapped.astype(object).where(mapped.notna(), False).astype(bool), bad, why
+    # Each distinct cell text is read once: a workbook's yes/no columns repeat two values.
+    answer, bad_cells, problem = _per_value(series, _flags_of_uniques)
+    answer = pd.Series(answer, index=series.index, dtype=object).fillna(False).astype(bool)
+    return answer, pd.Series(bad_cells.astype(bool), index=series.index), pd.Series(problem, index=series.index, dtype="object")
+
+
+def _flags_of_uniques(u: pd.Series):
+    answers, bad, why = [], [], []
+    for v in u:
+        key = ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else parsing.fold(str(v)).lower()
+        answer = _FLAG_MAP.get(key)
+        answers.append(bool(answer))
+        bad.append(answer is None)
+        if answer is not None:
+            why.append("")
+        elif str(v).strip().upper() in parsing.EXCEL_ERRORS:
+            why.append(f"Excel error {str(v).strip().upper()} instead of yes/no")
+        else:
+            why.append(f"'{v}' is not yes/no")
+    return [(answers, False), (bad, False), (why, "")]
 
 
 def _coerce_int(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
