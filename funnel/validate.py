@@ -228,6 +228,11 @@ def _fast_date(series: pd.Series) -> pd.Series:
         days = series.where(ok)
         return pd.to_datetime(parsing.EXCEL_EPOCH) + pd.to_timedelta(np.floor(days), unit="D")
     obj = series.astype("object")
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("datetime", "date"):
+        # A workbook's date column: every cell already a date; convert in one call.
+        stamps = pd.to_datetime(obj, errors="coerce")
+        if getattr(stamps.dt, "tz", None) is None and stamps.dropna().dt.year.between(_FIRST_YEAR, _LAST_YEAR).all():
+            return stamps.astype("datetime64[ns]")
     is_dt = obj.map(
         lambda v: isinstance(v, (dt.date, pd.Timestamp)) and v == v and _FIRST_YEAR <= v.year <= _LAST_YEAR, na_action="ignore"
     ).fillna(False).astype(bool)
