@@ -21,7 +21,7 @@ from udfs.book import TableMissing
 from workbook.errors import TableNotFound
 from workbook.layout import INPUTS, OUTPUTS
 from workbook.table_reader import read_tables
-from workbook.xlsx_package import MAX_SHEET_PART_BYTES, TableInfo, XlsxPackage, column_index, open_package
+from workbook.xlsx_package import TableInfo, column_index, open_package
 from workbook.table_writer import write_tables
 
 __all__ = ["FileBook"]
@@ -55,12 +55,17 @@ class FileBook:
         if self._cache is None:
             with open_package(self.path) as pkg:
                 present = {name.lower(): name for name in pkg.tables()}
-            known = {name.lower() for name in (*INPUTS, *OUTPUTS)}
-            self._other_tables = [name for key, name in present.items() if key not in known]
-            wanted = [name for name in INPUTS if name.lower() in present]
-            self._cache = read_tables(self.path, wanted)
-            with open_package(self.path) as pkg:
-                self._errors = _error_cells(pkg, [pkg.table(name) for name in wanted])
+                known = {name.lower() for name in (*INPUTS, *OUTPUTS)}
+                self._other_tables = [name for key, name in present.items() if key not in known]
+                wanted = [name for name in INPUTS if name.lower() in present]
+                by_sheet: dict[str, list[TableInfo]] = {}
+                for name in wanted:
+                    info = pkg.table(name)
+                    by_sheet.setdefault(info.sheet_part, []).append(info)
+            self._errors = []
+            # Error cells are looked for in the sheet XML the reader has already inflated.
+            self._cache = read_tables(self.path, wanted,
+                                      sheet_hook=lambda part, data: self._errors.extend(_error_cells(data, by_sheet.get(part, []))))
         return self._cache
 
     def read_table(self, name: str) -> pd.DataFrame:
@@ -129,14 +134,10 @@ class FileBook:
         self._report(message)
 
 
-def _error_cells(pkg: XlsxPackage, infos: list[TableInfo]) -> list[tuple[str, int, str, str]]:
-    # Error cells inside the tables' data rows; only sheets that hold a t="e" are parsed.
+def _error_cells(data: bytes, tables: list[TableInfo]) -> list[tuple[str, int, str, str]]:
+    # Error cells inside the tables' data rows of one sheet's XML; only t="e" is parsed.
     found: list[tuple[str, int, str, str]] = []
-    by_sheet: dict[str, list[TableInfo]] = {}
-    for info in infos:
-        by_sheet.setdefault(info.sheet_part, []).append(info)
-    for part, tables in by_sheet.items():
-        data = pkg.read_part(part, limit=MAX_SHEET_PART_BYTES)
+    if tables:
         pos = data.find(b't="e"')
         while pos >= 0:
             start = data.rfind(b"<c ", 0, pos)

@@ -40,13 +40,19 @@ __all__ = ["read_tables", "read_table"]
 _NUMERIC_KINDS = frozenset({"floating", "integer", "mixed-integer-float"})
 
 
-def read_tables(path: str | os.PathLike[str], names: Iterable[str] | str) -> dict[str, pd.DataFrame]:
+def read_tables(
+    path: str | os.PathLike[str],
+    names: Iterable[str] | str,
+    sheet_hook: Callable[[str, bytes], None] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Read the data rows of Excel Tables, by table name.
 
     Args:
         path: the .xlsx/.xlsm file.
         names: Excel Table names (case-insensitive, as Excel compares them); a single
             name may be passed as a string.
+        sheet_hook: called with (sheet part, its vetted XML) for every worksheet read,
+            so a caller can look at the sheet without inflating it a second time.
 
     Returns:
         One DataFrame per requested name (keyed as requested). Columns are the table's
@@ -69,7 +75,7 @@ def read_tables(path: str | os.PathLike[str], names: Iterable[str] | str) -> dic
             return {}
         # The view lives in memory: a refresh killed while reading leaves nothing behind.
         view = io.BytesIO()
-        _write_calamine_view(pkg, infos.values(), view)
+        _write_calamine_view(pkg, infos.values(), view, sheet_hook)
         view.seek(0)
         try:
             book = CalamineWorkbook.from_filelike(view, load_tables=True)
@@ -87,7 +93,9 @@ def read_table(path: str | os.PathLike[str], name: str) -> pd.DataFrame:
     return read_tables(path, [name])[name]
 
 
-def _write_calamine_view(pkg: XlsxPackage, infos: Iterable[TableInfo], out: BinaryIO) -> None:
+def _write_calamine_view(
+    pkg: XlsxPackage, infos: Iterable[TableInfo], out: BinaryIO, sheet_hook: Callable[[str, bytes], None] | None = None
+) -> None:
     # The private package calamine reads: vetted parts only, needed worksheets stored.
     sheet_parts = list(dict.fromkeys(info.sheet_part for info in infos))
     small = ["[Content_Types].xml", "_rels/.rels", pkg.workbook_part, rels_part_of(pkg.workbook_part)]
@@ -111,6 +119,8 @@ def _write_calamine_view(pkg: XlsxPackage, infos: Iterable[TableInfo], out: Bina
         member = pkg.member(sp)
         data = pkg.read_part(sp, limit=MAX_SHEET_PART_BYTES)
         check_sheet_cells(member.name, data)
+        if sheet_hook is not None:
+            sheet_hook(sp, data)
         asm.add_entry(member, data, compress=False, crc=member.crc)
         del data
     asm.finish()
