@@ -110,6 +110,7 @@ class _TableChange:
     frame: pd.DataFrame
     new_last: int  # new last data row
     cells: list[list[bytes | None]] = field(default_factory=list)  # per column, per row
+    refs: list[bytes] = field(default_factory=list)  # per column: b'<c r="' + its letters
 
     @property
     def old_last(self) -> int:
@@ -387,10 +388,16 @@ def _prepare_cells(
                 if rm:
                     first_row_cells[column_index(rm.group(1).decode())] = s
     ch.cells = []
+    ch.refs = [b'<c r="' + column_letters(col).encode() for col in range(info.first_col, info.last_col + 1)]
     for j, col in enumerate(range(info.first_col, info.last_col + 1)):
         style = col_styles.get(col) or first_row_cells.get(col)
         s_attr = b' s="' + style + b'"' if style else b""
-        values = ch.frame.iloc[:, j].tolist()
+        column = ch.frame.iloc[:, j]
+        fast = _render_numbers(column, s_attr)
+        if fast is not None:
+            ch.cells.append(fast)
+            continue
+        values = column.tolist()
         rendered: list[bytes | None] = []
         for i, value in enumerate(values):
             try:
@@ -401,6 +408,20 @@ def _prepare_cells(
                 ) from None
             rendered.append(None if body is None else s_attr + body[0] + b">" + body[1] + b"</c>")
         ch.cells.append(rendered)
+
+
+def _render_numbers(column: pd.Series, s_attr: bytes) -> list[bytes | None] | None:
+    # A whole column of plain numbers rendered without the per-value type dispatch of
+    # _cell_body (same bytes); None for any other column, which takes the general path.
+    kind = column.dtype.kind
+    if kind in "iu":  # nullable integer columns hold pd.NA where blank
+        return [None if x is pd.NA or x is None else s_attr + b"><v>" + str(x).encode() + b"</v></c>" for x in column.tolist()]
+    if kind != "f":
+        return None
+    values = column.to_numpy(dtype=float)
+    if np.isinf(values).any():
+        return None
+    return [None if x != x else s_attr + b"><v>" + _number_text(x) + b"</v></c>" for x in values.tolist()]
 
 
 def _rebuild_row(part: str, r: int, m: re.Match[bytes] | None, changes: list[_TableChange]) -> bytes:
@@ -434,6 +455,7 @@ def _rebuild_row(part: str, r: int, m: re.Match[bytes] | None, changes: list[_Ta
                             f"{part}: cell {ref.decode()} anchors a shared/array formula reaching outside table "
                             f"{owner.info.name!r}"
                         )
+    row_ref = str(r).encode() + b'"'
     for ch in changes:
         inf = ch.info
         if inf.body_first_row <= r <= ch.new_last:
@@ -441,7 +463,7 @@ def _rebuild_row(part: str, r: int, m: re.Match[bytes] | None, changes: list[_Ta
             for j, col in enumerate(range(inf.first_col, inf.last_col + 1)):
                 rendered = ch.cells[j][i] if i < len(ch.cells[j]) else None
                 if rendered is not None:
-                    cells.append((col, b'<c r="' + column_letters(col).encode() + str(r).encode() + b'"' + rendered))
+                    cells.append((col, ch.refs[j] + row_ref + rendered))
     cells.sort(key=lambda t: t[0])
     if m is not None:
         attrs = _SPANS_ATTR_RE.sub(b"", m.group(1))
