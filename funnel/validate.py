@@ -535,6 +535,11 @@ def _validate_history(
                           "entered": pd.Series(dtype="datetime64[ns]")})
     if raw is None or raw.empty:
         return empty
+    if opps.empty:
+        # No deal to attach history to: one line says so instead of one per history row.
+        log.add("stage_history", None, "opportunity_id", "", f"{len(raw):,} history row(s) but no usable deal in the opportunities table",
+                "history left out")
+        return empty
     hist = _typed_table("stage_history", raw, log)
     if hist is None:
         return empty
