@@ -143,6 +143,20 @@ _MODEL_COLUMNS = ("owner", "team", "source", "product", "industry", "competitors
 _SEGMENT_COLUMNS = {"competitor_present": ("competitors",), **{k: (k,) for k in ("owner", "team", "source", "product", "industry")}}
 
 
+def _period_deals(opportunities, stages, period, owner, team, settings, history):
+    """The forecast UDFs' common start: validated deals, the period label, the owner/team mask."""
+    prepared = _prepared(
+        {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings, "tblStageHistory": history},
+        required=("tblOpportunities", "tblStages"),
+        columns=_WEIGHTED_COLUMNS,
+        follows_forecast_method=True,
+    )
+    label = _period_label(period, prepared.inputs.settings)
+    deals = prepared.deals
+    chosen = _having(deals, "owner", text_arg(owner, "owner")) & _having(deals, "team", text_arg(team, "team"))
+    return prepared, label, deals, chosen
+
+
 def _cell_message(udf):
     """Turn anything raised inside ``udf`` into the short message its cell shows."""
 
@@ -210,15 +224,7 @@ def FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, period, owner=None, team=Non
     """Weighted pipeline of the open deals closing in a period: each amount times its
     win probability (the deal's override, else its stage's, or the deal model's when
     Settings says so), added up. Optionally for one owner or team."""
-    prepared = _prepared(
-        {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings, "tblStageHistory": history},
-        required=("tblOpportunities", "tblStages"),
-        columns=_WEIGHTED_COLUMNS,
-        follows_forecast_method=True,
-    )
-    label = _period_label(period, prepared.inputs.settings)
-    deals = prepared.deals
-    chosen = _having(deals, "owner", text_arg(owner, "owner")) & _having(deals, "team", text_arg(team, "team"))
+    prepared, label, deals, chosen = _period_deals(opportunities, stages, period, owner, team, settings, history)
     table = weighted_pipeline(deals[chosen], prepared.inputs.quotas, ["period"])
     row = table[table["period"] == label]
     return float(row["weighted"].iloc[0]) if len(row) else 0.0
@@ -301,15 +307,7 @@ def FUNNEL_FORECAST_RANGE(opportunities, stages, period, owner=None, team=None, 
     """What a period will book, as a range: closed won plus each open deal won with its
     probability. Spills P10, P50 and P90: 1 time in 10 the period books less than P10,
     half the time less than P50, 9 times in 10 less than P90."""
-    prepared = _prepared(
-        {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings, "tblStageHistory": history},
-        required=("tblOpportunities", "tblStages"),
-        columns=_WEIGHTED_COLUMNS,
-        follows_forecast_method=True,
-    )
-    label = _period_label(period, prepared.inputs.settings)
-    deals = prepared.deals
-    chosen = _having(deals, "owner", text_arg(owner, "owner")) & _having(deals, "team", text_arg(team, "team"))
+    prepared, label, deals, chosen = _period_deals(opportunities, stages, period, owner, team, settings, history)
     # Only the period's deals: the range of every other period is not needed.
     table = range_forecast(deals[chosen & (deals["period"] == label)])
     levels = ["p10", "p50", "p90"]

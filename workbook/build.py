@@ -175,27 +175,23 @@ def _charts(wb, sheets: dict[str, object], language: str) -> None:
     zh = language == "zh-CN"
     stage = OUTPUTS["tblStageStats"]
     stage_sheet = stage.sheet(language)
-    count = wb.add_chart({"type": "bar"})
-    count.add_series({
-        "name": "在途商机数" if zh else "Open deals",
-        "categories": _column_range(stage_sheet, stage, "name", 1),
-        "values": _column_range(stage_sheet, stage, "open_deals", 1),
-        "fill": {"color": "#4472C4"},
-    })
-    count.set_title({"name": "漏斗：各阶段商机数" if zh else "Funnel: open deals by stage"})
-    count.set_y_axis({"reverse": True})
-    count.set_legend({"none": True})
-    amount = wb.add_chart({"type": "bar"})
-    amount.add_series({
-        "name": "在途金额" if zh else "Open amount",
-        "categories": _column_range(stage_sheet, stage, "name", 1),
-        "values": _column_range(stage_sheet, stage, "open_amount", 1),
-        "fill": {"color": "#ED7D31"},
-    })
-    amount.set_title({"name": "漏斗：各阶段金额" if zh else "Funnel: open amount by stage"})
-    amount.set_y_axis({"reverse": True})
-    amount.set_x_axis({"num_format": "#,##0"})
-    amount.set_legend({"none": True})
+    def funnel_chart(key: str, series: tuple[str, str], title: tuple[str, str], color: str):
+        # One bar per stage, top stage first, as a funnel reads.
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({
+            "name": series[1] if zh else series[0],
+            "categories": _column_range(stage_sheet, stage, "name", 1),
+            "values": _column_range(stage_sheet, stage, key, 1),
+            "fill": {"color": color},
+        })
+        chart.set_title({"name": title[1] if zh else title[0]})
+        chart.set_y_axis({"reverse": True})
+        chart.set_x_axis({"num_format": "#,##0"})
+        chart.set_legend({"none": True})
+        return chart
+
+    count = funnel_chart("open_deals", ("Open deals", "在途商机数"), ("Funnel: open deals by stage", "漏斗：各阶段商机数"), "#4472C4")
+    amount = funnel_chart("open_amount", ("Open amount", "在途金额"), ("Funnel: open amount by stage", "漏斗：各阶段金额"), "#ED7D31")
     periods = OUTPUTS["tblForecastPeriods"]
     fc_sheet = periods.sheet(language)
     forecast = wb.add_chart({"type": "column"})
