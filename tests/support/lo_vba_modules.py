@@ -20,25 +20,13 @@ the timeout passes. Exit status 2: soffice never answered.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-import uuid
 from pathlib import Path
 
-import uno
-from com.sun.star.beans import PropertyValue
-from com.sun.star.connection import NoConnectException
+# Run as a script: this folder is on sys.path, so the shared session helpers import directly.
+from lo_session import ALWAYS_EXECUTE_NO_WARN, OfficeDidNotStart, OfficeSession, enable_vba_import, prop
 
-SOFFICE = "/usr/bin/soffice"
-ALWAYS_EXECUTE_NO_WARN = 4  # com.sun.star.document.MacroExecMode
 VBA_LIBRARY = "VBAProject"
 
 
@@ -47,80 +35,19 @@ def main() -> int:
     parser.add_argument("workbook", type=Path)
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds before giving up")
     args = parser.parse_args()
-
-    profile = Path(tempfile.mkdtemp(prefix="lo_vba_profile_"))
-    pipe = f"lo_vba_{uuid.uuid4().hex}"
-    office = subprocess.Popen(
-        [
-            SOFFICE,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--invisible",
-            "--norestore",
-            "--nologo",
-            "--nodefault",
-            "--nolockcheck",
-            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, so soffice.bin dies with it
-    )
-
-    def stop_office() -> None:
-        try:
-            os.killpg(office.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        office.wait()
-        shutil.rmtree(profile, ignore_errors=True)
-        for socket in (pipe, ipc_pipe_name(profile)):  # a killed soffice leaves them in /tmp
-            Path(f"/tmp/OSL_PIPE_{os.geteuid()}_{socket}").unlink(missing_ok=True)
-
-    def watchdog() -> None:
-        print(f"timed out after {args.timeout:.0f}s", file=sys.stderr)
-        stop_office()
-        os._exit(3)
-
-    timer = threading.Timer(args.timeout, watchdog)
-    timer.daemon = True
-    timer.start()
     try:
-        context = connect(pipe, deadline=time.monotonic() + args.timeout)
-        if context is None:
-            print("soffice did not answer on its pipe", file=sys.stderr)
-            return 2
-        print(json.dumps(read_modules(context, args.workbook.resolve()), indent=1))
-        return 0
-    finally:
-        timer.cancel()
-        stop_office()
-
-
-def ipc_pipe_name(profile: Path) -> str:
-    """The single-instance pipe soffice makes for a profile: MD5 of its URL, unpadded hex."""
-    digest = hashlib.md5(profile.as_uri().encode("utf-16-le")).digest()
-    return "SingleOfficeIPC_" + "".join(f"{byte:x}" for byte in digest)
-
-
-def connect(pipe: str, deadline: float):
-    """The remote component context of the soffice on `pipe`, or None by the deadline."""
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext(
-        "com.sun.star.bridge.UnoUrlResolver", local
-    )
-    while time.monotonic() < deadline:
-        try:
-            return resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
-        except NoConnectException:
-            time.sleep(0.25)
-    return None
+        with OfficeSession(timeout=args.timeout) as context:
+            print(json.dumps(read_modules(context, args.workbook.resolve()), indent=1))
+    except OfficeDidNotStart as err:
+        print(err, file=sys.stderr)
+        return 2
+    return 0
 
 
 def read_modules(context, workbook: Path) -> dict:
     """Open `workbook` in the remote soffice and read its VBA library and sheet code names."""
     smgr = context.ServiceManager
-    enable_vba_import(smgr, context)
+    enable_vba_import(context)
     desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", context)
     document = desktop.loadComponentFromURL(
         workbook.as_uri(),
@@ -153,25 +80,6 @@ def read_modules(context, workbook: Path) -> dict:
         return result
     finally:
         document.close(True)
-
-
-def enable_vba_import(smgr, context) -> None:
-    """Turn on Tools > Options > Load/Save > VBA Properties for Excel: load, executable."""
-    provider = smgr.createInstanceWithContext(
-        "com.sun.star.configuration.ConfigurationProvider", context
-    )
-    access = provider.createInstanceWithArguments(
-        "com.sun.star.configuration.ConfigurationUpdateAccess",
-        (prop("nodepath", "/org.openoffice.Office.Calc/Filter/Import/VBA"),),
-    )
-    access.setPropertyValue("Load", True)
-    access.setPropertyValue("Executable", True)
-    access.commitChanges()
-
-
-def prop(name: str, value) -> PropertyValue:
-    """A com.sun.star.beans.PropertyValue."""
-    return PropertyValue(Name=name, Value=value)
 
 
 if __name__ == "__main__":
