@@ -42,6 +42,7 @@ from python_calamine import CalamineWorkbook  # noqa: E402
 
 from funnel.demo import demo_tables  # noqa: E402
 from funnel.engine import run  # noqa: E402
+from funnel.gcpause import collector_paused  # noqa: E402
 from udfs.macros import refresh  # noqa: E402
 from workbook.build import new_workbook  # noqa: E402
 from workbook.filebook import FileBook  # noqa: E402
@@ -86,6 +87,11 @@ def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str,
 
 def refresh_steps(path: Path, out: Path) -> dict[str, float]:
     """One refresh split into the macro's steps (the same calls ``udfs.macros.refresh`` makes)."""
+    with collector_paused():
+        return _steps(path, out)
+
+
+def _steps(path: Path, out: Path) -> dict[str, float]:
     steps = {}
     book = FileBook(path, out)
     started = time.perf_counter()

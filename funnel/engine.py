@@ -18,6 +18,7 @@ from funnel.calibration import reliability_by_bin
 from funnel.competition import competition_tables, deal_qualification_columns
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
+from funnel.gcpause import collector_paused
 from funnel.issues import IssueLog
 from funnel.settings import Settings
 from funnel.stages import history_keys, reached_order, stage_probabilities
@@ -151,4 +152,5 @@ def run(
     Raises:
         ValueError: an override names an unknown setting or has a bad value.
     """
-    return run_inputs(validate(raw, overrides, log))
+    with collector_paused():
+        return run_inputs(validate(raw, overrides, log))

@@ -8,6 +8,7 @@ the input tables, run the engine, write every output table, say what happened.
 from __future__ import annotations
 
 from funnel.engine import run
+from funnel.gcpause import collector_paused
 from udfs.book import Book
 from workbook.mapping import output_frames, read_inputs
 
@@ -28,16 +29,17 @@ def refresh(book: Book | None = None, overrides: dict[str, str] | None = None) -
         from udfs.xlwings_book import caller_book
 
         book = caller_book()
-    book.status("funnel: reading the input tables...")
-    raw, log = read_inputs(book)
-    book.status("funnel: computing...")
-    report = run(raw, overrides, log)
-    frames = output_frames(report)
-    for i, (name, frame) in enumerate(frames.items(), 1):
-        book.status(f"funnel: writing {name} ({i}/{len(frames)})...")
-        book.write_table(name, frame)
-    message = closing_message(report, len(frames))
-    book.finish(message)
+    with collector_paused():
+        book.status("funnel: reading the input tables...")
+        raw, log = read_inputs(book)
+        book.status("funnel: computing...")
+        report = run(raw, overrides, log)
+        frames = output_frames(report)
+        for i, (name, frame) in enumerate(frames.items(), 1):
+            book.status(f"funnel: writing {name} ({i}/{len(frames)})...")
+            book.write_table(name, frame)
+        message = closing_message(report, len(frames))
+        book.finish(message)
     return message
 
 

@@ -26,6 +26,7 @@ import os
 import re
 import stat
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, Mapping
@@ -45,6 +46,7 @@ from workbook.xlsx_package import (
     check_sheet_cells,
     column_index,
     column_letters,
+    deflate,
     format_range,
     open_package,
     parse_range,
@@ -111,6 +113,7 @@ class _TableChange:
     new_last: int  # new last data row
     cells: list[list[bytes | None]] = field(default_factory=list)  # per column, per row
     refs: list[bytes] = field(default_factory=list)  # per column: b'<c r="' + its letters
+    letters: frozenset[bytes] = frozenset()  # the table's column letters
 
     @property
     def old_last(self) -> int:
@@ -183,6 +186,8 @@ _EPOCH_1900 = _dt.datetime(1899, 12, 30)
 _EPOCH_1904 = _dt.datetime(1904, 1, 1)
 _ILLEGAL_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _LITERAL_ESCAPE_RE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+# Text with none of: XML specials, "_" (of a literal _xHHHH_), control or non-characters.
+_PLAIN_TEXT_RE = re.compile("[^&<>_\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*")
 
 
 def _excel_serial(value: _dt.datetime, date1904: bool) -> float:
@@ -209,6 +214,8 @@ def _text_xml(text: str) -> bytes:
     # "_xHHHH_" as "_x005F_xHHHH_"), then XML escaping.
     if len(text) > MAX_TEXT_LENGTH:
         raise ValueError(f"text of {len(text):,} characters (Excel's limit is {MAX_TEXT_LENGTH:,})")
+    if _PLAIN_TEXT_RE.fullmatch(text):  # most text needs no escaping at all
+        return text.encode("utf-8")
     text = _LITERAL_ESCAPE_RE.sub(r"_x005F_\1", text)
     text = _ILLEGAL_XML_RE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
     return _xml_escape(text).encode("utf-8")
@@ -388,7 +395,8 @@ def _prepare_cells(
                 if rm:
                     first_row_cells[column_index(rm.group(1).decode())] = s
     ch.cells = []
-    ch.refs = [b'<c r="' + column_letters(col).encode() for col in range(info.first_col, info.last_col + 1)]
+    ch.letters = frozenset(column_letters(col).encode() for col in range(info.first_col, info.last_col + 1))
+    ch.refs = [b'<c r="' + letters for letters in map(str.encode, map(column_letters, range(info.first_col, info.last_col + 1)))]
     for j, col in enumerate(range(info.first_col, info.last_col + 1)):
         style = col_styles.get(col) or first_row_cells.get(col)
         s_attr = b' s="' + style + b'"' if style else b""
@@ -397,16 +405,28 @@ def _prepare_cells(
         if fast is not None:
             ch.cells.append(fast)
             continue
-        values = column.tolist()
+        # Columns repeat their values (owners, stages, flags): render each distinct value once.
+        memo: dict[tuple[type, object], bytes | None] = {}
         rendered: list[bytes | None] = []
-        for i, value in enumerate(values):
+        for i, value in enumerate(column.tolist()):
+            key = (value.__class__, value)
+            try:
+                rendered.append(memo[key])
+                continue
+            except KeyError:
+                pass
+            except TypeError:  # unhashable: rendered below, and refused there
+                key = None
             try:
                 body = _cell_body(value, date1904)
             except ValueError as exc:
                 raise UnsafeToUpdate(
                     f"table {info.name!r}, column {info.columns[j]!r}, row {i + 1}: {exc}"
                 ) from None
-            rendered.append(None if body is None else s_attr + body[0] + b">" + body[1] + b"</c>")
+            cell = None if body is None else s_attr + body[0] + b">" + body[1] + b"</c>"
+            if key is not None:
+                memo[key] = cell
+            rendered.append(cell)
         ch.cells.append(rendered)
 
 
@@ -427,7 +447,7 @@ def _render_numbers(column: pd.Series, s_attr: bytes) -> list[bytes | None] | No
 def _rebuild_row(part: str, r: int, m: re.Match[bytes] | None, changes: list[_TableChange]) -> bytes:
     # One row of the rewritten area: kept cells plus new table cells, in column order.
     cells: list[tuple[int, bytes]] = []
-    if m is not None and m.group(2):
+    if m is not None and m.group(2) and not _old_table_row(m.group(2), r, changes):
         for cm in _CELL_RE.finditer(m.group(2)):
             ref = _attr(cm.group(1), _R_ATTR_RE)
             rm = _CELL_REF_SPLIT_RE.fullmatch(ref) if ref else None
@@ -460,10 +480,9 @@ def _rebuild_row(part: str, r: int, m: re.Match[bytes] | None, changes: list[_Ta
         inf = ch.info
         if inf.body_first_row <= r <= ch.new_last:
             i = r - inf.body_first_row
-            for j, col in enumerate(range(inf.first_col, inf.last_col + 1)):
-                rendered = ch.cells[j][i] if i < len(ch.cells[j]) else None
-                if rendered is not None:
-                    cells.append((col, ch.refs[j] + row_ref + rendered))
+            for j, column in enumerate(ch.cells):
+                if i < len(column) and (rendered := column[i]) is not None:
+                    cells.append((inf.first_col + j, ch.refs[j] + row_ref + rendered))
     cells.sort(key=lambda t: t[0])
     if m is not None:
         attrs = _SPANS_ATTR_RE.sub(b"", m.group(1))
@@ -477,6 +496,22 @@ def _rebuild_row(part: str, r: int, m: re.Match[bytes] | None, changes: list[_Ta
     r_attr = _R_ATTR_RE.search(attrs)
     attrs = attrs[: r_attr.end()] + spans + attrs[r_attr.end() :]
     return b"<row" + attrs + b">" + b"".join(c for _, c in cells) + b"</row>"
+
+
+def _old_table_row(content: bytes, r: int, changes: list[_TableChange]) -> bool:
+    # The usual row: only cells of the tables' old data rows and no formula, so every cell
+    # is simply replaced. Anything else takes the careful per-cell walk of _rebuild_row.
+    if b"<f" in content:
+        return False
+    refs = _ALL_REFS_RE.findall(content)
+    if len(refs) != content.count(b"<c"):  # a cell without r= first, or rich text (<color>)
+        return False
+    owned: set[bytes] = set()
+    for ch in changes:
+        if ch.info.body_first_row <= r <= ch.old_last:
+            owned |= ch.letters
+    row = str(r).encode()
+    return all(n == row and c in owned for c, n in refs)
 
 
 def _update_dimension(data: bytes) -> bytes:
@@ -796,14 +831,17 @@ def _assemble(pkg: XlsxPackage, plan: _Plan, out: BinaryIO) -> None:
     asm = PackageAssembler(out)
     replaced = {k.lower(): v for k, v in plan.replaced.items()}
     removed = {k.lower() for k in plan.removed}
-    for member in pkg.members:
-        key = member.name.lower()
-        if key in removed:
-            continue
-        if key in replaced:
-            asm.add_entry(member, replaced[key], compress=True)
-        else:
-            asm.copy_entry(pkg, member)
+    # The new parts are deflated in threads (zlib lets go of the GIL) while entries are copied.
+    with ThreadPoolExecutor(2) as pool:
+        deflated = {key: pool.submit(deflate, data) for key, data in replaced.items()}
+        for member in pkg.members:
+            key = member.name.lower()
+            if key in removed:
+                continue
+            if key in replaced:
+                asm.add_entry(member, replaced[key], compress=True, deflated=deflated[key].result())
+            else:
+                asm.copy_entry(pkg, member)
     asm.finish(pkg.archive_comment)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -543,6 +544,7 @@ class XlsxPackage:
             WorkbookError: the file cannot be opened (wraps OSError).
         """
         self.path = Path(path)
+        self._lock = threading.Lock()
         try:
             self._f: BinaryIO = open(self.path, "rb")
         except OSError as exc:
@@ -593,8 +595,9 @@ class XlsxPackage:
         raise NotAWorkbook(f"{self.path.name} is an OLE compound file (legacy .xls?), not an xlsx/xlsm")
 
     def _read_at(self, offset: int, size: int) -> bytes:
-        self._f.seek(offset)
-        data = self._f.read(size)
+        with self._lock:  # one handle, shared by the reader's threads
+            self._f.seek(offset)
+            data = self._f.read(size)
         if len(data) != size:
             raise NotAWorkbook(f"{self.path.name} is truncated (wanted {size} bytes at {offset})")
         return data
@@ -1021,7 +1024,10 @@ class PackageAssembler:
         self._write(pkg.read_entry_bytes(member))
         self._central.append(_with_offset(member, offset))
 
-    def add_entry(self, like: ZipMember, data: bytes, *, compress: bool = True, crc: int | None = None) -> None:
+    def add_entry(
+        self, like: ZipMember, data: bytes, *, compress: bool = True, crc: int | None = None,
+        deflated: bytes | None = None,
+    ) -> None:
         """Append new content for the entry ``like`` describes (same name and metadata).
 
         Args:
@@ -1029,12 +1035,12 @@ class PackageAssembler:
             data: the new uncompressed content.
             compress: deflate (True) or store (False).
             crc: the CRC-32 of ``data`` if already known.
+            deflated: ``deflate(data)``, if already done (say, in another thread).
         """
         if crc is None:
             crc = zlib.crc32(data)
         if compress:
-            c = zlib.compressobj(6, zlib.DEFLATED, -15)
-            body = c.compress(data) + c.flush()
+            body = deflated if deflated is not None else deflate(data)
             method = _DEFLATED
         else:
             body = data
@@ -1069,6 +1075,12 @@ class PackageAssembler:
         if count >= 0xFFFF or cd_offset >= 0xFFFFFFFF or cd_size >= 0xFFFFFFFF:
             raise WorkbookTooLarge("rewritten package would need zip64")
         self._write(_EOCD.pack(_EOCD_SIG, 0, 0, count, count, cd_size, cd_offset, len(comment)) + comment)
+
+
+def deflate(data: bytes) -> bytes:
+    """``data`` as a raw deflate stream, as zip entries hold it (zlib releases the GIL)."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
 
 
 def _with_offset(member: ZipMember, offset: int) -> bytes:

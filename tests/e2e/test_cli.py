@@ -70,7 +70,7 @@ _HARNESS = textwrap.dedent(
         # Stop the refresh at a named point, so a SIGKILL lands exactly there.
         from workbook import table_reader, table_writer, xlsx_package
         if hook == "reading":
-            table_reader._read_one = lambda *a: pause(flag)
+            table_reader._table_frame = lambda *a: pause(flag)
         elif hook == "computing":
             udfs.macros.run = lambda *a, **k: pause(flag)
         elif hook == "locked":

@@ -291,6 +291,18 @@ def test_in_place_refresh_and_roundtrip(book: Path) -> None:
     assert back["tblStageStats"]["stage"].tolist() == ["S0", "S1", "S2", "S3"]
 
 
+@pytest.mark.parametrize("rows", [2, 3, 9])
+def test_old_rows_fast_path_writes_the_same_bytes(book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    # A second refresh meets rows holding only the table's old cells and replaces them
+    # without walking cell by cell; the careful walk must produce the very same file.
+    write_tables(book, book, {"tblStageStats": _stage_frame(5)})
+    fast, careful = tmp_path / "fast.xlsm", tmp_path / "careful.xlsm"
+    write_tables(book, fast, {"tblStageStats": _stage_frame(rows)})
+    monkeypatch.setattr(table_writer, "_old_table_row", lambda content, r, changes: False)
+    write_tables(book, careful, {"tblStageStats": _stage_frame(rows)})
+    assert fast.read_bytes() == careful.read_bytes()
+
+
 def test_headers_must_match(book: Path, tmp_path: Path) -> None:
     frame = _stage_frame(2).rename(columns={"value": "Value"})
     with pytest.raises(UnsafeToUpdate, match="headers"):
