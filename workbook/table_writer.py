@@ -19,6 +19,7 @@ order. The file is written to a temporary file in the destination's folder, fsyn
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import decimal
 import math
@@ -28,6 +29,7 @@ import stat
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO, Callable, Mapping
 from xml.sax.saxutils import escape as _xml_escape
@@ -113,7 +115,10 @@ class _TableChange:
     new_last: int  # new last data row
     cells: list[list[bytes | None]] = field(default_factory=list)  # per column, per row
     refs: list[bytes] = field(default_factory=list)  # per column: b'<c r="' + its letters
-    letters: frozenset[bytes] = frozenset()  # the table's column letters
+
+    @cached_property
+    def letters(self) -> frozenset[bytes]:  # the table's column letters
+        return frozenset(column_letters(col).encode() for col in range(self.info.first_col, self.info.last_col + 1))
 
     @property
     def old_last(self) -> int:
@@ -259,7 +264,8 @@ def _cell_body(value: object, date1904: bool) -> tuple[bytes, bytes] | None:
 
 # ---- the worksheet ------------------------------------------------------------------------------
 _SHEETDATA_OPEN_RE = re.compile(rb"<sheetData\b[^>]*?(/?)>")
-_ROW_RE = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_ROW_OPEN_RE = re.compile(rb"<row\b([^>]*?)(/?)>")
+_CELL_ROW_RE = re.compile(rb'<c r="[A-Za-z]{1,3}([0-9]{1,7})"')
 _CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _R_ATTR_RE = re.compile(rb'\sr="([^"]*)"')
 _S_ATTR_RE = re.compile(rb'\ss="([0-9]+)"')
@@ -338,17 +344,9 @@ def _rewrite_sheet(
             if _intersects(area, mr):
                 raise UnsafeToUpdate(f"table {inf.name!r} overlaps merged cells {format_range(*mr)}")
 
-    rows: dict[int, re.Match[bytes]] = {}
-    order: list[int] = []
-    for m in _ROW_RE.finditer(body):
-        r_text = _attr(m.group(1), _R_ATTR_RE)
-        if r_text is None or not r_text.isdigit():
-            raise UnsafeToUpdate(f"{part}: a row without a row number; re-save the workbook in Excel")
-        r = int(r_text)
-        if order and r <= order[-1]:
-            raise UnsafeToUpdate(f"{part}: rows out of order; re-save the workbook in Excel")
-        rows[r] = m
-        order.append(r)
+    rows = _scan_rows(part, body)
+    order = list(rows)
+    plain = _plain_old_rows(body, rows, order, changes)
 
     col_styles = _column_styles(data[:body_start])
     affected: set[int] = set()
@@ -362,13 +360,13 @@ def _rewrite_sheet(
     for r in new_rows:
         m = rows.get(r)
         if r not in affected:
-            out.append(body[pos : m.end()] if m else b"")
-            pos = m.end() if m else pos
+            out.append(body[pos : m.end] if m else b"")
+            pos = m.end if m else pos
             continue
         if m is not None:
-            out.append(body[pos : m.start()])  # whitespace between rows, kept
-            pos = m.end()
-        out.append(_rebuild_row(part, r, m, changes))
+            out.append(body[pos : m.start])  # whitespace between rows, kept
+            pos = m.end
+        out.append(_rebuild_row(part, r, m, changes, r in plain))
     out.append(body[pos:])
     out.append(tail)
     new = b"".join(out)
@@ -378,7 +376,7 @@ def _rewrite_sheet(
 def _prepare_cells(
     part: str,
     ch: _TableChange,
-    rows: dict[int, re.Match[bytes]],
+    rows: dict[int, _Row],
     col_styles: dict[int, bytes],
     date1904: bool,
 ) -> None:
@@ -386,8 +384,8 @@ def _prepare_cells(
     info = ch.info
     first_row_cells: dict[int, bytes] = {}
     m = rows.get(info.body_first_row)
-    if m is not None and m.group(2):
-        for cm in _CELL_RE.finditer(m.group(2)):
+    if m is not None and m.content:
+        for cm in _CELL_RE.finditer(m.content):
             ref = _attr(cm.group(1), _R_ATTR_RE)
             s = _attr(cm.group(1), _S_ATTR_RE)
             if ref and s:
@@ -395,7 +393,6 @@ def _prepare_cells(
                 if rm:
                     first_row_cells[column_index(rm.group(1).decode())] = s
     ch.cells = []
-    ch.letters = frozenset(column_letters(col).encode() for col in range(info.first_col, info.last_col + 1))
     ch.refs = [b'<c r="' + letters for letters in map(str.encode, map(column_letters, range(info.first_col, info.last_col + 1)))]
     for j, col in enumerate(range(info.first_col, info.last_col + 1)):
         style = col_styles.get(col) or first_row_cells.get(col)
@@ -444,11 +441,12 @@ def _render_numbers(column: pd.Series, s_attr: bytes) -> list[bytes | None] | No
     return [None if x != x else s_attr + b"><v>" + _number_text(x) + b"</v></c>" for x in values.tolist()]
 
 
-def _rebuild_row(part: str, r: int, m: re.Match[bytes] | None, changes: list[_TableChange]) -> bytes:
+def _rebuild_row(part: str, r: int, m: _Row | None, changes: list[_TableChange], plain: bool = False) -> bytes:
     # One row of the rewritten area: kept cells plus new table cells, in column order.
+    # ``plain``: the row is known to hold only old table cells (``_plain_old_rows``).
     cells: list[tuple[int, bytes]] = []
-    if m is not None and m.group(2) and not _old_table_row(m.group(2), r, changes):
-        for cm in _CELL_RE.finditer(m.group(2)):
+    if m is not None and m.content and not plain and not _old_table_row(m.content, r, changes):
+        for cm in _CELL_RE.finditer(m.content):
             ref = _attr(cm.group(1), _R_ATTR_RE)
             rm = _CELL_REF_SPLIT_RE.fullmatch(ref) if ref else None
             if rm is None or int(rm.group(2)) != r:
@@ -475,27 +473,93 @@ def _rebuild_row(part: str, r: int, m: re.Match[bytes] | None, changes: list[_Ta
                             f"{part}: cell {ref.decode()} anchors a shared/array formula reaching outside table "
                             f"{owner.info.name!r}"
                         )
-    row_ref = str(r).encode() + b'"'
+    row_number = str(r).encode()
+    row_ref = row_number + b'"'
+    sources = len(cells)  # kept cells, then each table with cells here: more than one -> sort
     for ch in changes:
         inf = ch.info
         if inf.body_first_row <= r <= ch.new_last:
             i = r - inf.body_first_row
+            sources += 1
             for j, column in enumerate(ch.cells):
                 if i < len(column) and (rendered := column[i]) is not None:
                     cells.append((inf.first_col + j, ch.refs[j] + row_ref + rendered))
-    cells.sort(key=lambda t: t[0])
+    if sources > 1:
+        cells.sort(key=lambda t: t[0])
     if m is not None:
-        attrs = _SPANS_ATTR_RE.sub(b"", m.group(1))
+        attrs = _SPANS_ATTR_RE.sub(b"", m.attrs)
     else:
-        attrs = b' r="' + str(r).encode() + b'"'
+        attrs = b' r="' + row_number + b'"'
     if not cells:
         if m is None or not _ROW_ONLY_LAYOUT_RE.sub(b"", attrs).strip():
             return b""  # nothing left but the row number: drop the row
         return b"<row" + attrs + b"/>"
     spans = b' spans="%d:%d"' % (cells[0][0], cells[-1][0])
-    r_attr = _R_ATTR_RE.search(attrs)
-    attrs = attrs[: r_attr.end()] + spans + attrs[r_attr.end() :]
-    return b"<row" + attrs + b">" + b"".join(c for _, c in cells) + b"</row>"
+    if m is None:
+        attrs += spans
+    else:
+        r_attr = _R_ATTR_RE.search(attrs)
+        attrs = attrs[: r_attr.end()] + spans + attrs[r_attr.end() :]
+    return b"<row" + attrs + b">" + b"".join([c for _, c in cells]) + b"</row>"
+
+
+@dataclass(slots=True)
+class _Row:
+    start: int  # where <row starts in the sheetData body
+    end: int  # just past </row> (or <row/>)
+    attrs: bytes
+    content: bytes  # b"" for <row/>
+
+
+def _scan_rows(part: str, body: bytes) -> dict[int, _Row]:
+    # Every <row> of sheetData by row number. Finding "</row>" is a plain search: text
+    # escapes "<", so nothing inside a row can look like it.
+    rows: dict[int, _Row] = {}
+    last = 0
+    for m in _ROW_OPEN_RE.finditer(body):
+        if m.start() < last:
+            continue  # (no <row inside a row, but never read a row twice)
+        if m.group(2):
+            end, content = m.end(), b""
+        else:
+            close = body.find(b"</row>", m.end())
+            if close < 0:
+                raise UnsafeToUpdate(f"{part}: truncated <row>; re-save the workbook in Excel")
+            end, content = close + 6, body[m.end() : close]
+        r_text = _attr(m.group(1), _R_ATTR_RE)
+        if r_text is None or not r_text.isdigit():
+            raise UnsafeToUpdate(f"{part}: a row without a row number; re-save the workbook in Excel")
+        r = int(r_text)
+        if rows and r <= next(reversed(rows)):
+            raise UnsafeToUpdate(f"{part}: rows out of order; re-save the workbook in Excel")
+        rows[r] = _Row(m.start(), end, m.group(1), content)
+        last = end
+    return rows
+
+
+def _plain_old_rows(body: bytes, rows: dict[int, _Row], order: list[int], changes: list[_TableChange]) -> set[int]:
+    # Rows of the tables' old data areas holding nothing but those tables' cells and no
+    # formula, proven a run of rows at a time with a few C-speed scans (a second refresh
+    # meets thousands of them). Runs are cut where a table's old rows start or end, so
+    # within a run the same tables own the same columns. The rest get _old_table_row.
+    plain: set[int] = set()
+    bounds = sorted({ch.info.body_first_row for ch in changes} | {ch.old_last + 1 for ch in changes})
+    for lo, next_lo in zip(bounds, bounds[1:]):
+        hi = next_lo - 1
+        owners = [ch for ch in changes if ch.info.body_first_row <= lo and hi <= ch.old_last]
+        inside = order[bisect.bisect_left(order, lo) : bisect.bisect_right(order, hi)]
+        if not owners or not inside:
+            continue
+        block = body[rows[inside[0]].start : rows[inside[-1]].end]
+        if b"<f" in block:
+            continue
+        letters = b"|".join(sorted(frozenset().union(*(ch.letters for ch in owners)), key=len, reverse=True))
+        if re.search(rb'<c(?=[\s/>])(?! r="(?:' + letters + rb')[0-9])', block):
+            continue  # a cell in another column, or one without r= first
+        if not set(_CELL_ROW_RE.findall(block)) <= {str(r).encode() for r in inside}:
+            continue  # a cell claiming a row outside the run
+        plain.update(inside)
+    return plain
 
 
 def _old_table_row(content: bytes, r: int, changes: list[_TableChange]) -> bool:

@@ -294,10 +294,12 @@ def test_in_place_refresh_and_roundtrip(book: Path) -> None:
 @pytest.mark.parametrize("rows", [2, 3, 9])
 def test_old_rows_fast_path_writes_the_same_bytes(book: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
     # A second refresh meets rows holding only the table's old cells and replaces them
-    # without walking cell by cell; the careful walk must produce the very same file.
+    # without walking cell by cell (whole runs of rows, or row by row); the careful walk
+    # must produce the very same file.
     write_tables(book, book, {"tblStageStats": _stage_frame(5)})
     fast, careful = tmp_path / "fast.xlsm", tmp_path / "careful.xlsm"
     write_tables(book, fast, {"tblStageStats": _stage_frame(rows)})
+    monkeypatch.setattr(table_writer, "_plain_old_rows", lambda body, rows, order, changes: set())
     monkeypatch.setattr(table_writer, "_old_table_row", lambda content, r, changes: False)
     write_tables(book, careful, {"tblStageStats": _stage_frame(rows)})
     assert fast.read_bytes() == careful.read_bytes()
@@ -552,3 +554,34 @@ def test_libreoffice_reads_the_refreshed_table(book: Path, tmp_path: Path) -> No
     assert [r[0] for r in table[1:]] == ["Lead", "=not a formula", "Won"]
     assert [float(r[2]) for r in table[1:]] == [10.0, 20.0, 30.0]
     assert [float(r[1].replace(",", "")) for r in table[1:]] == [3.0, 4.5, 1.0]
+
+
+_PURE_ROWS = (  # tblStageStats' old data rows 5..7 (columns B:D) as a refresh wrote them
+    b'<row r="4" spans="2:4"><c r="B4" t="s"><v>3</v></c><c r="C4" t="s"><v>13</v></c><c r="D4" t="s"><v>14</v></c></row>'
+    b'<row r="5" spans="2:4"><c r="B5" t="inlineStr"><is><t>S0</t></is></c><c r="C5" s="2"><v>3</v></c><c r="D5"><v>100</v></c></row>'
+    b'<row r="6" spans="2:4"><c r="B6" t="inlineStr"><is><t>S1</t></is></c><c r="C6" s="2"><v>2</v></c></row>'
+    b'<row r="7" spans="2:4"><c r="B7" t="inlineStr"><is><t>S2</t></is></c><c r="D7"><v>25</v></c></row>'
+)
+
+
+@pytest.mark.parametrize(
+    ("edit", "plain"),
+    [
+        (lambda b: b, {5, 6, 7}),
+        (lambda b: b.replace(b"</row><row r=\"6\"", b'<c r="F5" t="s"><v>12</v></c></row><row r="6"'), set()),  # a note beside
+        (lambda b: b.replace(b'<c r="D7"><v>25</v>', b'<c r="D7"><f>1+1</f><v>2</v>'), set()),  # a formula
+        (lambda b: b.replace(b'<c r="D7">', b'<c r="D9">'), set()),  # a cell claiming a row below the table
+        (lambda b: b.replace(b'<c r="D7">', b'<c s="1" r="D7">'), set()),  # r= not first: not provable
+        (lambda b: b.replace(b"<t>S1</t>", b'<r><rPr><color rgb="FFFF0000"/></rPr><t>S1</t></r>'), {5, 6, 7}),  # rich text
+    ],
+)
+def test_plain_old_rows_are_proven_a_run_at_a_time(book: Path, edit, plain: set[int]) -> None:
+    # Which old rows a second refresh may replace wholesale: rows of the table's old data
+    # area whose every cell is in the table's columns and rows, with no formula in the run.
+    with open_package(book) as pkg:
+        info = pkg.table("tblStageStats")
+    body = edit(_PURE_ROWS)
+    rows = table_writer._scan_rows(OUTPUT_SHEET, body)
+    change = table_writer._TableChange(info=info, frame=_stage_frame(2), new_last=info.body_first_row + 1)
+    assert (info.body_first_row, info.body_last_row) == (5, 7)
+    assert table_writer._plain_old_rows(body, rows, list(rows), [change]) == plain
