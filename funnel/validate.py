@@ -98,6 +98,18 @@ def _blank(series: pd.Series) -> pd.Series:
     return pd.Series(blank.astype(bool), index=series.index)
 
 
+def _blank_where(series: pd.Series, where: pd.Series, blank: bool = True) -> pd.Series:
+    """``where & (_blank(series) == blank)``, looking only at the rows in ``where``.
+
+    The rows asked about are few (values that did not read); a whole 100k-row column of
+    distinct ids need not be hashed to find them.
+    """
+    out = pd.Series(False, index=where.index)
+    if where.any():
+        out[where] = _blank(series[where.to_numpy(dtype=bool)]).to_numpy() == blank
+    return out
+
+
 def _text_of_uniques(u: pd.Series, code: bool):
     values = u.tolist()
     if set(map(type, values)) <= {str}:
@@ -149,7 +161,7 @@ def _coerce_by_parser(
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Run the vectorized ``fast`` path, then ``parser`` on the cells it left unread."""
     result = fast(series)
-    unread = result.isna() & ~_blank(series)
+    unread = _blank_where(series, result.isna(), False)
     bad = pd.Series(False, index=series.index)
     why = pd.Series("", index=series.index, dtype="object")
     if unread.any():
@@ -485,7 +497,7 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log:
     keep = pd.Series(True, index=opps.index)
 
     blank_id = opps["id"].isna()
-    said = blank_id & _blank(raw["id"])  # an unreadable id (#N/A) was reported when it was read
+    said = _blank_where(raw["id"], blank_id)  # an unreadable id (#N/A) was reported when it was read
     log.add_many("opportunities", opps.index[said], "id", [""] * int(said.sum()), "deal id is blank", "row left out")
     keep &= ~blank_id
 
@@ -507,7 +519,7 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log:
         "opportunities", opps.index[bad_stage], "stage", opps["stage"][bad_stage],
         [f"unknown stage '{s}' (known: {codes})" for s in opps["stage"][bad_stage]], "row left out",
     )
-    no_stage = opps["stage"].isna() & _blank(raw["stage"]) & keep
+    no_stage = _blank_where(raw["stage"], opps["stage"].isna()) & keep
     log.add_many("opportunities", opps.index[no_stage], "stage", [""] * int(no_stage.sum()), "stage is blank", "row left out")
     keep &= stage_known
 
@@ -663,7 +675,7 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
     nobody = quotas["owner"].isna() & quotas["team"].isna()
     log.add_many("quotas", quotas.index[nobody], "owner", [""] * int(nobody.sum()), "quota has neither an owner nor a team", "row left out")
     labels, problems = [], []
-    unread = quotas["period"].isna() & ~_blank(raw["period"])  # an Excel error, reported when read
+    unread = _blank_where(raw["period"], quotas["period"].isna(), False)  # an Excel error, reported when read
     for value, skip in zip(quotas["period"], unread):
         if skip:
             labels.append(None)
@@ -680,7 +692,7 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
     log.add_many("quotas", quotas.index[bad], "period", raw["period"][bad], [p for p in problems if p], "row left out")
     negative = quotas["quota"] < 0
     log.add_many("quotas", quotas.index[negative], "quota", quotas["quota"][negative], "quota is negative", "row left out")
-    no_quota = quotas["quota"].isna() & _blank(raw["quota"])
+    no_quota = _blank_where(raw["quota"], quotas["quota"].isna())
     log.add_many("quotas", quotas.index[no_quota], "quota", [""] * int(no_quota.sum()), "quota is blank", "row left out")
     return quotas[~nobody & ~bad & ~unread & ~negative & quotas["quota"].notna()]
 
