@@ -22,7 +22,7 @@ import io
 import os
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO, Callable, Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd

@@ -406,7 +406,8 @@ def _prepare_cells(
         memo: dict[tuple[type, object], bytes | None] = {}
         rendered: list[bytes | None] = []
         for i, value in enumerate(column.tolist()):
-            key = (value.__class__, value)
+            # Equal values render alike, except times in different zones (wall clock is kept).
+            key = (value.__class__, value) if getattr(value, "tzinfo", None) is None else None
             try:
                 rendered.append(memo[key])
                 continue

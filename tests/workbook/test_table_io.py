@@ -281,6 +281,29 @@ def test_values_dates_and_blanks(book: Path, tmp_path: Path) -> None:
     assert '<c r="D7"><v>61</v></c>' in sheet  # after Excel's fictitious 1900-02-29
 
 
+def test_repeated_values_render_alike_but_equal_instants_in_other_zones_do_not(book: Path, tmp_path: Path) -> None:
+    # Each distinct value of a column is rendered once and reused; 1 and True and 1.0 are
+    # equal in Python yet different cells, and a time keeps its own wall clock.
+    dst = tmp_path / "out.xlsm"
+    utc = pd.Timestamp("2024-03-01 12:00", tz="UTC")
+    frame = pd.DataFrame(
+        {
+            "stage": ["a", "a", "b", "a"],
+            "count": pd.Series([1, True, 1.0, True], dtype=object),
+            "value": pd.Series([utc, utc.tz_convert("Asia/Shanghai"), utc, None], dtype=object),
+        }
+    )
+    write_tables(book, dst, {"tblStageStats": frame})
+    sheet = _members(dst)[OUTPUT_SHEET].decode()
+    style = re.search(r'<col min="3" max="3"[^>]*style="(\d+)"', sheet).group(1)
+    assert [re.search(rf'<c r="B{r}"[^>]*><is><t[^>]*>(\w)</t>', sheet).group(1) for r in range(5, 9)] == ["a", "a", "b", "a"]
+    assert f'<c r="C5" s="{style}"><v>1</v></c>' in sheet and f'<c r="C6" s="{style}" t="b"><v>1</v></c>' in sheet
+    assert f'<c r="C7" s="{style}"><v>1</v></c>' in sheet and f'<c r="C8" s="{style}" t="b"><v>1</v></c>' in sheet
+    assert '<c r="D5"><v>45352.5</v></c>' in sheet and '<c r="D7"><v>45352.5</v></c>' in sheet
+    assert '<c r="D6"><v>45352.833333333336</v></c>' in sheet  # 20:00 in Shanghai
+    assert 'r="D8"' not in sheet
+
+
 def test_in_place_refresh_and_roundtrip(book: Path) -> None:
     before = book.read_bytes()
     write_tables(book, book, {"tblStageStats": _stage_frame(4)})
