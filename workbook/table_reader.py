@@ -1,28 +1,34 @@
 """Reading Excel Tables out of a workbook file into DataFrames, headless and fast.
 
 This module owns turning a table's data rows into a ``pd.DataFrame``. Cell values come
-from python-calamine; where a table lives comes from the package's table parts
-(``workbook.xlsx_package``).
+from fastexcel (typed Arrow columns, no Python object per cell) or, for the sheets it
+would read differently, python-calamine (one Python value per cell); where a table lives
+comes from the package's table parts (``workbook.xlsx_package``). Both are built on the
+calamine parser; fastexcel is used only where it yields exactly calamine's Python values:
+a column mixing kinds of value (a number typed as text, "TBD" among amounts), error
+cells, ISO-dated cells and times of day go to python-calamine, so every table reads the
+same either way (``tests/workbook/test_fast_read.py``).
 
-Safety and speed come from the same trick: calamine never opens the user's file. We
+Safety and speed come from the same trick: neither reader opens the user's file. We
 inflate and vet each worksheet we need (``check_sheet_cells``: calamine aborts the whole
-process on a sheet whose cells span too much), then hand calamine private packages
-holding only the validated parts it reads, with the worksheet *stored* rather than
-deflated. Calamine then reads exactly the bytes we checked, even if the file is replaced
-meanwhile, and skips a second inflate, which pays for the checks.
+process on a sheet whose cells span too much), then hand the readers private packages
+holding only the validated parts they read, with the worksheet *stored* rather than
+deflated. They then read exactly the bytes we checked, even if the file is replaced
+meanwhile, and skip a second inflate, which pays for the checks.
 
 A big sheet is cut at row boundaries into slices of about ``SLICE_BYTES`` and each slice
-goes to its own calamine in a thread pool: calamine parses without holding the GIL, so
-the slices parse on every core while Python turns finished ones into columns.
+goes to its own reader in a thread pool: both parse without holding the GIL, so the
+slices parse on every core while Python turns finished ones into columns.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -44,6 +50,16 @@ from workbook.xlsx_package import (
 )
 
 __all__ = ["read_tables", "read_table", "SLICE_BYTES"]
+
+
+class _BlankColumnNotice(logging.Filter):
+    # fastexcel logs a warning for every column of a slice that is blank throughout (it
+    # then types it as text); in an input table that is normal, and it is read as blank.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Could not determine dtype")
+
+
+logging.getLogger("fastexcel.types.dtype").addFilter(_BlankColumnNotice())
 
 _NUMERIC_KINDS = frozenset({"floating", "integer", "mixed-integer-float"})
 SLICE_BYTES = 24 << 20  # sheet XML per calamine: big enough that its fixed costs stay small
@@ -114,14 +130,14 @@ def read_tables(
                 for part in tables_on:
                     sheet_hook(part, vetted[part].result())
             del vetted, small
-            blocks: dict[str, list[tuple[int, np.ndarray]]] = {}
+            blocks: dict[str, list[_Block]] = {}
             for job in jobs:
                 for name, found in job.result():
                     blocks.setdefault(name, []).extend(found)
         frames = {}
         for name, info in infos.items():
-            found = sorted(blocks.get(info.name, []), key=lambda b: b[0])
-            if any(a[0] + len(a[1]) > b[0] for a, b in zip(found, found[1:])):
+            found = sorted(blocks.get(info.name, []), key=lambda b: b.top)
+            if any(a.top + a.rows > b.top for a, b in zip(found, found[1:])):
                 # Excel writes rows in order; rows out of order are read again in one piece
                 # rather than risk mixing slices up.
                 data = _vetted_sheet(pkg, info.sheet_part)
@@ -135,9 +151,15 @@ def read_table(path: str | os.PathLike[str], name: str) -> pd.DataFrame:
     return read_tables(path, [name])[name]
 
 
-# Per table: (first sheet row, 2-D object array of the table's columns) for each run of
-# rows one calamine read found.
-_Blocks = tuple[str, list[tuple[int, np.ndarray]]]
+class _Block(NamedTuple):
+    """A run of a table's rows one read found: one array per table column (None: all blank)."""
+
+    top: int  # sheet row of the first
+    rows: int
+    columns: list[np.ndarray | None]
+
+
+_Blocks = tuple[str, list[_Block]]
 
 
 def _common_members(pkg: XlsxPackage) -> list[ZipMember]:
@@ -184,18 +206,19 @@ def _row_slices(data: bytes, size: int | None = None) -> list[bytes]:
 def _parse_job(
     pkg: XlsxPackage, common: list[ZipMember], sheets: list[tuple[str, bytes]], tables_on: dict[str, list[TableInfo]]
 ) -> list[_Blocks]:
-    # Worksheets (or a slice of one) read by one calamine, in a pool thread: the values
-    # inside each table on them, as object arrays.
-    view = io.BytesIO()
-    asm = PackageAssembler(view)
-    for member in common:
-        asm.copy_entry(pkg, member)
-    for part, xml in sheets:
-        asm.add_entry(pkg.member(part), xml, compress=False)
-    asm.finish()
+    # Worksheets (or a slice of one) read in a pool thread: the values inside each table
+    # on them, one array per table column. fastexcel gives typed columns without a Python
+    # object per cell; a sheet it cannot read exactly as calamine would (a column mixing
+    # kinds of value, error cells, times of day, ...) is read by python-calamine instead.
+    windows = _row_windows(sheets)
+    if windows is not None:
+        try:
+            return _fast_blocks(_private_package(pkg, common, sheets), sheets, tables_on, windows)
+        except _NotFast:
+            pass
     found: list[_Blocks] = []
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(view.getbuffer()), load_tables=False)
+        book = CalamineWorkbook.from_filelike(io.BytesIO(_private_package(pkg, common, sheets)), load_tables=False)
         try:
             for part, _ in sheets:
                 grid = book.get_sheet_by_name(tables_on[part][0].sheet)
@@ -208,9 +231,134 @@ def _parse_job(
     return found
 
 
-def _crop(info: TableInfo, rows: list[list[object]], start: tuple[int, int] | None) -> list[tuple[int, np.ndarray]]:
+def _private_package(pkg: XlsxPackage, common: list[ZipMember], sheets: list[tuple[str, bytes]]) -> bytes:
+    # The vetted parts a reader needs, worksheets stored (not deflated): it reads exactly
+    # the bytes we checked.
+    view = io.BytesIO()
+    asm = PackageAssembler(view)
+    for member in common:
+        asm.copy_entry(pkg, member)
+    for part, xml in sheets:
+        asm.add_entry(pkg.member(part), xml, compress=False)
+    asm.finish()
+    return view.getvalue()
+
+
+class _NotFast(Exception):
+    """fastexcel would not read these cells exactly as calamine's Python values."""
+
+
+# Error cells (calamine's Python values read them as blank) and ISO date cells: left to
+# python-calamine, whose readings the rest of the code is built on.
+_SLOW_CELL_TYPES = (b't="e"', b't="d"')
+_ROW_NUMBER_RE = re.compile(rb'<row r="(\d+)"')
+
+
+def _row_windows(sheets: list[tuple[str, bytes]]) -> dict[str, tuple[int, int] | None] | None:
+    # Per sheet (slice), the sheet rows of its first and last <row>, None without rows;
+    # None overall when a sheet should go to python-calamine.
+    windows: dict[str, tuple[int, int] | None] = {}
+    for part, xml in sheets:
+        if any(kind in xml for kind in _SLOW_CELL_TYPES):
+            return None
+        first_at = xml.find(b"<row ", xml.find(b"<sheetData"))
+        if first_at < 0:
+            windows[part] = None
+            continue
+        first = _ROW_NUMBER_RE.match(xml, first_at)
+        last = _ROW_NUMBER_RE.match(xml, xml.rfind(b"<row "))
+        if first is None or last is None:
+            return None
+        windows[part] = (int(first.group(1)), int(last.group(1)))
+    return windows
+
+
+def _fast_blocks(
+    data: bytes, sheets: list[tuple[str, bytes]], tables_on: dict[str, list[TableInfo]],
+    windows: dict[str, tuple[int, int] | None],
+) -> list[_Blocks]:
+    import fastexcel  # imports pyarrow: only when a workbook is read
+
+    found: list[_Blocks] = []
+    try:
+        reader = fastexcel.read_excel(data)
+        for part, _ in sheets:
+            for info in tables_on[part]:
+                lo, hi = info.first_col - 1, info.last_col - 1
+                # header_row=None with a number of rows to skip counts rows from the top of
+                # the sheet, so row i of the result is sheet row body_first_row + i.
+                sheet = reader.load_sheet(
+                    info.sheet, header_row=None, skip_rows=info.body_first_row - 1,
+                    n_rows=info.body_last_row - info.body_first_row + 1, schema_sample_rows=None,
+                    dtype_coercion="strict", use_columns=lambda col, lo=lo, hi=hi: lo <= col.absolute_index <= hi,
+                )
+                batch = sheet.to_arrow()
+                by_col = {c.absolute_index - lo: batch.column(k) for k, c in enumerate(sheet.selected_columns)}
+                found.append((info.name, _window_block(info, windows[part], batch.num_rows, by_col)))
+    except fastexcel.FastExcelError as exc:  # mixed kinds in a column, or anything else
+        raise _NotFast from exc
+    return found
+
+
+def _window_block(info: TableInfo, window: tuple[int, int] | None, nrows: int, by_col: dict) -> list[_Block]:
+    # The rows of this slice inside the table, proven to hold every cell found: a cell
+    # claiming a row outside the slice's own rows sends the sheet to python-calamine.
+    top = info.body_first_row
+    a, b = (0, -1) if window is None else (max(window[0], top) - top, min(window[1] - top, nrows - 1))
+    kept = max(0, b - a + 1)
+    columns: list[np.ndarray | None] = []
+    for j in range(info.last_col - info.first_col + 1):
+        arr = by_col.get(j)
+        if arr is None or arr.null_count == len(arr):
+            columns.append(None)
+            continue
+        before, after = arr.slice(0, min(max(a, 0), len(arr))), arr.slice(max(b + 1, a, 0))
+        if before.null_count != len(before) or after.null_count != len(after):
+            raise _NotFast
+        columns.append(_arrow_values(arr.slice(a, kept)) if kept else None)
+    return [_Block(top + a, kept, columns)] if kept else []
+
+
+_EPOCH_1900 = np.datetime64("1900-01-01", "ms")
+_END_9999 = np.datetime64("10000-01-01", "ms")
+
+
+def _arrow_values(arr) -> np.ndarray:
+    # One column's cells as calamine's Python values would be: float64 for numbers (NaN
+    # where blank), else objects with None where blank.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = arr.type
+    if pa.types.is_floating(kind) or pa.types.is_integer(kind):
+        return arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        # Each distinct text becomes one Python string, shared by the cells that hold it.
+        coded = pc.dictionary_encode(arr)
+        uniques = np.array(coded.dictionary.to_pylist() + [None], dtype=object)
+        return uniques[coded.indices.fill_null(len(uniques) - 1).to_numpy()]
+    if pa.types.is_boolean(kind):
+        return np.array(arr.to_pylist(), dtype=object)
+    if pa.types.is_null(kind):
+        return np.full(len(arr), None, dtype=object)
+    if pa.types.is_timestamp(kind) and kind.tz is None:
+        stamps = arr.cast(pa.timestamp("ms")).to_numpy(zero_copy_only=False)
+        present = ~np.isnat(stamps)
+        if ((stamps[present] < _EPOCH_1900) | (stamps[present] >= _END_9999)).any():
+            raise _NotFast  # times of day and serials before 1900: calamine has its own reading
+        days = stamps.astype("datetime64[D]")
+        midnight = present & (days == stamps)
+        out = np.full(len(stamps), None, dtype=object)
+        out[midnight] = days[midnight].astype(object)  # datetime.date, as calamine gives a day
+        timed = present & ~midnight
+        out[timed] = stamps[timed].astype("datetime64[us]").astype(object)
+        return out
+    raise _NotFast
+
+
+def _crop(info: TableInfo, rows: list[list[object]], start: tuple[int, int] | None) -> list[_Block]:
     # The part of calamine's rows (whose first cell is at 0-based ``start``) inside the
-    # table's data rows and columns: [] or [(first sheet row, object array)].
+    # table's data rows and columns: [] or one block of object columns.
     if not rows or start is None:
         return []
     top, left = start[0] + 1, start[1] + 1
@@ -224,27 +372,44 @@ def _crop(info: TableInfo, rows: list[list[object]], start: tuple[int, int] | No
     if any(len(row) != b - a for row in piece):  # ragged rows: pad
         piece = [list(row) + [""] * (b - a - len(row)) for row in piece]
     block[:, c0 - info.first_col : c1 - info.first_col + 1] = piece
-    return [(r0, block)]
+    return [_Block(r0, len(block), [block[:, j] for j in range(block.shape[1])])]
 
 
-def _table_frame(info: TableInfo, blocks: list[tuple[int, np.ndarray]]) -> pd.DataFrame:
+def _table_frame(info: TableInfo, blocks: list[_Block]) -> pd.DataFrame:
     # One table's data rows as a DataFrame indexed by sheet row.
     first, last = info.body_first_row, info.body_last_row
-    ncols = info.last_col - info.first_col + 1
     nrows = max(0, last - first + 1)
-    if len(blocks) == 1 and blocks[0][0] == first and len(blocks[0][1]) == nrows:
-        grid = blocks[0][1]
-    else:  # rows no calamine read returned are blank
-        grid = np.full((nrows, ncols), "", dtype=object)
-        for top, block in blocks:
-            grid[top - first : top - first + len(block)] = block
     index = pd.RangeIndex(first, first + nrows)
-    columns = {name: _column(grid[:, j], index) for j, name in enumerate(info.columns)}
+    columns = {
+        name: _column(_stitched([(b.top, b.rows, b.columns[j]) for b in blocks], first, nrows), index)
+        for j, name in enumerate(info.columns)
+    }
     return pd.DataFrame(columns, index=index, copy=False)
+
+
+def _stitched(parts: list[tuple[int, int, np.ndarray | None]], first: int, nrows: int) -> np.ndarray:
+    # One column from the blocks that hold some of its rows; rows no block holds are blank.
+    present = sorted((p for p in parts if p[2] is not None), key=lambda p: p[0])
+    if present and present[0][0] == first and sum(p[1] for p in present) == nrows \
+            and all(a[0] + a[1] == b[0] for a, b in zip(present, present[1:])):
+        if len(present) == 1:
+            return present[0][2]
+        if all(arr.dtype == np.float64 for _, _, arr in present):
+            return np.concatenate([arr for _, _, arr in present])
+    out = np.full(nrows, "", dtype=object)  # "" = blank, as calamine says
+    for top, rows, arr in present:
+        if arr.dtype == np.float64:
+            values = arr.astype(object)
+            values[np.isnan(arr)] = ""
+            arr = values
+        out[top - first : top - first + rows] = arr
+    return out
 
 
 def _column(values: np.ndarray, index: pd.RangeIndex) -> pd.Series:
     # calamine gives "" for a blank cell: make it None (NaN in a numeric column).
+    if values.dtype == np.float64:
+        return pd.Series(values, index=index, copy=False)
     values = np.ascontiguousarray(values)  # a column of the row-major grid: strided, slow to scan
     kind = infer_dtype(values, skipna=True)
     if kind in _NUMERIC_KINDS:
