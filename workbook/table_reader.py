@@ -84,9 +84,9 @@ def read_tables(
         path: the .xlsx/.xlsm file.
         names: Excel Table names (case-insensitive, as Excel compares them); a single
             name may be passed as a string.
-        sheet_hook: called with (sheet part, its vetted XML) for every worksheet read,
-            in the order of ``names``, so a caller can look at the sheet without
-            inflating it a second time.
+        sheet_hook: called with (sheet part, its XML) for every worksheet read, in the
+            order of ``names``, so a caller can look at the sheet without inflating it
+            a second time.
 
     Returns:
         One DataFrame per requested name (keyed as requested). Columns are the table's
@@ -114,22 +114,27 @@ def read_tables(
         # Biggest sheets first, so their slices are parsing while the small ones inflate.
         order = sorted(tables_on, key=lambda part: -pkg.member(part).file_size)
         with ThreadPoolExecutor(_workers()) as pool:
-            vetted = {part: pool.submit(_vetted_sheet, pkg, part) for part in order}
             jobs: list[Future[list[_Blocks]]] = []
             small: list[tuple[str, bytes]] = []
+            whole: dict[str, bytes] = {}
             for part in order:
-                data = vetted[part].result()
-                pieces = _row_slices(data)
-                if len(pieces) == 1 and len(data) < SLICE_BYTES // 2:
-                    small.append((part, data))  # read together with the other small sheets
+                # A big sheet's first slices parse while the rest of it still inflates.
+                def parse(piece: bytes, part: str = part) -> None:
+                    jobs.append(pool.submit(_parse_job, pkg, common, [(part, piece)], tables_on))
+
+                whole[part], sliced = _inflate_in_slices(pkg, part, parse)
+                if sliced:
                     continue
-                jobs.extend(pool.submit(_parse_job, pkg, common, [(part, piece)], tables_on) for piece in pieces)
+                if len(whole[part]) < SLICE_BYTES // 2:
+                    small.append((part, whole[part]))  # read together with the other small sheets
+                else:
+                    parse(whole[part])
             if small:
                 jobs.append(pool.submit(_parse_job, pkg, common, small, tables_on))
             if sheet_hook is not None:
                 for part in tables_on:
-                    sheet_hook(part, vetted[part].result())
-            del vetted, small
+                    sheet_hook(part, whole[part])
+            del whole, small
             blocks: dict[str, list[_Block]] = {}
             for job in jobs:
                 for name, found in job.result():
@@ -182,25 +187,85 @@ def _vetted_sheet(pkg: XlsxPackage, part: str) -> bytes:
     return data
 
 
+# Inflated a piece at a time: small enough that the first slice is ready early, big
+# enough that zlib's per-call costs vanish.
+_INFLATE_PIECE = 4 << 20
+_SLICE_TAIL = b"</sheetData></worksheet>"
+
+
+def _inflate_in_slices(pkg: XlsxPackage, part: str, ready: Callable[[bytes], None]) -> tuple[bytes, bool]:
+    """Inflate one worksheet; if it is big, hand each slice, vetted, to ``ready`` as soon as
+    it is whole.
+
+    Returns:
+        (the whole sheet XML, whether it went out in slices). A sheet not cut is vetted
+        whole and not handed on.
+    """
+    name = pkg.member(part).name
+    cutter = _RowCutter(SLICE_BYTES)
+    pieces = []
+    for piece in pkg.inflate_part(part, limit=MAX_SHEET_PART_BYTES, piece=_INFLATE_PIECE):
+        pieces.append(piece)
+        for ready_slice in cutter.feed(piece):
+            if cutter.cuts == 1:  # the head, with its declared <dimension>, checked once
+                check_sheet_cells(name, cutter.original_head + _SLICE_TAIL)
+            check_sheet_cells(name, ready_slice)
+            ready(ready_slice)
+    data = b"".join(pieces)
+    del pieces
+    last = cutter.finish(data)
+    check_sheet_cells(name, last)
+    if cutter.cuts:
+        ready(last)
+    return data, cutter.cuts > 0
+
+
+class _RowCutter:
+    """Cuts a worksheet's XML, fed as it inflates, at ``<row`` boundaries into worksheets of
+    about ``size`` bytes: the head (less ``<dimension>``, which would be wrong for a slice)
+    + some rows + a closing tail (the original one on the last slice)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.cuts = 0
+        self.original_head = b""
+        self._head: bytes | None = None
+        self._rest = bytearray()  # fed but not yet handed out
+        self._start = 0  # where rows begin in _rest
+
+    def feed(self, piece: bytes) -> list[bytes]:
+        """Take the next piece of the sheet; the slices now complete."""
+        self._rest += piece
+        if self._head is None:
+            open_at = self._rest.find(b"<sheetData>")
+            if open_at < 0:
+                return []
+            self._start = open_at + len(b"<sheetData>")
+            self.original_head = bytes(self._rest[: self._start])
+            self._head = _DIMENSION_RE.sub(b"", self.original_head, count=1)
+        out = []
+        while True:
+            # "<row " cannot occur inside a value (text escapes "<"), so any match starts
+            # a row. A quarter slice must lie beyond: the last slice is never a sliver.
+            at = self._rest.find(b"<row ", self._start + self.size)
+            if at < 0 or len(self._rest) - at < self.size // 4:
+                return out
+            out.append(self._head + bytes(self._rest[self._start : at]) + _SLICE_TAIL)
+            del self._rest[:at]
+            self._start = 0
+            self.cuts += 1
+
+    def finish(self, whole: bytes) -> bytes:
+        """The last slice (rows to the original tail); ``whole`` itself when never cut."""
+        if not self.cuts:
+            return whole
+        return self._head + bytes(self._rest)
+
+
 def _row_slices(data: bytes, size: int | None = None) -> list[bytes]:
-    # The sheet cut at <row> boundaries into worksheets of about ``size`` bytes, each the
-    # original head (less <dimension>, which would be wrong) + some rows + the original tail.
-    size = size or SLICE_BYTES
-    open_at = data.find(b"<sheetData>")
-    end = data.rfind(b"</sheetData>")
-    if len(data) <= size or open_at < 0 or end < 0:
-        return [data]
-    body = open_at + len(b"<sheetData>")
-    head, tail = _DIMENSION_RE.sub(b"", data[:body], count=1), data[end:]
-    cuts = [body]
-    while True:
-        # "<row " cannot occur inside a value (text escapes "<"), so any match starts a row.
-        at = data.find(b"<row ", cuts[-1] + size, end)
-        if at < 0 or end - at < size // 4:
-            break
-        cuts.append(at)
-    cuts.append(end)
-    return [head + data[a:b] + tail for a, b in zip(cuts, cuts[1:])]
+    """A whole sheet cut as ``_inflate_in_slices`` cuts it while inflating."""
+    cutter = _RowCutter(size or SLICE_BYTES)
+    return cutter.feed(data) + [cutter.finish(data)]
 
 
 def _parse_job(

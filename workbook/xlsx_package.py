@@ -32,7 +32,7 @@ import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 from xml.etree import ElementTree as ET
 
 from workbook.errors import NotAWorkbook, TableNotFound, WorkbookError, WorkbookTooLarge
@@ -791,27 +791,47 @@ class XlsxPackage:
             WorkbookTooLarge: the part declares more than ``limit`` bytes.
             NotAWorkbook: corrupt, truncated, or inflating past its declared size.
         """
+        return b"".join(self.inflate_part(part, limit=limit))  # one piece: joined without a copy
+
+    def inflate_part(self, part: str, *, limit: int = MAX_XML_PART_BYTES, piece: int | None = None) -> Iterator[bytes]:
+        """``read_part`` in pieces of at most ``piece`` bytes (the whole part at once when
+        None), so a caller can work on the start of a big part while the rest inflates.
+        Every check ``read_part`` makes is made; those on the whole part (its length,
+        the deflate stream's end, the CRC) when the last piece has been taken.
+        """
         m = self.member(part)
         if m.file_size > limit:
             raise WorkbookTooLarge(f"{m.name}: {m.file_size:,} bytes (limit {limit:,})")
         raw = self.read_raw(m)
+        step = piece or m.file_size + 1
+        size, crc = 0, 0
         if m.method == _STORED:
-            data = raw
+            for at in range(0, len(raw), step) if raw else ():
+                out = raw[at : at + step] if step < len(raw) else raw
+                size, crc = size + len(out), zlib.crc32(out, crc)
+                yield out
         else:
             d = zlib.decompressobj(-15)
-            try:
-                data = d.decompress(raw, m.file_size + 1)
-            except zlib.error as exc:
-                raise NotAWorkbook(f"{m.name}: corrupt deflate data ({exc})") from None
-            if len(data) > m.file_size:
-                raise NotAWorkbook(f"{m.name}: inflates past its declared {m.file_size:,} bytes (zip bomb?)")
+            while True:
+                try:
+                    out = d.decompress(raw, step)  # zlib lets go of the GIL while it inflates
+                except zlib.error as exc:
+                    raise NotAWorkbook(f"{m.name}: corrupt deflate data ({exc})") from None
+                raw = d.unconsumed_tail
+                size += len(out)
+                if size > m.file_size:
+                    raise NotAWorkbook(f"{m.name}: inflates past its declared {m.file_size:,} bytes (zip bomb?)")
+                if out:
+                    crc = zlib.crc32(out, crc)
+                    yield out
+                if d.eof or not out:
+                    break
             if not d.eof:
                 raise NotAWorkbook(f"{m.name}: truncated deflate data")
-        if len(data) != m.file_size:
-            raise NotAWorkbook(f"{m.name}: {len(data):,} bytes, declared {m.file_size:,}")
-        if zlib.crc32(data) != m.crc:
+        if size != m.file_size:
+            raise NotAWorkbook(f"{m.name}: {size:,} bytes, declared {m.file_size:,}")
+        if crc != m.crc:
             raise NotAWorkbook(f"{m.name}: CRC mismatch (corrupt file)")
-        return data
 
     def read_xml(self, part: str) -> ET.Element:
         """Inflate and parse a small XML part (see ``parse_xml``).
