@@ -37,6 +37,7 @@ from xml.sax.saxutils import unescape as _xml_unescape
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from workbook.errors import UnsafeToUpdate, WorkbookBusy, WorkbookError
 from workbook.xlsx_package import (
@@ -354,23 +355,26 @@ def _rewrite_sheet(
         affected.update(range(ch.info.body_first_row, ch.cleared_last + 1))
         _prepare_cells(part, ch, rows, col_styles, date1904)
 
+    built = _simple_rows(changes, rows, plain)
+    bounds = _Bounds()
     out = [head]
     pos = 0
     new_rows = sorted(affected | set(order))
     for r in new_rows:
         m = rows.get(r)
         if r not in affected:
-            out.append(body[pos : m.end] if m else b"")
-            pos = m.end if m else pos
+            out.append(bounds.scan(body[pos : m.end]))
+            pos = m.end
             continue
         if m is not None:
-            out.append(body[pos : m.start])  # whitespace between rows, kept
+            out.append(bounds.scan(body[pos : m.start]))  # whitespace between rows, kept
             pos = m.end
-        out.append(_rebuild_row(part, r, m, changes, r in plain))
-    out.append(body[pos:])
+        row, first_col, last_col = built.get(r) or _rebuild_row(part, r, m, changes, r in plain)
+        bounds.add(r, first_col, last_col)
+        out.append(row)
+    out.append(bounds.scan(body[pos:]))
     out.append(tail)
-    new = b"".join(out)
-    return _update_dimension(new)
+    return _update_dimension(b"".join(out), bounds)
 
 
 def _prepare_cells(
@@ -399,6 +403,8 @@ def _prepare_cells(
         s_attr = b' s="' + style + b'"' if style else b""
         column = ch.frame.iloc[:, j]
         fast = _render_numbers(column, s_attr)
+        if fast is None:
+            fast = _render_texts(column, s_attr, info, j)
         if fast is not None:
             ch.cells.append(fast)
             continue
@@ -439,7 +445,34 @@ def _render_numbers(column: pd.Series, s_attr: bytes) -> list[bytes | None] | No
     values = column.to_numpy(dtype=float)
     if np.isinf(values).any():
         return None
-    return [None if x != x else s_attr + b"><v>" + _number_text(x) + b"</v></c>" for x in values.tolist()]
+    # _number_text a column at a time: whole numbers as integers, others as repr().
+    out = np.full(len(values), None, dtype=object)
+    whole = (values == np.floor(values)) & (np.abs(values) < 1e15)  # False where NaN
+    fraction = ~whole & ~np.isnan(values)
+    out[whole] = values[whole].astype(np.int64).astype("S20").astype(object)
+    out[fraction] = [repr(x).encode() for x in values[fraction].tolist()]
+    written = whole | fraction
+    out[written] = s_attr + b"><v>" + out[written] + b"</v></c>"
+    return out.tolist()
+
+
+def _render_texts(column: pd.Series, s_attr: bytes, info: TableInfo, j: int) -> list[bytes | None] | None:
+    # A column of text (and blanks): each distinct text rendered once, then spread over
+    # the rows in one gather. None for any other column, which takes the general path.
+    if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
+        return None
+    values = column.to_numpy(dtype=object)
+    if infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    rendered = []
+    for k, text in enumerate(uniques.tolist()):
+        try:
+            rendered.append(s_attr + b' t="inlineStr"><is><t xml:space="preserve">' + _text_xml(text) + b"</t></is></c>")
+        except ValueError as exc:
+            row = int(np.flatnonzero(codes == k)[0])
+            raise UnsafeToUpdate(f"table {info.name!r}, column {info.columns[j]!r}, row {row + 1}: {exc}") from None
+    return np.array(rendered + [None], dtype=object)[codes].tolist()  # code -1 (blank) -> None
 
 
 def _rebuild_row(part: str, r: int, m: _Row | None, changes: list[_TableChange], plain: bool = False) -> bytes:
@@ -493,15 +526,77 @@ def _rebuild_row(part: str, r: int, m: _Row | None, changes: list[_TableChange],
         attrs = b' r="' + row_number + b'"'
     if not cells:
         if m is None or not _ROW_ONLY_LAYOUT_RE.sub(b"", attrs).strip():
-            return b""  # nothing left but the row number: drop the row
-        return b"<row" + attrs + b"/>"
-    spans = b' spans="%d:%d"' % (cells[0][0], cells[-1][0])
+            return b"", None, None  # nothing left but the row number: drop the row
+        return b"<row" + attrs + b"/>", None, None
+    return _row_xml(r, m, cells[0][0], cells[-1][0], b"".join([c for _, c in cells])), cells[0][0], cells[-1][0]
+
+
+def _row_xml(r: int, m: _Row | None, first_col: int, last_col: int, cells: bytes) -> bytes:
+    # A rewritten row holding cells: its own attributes (a new row: just r=) with fresh spans.
+    spans = b' spans="%d:%d"' % (first_col, last_col)
     if m is None:
-        attrs += spans
+        attrs = b' r="%d"' % r + spans
     else:
+        attrs = _SPANS_ATTR_RE.sub(b"", m.attrs)
         r_attr = _R_ATTR_RE.search(attrs)
         attrs = attrs[: r_attr.end()] + spans + attrs[r_attr.end() :]
-    return b"<row" + attrs + b">" + b"".join([c for _, c in cells]) + b"</row>"
+    return b"<row" + attrs + b">" + cells + b"</row>"
+
+
+def _simple_rows(changes: list[_TableChange], rows: dict[int, _Row], plain: set[int]) -> dict[int, tuple[bytes, int, int]]:
+    # Rows keeping nothing but the tables' new cells (new rows, or old rows proven plain),
+    # built a column at a time, each step a C loop over the column, into exactly the bytes
+    # _rebuild_row gives: tables side by side join left to right (they never overlap).
+    # Rows without a cell are left to _rebuild_row.
+    pieces: dict[int, list[tuple[bytes, int, int]]] = {}
+    for ch in sorted(changes, key=lambda c: c.info.first_col):
+        first, last = ch.info.body_first_row, ch.new_last
+        if last < first or not ch.cells:
+            continue
+        n = last - first + 1
+        row_refs = np.array([b'%d"' % r for r in range(first, last + 1)], dtype=object)
+        grid = np.full((n, len(ch.cells)), b"", dtype=object)
+        first_j = np.full(n, -1)
+        last_j = np.full(n, -1)
+        for j, column in enumerate(ch.cells):
+            values = np.full(n, None, dtype=object)
+            values[: len(column)] = column
+            present = ~np.equal(values, None)
+            grid[present, j] = ch.refs[j] + row_refs[present] + values[present]
+            first_j[present & (first_j < 0)] = j
+            last_j[present] = j
+        col0 = ch.info.first_col
+        for r, cells, j0, j1 in zip(range(first, last + 1), map(b"".join, grid.tolist()), first_j.tolist(), last_j.tolist()):
+            if j1 >= 0:
+                pieces.setdefault(r, []).append((cells, col0 + j0, col0 + j1))
+    built: dict[int, tuple[bytes, int, int]] = {}
+    for r, found in pieces.items():
+        m = rows.get(r)
+        if m is None or r in plain:
+            cells = found[0][0] if len(found) == 1 else b"".join([f[0] for f in found])
+            built[r] = (_row_xml(r, m, found[0][1], found[-1][2], cells), found[0][1], found[-1][2])
+    return built
+
+
+class _Bounds:
+    """The rectangle of a rewritten sheet's cells, gathered while it is assembled: kept
+    XML is scanned, rewritten rows report their own columns."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+
+    def add(self, r: int, first_col: int | None, last_col: int | None) -> None:
+        if first_col is not None:
+            self.rows.append(r)
+            self.cols += (first_col, last_col)
+
+    def scan(self, xml: bytes) -> bytes:
+        refs = _ALL_REFS_RE.findall(xml)
+        if refs:
+            self.cols += [column_index(c.decode()) for c in {c for c, _ in refs}]
+            self.rows += [int(r) for r in {r for _, r in refs}]
+        return xml
 
 
 @dataclass(slots=True)
@@ -579,20 +674,13 @@ def _old_table_row(content: bytes, r: int, changes: list[_TableChange]) -> bool:
     return all(n == row and c in owned for c, n in refs)
 
 
-def _update_dimension(data: bytes) -> bytes:
+def _update_dimension(data: bytes, bounds: _Bounds) -> bytes:
     # <dimension ref> = the rectangle of all cells (Excel writes "A1" for an empty sheet).
     m = _DIMENSION_RE.search(data)
     if not m:
         return data
-    start = data.find(b"<sheetData")
-    end = data.find(b"</sheetData>", start)
-    body = data[start:end] if end > 0 else b""
-    refs = _ALL_REFS_RE.findall(body)
-    if refs:
-        letters = {c for c, _ in refs}
-        cols = [column_index(c.decode()) for c in letters]
-        rows_ = [int(r) for r in {r for _, r in refs}]
-        ref = format_range(min(rows_), min(cols), max(rows_), max(cols)).encode()
+    if bounds.rows:
+        ref = format_range(min(bounds.rows), min(bounds.cols), max(bounds.rows), max(bounds.cols)).encode()
     else:
         ref = b"A1"
     if ref == m.group(2):
