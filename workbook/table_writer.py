@@ -27,7 +27,7 @@ import os
 import re
 import stat
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -102,8 +102,10 @@ def write_tables(
     dst = Path(dst_path)
     with WorkbookLock(dst):
         _remove_stale_temp_files(dst)
-        with open_package(src) as pkg:
-            plan = _plan(pkg, frames)
+        # New parts are deflated in threads (zlib lets go of the GIL): a sheet as soon as it
+        # is rewritten, while Python renders the next one.
+        with open_package(src) as pkg, ThreadPoolExecutor(2) as deflater:
+            plan = _plan(pkg, frames, deflater)
             mode_from = dst if dst.exists() else src
             _atomic_write(dst, lambda out: _assemble(pkg, plan, out), mode_from)
 
@@ -132,12 +134,22 @@ class _TableChange:
 
 @dataclass
 class _Plan:
+    deflater: ThreadPoolExecutor
     replaced: dict[str, bytes] = field(default_factory=dict)  # part name -> new bytes
     removed: set[str] = field(default_factory=set)
+    deflating: dict[str, tuple[bytes, Future[bytes]]] = field(default_factory=dict)  # part -> (bytes, stream)
+
+    def deflated(self, part: str) -> Future[bytes]:
+        """The deflate stream of a replaced part's bytes, started now unless it already was."""
+        data = self.replaced[part]
+        started = self.deflating.get(part)
+        if started is None or started[0] is not data:
+            started = self.deflating[part] = (data, self.deflater.submit(deflate, data))
+        return started[1]
 
 
-def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame]) -> _Plan:
-    plan = _Plan()
+def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame], deflater: ThreadPoolExecutor) -> _Plan:
+    plan = _Plan(deflater)
     changes: list[_TableChange] = []
     for name, frame in frames.items():
         info = pkg.table(name)
@@ -158,6 +170,7 @@ def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame]) -> _Plan:
         check_sheet_cells(sheet_part, data)
         others = [t for t in all_tables.values() if t.sheet_part == sheet_part and t.name not in {c.info.name for c in sheet_changes}]
         plan.replaced[sheet_part] = _rewrite_sheet(sheet_part, data, sheet_changes, others, pkg.date1904)
+        plan.deflated(sheet_part)
     for ch in changes:
         plan.replaced[ch.info.part] = _rewrite_table_part(ch, pkg.read_part(ch.info.part))
     for sheet_part in by_sheet:
@@ -982,19 +995,19 @@ def _formulas_depend_on(pkg: XlsxPackage, wb: bytes, changes: list[_TableChange]
 # ---- assembling and saving ---------------------------------------------------------------------
 def _assemble(pkg: XlsxPackage, plan: _Plan, out: BinaryIO) -> None:
     asm = PackageAssembler(out)
-    replaced = {k.lower(): v for k, v in plan.replaced.items()}
+    replaced = {k.lower(): k for k in plan.replaced}
     removed = {k.lower() for k in plan.removed}
-    # The new parts are deflated in threads (zlib lets go of the GIL) while entries are copied.
-    with ThreadPoolExecutor(2) as pool:
-        deflated = {key: pool.submit(deflate, data) for key, data in replaced.items()}
-        for member in pkg.members:
-            key = member.name.lower()
-            if key in removed:
-                continue
-            if key in replaced:
-                asm.add_entry(member, replaced[key], compress=True, deflated=deflated[key].result())
-            else:
-                asm.copy_entry(pkg, member)
+    for part in plan.replaced:  # the rest deflate while entries are copied
+        plan.deflated(part)
+    for member in pkg.members:
+        key = member.name.lower()
+        if key in removed:
+            continue
+        if key in replaced:
+            part = replaced[key]
+            asm.add_entry(member, plan.replaced[part], compress=True, deflated=plan.deflated(part).result())
+        else:
+            asm.copy_entry(pkg, member)
     asm.finish(pkg.archive_comment)
 
 

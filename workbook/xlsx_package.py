@@ -1098,8 +1098,12 @@ class PackageAssembler:
 
 
 def deflate(data: bytes) -> bytes:
-    """``data`` as a raw deflate stream, as zip entries hold it (zlib releases the GIL)."""
-    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    """``data`` as a raw deflate stream, as zip entries hold it (zlib releases the GIL).
+
+    Level 3: the 100k-deal book's rewritten output sheets (45 MB of XML) deflate in 0.19 s
+    to 4.8 MB, against 0.49 s and 4.0 MB at zlib's default 6 (level 1: 0.14 s, 5.6 MB).
+    """
+    c = zlib.compressobj(3, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush()
 
 
