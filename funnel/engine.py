@@ -20,6 +20,7 @@ from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.gcpause import collector_paused
 from funnel.issues import IssueLog
+from funnel.parallel import in_child
 from funnel.settings import Settings
 from funnel.stages import history_keys, reached_order, stage_probabilities
 from funnel.stagestats import stage_statistics
@@ -116,6 +117,9 @@ def run_inputs(inputs: Inputs) -> Report:
         # overrides and closed deals keep theirs (deal_table sees to that).
         deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s,
                            probability=model_probability(inputs, deals, reached=reached))
+    # The win model, its backtest and the range forecast (a third of the work) are pure:
+    # where the platform forks they run in a child process beside the rest.
+    win = in_child(lambda: win_tables(inputs, deals, reached=reached, keys=keys))
     tables = {
         "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached, keys),
         "forecast": weighted_pipeline(deals, inputs.quotas, ["period", "team", "owner"]),
@@ -124,9 +128,10 @@ def run_inputs(inputs: Inputs) -> Report:
         "win_rates": win_rates(deals),
         "win_rate_trend": win_rate_trend(deals, s),
     }
-    tables.update(win_tables(inputs, deals, reached=reached, keys=keys))
+    competition = competition_tables(inputs, deals)  # reports problems to inputs.log: here
+    tables.update(win.result())
     tables["reliability_chart"] = reliability_by_bin(tables["reliability"])
-    tables.update(competition_tables(inputs, deals))
+    tables.update(competition)
     tables["deal_scores"] = _with_qualification(tables["deal_scores"], deals, deal_qualification_columns(inputs, deals, accounts=tables["accounts"]))
     issues = inputs.issues
     tables["summary"] = pd.concat([summary_table(deals, s, len(issues)), tables["health_counts"]], ignore_index=True)

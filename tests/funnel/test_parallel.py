@@ -1,0 +1,65 @@
+"""``funnel.parallel.in_child``: a pure computation run in a forked child where the
+platform forks, with exactly the result (or the error) it gives in this process."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pandas as pd
+import pytest
+
+from funnel import parallel
+from funnel.parallel import in_child
+
+needs_fork = pytest.mark.skipif(not parallel.FORKS, reason="in_child forks only on Linux (FUNNEL_NO_FORK unset)")
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"owner": ["Ann", "Bo", "Ann"], "amount": [100.0, 50.0, 25.0]})
+
+
+@pytest.mark.parametrize("forks", [True, False])
+def test_the_result_is_the_one_computed_here(monkeypatch: pytest.MonkeyPatch, forks: bool) -> None:
+    monkeypatch.setattr(parallel, "FORKS", forks and parallel.FORKS)
+    deals = _frame()
+    pending = in_child(lambda: deals.groupby("owner")["amount"].sum())
+    pd.testing.assert_series_equal(pending.result(), pd.Series({"Ann": 125.0, "Bo": 50.0}, name="amount").rename_axis("owner"))
+
+
+@needs_fork
+def test_the_work_happens_in_another_process() -> None:
+    assert in_child(os.getpid).result() != os.getpid()
+
+
+@needs_fork
+def test_a_big_result_comes_back_whole() -> None:
+    # Far more than a pipe's buffer: the child blocks writing until the parent reads.
+    big = pd.DataFrame({"id": [f"D-{i}" for i in range(200_000)], "x": range(200_000)})
+    pd.testing.assert_frame_equal(in_child(lambda: big.copy()).result(), big)
+
+
+@pytest.mark.parametrize("forks", [True, False])
+def test_an_error_is_raised_to_the_caller(monkeypatch: pytest.MonkeyPatch, forks: bool) -> None:
+    monkeypatch.setattr(parallel, "FORKS", forks and parallel.FORKS)
+    pending = in_child(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        pending.result()
+
+
+@needs_fork
+def test_a_child_that_dies_is_replaced_by_computing_here() -> None:
+    parent = os.getpid()
+
+    def dies_in_the_child() -> str:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return "computed here"
+
+    assert in_child(dies_in_the_child).result() == "computed here"
+
+
+@needs_fork
+def test_an_unpicklable_result_is_computed_here() -> None:
+    parent = os.getpid()
+    assert in_child(lambda: (lambda: os.getpid() == parent)).result()()
