@@ -119,17 +119,17 @@ def run_inputs(inputs: Inputs) -> Report:
                            probability=model_probability(inputs, deals, reached=reached))
     # The win model, its backtest and the range forecast (a third of the work) are pure:
     # where the platform forks they run in a child process beside the rest.
-    win = in_child(lambda: win_tables(inputs, deals, reached=reached, keys=keys))
-    tables = {
-        "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached, keys),
-        "forecast": weighted_pipeline(deals, inputs.quotas, ["period", "team", "owner"]),
-        "forecast_teams": weighted_pipeline(deals, inputs.quotas, ["period", "team"]),
-        "forecast_periods": weighted_pipeline(deals, inputs.quotas, ["period"]),
-        "win_rates": win_rates(deals),
-        "win_rate_trend": win_rate_trend(deals, s),
-    }
-    competition = competition_tables(inputs, deals)  # reports problems to inputs.log: here
-    tables.update(win.result())
+    with in_child(lambda: win_tables(inputs, deals, reached=reached, keys=keys)) as win:
+        tables = {
+            "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached, keys),
+            "forecast": weighted_pipeline(deals, inputs.quotas, ["period", "team", "owner"]),
+            "forecast_teams": weighted_pipeline(deals, inputs.quotas, ["period", "team"]),
+            "forecast_periods": weighted_pipeline(deals, inputs.quotas, ["period"]),
+            "win_rates": win_rates(deals),
+            "win_rate_trend": win_rate_trend(deals, s),
+        }
+        competition = competition_tables(inputs, deals)  # reports problems to inputs.log: here
+        tables.update(win.result())
     tables["reliability_chart"] = reliability_by_bin(tables["reliability"])
     tables.update(competition)
     tables["deal_scores"] = _with_qualification(tables["deal_scores"], deals, deal_qualification_columns(inputs, deals, accounts=tables["accounts"]))

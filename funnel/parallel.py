@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 import warnings
 from typing import Callable, Generic, TypeVar
@@ -65,6 +66,23 @@ class Pending(Generic[T]):
         os.close(write)
         self._pid, self._read = pid, read
 
+    def __enter__(self) -> Pending[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop a child whose result is no longer wanted (the caller failed) and reap it."""
+        if self._pid:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:  # already gone
+                pass
+            os.waitpid(self._pid, 0)
+            os.close(self._read)
+            self._pid = 0
+
     def result(self) -> T:
         """The value of ``fn()``: from the child if it delivered, else computed here."""
         if self._pid:
@@ -81,5 +99,6 @@ class Pending(Generic[T]):
 
 
 def in_child(fn: Callable[[], T]) -> Pending[T]:
-    """Start computing ``fn()`` beside the caller (see the module's docstring)."""
+    """Start computing ``fn()`` beside the caller (see the module's docstring). Use it as
+    a context manager, so a child whose result is never asked for is stopped."""
     return Pending(fn)

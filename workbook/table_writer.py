@@ -28,6 +28,7 @@ import re
 import stat
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from funnel.parallel import in_child
 from workbook.errors import UnsafeToUpdate, WorkbookBusy, WorkbookError
 from workbook.xlsx_package import (
     EXCEL_MAX_ROWS,
@@ -165,12 +167,27 @@ def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame], deflater: Thread
     for ch in changes:
         by_sheet.setdefault(ch.info.sheet_part, []).append(ch)
     all_tables = pkg.tables()
-    for sheet_part, sheet_changes in by_sheet.items():
-        data = pkg.read_part(sheet_part, limit=MAX_SHEET_PART_BYTES)
+
+    def rewrite(sheet_part: str, data: bytes) -> Callable[[], bytes]:
+        sheet_changes = by_sheet[sheet_part]
         check_sheet_cells(sheet_part, data)
         others = [t for t in all_tables.values() if t.sheet_part == sheet_part and t.name not in {c.info.name for c in sheet_changes}]
-        plan.replaced[sheet_part] = _rewrite_sheet(sheet_part, data, sheet_changes, others, pkg.date1904)
-        plan.deflated(sheet_part)
+        return lambda: _rewrite_sheet(sheet_part, data, sheet_changes, others, pkg.date1904)
+
+    # The sheet with the most cells to write is rendered in a child process beside the
+    # others where the platform forks (funnel.parallel: the same bytes, or error, either
+    # way). Its XML is read first: parent and child must not share the file's position.
+    cells = {part: sum(ch.frame.size for ch in chs) for part, chs in by_sheet.items()}
+    biggest = max(cells, key=cells.get)
+    beside = in_child(rewrite(biggest, pkg.read_part(biggest, limit=MAX_SHEET_PART_BYTES))) if len(cells) > 1 else None
+    with beside or nullcontext():
+        for sheet_part in by_sheet:
+            if beside is None or sheet_part != biggest:
+                plan.replaced[sheet_part] = rewrite(sheet_part, pkg.read_part(sheet_part, limit=MAX_SHEET_PART_BYTES))()
+                plan.deflated(sheet_part)
+        if beside is not None:
+            plan.replaced[biggest] = beside.result()
+            plan.deflated(biggest)
     for ch in changes:
         plan.replaced[ch.info.part] = _rewrite_table_part(ch, pkg.read_part(ch.info.part))
     for sheet_part in by_sheet:

@@ -63,3 +63,13 @@ def test_a_child_that_dies_is_replaced_by_computing_here() -> None:
 def test_an_unpicklable_result_is_computed_here() -> None:
     parent = os.getpid()
     assert in_child(lambda: (lambda: os.getpid() == parent)).result()()
+
+
+@needs_fork
+def test_a_child_no_longer_wanted_is_stopped_and_reaped() -> None:
+    with pytest.raises(RuntimeError):
+        with in_child(lambda: __import__("time").sleep(60)) as pending:
+            child = pending._pid
+            raise RuntimeError("the caller failed")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)  # already reaped: no zombie left behind

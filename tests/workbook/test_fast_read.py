@@ -169,3 +169,4 @@ def test_a_row_out_of_place_is_not_lost(tmp_path: Path, monkeypatch: pytest.Monk
     got = read_tables(moved, ["tblDeals", "tblNotes"])
     _assert_same(got, {k: expected[k] for k in ("tblDeals", "tblNotes")})
     assert "calamine" in spy
+
