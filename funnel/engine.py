@@ -117,22 +117,22 @@ def run_inputs(inputs: Inputs) -> Report:
         # overrides and closed deals keep theirs (deal_table sees to that).
         deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s,
                            probability=model_probability(inputs, deals, reached=reached))
-    # The win model, its backtest and the range forecast (a third of the work) are pure:
-    # where the platform forks they run in a child process beside the rest.
-    with in_child(lambda: win_tables(inputs, deals, reached=reached, keys=keys)) as win:
-        tables = {
-            "stage_stats": stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached, keys),
-            "forecast": weighted_pipeline(deals, inputs.quotas, ["period", "team", "owner"]),
-            "forecast_teams": weighted_pipeline(deals, inputs.quotas, ["period", "team"]),
-            "forecast_periods": weighted_pipeline(deals, inputs.quotas, ["period"]),
-            "win_rates": win_rates(deals),
-            "win_rate_trend": win_rate_trend(deals, s),
-        }
+    # The win tables (rates, trend, model, backtest, range forecast: half the work here) are
+    # pure: where the platform forks they are computed in a child process beside the rest.
+    def win_side() -> dict[str, pd.DataFrame]:
+        return {"win_rates": win_rates(deals), "win_rate_trend": win_rate_trend(deals, s),
+                **win_tables(inputs, deals, reached=reached, keys=keys)}
+
+    with in_child(win_side) as win:
+        stage_stats = stage_statistics(deals, inputs.stage_history, inputs.stages, probabilities, s.probability_method, reached, keys)
+        forecasts = {name: weighted_pipeline(deals, inputs.quotas, by) for name, by in
+                     (("forecast", ["period", "team", "owner"]), ("forecast_teams", ["period", "team"]), ("forecast_periods", ["period"]))}
         competition = competition_tables(inputs, deals)  # reports problems to inputs.log: here
-        tables.update(win.result())
+        qualification = deal_qualification_columns(inputs, deals, accounts=competition["accounts"])
+        tables = {"stage_stats": stage_stats, **forecasts, **win.result()}
     tables["reliability_chart"] = reliability_by_bin(tables["reliability"])
     tables.update(competition)
-    tables["deal_scores"] = _with_qualification(tables["deal_scores"], deals, deal_qualification_columns(inputs, deals, accounts=tables["accounts"]))
+    tables["deal_scores"] = _with_qualification(tables["deal_scores"], deals, qualification)
     issues = inputs.issues
     tables["summary"] = pd.concat([summary_table(deals, s, len(issues)), tables["health_counts"]], ignore_index=True)
     tables["issues"] = issues

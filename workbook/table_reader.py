@@ -114,13 +114,13 @@ def read_tables(
         # Biggest sheets first, so their slices are parsing while the small ones inflate.
         order = sorted(tables_on, key=lambda part: -pkg.member(part).file_size)
         with ThreadPoolExecutor(_workers()) as pool:
-            jobs: list[Future[list[_Blocks]]] = []
+            jobs: list[tuple[set[str], Future[list[_Blocks]]]] = []  # (sheets read, job)
             small: list[tuple[str, bytes]] = []
             whole: dict[str, bytes] = {}
             for part in order:
                 # A big sheet's first slices parse while the rest of it still inflates.
                 def parse(piece: bytes, part: str = part) -> None:
-                    jobs.append(pool.submit(_parse_job, pkg, common, [(part, piece)], tables_on))
+                    jobs.append(({part}, pool.submit(_parse_job, pkg, common, [(part, piece)], tables_on)))
 
                 whole[part], sliced = _inflate_in_slices(pkg, part, parse)
                 if sliced:
@@ -130,25 +130,34 @@ def read_tables(
                 else:
                     parse(whole[part])
             if small:
-                jobs.append(pool.submit(_parse_job, pkg, common, small, tables_on))
+                jobs.append(({part for part, _ in small}, pool.submit(_parse_job, pkg, common, small, tables_on)))
             if sheet_hook is not None:
                 for part in tables_on:
                     sheet_hook(part, whole[part])
             del whole, small
+            # A sheet's tables become frames as soon as its jobs are done, while the pool
+            # still parses the sheets after it.
             blocks: dict[str, list[_Block]] = {}
-            for job in jobs:
-                for name, found in job.result():
-                    blocks.setdefault(name, []).extend(found)
-        frames = {}
-        for name, info in infos.items():
-            found = sorted(blocks.get(info.name, []), key=lambda b: b.top)
-            if any(a.top + a.rows > b.top for a, b in zip(found, found[1:])):
-                # Excel writes rows in order; rows out of order are read again in one piece
-                # rather than risk mixing slices up.
-                data = _vetted_sheet(pkg, info.sheet_part)
-                found = dict(_parse_job(pkg, common, [(info.sheet_part, data)], {info.sheet_part: [info]}))[info.name]
-            frames[name] = _table_frame(info, found)
-        return frames
+            frames: dict[str, pd.DataFrame] = {}
+            for part in order:
+                for entry in [entry for entry in jobs if part in entry[0]]:
+                    jobs.remove(entry)
+                    for name, found in entry[1].result():
+                        blocks.setdefault(name, []).extend(found)
+                for name, info in infos.items():
+                    if info.sheet_part == part:
+                        frames[name] = _frame_of(pkg, common, info, blocks.get(info.name, []))
+        return {name: frames[name] for name in infos}
+
+
+def _frame_of(pkg: XlsxPackage, common: list[ZipMember], info: TableInfo, blocks: list[_Block]) -> pd.DataFrame:
+    found = sorted(blocks, key=lambda b: b.top)
+    if any(a.top + a.rows > b.top for a, b in zip(found, found[1:])):
+        # Excel writes rows in order; rows out of order are read again in one piece
+        # rather than risk mixing slices up.
+        data = _vetted_sheet(pkg, info.sheet_part)
+        found = dict(_parse_job(pkg, common, [(info.sheet_part, data)], {info.sheet_part: [info]}))[info.name]
+    return _table_frame(info, found)
 
 
 def read_table(path: str | os.PathLike[str], name: str) -> pd.DataFrame:
