@@ -45,6 +45,7 @@ from workbook.xlsx_package import (
     ZipMember,
     check_sheet_cells,
     check_xml_prolog,
+    column_letters,
     open_package,
     rels_part_of,
 )
@@ -358,16 +359,22 @@ def _fast_blocks(
         reader = fastexcel.read_excel(data)
         for part, _ in sheets:
             for info in tables_on[part]:
-                lo, hi = info.first_col - 1, info.last_col - 1
                 # header_row=None with a number of rows to skip counts rows from the top of
                 # the sheet, so row i of the result is sheet row body_first_row + i.
-                sheet = reader.load_sheet(
-                    info.sheet, header_row=None, skip_rows=info.body_first_row - 1,
-                    n_rows=info.body_last_row - info.body_first_row + 1, schema_sample_rows=None,
-                    dtype_coercion="strict", use_columns=lambda col, lo=lo, hi=hi: lo <= col.absolute_index <= hi,
-                )
-                batch = sheet.to_arrow()
-                by_col = {c.absolute_index - lo: batch.column(k) for k, c in enumerate(sheet.selected_columns)}
+                rows = dict(header_row=None, skip_rows=info.body_first_row - 1, n_rows=info.body_last_row - info.body_first_row + 1,
+                            schema_sample_rows=None, dtype_coercion="strict")
+                try:
+                    # Columns by letter: exactly the table's columns, in order (a quarter
+                    # faster than the lazy sheet below)...
+                    batch = reader.load_sheet(info.sheet, use_columns=f"{column_letters(info.first_col)}:{column_letters(info.last_col)}",
+                                              eager=True, **rows)
+                    by_col = dict(enumerate(batch.columns))
+                except fastexcel.ColumnNotFoundError:
+                    # ...unless a column at the table's edge is blank throughout the slice.
+                    lo, hi = info.first_col - 1, info.last_col - 1
+                    sheet = reader.load_sheet(info.sheet, use_columns=lambda col, lo=lo, hi=hi: lo <= col.absolute_index <= hi, **rows)
+                    batch = sheet.to_arrow()
+                    by_col = {c.absolute_index - lo: batch.column(k) for k, c in enumerate(sheet.selected_columns)}
                 found.append((info.name, _window_block(info, windows[part], batch.num_rows, by_col)))
     except fastexcel.FastExcelError as exc:  # mixed kinds in a column, or anything else
         raise _NotFast from exc

@@ -170,3 +170,37 @@ def test_a_row_out_of_place_is_not_lost(tmp_path: Path, monkeypatch: pytest.Monk
     _assert_same(got, {k: expected[k] for k in ("tblDeals", "tblNotes")})
     assert "calamine" in spy
 
+
+
+def test_a_table_column_blank_at_the_slice_edge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The last column is blank throughout and the first one blank in the later rows, so
+    # some slices' cells do not reach the table's edges: those slices are read by column
+    # position instead of by letter, and still read exactly as calamine does.
+    import fastexcel
+
+    path = tmp_path / "edge.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Edge")
+    rows = [[f"E-{i}" if i < 20 else None, float(i), None] for i in range(60)]
+    ws.add_table("B2:D62", {"name": "tblEdge", "columns": [{"header": "id"}, {"header": "x"}, {"header": "note"}], "data": rows})
+    wb.close()
+    retried = []
+    real = fastexcel.ExcelReader.load_sheet
+
+    def load_sheet(self, *args, **kwargs):
+        try:
+            return real(self, *args, **kwargs)
+        except fastexcel.ColumnNotFoundError:
+            retried.append(kwargs["use_columns"])
+            raise
+
+    monkeypatch.setattr(fastexcel.ExcelReader, "load_sheet", load_sheet)
+    for slice_bytes in (1 << 30, 500):
+        with monkeypatch.context() as patch:
+            patch.setattr(table_reader, "SLICE_BYTES", slice_bytes)
+            fast = read_tables(path, ["tblEdge"])
+            patch.setattr(table_reader, "_row_windows", lambda sheets: None)
+            _assert_same(fast, read_tables(path, ["tblEdge"]))
+    assert retried and all(cols == "B:D" for cols in retried)
+    edge = fast["tblEdge"]
+    assert edge["note"].isna().all() and edge.loc[3, "id"] == "E-0" and edge["id"].iloc[20:].isna().all()
