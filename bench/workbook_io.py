@@ -18,8 +18,11 @@ repeated, reporting medians:
     python bench/workbook_io.py [--deals 100000] [--repeat 5] [--book PATH] [--profile]
 
 ``--book`` keeps the built workbook at PATH and reuses it when it exists (the build takes
-a minute; delete it after the layout changes). ``--profile`` prints cProfile's top functions of one in-process refresh. The
-last line is ``read_ratio_vs_calamine=<x> refresh_s=<median s>``.
+a minute; delete it after the layout changes). ``--profile`` prints cProfile's top
+functions of one in-process refresh. On Linux the refresh forks child processes for part
+of the engine and the writer (``funnel/parallel.py``); ``FUNNEL_NO_FORK=1`` times it without
+them, as it runs on Windows and macOS. The last line is
+``read_ratio_vs_calamine=<x> refresh_s=<median s>``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from python_calamine import CalamineWorkbook  # noqa: E402
 from funnel.demo import demo_tables  # noqa: E402
 from funnel.engine import run  # noqa: E402
 from funnel.gcpause import collector_paused  # noqa: E402
+from funnel.parallel import FORKS  # noqa: E402
 from udfs.macros import refresh  # noqa: E402
 from workbook.build import new_workbook  # noqa: E402
 from workbook.filebook import FileBook  # noqa: E402
@@ -162,6 +166,7 @@ def main() -> None:
         rows = {name: len(frame) for name, frame in raw.items() if frame is not None}
         print(f"input tables: {rows}")
         print(f"input sheets read raw: {sheets}")
+        print(f"child processes: {'on (Linux fork)' if FORKS else 'off'}")
 
         times = interleaved({"raw calamine": raw_calamine, "FileBook read_inputs": filebook_read,
                              "refresh (in process)": refresh_in_process, "refresh again (in place)": refresh_again},
