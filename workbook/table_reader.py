@@ -63,7 +63,7 @@ class _BlankColumnNotice(logging.Filter):
 logging.getLogger("fastexcel.types.dtype").addFilter(_BlankColumnNotice())
 
 _NUMERIC_KINDS = frozenset({"floating", "integer", "mixed-integer-float"})
-SLICE_BYTES = 24 << 20  # sheet XML per calamine: big enough that its fixed costs stay small
+SLICE_BYTES = 24 << 20  # sheet XML per reader: big enough that its fixed costs stay small
 _DIMENSION_RE = re.compile(rb"<dimension\b[^>]*/>")
 
 

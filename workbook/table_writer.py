@@ -505,9 +505,12 @@ def _render_texts(column: pd.Series, s_attr: bytes, info: TableInfo, j: int) -> 
     return np.array(rendered + [None], dtype=object)[codes].tolist()  # code -1 (blank) -> None
 
 
-def _rebuild_row(part: str, r: int, m: _Row | None, changes: list[_TableChange], plain: bool = False) -> bytes:
-    # One row of the rewritten area: kept cells plus new table cells, in column order.
-    # ``plain``: the row is known to hold only old table cells (``_plain_old_rows``).
+def _rebuild_row(
+    part: str, r: int, m: _Row | None, changes: list[_TableChange], plain: bool = False
+) -> tuple[bytes, int | None, int | None]:
+    # One row of the rewritten area: kept cells plus new table cells, in column order, with
+    # its first and last column (None, None: no cell left). ``plain``: the row is known to
+    # hold only old table cells (``_plain_old_rows``).
     cells: list[tuple[int, bytes]] = []
     if m is not None and m.content and not plain and not _old_table_row(m.content, r, changes):
         for cm in _CELL_RE.finditer(m.content):
