@@ -73,3 +73,24 @@ def test_a_child_no_longer_wanted_is_stopped_and_reaped() -> None:
             raise RuntimeError("the caller failed")
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)  # already reaped: no zombie left behind
+
+
+@needs_fork
+def test_a_stuck_child_is_stopped_and_the_work_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(parallel, "GRACE_S", 0.5)
+    parent = os.getpid()
+
+    def stuck_in_the_child() -> str:
+        if os.getpid() != parent:
+            time.sleep(60)  # as a child would that waited on a lock no thread will free
+        return "computed here"
+
+    started = time.monotonic()
+    pending = in_child(stuck_in_the_child)
+    child = pending._pid
+    assert pending.result() == "computed here"
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)  # stopped and reaped
