@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Optional
 
 import pandas as pd
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+# The name users install (``pip install funnel-excel``): "funnel" on PyPI is another project.
+DISTRIBUTION = "funnel-excel"
 
 app = typer.Typer(
     add_completion=False,
@@ -54,8 +56,6 @@ def _overrides(pairs: list[str] | None) -> dict[str, str]:
 
 def _read_source(source: Path):
     """Raw tables and reading problems from a workbook or a folder of CSVs."""
-    from funnel.issues import IssueLog
-
     if source.is_dir():
         from funnel.csvsource import read_csv_folder
 
@@ -286,24 +286,40 @@ def report_json(result, only: list[str] | None = None) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=1)
 
 
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"funnel {_installed_version()}")
+        raise typer.Exit()
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Sales-funnel analytics for Excel workbooks."""
+
+
 def main() -> None:
     """Console entry: run the app; an unexpected error is one readable line, not a traceback.
 
-    Set FUNNEL_DEBUG=1 to see the traceback of an unexpected error.
+    typer itself answers a command-line mistake (no command, a missing argument, an
+    unknown option) with the usage line and exit code 2. Set FUNNEL_DEBUG=1 to see the
+    traceback of an unexpected error.
     """
     import os
 
     try:
-        # Outside standalone mode click returns a command's exit code instead of exiting.
-        code = app(standalone_mode=False)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except click.exceptions.ClickException as err:
-        err.show()
-        sys.exit(err.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("funnel: aborted")
-        sys.exit(130)
+        app()  # standalone: exits with the command's code; usage errors exit 2
     except Exception as err:  # the last line of defence for the user's terminal
         if os.environ.get("FUNNEL_DEBUG"):
             raise
@@ -311,7 +327,6 @@ def main() -> None:
                                         "Nothing was written. Run again with FUNNEL_DEBUG=1 for details and report it."),
                           soft_wrap=True)
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
