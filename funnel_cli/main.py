@@ -125,7 +125,7 @@ def demo(
     """Generate the demo data, build the demo workbook and refresh it."""
     from funnel.demo import demo_tables
     from funnel.demo_competition import demo_competition_tables
-    from udfs.macros import refresh as refresh_macro
+    from udfs.macros import refresh_report
     from workbook.build import new_workbook
     from workbook.filebook import FileBook
 
@@ -138,8 +138,7 @@ def demo(
         status.update("Building the workbook...")
         new_workbook(out, lang, tables)
         book = FileBook(out, report=lambda text: status.update(text))
-        message = refresh_macro(book)
-    report = _report_of(out)
+        report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds
     _forecast_glance(report)
     _headline(report)
     console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")

@@ -61,9 +61,9 @@ import pandas as pd
 import xlwings as xw
 
 from funnel import parsing
-from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, columns_of, required_columns
 from funnel.competition import GENERAL as GENERAL_COMPARISON
 from funnel.competition import comparison_tables, head_to_head, read_comparison
+from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, columns_of, required_columns
 from funnel.deals import deal_table
 from funnel.forecast import weighted_pipeline
 from funnel.issues import IssueLog

@@ -7,12 +7,12 @@ the input tables, run the engine, write every output table, say what happened.
 
 from __future__ import annotations
 
-from funnel.engine import run
+from funnel.engine import Report, run
 from funnel.gcpause import collector_paused
 from udfs.book import Book
 from workbook.mapping import output_frames, read_inputs
 
-__all__ = ["refresh"]
+__all__ = ["refresh", "refresh_report"]
 
 
 def refresh(book: Book | None = None, overrides: dict[str, str] | None = None) -> str:
@@ -25,6 +25,11 @@ def refresh(book: Book | None = None, overrides: dict[str, str] | None = None) -
     Returns:
         The closing message shown to the user.
     """
+    return refresh_report(book, overrides)[1]
+
+
+def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = None) -> tuple[Report, str]:
+    """``refresh``, also giving the engine's report (the command line prints from it)."""
     if book is None:
         from udfs.xlwings_book import caller_book
 
@@ -40,10 +45,10 @@ def refresh(book: Book | None = None, overrides: dict[str, str] | None = None) -
             book.write_table(name, frame)
         message = closing_message(report, len(frames))
         book.finish(message)
-    return message
+    return report, message
 
 
-def closing_message(report, tables: int) -> str:
+def closing_message(report: Report, tables: int) -> str:
     """One short sentence: what was refreshed, how many problems and where to see them."""
     deals = len(report.deals)
     problems = len(report.tables["issues"])

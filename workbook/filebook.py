@@ -21,8 +21,8 @@ from udfs.book import TableMissing
 from workbook.errors import TableNotFound
 from workbook.layout import INPUTS, OUTPUTS
 from workbook.table_reader import read_tables
-from workbook.xlsx_package import TableInfo, column_index, open_package
 from workbook.table_writer import write_tables
+from workbook.xlsx_package import TableInfo, column_index, open_package
 
 __all__ = ["FileBook"]
 

@@ -12,7 +12,7 @@ downwards at refresh without running into another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from funnel.contract import TABLES
 from funnel.parsing import fold

@@ -8,7 +8,6 @@ metric keys -> labels). Both live here once, for the button and the command line
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from funnel.engine import Report

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -90,3 +93,47 @@ def test_import_the_maven_sample_twice_never_duplicates(tmp_path):
     assert len(raw["opportunities"]) == 8_800 and raw["opportunities"]["id"].is_unique
     refreshed = _invoke("refresh", str(book), "--set", "as_of=2017-12-31")
     assert refreshed.exit_code == 0 and "8800 deals" in _said(refreshed)
+
+
+def _command(*args: str) -> subprocess.CompletedProcess:
+    """The installed ``funnel`` console script (what a user types), run as a process."""
+    script = Path(sys.executable).with_name("funnel")
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "funnel_cli.main"]
+    # Hang guard only: each of these answers at once; 120 s means something is stuck.
+    return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.mark.parametrize("args, said, usage", [
+    ((), "Commands", True),                                   # no command: the help, as a usage error
+    (("refresh",), "Missing argument 'path'", True),
+    (("demo", "--bogus"), "No such option: --bogus", True),
+    (("nosuch",), "No such command 'nosuch'", True),
+    (("report", "x.xlsm", "--format"), "Option '--format' requires an argument", False),  # typer shows no usage line here
+])
+def test_command_line_mistakes_are_usage_errors(args, said, usage):
+    done = _command(*args)
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    shown = done.stdout + done.stderr
+    assert said in " ".join(shown.split())
+    assert ("Usage: funnel" in shown or "Usage: python -m funnel_cli.main" in shown) or not usage
+    assert "Traceback" not in shown and "unexpected error" not in shown
+
+
+def test_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    done = _command("--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"funnel {version('funnel-excel')}"
+
+
+def test_demo_runs_the_engine_once(tmp_path, monkeypatch):
+    import udfs.macros
+
+    runs = []
+    real = udfs.macros.run
+    monkeypatch.setattr(udfs.macros, "run", lambda *a, **k: runs.append(1) or real(*a, **k))
+    result = _invoke("demo", "--out", str(tmp_path / "d.xlsm"), "--size", "100")
+    assert result.exit_code == 0, result.output
+    assert len(runs) == 1
