@@ -31,12 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from funnel.deals import deal_table
-from funnel.demo import demo_tables
-from funnel.range_forecast import open_total, range_forecast
-from funnel.stages import stage_probabilities
-from funnel.validate import validate
-from funnel.winmodel import model_probability
+from funnel.demo.data import demo_tables
+from funnel.forecast.deals import deal_table
+from funnel.forecast.ranges import open_total, range_forecast
+from funnel.forecast.stages import stage_probabilities
+from funnel.inputs.validation import validate
+from funnel.winmodel.model import model_probability
 
 LEVELS = np.array([0.1, 0.5, 0.9])
 

@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from python_calamine import CalamineWorkbook  # noqa: E402
 
-from funnel.demo import demo_tables  # noqa: E402
+from funnel.demo.data import demo_tables  # noqa: E402
 from funnel.engine import run  # noqa: E402
 from funnel.gcpause import collector_paused  # noqa: E402
 from funnel.parallel import FORKS  # noqa: E402

@@ -13,7 +13,7 @@ import pandas as pd
 pd.set_option("mode.string_storage", "python")
 
 from funnel.engine import OUTPUT_TABLES, Report, run, run_inputs  # noqa: E402
-from funnel.settings import Settings  # noqa: E402
-from funnel.validate import Inputs, validate  # noqa: E402
+from funnel.inputs.settings import Settings  # noqa: E402
+from funnel.inputs.validation import Inputs, validate  # noqa: E402
 
 __all__ = ["OUTPUT_TABLES", "Inputs", "Report", "Settings", "run", "run_inputs", "validate"]

@@ -14,20 +14,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from funnel.calibration import reliability_by_bin
-from funnel.competition import competition_tables, deal_qualification_columns
-from funnel.deals import deal_table
-from funnel.forecast import weighted_pipeline
+from funnel.forecast.deals import deal_table
+from funnel.forecast.pipeline import weighted_pipeline
+from funnel.forecast.stages import history_keys, reached_order, stage_probabilities
+from funnel.forecast.stagestats import stage_statistics
+from funnel.forecast.winrates import win_rate_trend, win_rates
 from funnel.gcpause import collector_paused
-from funnel.issues import IssueLog
+from funnel.inputs.issues import IssueLog
+from funnel.inputs.settings import Settings
+from funnel.inputs.validation import Inputs, validate
+from funnel.methods.competition import competition_tables, deal_qualification_columns
 from funnel.parallel import in_child
-from funnel.settings import Settings
-from funnel.stages import history_keys, reached_order, stage_probabilities
-from funnel.stagestats import stage_statistics
-from funnel.validate import Inputs, validate
-from funnel.win_outputs import win_tables
-from funnel.winmodel import model_probability
-from funnel.winrates import win_rate_trend, win_rates
+from funnel.winmodel.calibration import reliability_by_bin
+from funnel.winmodel.model import model_probability
+from funnel.winmodel.tables import win_tables
 
 __all__ = ["Report", "run", "run_inputs", "summary_table", "OUTPUT_TABLES"]
 

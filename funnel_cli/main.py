@@ -57,7 +57,7 @@ def _overrides(pairs: list[str] | None) -> dict[str, str]:
 def _read_source(source: Path):
     """Raw tables and reading problems from a workbook or a folder of CSVs."""
     if source.is_dir():
-        from funnel.csvsource import read_csv_folder
+        from funnel.inputs.csvsource import read_csv_folder
 
         return read_csv_folder(source)
     from workbook.filebook import FileBook
@@ -90,7 +90,7 @@ def _fmt(value) -> str:
 
 def _forecast_glance(report) -> None:
     """The forecast by period around as-of, in a table narrow enough for a terminal."""
-    from funnel.periods import period_of
+    from funnel.inputs.periods import period_of
 
     f = report["forecast_periods"]
     current = period_of(report.settings.as_of, report.settings)
@@ -123,8 +123,8 @@ def demo(
     seed: int = typer.Option(7, help="Random seed (the same seed gives the same data)."),
 ) -> None:
     """Generate the demo data, build the demo workbook and refresh it."""
-    from funnel.demo import demo_tables
-    from funnel.demo_competition import demo_competition_tables
+    from funnel.demo.competition import demo_competition_tables
+    from funnel.demo.data import demo_tables
     from udfs.macros import refresh_report
     from workbook.build import new_workbook
     from workbook.filebook import FileBook
@@ -160,9 +160,9 @@ def new(
     force: bool = typer.Option(False, help="Overwrite an existing file."),
 ) -> None:
     """Build a new funnel workbook (.xlsm)."""
-    from funnel.demo import demo_tables
-    from funnel.demo_competition import demo_competition_tables
-    from funnel.stages import PRESETS, preset_stages
+    from funnel.demo.competition import demo_competition_tables
+    from funnel.demo.data import demo_tables
+    from funnel.inputs.schemes import PRESETS, preset_stages
     from workbook.build import new_workbook
 
     if lang not in ("en", "zh-CN"):
@@ -243,7 +243,7 @@ def import_(
     lang: str = typer.Option("en", help="Language of a new workbook: en or zh-CN."),
 ) -> None:
     """Import a CRM export into a workbook's input tables; re-importing never duplicates deals."""
-    from funnel.importers import ExportError, import_export
+    from funnel.crm.importers import ExportError, import_export
     from workbook.errors import WorkbookError
     from workbook.importing import import_into_workbook
 

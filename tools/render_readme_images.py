@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the repo's packa
 
 from xlsxwriter.utility import xl_col_to_name  # noqa: E402
 
-from funnel.demo import demo_tables  # noqa: E402
+from funnel.demo.data import demo_tables  # noqa: E402
 from funnel_cli.main import demo as demo_command  # noqa: E402
 from tests.support.libreoffice import libreoffice_missing, probe  # noqa: E402
 from udfs.macros import refresh  # noqa: E402

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from funnel import parsing
-from funnel.issues import IssueLog
+from funnel.inputs import parsing
+from funnel.inputs.issues import IssueLog
 from workbook.layout import INPUTS, LANGUAGES
 from workbook.mapping import to_canonical
 

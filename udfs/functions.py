@@ -1,7 +1,7 @@
 """Worksheet functions: funnel's figures in a cell, or a table that spills.
 
 Each function is a thin wrapper: turn the cells Excel passes into raw tables
-(``udfs.convert``), validate them with ``funnel.validate`` exactly as the Refresh button
+(``udfs.convert``), validate them with ``funnel.inputs.validation`` exactly as the Refresh button
 does, call one ``funnel/`` function, turn the result back into cells. So a UDF and the
 refreshed sheets agree on every figure, and a row the refresh leaves out (an unknown
 stage, a duplicate deal id) is left out here too.
@@ -60,23 +60,23 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from funnel import parsing
-from funnel.competition import GENERAL as GENERAL_COMPARISON
-from funnel.competition import comparison_tables, head_to_head, read_comparison
-from funnel.contract import MAN_FLAGS, QUALIFICATION_6W2P, columns_of, required_columns
-from funnel.deals import deal_table
-from funnel.forecast import weighted_pipeline
-from funnel.issues import IssueLog
-from funnel.labels import label, normalize_language
-from funnel.negotiation import concession_plan, delivered_value, lifetime_value
-from funnel.periods import NO_CLOSE_DATE, normalize_period_label
-from funnel.qualification import man_gate, question_completeness, urgency
-from funnel.range_forecast import range_forecast
-from funnel.settings import Settings
-from funnel.stages import stage_probabilities, used_probability
-from funnel.validate import Inputs, coerce_column, validate
-from funnel.winmodel import fit_win_model, model_probability, score_deals
-from funnel.winrates import SEGMENTS, win_rates
+from funnel.forecast.deals import deal_table
+from funnel.forecast.pipeline import weighted_pipeline
+from funnel.forecast.ranges import range_forecast
+from funnel.forecast.stages import stage_probabilities, used_probability
+from funnel.forecast.winrates import SEGMENTS, win_rates
+from funnel.inputs import parsing
+from funnel.inputs.contract import MAN_FLAGS, QUALIFICATION_6W2P, columns_of, required_columns
+from funnel.inputs.issues import IssueLog
+from funnel.inputs.periods import NO_CLOSE_DATE, normalize_period_label
+from funnel.inputs.settings import Settings
+from funnel.inputs.validation import Inputs, coerce_column, validate
+from funnel.methods.competition import GENERAL as GENERAL_COMPARISON
+from funnel.methods.competition import comparison_tables, head_to_head, read_comparison
+from funnel.methods.labels import label, normalize_language
+from funnel.methods.negotiation import concession_plan, delivered_value, lifetime_value
+from funnel.methods.qualification import man_gate, question_completeness, urgency
+from funnel.winmodel.model import fit_win_model, model_probability, score_deals
 from udfs.convert import (
     CellError,
     date_arg,
@@ -138,7 +138,7 @@ _HEAD_TO_HEAD_KEYS = tuple(c.key for c in OUTPUTS["tblHeadToHead"].columns)
 # Opportunity columns the head-to-head record reads, beyond the forecast's.
 _HEAD_TO_HEAD_COLUMNS = ("competitors", "created", "lost_reason")
 
-# What the per-deal win model learns from (funnel.winmodel.MODEL_FIELDS and competitors).
+# What the per-deal win model learns from (funnel.winmodel.model.MODEL_FIELDS and competitors).
 _MODEL_COLUMNS = ("owner", "team", "source", "product", "industry", "competitors", *QUALIFICATION_6W2P, *MAN_FLAGS)
 _SEGMENT_COLUMNS = {"competitor_present": ("competitors",), **{k: (k,) for k in ("owner", "team", "source", "product", "industry")}}
 
@@ -513,7 +513,7 @@ class _Prepared:
     @functools.cached_property
     def deals(self) -> pd.DataFrame:
         """The deal table a forecast uses: the per-deal model's probabilities when the
-        settings ask for them and enough deals have closed (as funnel.win_outputs says
+        settings ask for them and enough deals have closed (as funnel.winmodel.tables says
         the engine does), else the stage probabilities."""
         inputs = self.inputs
         if inputs.settings.forecast_method == "model":
@@ -743,7 +743,7 @@ def _no_closed_deal(start, end) -> str:
 
 
 def _segment_names() -> dict[str, str]:
-    """Every way to name a win-rate segment -> its dimension in ``funnel.winrates``."""
+    """Every way to name a win-rate segment -> its dimension in ``funnel.forecast.winrates``."""
     names = {}
     for key in ("period", *SEGMENTS):
         names[key] = key

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from funnel.engine import Report, run
 from funnel.gcpause import collector_paused
-from udfs.book import Book
+from workbook.book import Book
 from workbook.mapping import output_frames, read_inputs
 
 __all__ = ["refresh", "refresh_report"]

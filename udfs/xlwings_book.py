@@ -1,4 +1,4 @@
-"""The :class:`~udfs.book.Book` boundary on xlwings' object model.
+"""The :class:`~workbook.book.Book` boundary on xlwings' object model.
 
 One class serves two very different transports with the same code:
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 import xlwings as xw
 
-from udfs.book import TableMissing
+from workbook.errors import TableNotFound
 
 __all__ = ["XlwingsBook", "caller_book"]
 
@@ -97,7 +97,7 @@ class XlwingsBook:
             One row per data row of the table (a totals row is left out).
 
         Raises:
-            TableMissing: The workbook has no table of that name.
+            TableNotFound: The workbook has no table of that name.
             ValueError: The table's header row is switched off, so it has no columns.
         """
         table, geometry = self._find_table(name)
@@ -126,7 +126,7 @@ class XlwingsBook:
                 are put in header order. The index is not written.
 
         Raises:
-            TableMissing: The workbook has no table of that name.
+            TableNotFound: The workbook has no table of that name.
             ValueError: The frame's columns are not the table's headers, the table has
                 no header row, or it shows a totals row (not supported for output tables).
         """
@@ -213,7 +213,7 @@ class XlwingsBook:
             for table in sheet.tables:
                 if table.name.casefold() == wanted:
                     return table, _geometry(sheet, table)
-        raise TableMissing(
+        raise TableNotFound(
             f"No Excel Table named {name!r} in workbook {self._book.name!r}."
         )
 

@@ -19,9 +19,9 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from funnel.contract import FORECAST_CATEGORIES
-from funnel.settings import Settings, settings_table
-from funnel.stages import preset_stages
+from funnel.inputs.contract import FORECAST_CATEGORIES
+from funnel.inputs.schemes import preset_stages
+from funnel.inputs.settings import Settings, settings_table
 from workbook.layout import (
     INPUTS,
     OUTPUTS,

@@ -17,7 +17,6 @@ from typing import Callable
 
 import pandas as pd
 
-from udfs.book import TableMissing
 from workbook.errors import TableNotFound
 from workbook.layout import INPUTS, OUTPUTS
 from workbook.table_reader import read_tables
@@ -69,18 +68,15 @@ class FileBook:
         return self._cache
 
     def read_table(self, name: str) -> pd.DataFrame:
-        """The data rows of table ``name`` (see ``udfs.book.Book``)."""
+        """The data rows of table ``name`` (see ``workbook.book.Book``)."""
         tables = self._load() if name in INPUTS else None
         if tables is not None:
             if name not in tables:
                 # A renamed table is the usual cause: name the tables we do not know.
                 others = f"; tables with other names: {', '.join(self._other_tables)}" if self._other_tables else ""
-                raise TableMissing(f"no Excel table named {name} in {self.path.name}{others}")
+                raise TableNotFound(f"no Excel table named {name} in {self.path.name}{others}")
             return tables[name]
-        try:
-            return read_tables(self.path, [name])[name]
-        except TableNotFound as err:
-            raise TableMissing(str(err)) from None
+        return read_tables(self.path, [name])[name]
 
     def cell_errors(self) -> list[tuple[str, int, str, str]]:
         """Excel error values in the input tables' data rows, which read as blank cells.

@@ -1,7 +1,7 @@
 """Putting an imported CRM export into a workbook's input tables.
 
 A new workbook is built around the import. An existing one has its ``tblOpportunities``
-merged by deal id (``funnel.importers.merge_into``: re-importing the same export changes
+merged by deal id (``funnel.crm.importers.merge_into``: re-importing the same export changes
 nothing) and its ``tblStageHistory`` extended with the history rows it did not have;
 both are rewritten by the same in-place writer a refresh uses, so every other part of
 the file (the user's sheets, VBA, buttons, validations) stays byte-identical.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from funnel.importers import ImportResult, merge_into
-from funnel.issues import IssueLog
+from funnel.crm.importers import ImportResult, merge_into
+from funnel.inputs.issues import IssueLog
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
 from workbook.layout import INPUTS, YES_NO

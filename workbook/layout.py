@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from funnel.contract import TABLES
-from funnel.parsing import fold
+from funnel.inputs.contract import TABLES
+from funnel.inputs.parsing import fold
 
 __all__ = [
     "LANGUAGES",

@@ -11,14 +11,14 @@ from __future__ import annotations
 import pandas as pd
 
 from funnel.engine import Report
-from funnel.issues import IssueLog
-from funnel.parsing import fold
-from funnel.periods import NO_CLOSE_DATE, period_of
+from funnel.inputs.issues import IssueLog
+from funnel.inputs.parsing import fold
+from funnel.inputs.periods import NO_CLOSE_DATE, period_of
+from workbook.errors import TableNotFound
 from workbook.layout import INPUTS, OUTPUTS, header_lookup, metric_label
 
-__all__ = ["read_inputs", "to_canonical", "output_frames", "TableMissing"]
+__all__ = ["read_inputs", "to_canonical", "output_frames"]
 
-from udfs.book import TableMissing  # noqa: E402  (the boundary's own error)
 
 
 def to_canonical(table_name: str, frame: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
@@ -60,7 +60,7 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
     for name, layout in INPUTS.items():
         try:
             frame = book.read_table(name)
-        except TableMissing as err:
+        except TableNotFound as err:
             required = layout.table in ("opportunities",)
             log.add(layout.table, None, "", name, f"the Excel table {name} is missing ({err})",
                     "no deals to analyse" if required else "left out; defaults used")

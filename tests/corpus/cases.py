@@ -6,7 +6,7 @@ still reach the report. Tables are CSV text (read as text, the way a CSV or a te
 sheet arrives; rows are numbered as in the sheet: header 1, first row 2) or lists of
 dicts when the cell's type matters (TRUE, a number, a datetime).
 
-Export cases are whole files under ``exports/`` read by ``funnel.importers``; their
+Export cases are whole files under ``exports/`` read by ``funnel.crm.importers``; their
 issues are the importer's, then the imported tables go through the engine.
 
 ``{today}`` in an expected action stands for today's date (the default ``as_of``).

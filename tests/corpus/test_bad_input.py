@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from funnel.crm.importers import ExportError, import_export
 from funnel.engine import OUTPUT_TABLES, run
-from funnel.importers import ExportError, import_export
-from funnel.validate import validate
+from funnel.inputs.validation import validate
 from tests.corpus.cases import CASES, EXPORT_CASES, Case, ExportCase
 
 EXPORTS = Path(__file__).parent / "exports"

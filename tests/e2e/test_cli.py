@@ -34,8 +34,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
-from funnel.csvsource import write_csv_folder
-from funnel.demo import demo_tables
+from funnel.demo.data import demo_tables
+from funnel.inputs.csvsource import write_csv_folder
 from funnel_cli.main import app
 from tests.support import hostile
 from udfs.macros import refresh
@@ -341,7 +341,7 @@ def test_the_funnel_script_exits_non_zero_on_a_refused_file(hostile_runs, tmp_pa
     done = run_funnel_script("refresh", str(path), cwd=tmp_path)
     assert time.monotonic() - started < TIME_LIMIT + 5  # start-up included
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip() == f"funnel: truncated.xlsm is not a zip file, or is truncated (no end of central directory)"
+    assert done.stderr.strip() == "funnel: truncated.xlsm is not a zip file, or is truncated (no end of central directory)"
     assert done.stdout == "" and _sha256(path) == hashes["truncated.xlsm"]
 
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from funnel.csvsource import write_csv_folder
-from funnel.demo import demo_tables
-from funnel.demo_competition import demo_competition_tables
+from funnel.demo.competition import demo_competition_tables
+from funnel.demo.data import demo_tables
 from funnel.engine import run
+from funnel.inputs.csvsource import write_csv_folder
 from funnel_cli.main import app
 from workbook.filebook import FileBook
 from workbook.mapping import read_inputs

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.demo import demo_tables
+from funnel.demo.data import demo_tables
 from funnel.engine import run
 from tests.support.libreoffice import probe, requires_libreoffice
 from udfs.macros import refresh

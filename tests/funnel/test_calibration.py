@@ -24,11 +24,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.calibration import CALIBRATION_COLUMNS, backtest, brier_score, default_cutoff, log_loss, reliability_table, snapshots
-from funnel.deals import deal_table
-from funnel.demo import demo_tables
-from funnel.stages import default_stages, stage_probabilities
-from funnel.validate import validate
+from funnel.demo.data import demo_tables
+from funnel.forecast.deals import deal_table
+from funnel.forecast.stages import stage_probabilities
+from funnel.inputs.schemes import default_stages
+from funnel.inputs.validation import validate
+from funnel.winmodel.calibration import (
+    CALIBRATION_COLUMNS,
+    backtest,
+    brier_score,
+    default_cutoff,
+    log_loss,
+    reliability_table,
+    snapshots,
+)
 
 MAVEN = Path("/work/shared/datasets/maven_crm")
 

@@ -37,7 +37,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.competition import (
+from funnel.engine import run
+from funnel.forecast.winrates import wilson_interval
+from funnel.inputs.issues import IssueLog
+from funnel.inputs.schemes import default_stages
+from funnel.inputs.validation import validate
+from funnel.methods.competition import (
     comparison_tables,
     competition_tables,
     deal_qualification_columns,
@@ -45,11 +50,6 @@ from funnel.competition import (
     read_comparison,
     split_competitors,
 )
-from funnel.engine import run
-from funnel.issues import IssueLog
-from funnel.validate import validate
-from funnel.stages import default_stages
-from funnel.winrates import wilson_interval
 
 _DEALS = [
     ("H1", "W", 100.0, "2025-10-01", "2026-01-01", "Huikang", None),
@@ -407,8 +407,8 @@ def test_head_to_head_invariants(rows):
 
 @pytest.fixture(scope="module")
 def demo():
-    from funnel.demo import demo_tables
-    from funnel.demo_competition import demo_competition_tables
+    from funnel.demo.competition import demo_competition_tables
+    from funnel.demo.data import demo_tables
 
     tables = demo_tables()
     extra = demo_competition_tables(tables)
@@ -417,7 +417,7 @@ def demo():
 
 
 def test_demo_is_deterministic_and_indexed_by_sheet_rows(demo):
-    from funnel.demo_competition import demo_competition_tables
+    from funnel.demo.competition import demo_competition_tables
 
     tables, extra, _, _ = demo
     again = demo_competition_tables(tables)

@@ -25,11 +25,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.decision_chain import CORE_ROLES, RISK_FLAGS, chain_columns, decision_chain_table, read_stakeholders
 from funnel.engine import run
-from funnel.issues import IssueLog
-from funnel.labels import codes
-from funnel.stages import default_stages
+from funnel.inputs.issues import IssueLog
+from funnel.inputs.schemes import default_stages
+from funnel.methods.decision_chain import CORE_ROLES, RISK_FLAGS, chain_columns, decision_chain_table, read_stakeholders
+from funnel.methods.labels import codes
 
 _PEOPLE = [
     ("O1", "Wang", "CIO", "决策者", "接受", "信赖", "分析型"),

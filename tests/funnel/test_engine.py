@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from funnel.engine import run
-from funnel.winrates import wilson_interval
+from funnel.forecast.winrates import wilson_interval
 from tests.funnel.worked_example import worked_tables
 
 
@@ -158,7 +158,7 @@ def test_unknown_override_setting_is_a_clear_error():
 
 
 def test_reliability_by_bin_turns_the_long_table():
-    from funnel.calibration import reliability_by_bin
+    from funnel.winmodel.calibration import reliability_by_bin
 
     long = pd.DataFrame(
         [("configured", "0.2-0.3", 0.2, 0.25, 8), ("model", "0.2-0.3", 0.22, 0.3, 10), ("model", "0.9-1.0", 0.95, 1.0, 2)],

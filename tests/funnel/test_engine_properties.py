@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from funnel.engine import run
-from funnel.stages import default_stages
+from funnel.inputs.schemes import default_stages
 
 _deal = st.tuples(
     st.sampled_from(["P", "I", "B", "W", "L"]),

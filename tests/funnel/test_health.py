@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.deals import deal_table
-from funnel.demo import demo_tables
-from funnel.health import HEALTH_COLUMNS, deal_health, health_counts, step_backs
-from funnel.stages import default_stages, stage_probabilities
-from funnel.stagestats import stage_statistics
-from funnel.validate import validate
+from funnel.demo.data import demo_tables
+from funnel.forecast.deals import deal_table
+from funnel.forecast.health import HEALTH_COLUMNS, deal_health, health_counts, step_backs
+from funnel.forecast.stages import stage_probabilities
+from funnel.forecast.stagestats import stage_statistics
+from funnel.inputs.schemes import default_stages
+from funnel.inputs.validation import validate
 
 
 def _deals(raw):

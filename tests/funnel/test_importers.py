@@ -18,8 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.engine import run
-from funnel.importers import (
+from funnel.crm.importers import (
     BUILTIN_LAYOUTS,
     ExportError,
     ImportResult,
@@ -29,6 +28,7 @@ from funnel.importers import (
     load_layout,
     merge_into,
 )
+from funnel.engine import run
 
 MAVEN = Path("/work/shared/datasets/maven_crm/sales_pipeline.csv")
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funnel.labels import KINDS, codes, label, labels, localize, normalize_language, parse_enum
+from funnel.methods.labels import KINDS, codes, label, labels, localize, normalize_language, parse_enum
 
 
 def test_every_code_has_an_english_and_a_chinese_label():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funnel.negotiation import PATTERNS, concession_plan, delivered_value, lifetime_value
+from funnel.methods.negotiation import PATTERNS, concession_plan, delivered_value, lifetime_value
 
 
 def test_shrinking_room_of_ten_over_four_steps():

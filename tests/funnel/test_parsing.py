@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from funnel.parsing import (
+from funnel.inputs.parsing import (
     ParseError,
     fold,
     parse_amount,
@@ -20,7 +20,6 @@ from funnel.parsing import (
     parse_probability,
     probability_outside_message,
 )
-
 
 # ---------------------------------------------------------------- amounts
 

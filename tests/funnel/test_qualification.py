@@ -27,11 +27,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.contract import QUALIFICATION_5W2P, QUALIFICATION_6W2P
 from funnel.engine import run
-from funnel.qualification import account_grades, importance, qualification_columns, qualification_table, star_grade, urgency
-from funnel.settings import Settings
-from funnel.stages import default_stages
+from funnel.inputs.contract import QUALIFICATION_5W2P, QUALIFICATION_6W2P
+from funnel.inputs.schemes import default_stages
+from funnel.methods.qualification import (
+    account_grades,
+    importance,
+    qualification_columns,
+    qualification_table,
+    star_grade,
+    urgency,
+)
 
 _ROWS = [
     # id, account, stage, amount, created, close

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import funnel.range_forecast as rf
-from funnel.deals import deal_table
-from funnel.forecast import quota_table
-from funnel.range_forecast import RANGE_COLUMNS, open_total, range_forecast
-from funnel.stages import stage_probabilities
-from funnel.validate import validate
+import funnel.forecast.ranges as rf
+from funnel.forecast.deals import deal_table
+from funnel.forecast.pipeline import quota_table
+from funnel.forecast.ranges import RANGE_COLUMNS, open_total, range_forecast
+from funnel.forecast.stages import stage_probabilities
+from funnel.inputs.validation import validate
 from tests.funnel.worked_example import worked_tables
 
 TRIALS = 100_000

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.stages import default_stages
-from funnel.validate import coerce_column, validate
+from funnel.inputs.schemes import default_stages
+from funnel.inputs.validation import coerce_column, validate
 
 
 def _table(rows: list[dict]) -> pd.DataFrame:

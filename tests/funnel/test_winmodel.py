@@ -40,11 +40,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.deals import deal_table
-from funnel.stages import default_stages, reached_order, stage_probabilities
-from funnel.validate import validate
-from funnel.win_outputs import WIN_TABLES, win_tables
-from funnel.winmodel import (
+from funnel.forecast.deals import deal_table
+from funnel.forecast.stages import reached_order, stage_probabilities
+from funnel.inputs.schemes import default_stages
+from funnel.inputs.validation import validate
+from funnel.winmodel.model import (
     DEAL_SCORE_COLUMNS,
     SCORE_COLUMNS,
     deal_facts,
@@ -54,6 +54,7 @@ from funnel.winmodel import (
     model_probability,
     score_deals,
 )
+from funnel.winmodel.tables import WIN_TABLES, win_tables
 
 
 def small_book(min_closed: int = 5, override: float | None = None) -> dict[str, pd.DataFrame]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from funnel.stages import default_stages
+from funnel.inputs.schemes import default_stages
 
 
 def _d(text: str) -> pd.Timestamp:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.issues import IssueLog
+from funnel.inputs.issues import IssueLog
 from udfs.convert import (
     FIRST_DATA_ROW,
     CellError,

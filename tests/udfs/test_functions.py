@@ -36,12 +36,12 @@ import pandas as pd
 import pytest
 
 import udfs.functions as udf_module
-from funnel.demo import demo_tables
+from funnel.demo.data import demo_tables
 from funnel.engine import run
-from funnel.winrates import wilson_interval
-from funnel.competition import head_to_head
-from funnel.range_forecast import range_forecast
-from funnel.winmodel import fit_win_model, score_deals
+from funnel.forecast.ranges import range_forecast
+from funnel.forecast.winrates import wilson_interval
+from funnel.methods.competition import head_to_head
+from funnel.winmodel.model import fit_win_model, score_deals
 from udfs.functions import (
     FUNNEL_COMPARISON_TABLE,
     FUNNEL_CONCESSION_PLAN,

@@ -29,8 +29,9 @@ import pytest
 import xlsxwriter
 import xlwings as xw
 
-from udfs.book import Book, TableMissing
 from udfs.xlwings_book import XlwingsBook
+from workbook.book import Book
+from workbook.errors import TableNotFound
 
 try:
     from tests.support.xlwings_json import book_json_from_file
@@ -221,7 +222,7 @@ class TestReadTable:
         assert frame["Deals"].tolist() == [3.0, 1.0, 2.0]
 
     def test_missing_table(self, book):
-        with pytest.raises(TableMissing, match="tblNope"):
+        with pytest.raises(TableNotFound, match="tblNope"):
             book.read_table("tblNope")
 
     def test_table_without_data_rows_reads_empty(self, payload):
@@ -354,7 +355,7 @@ class TestWriteTable:
         assert actions(remote_book) == []
 
     def test_missing_table(self, book):
-        with pytest.raises(TableMissing):
+        with pytest.raises(TableNotFound):
             book.write_table("tblNope", out_frame([]))
 
     def test_totals_row_is_refused(self, payload):

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.demo import demo_tables
+from funnel.demo.data import demo_tables
 from tests.support import hostile
 from udfs.macros import refresh
 from workbook.build import new_workbook

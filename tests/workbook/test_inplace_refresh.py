@@ -28,7 +28,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
-from funnel.demo import demo_tables
+from funnel.demo.data import demo_tables
 from funnel_cli.main import app
 from tests.support import hostile
 from udfs.macros import refresh

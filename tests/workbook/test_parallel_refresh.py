@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from funnel import parallel
-from funnel.demo import demo_tables
+from funnel.demo.data import demo_tables
 from udfs.macros import refresh
 from workbook.build import new_workbook
 from workbook.filebook import FileBook

@@ -1,0 +1,1 @@
+"""Shipped CRM export layouts (JSON data read by ``funnel.crm.importers``)."""

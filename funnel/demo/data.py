@@ -1,0 +1,223 @@
+"""A deterministic demo: a believable key-account business with real signal in it.
+
+Owners in teams sell software suites to accounts. Each deal has a hidden quality made of
+its owner's skill, its source, its product, the competitors it meets and how well it is
+qualified (5W+2P answers, MAN). Quality drives how far it moves through the funnel, so
+the stage history, win rates and the per-deal model all have something true to find.
+The same seed gives the same data; ``size`` scales the number of deals, so benchmarks
+use the generator too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from funnel.inputs.contract import GO_NO_GO_FLAGS, MAN_FLAGS, QUALIFICATION_6W2P, columns_of
+from funnel.inputs.schemes import preset_stages
+
+__all__ = ["DEMO_AS_OF", "demo_tables"]
+
+DEMO_AS_OF = dt.date(2026, 11, 20)
+
+_TEAMS = {
+    "East 华东": ["Li Wei", "Wang Fang", "Zhang Min", "Liu Yang"],
+    "North 华北": ["Chen Jing", "Yang Lei", "Zhao Qiang", "Huang Li"],
+    "South 华南": ["Zhou Tao", "Wu Xia", "Xu Ming", "Sun Hui"],
+}
+_PRODUCTS = {  # name: (base amount, effect on winning)
+    "ERP Suite": (600_000, 0.0),
+    "Finance Cloud": (220_000, 0.35),
+    "Supply Chain Cloud": (420_000, -0.2),
+    "HR Cloud": (120_000, 0.25),
+    "BI Analytics": (160_000, 0.1),
+}
+_SOURCES = {"Existing customer": 0.8, "Referral": 0.55, "Partner": 0.2, "Trade show": -0.15, "Website": -0.3, "Cold call": -0.6}
+_INDUSTRIES = ["Manufacturing 制造", "Retail 零售", "Healthcare 医疗", "Energy 能源", "Finance 金融", "Education 教育"]
+_COMPETITORS = {"Huikang": -0.9, "Yongyou": -0.35, "Dingjie": 0.25, "SAPiens": -0.15, "Oracular": 0.1}
+_LOST_REASONS = ["Price", "Lost to competitor", "No budget", "No decision", "Timing", "Product fit"]
+_ACCOUNT_A = ["Huaxin", "Dongfang", "Jinhai", "Tianrun", "Zhongke", "Hengtai", "Baiyun", "Xinghe", "Longteng", "Ruifeng",
+              "Anda", "Kaiyuan", "Shengda", "Mingyang", "Yuanhang", "Fuxing", "Guotai", "Haitong", "Jiahe", "Wanli"]
+_ACCOUNT_B = ["Manufacturing", "Pharma", "Retail Group", "Energy", "Logistics", "Bank", "Electronics", "Foods", "Auto Parts", "Hospital"]
+
+
+def _owners(size: int) -> tuple[list[str], list[str], np.ndarray]:
+    owners, teams = [], []
+    for team, names in _TEAMS.items():
+        for name in names:
+            owners.append(name)
+            teams.append(team)
+    extra = max(0, size // 800 - len(owners))  # large books have more reps
+    team_names = list(_TEAMS)
+    for i in range(extra):
+        owners.append(f"Rep {i + 1:03d}")
+        teams.append(team_names[i % len(team_names)])
+    skill = np.linspace(0.7, -0.7, len(owners))
+    return owners, teams, skill
+
+
+def demo_tables(
+    size: int = 600,
+    seed: int = 7,
+    scheme: str = "pib",
+    as_of: dt.date = DEMO_AS_OF,
+    rework: float = 0.03,
+    stage_days: float = 1.0,
+    loss_rate: float = 1.0,
+) -> dict[str, pd.DataFrame]:
+    """Generate the demo workbook's input tables.
+
+    Args:
+        size: number of deals.
+        seed: random seed; the same seed gives the same tables.
+        scheme: stage scheme preset (pib, six_step, seven_stage).
+        as_of: the day the book is as of; nothing happens after it.
+        rework: chance at each step that a deal steps back one stage (real books have
+            such back-and-forth; it adds history rows).
+        stage_days: scale of the time spent in a stage (1 = 35 to 60 days on average).
+        loss_rate: share of the steps that do not move a deal forward which lose it; the
+            rest keep it waiting in its stage. 1 = a deal that does not advance is lost.
+            Benchmarks use a low rate with short stages for long, busy histories.
+
+    Returns:
+        settings, stages, opportunities, stage_history, quotas as canonical tables, each
+        indexed by the sheet row it would occupy (header in row 1).
+    """
+    rng = np.random.default_rng(seed)
+    stages = preset_stages(scheme)
+    open_stages = stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
+    open_codes = list(open_stages["code"])
+    won_code = stages.loc[stages["is_won"], "code"].iloc[0]
+    lost_code = stages.loc[stages["is_lost"], "code"].iloc[0]
+    owners, owner_team, skill = _owners(size)
+    n_accounts = max(20, size // 6)
+    accounts = [f"{_ACCOUNT_A[i % len(_ACCOUNT_A)]} {_ACCOUNT_B[(i // len(_ACCOUNT_A)) % len(_ACCOUNT_B)]}"
+                + (f" {i // (len(_ACCOUNT_A) * len(_ACCOUNT_B)) + 1}" if i >= len(_ACCOUNT_A) * len(_ACCOUNT_B) else "")
+                for i in range(n_accounts)]
+    account_size = rng.lognormal(0, 0.5, n_accounts)
+    account_industry = rng.integers(0, len(_INDUSTRIES), n_accounts)
+
+    as_of_ts = pd.Timestamp(as_of)
+    start = as_of_ts - pd.Timedelta(days=900)
+    # More deals are recent (the business grows), so a fair share is still open at as-of.
+    created = start + pd.to_timedelta(np.sort((880 * rng.random(size) ** 0.6).astype(int)), unit="D")
+    owner_idx = rng.integers(0, len(owners), size)
+    account_idx = (rng.pareto(1.2, size) * n_accounts / 8).astype(int) % n_accounts  # a few accounts buy a lot
+    product_names = list(_PRODUCTS)
+    product_idx = rng.choice(len(product_names), size, p=[0.25, 0.2, 0.2, 0.2, 0.15])
+    source_names = list(_SOURCES)
+    source_idx = rng.choice(len(source_names), size, p=[0.18, 0.17, 0.15, 0.15, 0.2, 0.15])
+    comp_names = list(_COMPETITORS)
+    n_comp = rng.choice([0, 1, 1, 2, 2, 3], size)
+    # Qualification: better-sourced deals get better answers; each answer adds quality.
+    qual_base = 0.45 + 0.08 * np.array([_SOURCES[source_names[i]] for i in source_idx])
+    quals = rng.random((size, len(QUALIFICATION_6W2P))) < qual_base[:, None]
+    mans = rng.random((size, len(MAN_FLAGS))) < (qual_base[:, None] + 0.2)
+
+    rows, hist_rows = [], []
+    day = pd.Timedelta(days=1)
+    stage_mean_days = np.linspace(35, 60, len(open_codes)) * stage_days
+    for i in range(size):
+        comps = list(rng.choice(comp_names, n_comp[i], replace=False)) if n_comp[i] else []
+        quality = (
+            skill[owner_idx[i]]
+            + _PRODUCTS[product_names[product_idx[i]]][1]
+            + _SOURCES[source_names[source_idx[i]]]
+            + sum(_COMPETITORS[c] for c in comps)
+            + 1.6 * (quals[i].mean() - 0.5)
+            + (0.6 if mans[i].all() else -0.2)
+            + rng.normal(0, 0.5)
+        )
+        when = created[i]
+        history = [(open_codes[0], when)]
+        level = 0
+        outcome = None
+        while True:
+            when = when + day * max(1, int(rng.gamma(2.0, stage_mean_days[level] / 2)))
+            if when > as_of_ts:
+                break
+            # Chance to move on: higher quality and later stages move on more often.
+            p_next = 1 / (1 + np.exp(-(quality + 0.35 + 0.45 * level)))
+            if rng.random() < rework and level > 0:
+                level -= 1
+                history.append((open_codes[level], when))
+                continue
+            if rng.random() < p_next:
+                if level + 1 < len(open_codes):
+                    level += 1
+                    history.append((open_codes[level], when))
+                else:
+                    outcome = won_code
+                    history.append((won_code, when))
+                    break
+            elif loss_rate >= 1 or rng.random() < loss_rate:
+                outcome = lost_code
+                history.append((lost_code, when))
+                break
+        stage = outcome or history[-1][0]
+        amount = round(_PRODUCTS[product_names[product_idx[i]]][0] * account_size[account_idx[i]] * rng.lognormal(0, 0.45), -3)
+        if outcome:
+            close = history[-1][1]
+        else:
+            # Expected close: mostly ahead, some already overdue, never before creation.
+            close = max(as_of_ts + day * int(rng.integers(-45, 300)), created[i] + 14 * day)
+        deal_id = f"OPP-{i + 1:06d}"
+        row = {
+            "id": deal_id,
+            "account": accounts[account_idx[i]],
+            "name": f"{accounts[account_idx[i]]} - {product_names[product_idx[i]]}",
+            "owner": owners[owner_idx[i]],
+            "team": owner_team[owner_idx[i]],
+            "stage": stage,
+            "amount": amount,
+            "created": created[i],
+            "close_date": close if (outcome or rng.random() > 0.02) else pd.NaT,
+            "probability_override": (round(float(rng.uniform(0.3, 0.9)), 2) if not outcome and rng.random() < 0.03 else np.nan),
+            "forecast_category": (rng.choice(["Commit", "Best Case"]) if not outcome and rng.random() < 0.05 else None),
+            "source": source_names[source_idx[i]],
+            "product": product_names[product_idx[i]],
+            "industry": _INDUSTRIES[account_industry[account_idx[i]]],
+            "competitors": ";".join(comps) if comps else None,
+            "next_step": None if outcome else rng.choice(["Demo to IT", "Send proposal", "Reference visit", "Price meeting", "Workshop"]),
+            "last_activity": (close if outcome else as_of_ts - day * int(rng.exponential(14))),
+            "lost_reason": (("Lost to competitor" if comps and rng.random() < 0.5 else rng.choice(_LOST_REASONS)) if outcome == lost_code else None),
+        }
+        answered_share = min(1.0, 0.5 + 0.25 * level) if not outcome else 1.0
+        for j, q in enumerate(QUALIFICATION_6W2P):
+            row[q] = bool(quals[i, j] and rng.random() < answered_share + 0.2)
+        for j, m in enumerate(MAN_FLAGS):
+            row[m] = bool(mans[i, j])
+        for g in GO_NO_GO_FLAGS:
+            row[g] = bool(rng.random() < 0.5 + 0.1 * quality)
+        rows.append(row)
+        hist_rows.extend((deal_id, code, entered) for code, entered in history)
+
+    opportunities = pd.DataFrame(rows, columns=list(columns_of("opportunities")))
+    opportunities.index = pd.RangeIndex(2, 2 + len(opportunities))
+    history = pd.DataFrame(hist_rows, columns=["opportunity_id", "stage", "entered"])
+    history.index = pd.RangeIndex(2, 2 + len(history))
+    settings = pd.DataFrame(
+        [("as_of", as_of), ("currency", "CNY"), ("fiscal_year_start_month", 1), ("period", "quarter"),
+         ("probability_method", "blended"), ("prior_strength", 10)],
+        columns=["key", "value"],
+        index=pd.RangeIndex(2, 8),
+    )
+    quotas = _quotas(opportunities, stages, as_of)
+    return {"settings": settings, "stages": stages, "opportunities": opportunities, "stage_history": history, "quotas": quotas}
+
+
+def _quotas(opportunities: pd.DataFrame, stages: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    # A quota per owner per quarter of the current and next year: a stretch over what
+    # the owner won on average per quarter.
+    won = opportunities[opportunities["stage"].isin(stages.loc[stages["is_won"], "code"])]
+    per_quarter = won.groupby("owner")["amount"].sum() / 10
+    rows = []
+    for year in (as_of.year, as_of.year + 1):
+        for q in range(1, 5):
+            for owner, team in opportunities.groupby("owner")["team"].first().items():
+                rows.append((owner, team, f"{year}-Q{q}", round(float(per_quarter.get(owner, 100_000)) * 1.2, -4)))
+    quotas = pd.DataFrame(rows, columns=["owner", "team", "period", "quota"])
+    quotas.index = pd.RangeIndex(2, 2 + len(quotas))
+    return quotas

@@ -1,0 +1,87 @@
+"""The deal table every analysis starts from: one row per valid opportunity, enriched.
+
+Adds to the validated opportunities: is_open / is_won / is_lost, the close period, the
+forecast category (the stage's unless overridden), the used probability and the
+weighted amount (amount x used probability). Computed once; every output reads it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel.forecast.stages import used_probability
+from funnel.inputs.periods import period_labels
+from funnel.inputs.settings import Settings
+
+__all__ = ["NONE_LABEL", "deal_table", "amount_band_labels"]
+
+# Shown where a deal has no owner/team/source/...: blank groups must still add up.
+NONE_LABEL = "(none)"
+
+
+def amount_band_labels(amounts: pd.Series, edges: list[float]) -> pd.Series:
+    """The amount band of each amount, e.g. ``50,000-200,000``; blank amounts: ``no amount``."""
+    names = []
+    bounds = [-np.inf, *edges, np.inf]
+    for lo, hi in zip(bounds, bounds[1:]):
+        if lo == -np.inf:
+            names.append(f"< {hi:,.0f}")
+        elif hi == np.inf:
+            names.append(f">= {lo:,.0f}")
+        else:
+            names.append(f"{lo:,.0f}-{hi:,.0f}")
+    codes = np.searchsorted(np.asarray(edges, dtype=float), amounts.to_numpy(dtype=float), side="right")
+    labels = np.asarray(names, dtype=object)[np.minimum(codes, len(names) - 1)]
+    out = pd.Series(labels, index=amounts.index, dtype=object)
+    out[amounts.isna().to_numpy()] = "no amount"
+    return out
+
+
+def deal_table(
+    opportunities: pd.DataFrame,
+    stages: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    settings: Settings,
+    probability: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Enrich validated opportunities for the analyses.
+
+    Args:
+        opportunities: validated opportunities.
+        stages: validated stage scheme.
+        probabilities: output of ``stage_probabilities``.
+        settings: workbook settings (period, method, bands).
+        probability: per-deal probability to use instead of the stage method (the
+            per-deal model); overrides and closed deals still win.
+
+    Returns:
+        The opportunities plus is_open, is_won, is_lost, period, category, stage_probability,
+        used_probability, weighted, amount_band; owner/team filled with ``(none)``.
+    """
+    deals = opportunities.copy()
+    won_codes = stages.loc[stages["is_won"], "code"]
+    lost_codes = stages.loc[stages["is_lost"], "code"]
+    deals["is_won"] = deals["stage"].isin(won_codes)
+    deals["is_lost"] = deals["stage"].isin(lost_codes)
+    deals["is_open"] = ~(deals["is_won"] | deals["is_lost"])
+    deals["period"] = period_labels(deals["close_date"], settings)
+    stage_category = deals["stage"].map(stages.set_index("code")["forecast_category"])
+    category = deals["forecast_category"].where(deals["forecast_category"].notna(), stage_category)
+    # A closed deal's category is fixed by its outcome, whatever override it carries.
+    category = category.where(~deals["is_won"], "Closed").where(~deals["is_lost"], "Omitted")
+    deals["category"] = category
+    deals["stage_probability"] = used_probability(
+        deals.assign(probability_override=np.nan), stages, probabilities, settings.probability_method
+    )
+    used = used_probability(deals, stages, probabilities, settings.probability_method)
+    if probability is not None:
+        model = probability.reindex(deals.index)
+        keep_override = deals["probability_override"].notna() | ~deals["is_open"]
+        used = used.where(keep_override | model.isna(), model)
+    deals["used_probability"] = used
+    deals["weighted"] = deals["amount"].fillna(0) * used
+    for col in ("owner", "team", "source", "product", "industry", "account"):
+        deals[col] = deals[col].fillna(NONE_LABEL)
+    deals["amount_band"] = amount_band_labels(deals["amount"], settings.band_edges())
+    return deals

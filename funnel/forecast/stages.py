@@ -1,0 +1,210 @@
+"""Stage schemes and stage probabilities: configured, learned from history, and blended.
+
+The schemes themselves (presets, positions of codes) are inputs: ``funnel.inputs.schemes``.
+
+How far a deal got ("reached"): a deal reached every stage it has history for and every
+earlier stage in the scheme's order. A won deal reached every open stage. A lost deal
+reached the highest open stage in its history (or, with no history, the first stage:
+it was in the funnel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from funnel.inputs.schemes import open_stages, stage_positions
+
+__all__ = [
+    "reached_order",
+    "HistoryKeys",
+    "history_keys",
+    "deal_time_order",
+    "stage_probabilities",
+    "used_probability",
+]
+
+@dataclass(frozen=True)
+class HistoryKeys:
+    """Integer keys of each stage-history row, worked out once per run.
+
+    deal: the row position of the row's deal in the deal table (-1: not one of its deals);
+    stage: the row position of the row's stage in the stage table (-1: not a stage).
+    Analyses that take ``keys`` use them instead of looking the text up again; they must
+    come from ``history_keys`` on the same deals (rows in the same order), history and
+    stages.
+    """
+
+    deal: np.ndarray
+    stage: np.ndarray
+
+    def fits(self, deals: pd.DataFrame, history: pd.DataFrame) -> bool:
+        """Whether these keys can belong to ``deals`` and ``history`` (same history length,
+        deal positions inside the deal table)."""
+        n = len(self.deal)
+        return n == len(history) == len(self.stage) and (n == 0 or int(self.deal.max()) < len(deals))
+
+
+def history_keys(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> HistoryKeys:
+    """The ``HistoryKeys`` of ``history`` against ``deals`` and ``stages``.
+
+    Args:
+        deals: the opportunities or the deal table (unique ids, as validated).
+        history: stage history (opportunity_id, stage, entered).
+        stages: the stage scheme.
+
+    Returns:
+        The keys: one hash lookup of the deal ids and one of the stage codes.
+    """
+    if history.empty:
+        return HistoryKeys(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+    return HistoryKeys(pd.Index(deals["id"]).get_indexer(history["opportunity_id"]), stage_positions(stages, history["stage"]))
+
+
+def _keys_for(keys: HistoryKeys | None, deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> HistoryKeys:
+    # The given keys when they fit, else fresh ones.
+    return keys if keys is not None and keys.fits(deals, history) else history_keys(deals, history, stages)
+
+
+def deal_time_order(deal: np.ndarray, entered: np.ndarray) -> np.ndarray:
+    """Row positions sorted by deal, then entered day/time, ties in the given order.
+
+    Args:
+        deal: integer deal key per row.
+        entered: ``datetime64[ns]`` per row (no NaT).
+
+    Returns:
+        The stable sort permutation (``np.lexsort((entered, deal))``), found with one
+        integer sort, or none when the rows are already in that order.
+    """
+    n = len(deal)
+    if n < 2:
+        return np.arange(n)
+    deal = np.asarray(deal, dtype=np.int64)
+    entered = np.asarray(entered, dtype="datetime64[ns]")
+    if np.isnat(entered).any():
+        return np.lexsort((entered, deal))  # NaT sorts last there, as before
+    stamp = entered.view(np.int64)
+    day_ns = 86_400 * 10**9
+    if (stamp % day_ns == 0).all():
+        stamp = stamp // day_ns  # dates only (as validated): a much smaller key span
+    d_lo, t_lo = int(deal.min()), int(stamp.min())
+    t_span = int(stamp.max()) - t_lo + 1
+    if (int(deal.max()) - d_lo + 1) * t_span < 2**62:
+        key = (deal - d_lo) * t_span + (stamp - t_lo)
+        if (key[1:] >= key[:-1]).all():
+            return np.arange(n)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((stamp, deal))
+
+
+def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame,
+                  keys: HistoryKeys | None = None) -> pd.Series:
+    """For each deal (indexed by id), the order of the furthest open stage it reached.
+
+    See the module docstring for the rule. Deals whose furthest stage is unknown get the
+    first open stage's order.
+
+    Args:
+        opportunities: the deals (id, stage).
+        history: stage history.
+        stages: the stage scheme.
+        keys: ``history_keys(opportunities, history, stages)`` when already computed.
+    """
+    scheme_open = open_stages(stages)
+    first, last = int(scheme_open["order"].min()), int(scheme_open["order"].max())
+    # Open stages' orders by stage position; NaN for won, lost and unknown stages.
+    is_open_stage = ~(stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool)
+    open_order = np.append(np.where(is_open_stage, stages["order"].to_numpy(dtype=float), np.nan), np.nan)
+    ids = opportunities["id"]
+    current = opportunities["stage"]
+    reached = open_order[stage_positions(stages, current)]  # position -1 picks the NaN
+    if not history.empty:
+        keys = _keys_for(keys, opportunities, history, stages)
+        hist_order = open_order[keys.stage]
+        # Deal positions by one hash lookup; a per-deal maximum without grouping strings.
+        position = keys.deal
+        keep = ~np.isnan(hist_order) & (position >= 0)
+        furthest = np.full(len(ids), -np.inf)
+        np.maximum.at(furthest, position[keep], hist_order[keep])
+        furthest[np.isinf(furthest)] = np.nan
+        reached = np.fmax(reached, furthest)
+    reached = pd.Series(reached, index=ids.to_numpy())
+    won_codes = set(stages.loc[stages["is_won"], "code"])
+    is_won = current.isin(won_codes).to_numpy()
+    reached[is_won] = last
+    return reached.fillna(first).astype(int)
+
+
+def stage_probabilities(
+    opportunities: pd.DataFrame,
+    history: pd.DataFrame,
+    stages: pd.DataFrame,
+    prior_strength: float,
+    reached: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Configured, empirical and blended probability of winning from each stage.
+
+    empirical = won / closed among closed deals that reached the stage;
+    blended = (won + k * configured) / (closed + k), k = ``prior_strength``.
+    Won stages are 1 and lost stages 0 under every method.
+
+    Returns:
+        One row per stage (scheme order): code, name, order, configured, reached_closed,
+        reached_won, empirical (NaN without support), blended.
+    """
+    won_codes = set(stages.loc[stages["is_won"], "code"])
+    lost_codes = set(stages.loc[stages["is_lost"], "code"])
+    if reached is None:
+        reached = reached_order(opportunities, history, stages)
+    stage = opportunities["stage"].to_numpy()
+    won = np.isin(stage, list(won_codes))
+    closed = won | np.isin(stage, list(lost_codes))
+    # Deals per furthest order, then "reached at least order o" by a reverse cumulative sum.
+    orders = reached.to_numpy()
+    all_orders = np.sort(stages["order"].unique())
+    closed_at = pd.Series(closed.astype(int)).groupby(orders).sum().reindex(all_orders, fill_value=0)
+    won_at = pd.Series(won.astype(int)).groupby(orders).sum().reindex(all_orders, fill_value=0)
+    closed_reaching = closed_at[::-1].cumsum()[::-1]
+    won_reaching = won_at[::-1].cumsum()[::-1]
+
+    out = stages[["code", "name", "order", "probability", "is_won", "is_lost"]].rename(columns={"probability": "configured"})
+    out = out.reset_index(drop=True)
+    out["reached_closed"] = out["order"].map(closed_reaching).fillna(0).astype(int)
+    out["reached_won"] = out["order"].map(won_reaching).fillna(0).astype(int)
+    terminal = out["is_won"] | out["is_lost"]
+    out.loc[terminal, ["reached_closed", "reached_won"]] = 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["empirical"] = np.where(out["reached_closed"] > 0, out["reached_won"] / out["reached_closed"], np.nan)
+        k = float(prior_strength)
+        denom = out["reached_closed"] + k
+        out["blended"] = np.where(denom > 0, (out["reached_won"] + k * out["configured"]) / denom, out["configured"])
+    for col in ("empirical", "blended"):
+        out.loc[out["is_won"], col] = 1.0
+        out.loc[out["is_lost"], col] = 0.0
+    return out.drop(columns=["is_won", "is_lost"])
+
+
+def used_probability(
+    opportunities: pd.DataFrame,
+    stages: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    method: str,
+) -> pd.Series:
+    """The probability each deal is forecast with.
+
+    Won deals 1, lost deals 0; otherwise the deal's override if set, else its stage's
+    probability under ``method`` (configured, empirical or blended; an empirical value
+    without support falls back to the configured one).
+    """
+    table = probabilities.set_index("code")
+    by_method = table[method] if method != "empirical" else table["empirical"].fillna(table["configured"])
+    prob = opportunities["stage"].map(by_method).astype(float)
+    override = opportunities["probability_override"]
+    prob = override.where(override.notna(), prob)
+    won = opportunities["stage"].isin(stages.loc[stages["is_won"], "code"])
+    lost = opportunities["stage"].isin(stages.loc[stages["is_lost"], "code"])
+    prob = prob.where(~won, 1.0).where(~lost, 0.0)
+    return prob.clip(0, 1)

@@ -1,0 +1,136 @@
+"""Stage statistics: what sits in each stage, how deals move on, how long they stay.
+
+- open deals and amount per stage (and weighted amount);
+- conversion to the next stage: of the deals that reached a stage and have left it
+  (moved on, or closed), the share that reached the next open stage (for the last open
+  stage: the share won). Deals still sitting in the stage are not counted yet;
+- median days in the stage, from history: the days between entering a stage and
+  entering the deal's next recorded stage (the stage a deal sits in now is unfinished
+  and not counted).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel.forecast.stages import HistoryKeys, deal_time_order, reached_order
+from funnel.inputs.schemes import stage_positions
+
+__all__ = ["stage_durations", "stage_statistics", "days_in_current_stage"]
+
+
+def stage_durations(history: pd.DataFrame) -> pd.DataFrame:
+    """Finished stays from history: opportunity_id, stage, entered, left, days."""
+    if history.empty:
+        return pd.DataFrame({"opportunity_id": [], "stage": [], "entered": [], "left": [], "days": []})
+    # Sort on integer deal codes: sorting a million text ids is the slow way.
+    deal, _ = pd.factorize(history["opportunity_id"])
+    entered = history["entered"].to_numpy()
+    order = np.lexsort((entered, deal))
+    deal, entered = deal[order], entered[order]
+    same = np.append(deal[1:] == deal[:-1], False)
+    left = np.append(entered[1:], entered[-1:])
+    rows = order[same]
+    stays = pd.DataFrame({
+        "opportunity_id": history["opportunity_id"].to_numpy()[rows],
+        "stage": history["stage"].to_numpy()[rows],
+        "entered": entered[same],
+        "left": left[same],
+    })
+    stays["days"] = (stays["left"] - stays["entered"]).dt.days.astype(float)
+    return stays
+
+
+def _stays_by_stage(history: pd.DataFrame, stages: pd.DataFrame, keys: HistoryKeys | None = None) -> pd.DataFrame:
+    """Median days and number of finished stays per stage code (as ``stage_durations``
+    counts them), on integer deal and stage keys: no text is sorted or grouped."""
+    if history.empty:
+        return pd.DataFrame(columns=["median", "size"])
+    # Every row counts, deal or not: the run's keys serve only when each row has a deal.
+    usable = keys is not None and len(keys.deal) == len(history) == len(keys.stage) and bool((keys.deal >= 0).all())
+    deal = keys.deal if usable else pd.factorize(history["opportunity_id"])[0]
+    stage_of_row = keys.stage if usable else stage_positions(stages, history["stage"])
+    entered = history["entered"].to_numpy(dtype="datetime64[ns]")
+    order = deal_time_order(deal, entered)
+    deal, entered = deal[order], entered[order]
+    same = np.append(deal[1:] == deal[:-1], False)
+    left = np.append(entered[1:], entered[-1:])
+    stage = stage_of_row[order][same]
+    gap = (left[same] - entered[same])
+    days = (gap // np.timedelta64(1, "D")).astype(float)
+    days[np.isnat(gap)] = np.nan
+    # Stays in stages outside the scheme never reach the table.
+    known = stage >= 0
+    med = pd.Series(days[known]).groupby(stage[known]).agg(["median", "size"])
+    med.index = stages["code"].to_numpy()[med.index.to_numpy()]
+    return med
+
+
+def days_in_current_stage(deals: pd.DataFrame, history: pd.DataFrame, as_of) -> pd.Series:
+    """Days each open deal has sat in its current stage (by id; NaN without history)."""
+    as_of = pd.Timestamp(as_of)
+    if history.empty:
+        return pd.Series(np.nan, index=deals["id"].to_numpy())
+    h = history.merge(deals[["id", "stage"]], left_on=["opportunity_id", "stage"], right_on=["id", "stage"])
+    entered = h.groupby("opportunity_id")["entered"].max()
+    days = (as_of - entered).dt.days.astype(float)
+    return days.reindex(deals["id"].to_numpy())
+
+
+def stage_statistics(
+    deals: pd.DataFrame,
+    history: pd.DataFrame,
+    stages: pd.DataFrame,
+    probabilities: pd.DataFrame,
+    method: str,
+    reached: pd.Series | None = None,
+    keys: HistoryKeys | None = None,
+) -> pd.DataFrame:
+    """One row per stage in scheme order.
+
+    ``reached`` (``reached_order``) and ``keys`` (``funnel.forecast.stages.history_keys`` of
+    ``deals``) save the work when the caller already has them.
+
+    Returns:
+        code, name, order, open_deals, open_amount, weighted, configured, empirical,
+        blended, used (the method's probability), reached_closed, reached_won,
+        reached (all deals that reached it), conversion_to_next, median_days, stays
+        (finished stays behind the median).
+    """
+    out = probabilities.copy()
+    open_deals = deals[deals["is_open"]]
+    by_stage = open_deals.groupby("stage").agg(
+        open_deals=("id", "size"), open_amount=("amount", "sum"), weighted=("weighted", "sum")
+    )
+    out = out.join(by_stage, on="code")
+    out[["open_deals"]] = out[["open_deals"]].fillna(0).astype(int)
+    out[["open_amount", "weighted"]] = out[["open_amount", "weighted"]].fillna(0.0)
+    out["used"] = out[method] if method != "empirical" else out["empirical"].fillna(out["configured"])
+
+    terminal = stages.set_index("code").loc[out["code"], ["is_won", "is_lost"]].any(axis=1).to_numpy()
+    reached = (reached if reached is not None else reached_order(deals, history, stages, keys)).to_numpy()
+    open_orders = out.loc[~terminal, "order"].to_numpy()
+    sitting_order = deals["stage"].map(stages.set_index("code")["order"]).where(deals["is_open"]).to_numpy()
+    won = deals["is_won"].to_numpy()
+    reach_counts, conversions = [], []
+    for order in out["order"]:
+        if order not in open_orders:
+            reach_counts.append(np.nan)
+            conversions.append(np.nan)
+            continue
+        reached_it = reached >= order
+        left_it = reached_it & ~(sitting_order == order)
+        later = open_orders[open_orders > order]
+        moved_on = (reached >= later.min()) & ~won if len(later) else np.zeros_like(won)
+        converted = left_it & (moved_on | won) if len(later) else left_it & won
+        reach_counts.append(int(reached_it.sum()))
+        conversions.append(converted.sum() / left_it.sum() if left_it.sum() else np.nan)
+    out["reached"] = reach_counts
+    out["conversion_to_next"] = conversions
+    med = _stays_by_stage(history, stages, keys)
+    out["median_days"] = out["code"].map(med["median"]).astype(float)
+    out["stays"] = out["code"].map(med["size"]).fillna(0).astype(int)
+    columns = ["code", "name", "order", "open_deals", "open_amount", "weighted", "configured", "empirical", "blended",
+               "used", "reached_closed", "reached_won", "reached", "conversion_to_next", "median_days", "stays"]
+    return out[columns]

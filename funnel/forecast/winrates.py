@@ -1,0 +1,98 @@
+"""Historical win rates: won / (won + lost), by close period and by segment.
+
+Each rate comes with its counts and a 95% Wilson score interval, which stays inside
+0..1 and is honest for the small samples a key-account book has (3 won of 4 is not 75%
+"for sure"). The trend looks at the last few closed periods up to the as-of date.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel.inputs.settings import Settings
+
+__all__ = ["Z95", "wilson_interval", "win_rates", "win_rate_trend", "SEGMENTS", "competitor_present"]
+
+Z95 = 1.959963984540054
+
+SEGMENTS = ("owner", "team", "source", "product", "industry", "amount_band", "competitor_present")
+
+
+def wilson_interval(won, closed, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson score interval for won of closed (arrays or numbers); NaN where closed is 0."""
+    won = np.asarray(won, dtype=float)
+    n = np.asarray(closed, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = won / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+    return low, high
+
+
+def competitor_present(deals: pd.DataFrame) -> pd.Series:
+    """``yes`` where the deal names at least one competitor, else ``no``."""
+    # Once per distinct cell: a book repeats a few competitor lists many times.
+    codes, cells = pd.factorize(deals["competitors"].fillna("").astype(str).to_numpy(dtype=object))
+    named = np.array([cell.replace(";", "").strip() != "" for cell in cells.tolist()] + [False], dtype=bool)[codes]
+    return pd.Series(np.where(named, "yes", "no"), index=deals.index)
+
+
+def _rates(closed: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    amount = closed["amount"].fillna(0.0)
+    frame = pd.DataFrame(
+        {
+            "segment": keys.to_numpy(),
+            "won": closed["is_won"].astype(int).to_numpy(),
+            "lost": closed["is_lost"].astype(int).to_numpy(),
+            "won_amount": amount.where(closed["is_won"], 0.0).to_numpy(),
+            "lost_amount": amount.where(closed["is_lost"], 0.0).to_numpy(),
+        }
+    )
+    table = frame.groupby("segment", sort=True).sum().reset_index()
+    table["closed"] = table["won"] + table["lost"]
+    table["win_rate"] = table["won"] / table["closed"]
+    table["ci_low"], table["ci_high"] = wilson_interval(table["won"], table["closed"])
+    return table
+
+
+def win_rates(deals: pd.DataFrame) -> pd.DataFrame:
+    """Win rates overall, by close period and by each segment of ``SEGMENTS``.
+
+    Returns:
+        Long table: dimension, segment, won, lost, closed, win_rate, ci_low, ci_high,
+        won_amount, lost_amount. dimension ``overall`` has one row ``all``.
+    """
+    closed = deals[deals["is_won"] | deals["is_lost"]]
+    columns = ["dimension", "segment", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "won_amount", "lost_amount"]
+    if closed.empty:
+        return pd.DataFrame(columns=columns)
+    parts = [_rates(closed, pd.Series("all", index=closed.index)).assign(dimension="overall")]
+    parts.append(_rates(closed, closed["period"]).assign(dimension="period"))
+    for segment in SEGMENTS:
+        keys = competitor_present(closed) if segment == "competitor_present" else closed[segment]
+        parts.append(_rates(closed, keys.astype(str)).assign(dimension=segment))
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def win_rate_trend(deals: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Win rate of each of the last ``settings.trend_periods`` closed periods up to as-of.
+
+    Returns:
+        period, won, lost, closed, win_rate, ci_low, ci_high, change (vs the period before,
+        in percentage points as a fraction).
+    """
+    from funnel.inputs.periods import NO_CLOSE_DATE, period_of
+
+    closed = deals[(deals["is_won"] | deals["is_lost"]) & (deals["period"] != NO_CLOSE_DATE)]
+    columns = ["period", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "change"]
+    if closed.empty:
+        return pd.DataFrame(columns=columns)
+    current = period_of(settings.as_of, settings)
+    table = _rates(closed, closed["period"]).rename(columns={"segment": "period"})
+    table = table[table["period"] <= current].tail(settings.trend_periods).reset_index(drop=True)
+    table["change"] = table["win_rate"].diff()
+    return table[columns]

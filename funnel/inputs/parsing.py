@@ -1,0 +1,334 @@
+"""Reading the values people actually type: amounts, dates, yes/no, percents.
+
+Each parser takes one cell and returns the value or None, plus (through ``ParseError``)
+a sentence a sales-ops user understands. The vectorized coercions in ``funnel.inputs.validation``
+run pandas first and fall back to these only for the cells pandas could not read,
+so clean data costs nothing extra.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+
+import numpy as np
+
+__all__ = [
+    "ParseError",
+    "EXCEL_ERRORS",
+    "EXCEL_EPOCH",
+    "fold",
+    "parse_amount",
+    "parse_date",
+    "parse_flag",
+    "parse_probability",
+    "probability_outside_message",
+]
+
+EXCEL_ERRORS = frozenset(
+    {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA"}
+)
+# Excel's day zero in the 1900 system (the phantom 1900-02-29 makes it the 30th).
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+# Serials from 1900-03-01 to 9999-12-31; smaller numbers are more likely not dates.
+_SERIAL_MIN, _SERIAL_MAX = 61, 2_958_465
+
+
+class ParseError(ValueError):
+    """A cell could not be read as the kind of value its column holds."""
+
+
+def fold(text: str) -> str:
+    """Strip and fold full-width characters and odd spaces (NFKC), as typed in Chinese IMEs."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _excel_error(value: object) -> str | None:
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
+        return value.strip().upper()
+    return None
+
+
+_CURRENCY = re.compile(r"^(?:[A-Z]{3}|[$¥￥€£]|RMB|CN¥|US\$|元)\s*|\s*(?:[A-Z]{3}|元|[$¥￥€£]|RMB)$", re.I)
+
+
+def parse_amount(value: object, decimal: str | None = None) -> float | None:
+    """Read an amount: ``4800``, ``$4,800.00``, ``1.234,50``, ``¥12,000``, ``12000 USD``, ``(500)``.
+
+    Minus signs may lead (``-$4,800``, ``$-4,800``), trail (``4,800-``, as SAP and some
+    ledgers print them) or be the typographic minus ``−``.
+
+    Args:
+        value: the cell.
+        decimal: the decimal separator the source uses, ``"."`` or ``","``; None guesses
+            from the text (``1,234`` and ``1.234.567`` group thousands, ``12,5`` is a
+            decimal comma, ``1.234`` is one point two three four).
+
+    Returns:
+        The number, or None for a blank cell.
+
+    Raises:
+        ParseError: text that is not an amount, or an Excel error value.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ParseError(f"'{value}' is not an amount")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if math.isinf(value):
+            raise ParseError("amount is infinite")
+        return float(value)
+    text = fold(str(value)).replace("\u2212", "-")
+    if not text:
+        return None
+    if err := _excel_error(text):
+        raise ParseError(f"Excel error {err} instead of an amount")
+    negative = text.startswith("(") and text.endswith(")")
+    text = text.strip("()").strip()
+    if text.startswith("-"):
+        negative, text = True, text[1:].strip()
+    elif text.endswith("-"):
+        negative, text = True, text[:-1].strip()
+    for _ in range(2):
+        text = _CURRENCY.sub("", text).strip()
+    if text.startswith("-"):
+        negative, text = True, text[1:].strip()
+    text = text.replace(" ", "").replace("\u00a0", "").replace("'", "")
+    if not re.fullmatch(r"[0-9.,]+", text) or not re.search(r"[0-9]", text):
+        raise ParseError(f"'{value}' is not an amount")
+    number = _read_number(text, decimal if decimal in (".", ",") else _guess_decimal(text))
+    if number is None:
+        # Separators in impossible places (1,234.5.6, 1,2,3) or against the declared decimal.
+        raise ParseError(f"'{value}' is not an amount")
+    return -number if negative else number
+
+
+def _guess_decimal(text: str) -> str:
+    # The decimal separator of digits-and-separators text, or "" when it has none.
+    last_dot, last_comma = text.rfind("."), text.rfind(",")
+    if last_dot >= 0 and last_comma >= 0:
+        # Whichever separator comes last is the decimal one: 1.234,50 or 1,234.50.
+        return "," if last_comma > last_dot else "."
+    if last_comma >= 0:
+        # 1,234 / 12,000,000 are thousands; 12,5 is a decimal comma.
+        return "," if len(text) - last_comma - 1 in (1, 2) and text.count(",") == 1 else ""
+    if text.count(".") > 1:
+        return ""  # 1.234.567 groups thousands with dots
+    return "."
+
+
+_GROUPED = {
+    ",": re.compile(r"\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3}"),  # 1,234,567 and Indian 12,34,567
+    ".": re.compile(r"\d{1,3}(?:\.\d{3})+"),
+}
+
+
+def _read_number(text: str, decimal: str) -> float | None:
+    # None when thousands separators are not in groups of three or follow the decimal part.
+    whole, _, fraction = text.partition(decimal) if decimal else (text, "", "")
+    if fraction and not fraction.isdigit():
+        return None
+    separators = set(re.sub(r"\d", "", whole))
+    if separators:
+        if len(separators) > 1:
+            return None
+        sep = separators.pop()
+        if sep == decimal or not _GROUPED[sep].fullmatch(whole):
+            return None
+        whole = whole.replace(sep, "")
+    return float(f"{whole or '0'}.{fraction or '0'}")
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH_NAME = r"([A-Za-z]{3,9})\.?"
+# Year first: never ambiguous.
+_YEAR_FIRST = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+# Year last, with the separator that tells the default reading of the first two numbers.
+_YEAR_LAST = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{4}|\d{2})$")
+_DEFAULT_ORDER = {"/": "mdy", ".": "dmy", "-": "dmy"}  # US exports M/D/YYYY; European D.M.YYYY
+# Month names, as Excel's d-mmm-yy and US long dates print them: 1-Mar-26, 1 Mar 2026, Mar 1, 2026.
+_DAY_MONTH_NAME = re.compile(r"^(\d{1,2})[-\s/]+" + _MONTH_NAME + r"[-\s/,]+(\d{4}|\d{2})$")
+_MONTH_NAME_DAY = re.compile(r"^" + _MONTH_NAME + r"[-\s/]+(\d{1,2})(?:st|nd|rd|th)?[,\s]+(\d{4}|\d{2})$", re.I)
+_TIME_TAIL = re.compile(
+    r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)$"
+)
+_ORDER_WORDS = {"mdy": "month/day/year", "dmy": "day/month/year"}
+
+
+def _full_year(text: str) -> int:
+    # Two-digit years follow Excel's rule: 00-29 are 2000-2029, 30-99 are 1930-1999.
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 30 else 1900
+    return year
+
+
+def _make_date(value: object, year: int, month: int, day: int, reading: str = "") -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        how = f" (read as {reading})" if reading else ""
+        raise ParseError(f"'{value}' is not a real date{how}") from None
+
+
+def parse_date(value: object, order: str | None = None) -> dt.date | None:
+    """Read a date: ISO, ``M/D/YYYY``, ``D.M.YYYY``, ``2026年3月1日``, ``1-Mar-26``, with times, or an Excel serial.
+
+    Args:
+        value: the cell.
+        order: how to read dates whose year comes last: ``"mdy"`` (3/1/2026 is 1 March)
+            or ``"dmy"`` (3/1/2026 is 3 January). None reads slashes as month/day/year
+            (US exports) and dots or dashes as day.month.year (European exports).
+            Year-first dates and month names are never ambiguous. Two-digit years
+            follow Excel: 00-29 are 20xx, 30-99 are 19xx.
+
+    Returns:
+        The date, or None for a blank cell.
+
+    Raises:
+        ParseError: text that is not a date, or a date that cannot exist (2026-02-30).
+        ValueError: ``order`` is not mdy, dmy or None.
+    """
+    if order not in (None, "mdy", "dmy"):
+        raise ValueError(f"date order must be 'mdy' or 'dmy', not {order!r}")
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and value != value:  # NaT is a datetime that is not equal to itself
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else parse_date(value.astype("datetime64[D]").item())
+    if isinstance(value, bool):
+        raise ParseError(f"'{value}' is not a date")
+    if isinstance(value, (int, float, np.integer)):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if not _SERIAL_MIN <= value <= _SERIAL_MAX:
+            raise ParseError(f"{value:g} is not a date")
+        return (EXCEL_EPOCH + dt.timedelta(days=int(value))).date()
+    text = fold(str(value))
+    if not text:
+        return None
+    if err := _excel_error(text):
+        raise ParseError(f"Excel error {err} instead of a date")
+    core = _TIME_TAIL.sub("", text).strip()
+    for pattern in _YEAR_FIRST:
+        match = pattern.match(core)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return _make_date(value, year, month, day)
+    match = _YEAR_LAST.match(core)
+    if match:
+        first, sep, second, year = match.groups()
+        reading = order or _DEFAULT_ORDER[sep]
+        month, day = (first, second) if reading == "mdy" else (second, first)
+        return _make_date(value, _full_year(year), int(month), int(day), _ORDER_WORDS[reading])
+    for pattern, day_at, month_at in ((_DAY_MONTH_NAME, 0, 1), (_MONTH_NAME_DAY, 1, 0)):
+        match = pattern.match(core)
+        if match and match.group(month_at + 1).lower() in _MONTHS:
+            groups = match.groups()
+            month = _MONTHS[groups[month_at].lower()]
+            return _make_date(value, _full_year(groups[2]), month, int(groups[day_at]))
+    if re.fullmatch(r"\d+(\.\d+)?", core):
+        return parse_date(float(core))
+    raise ParseError(f"'{value}' is not a date (use YYYY-MM-DD)")
+
+
+_YES = {"y", "yes", "true", "t", "1", "x", "✓", "✔", "√", "是", "有", "对", "已", "已确认", "ok", "1.0"}
+_NO = {"n", "no", "false", "f", "0", "否", "无", "没有", "未", "-", "0.0"}
+
+
+def parse_flag(value: object) -> bool:
+    """Read a yes/no cell; blank is no.
+
+    Raises:
+        ParseError: anything that is neither yes nor no.
+    """
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return False
+        if value in (0, 1):
+            return bool(value)
+        raise ParseError(f"{value:g} is not yes/no")
+    text = fold(str(value)).lower()
+    if not text:
+        return False
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    if err := _excel_error(text.upper()):
+        raise ParseError(f"Excel error {err} instead of yes/no")
+    raise ParseError(f"'{value}' is not yes/no")
+
+
+def parse_probability(value: object) -> float | None:
+    """Read a probability: ``0.7``, ``70%``, ``0,7``; blank is None.
+
+    A bare ``70`` is not read as 70%: it is outside 0..1 and reported, because a
+    probability column mixing 0.7 and 70 is more often a typo than a convention.
+
+    Raises:
+        ParseError: not a number, or outside 0..1.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = fold(value)
+        if not text:
+            return None
+        if err := _excel_error(text):
+            raise ParseError(f"Excel error {err} instead of a probability")
+        percent = text.endswith("%")
+        core = text.rstrip("%").strip()
+        if re.fullmatch(r"[0-9]*,[0-9]+", core):
+            core = core.replace(",", ".")  # decimal comma: 0,7 or 70,5%
+        if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", core):
+            # float() would also take 'nan', 'inf' and '1e3', none of which a person means here.
+            raise ParseError(f"'{value}' is not a probability")
+        number = float(core)
+        if percent:
+            number /= 100
+    elif isinstance(value, bool):
+        raise ParseError(f"'{value}' is not a probability")
+    else:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ParseError(f"'{value}' is not a probability") from None
+        if math.isnan(number):
+            return None
+    if not 0 <= number <= 1:
+        raise ParseError(probability_outside_message(number))
+    return number
+
+
+def probability_outside_message(number: float) -> str:
+    """The problem sentence for a probability outside 0..1 (70 was probably meant as 70%)."""
+    return f"probability {number:g} is outside 0..1 (write 70% or 0.7)"

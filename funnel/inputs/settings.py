@@ -1,0 +1,139 @@
+"""Workbook settings: the key/value table, checked with pydantic.
+
+A bad value never stops the work: it is reported in the issues table and the
+default is used instead, so a typo in one setting does not blank the whole report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from funnel.inputs.issues import IssueLog
+from funnel.inputs.parsing import ParseError, parse_date
+
+__all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides"]
+
+
+class Settings(BaseModel):
+    """Every setting a workbook can carry, with its default."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    as_of: dt.date = Field(default_factory=dt.date.today, description="the day the figures are as of")
+    currency: str = Field("CNY", description="currency shown next to amounts")
+    fiscal_year_start_month: int = Field(1, ge=1, le=12, description="first month of the fiscal year")
+    period: Literal["month", "quarter"] = Field("quarter", description="forecast period")
+    probability_method: Literal["configured", "empirical", "blended"] = Field(
+        "blended", description="which stage probability forecasts use"
+    )
+    prior_strength: float = Field(10.0, ge=0, description="weight of the configured probability when blending")
+    # Per-deal model (win probability issue)
+    forecast_method: Literal["stage", "model"] = Field("stage", description="stage probability or the per-deal model")
+    model_min_closed: int = Field(20, ge=1, description="closed deals needed before the model is used")
+    # Deal health
+    stale_multiple: float = Field(2.0, gt=0, description="stale when days in stage exceed this x the median")
+    inactive_days: int = Field(30, ge=1, description="no activity for this many days flags a deal")
+    # Grading
+    importance_key_amount: float = Field(1_000_000, ge=0, description="amount at or above which a deal is key")
+    importance_important_amount: float = Field(200_000, ge=0, description="amount at or above which a deal is important")
+    amount_bands: str = Field("50000;200000;1000000", description="amount band edges, ';'-separated")
+    trend_periods: int = Field(4, ge=2, description="periods in the win-rate trend")
+    comparison_scale_max: float = Field(5, gt=0, description="top of the comparison score scale (5 or 10)")
+    comparison_us: str = Field("", description="header of our column in the comparison table (blank: Us/我方 or the first score column)")
+    language: Literal["en", "zh-CN"] = Field("en", description="language of labels")
+
+    @field_validator("amount_bands")
+    @classmethod
+    def _bands_are_increasing_numbers(cls, value: str) -> str:
+        edges = [float(x) for x in str(value).replace(",", "").split(";") if x.strip()]
+        if any(b <= a for a, b in zip(edges, edges[1:])):
+            raise ValueError("band edges must increase")
+        return value
+
+    def band_edges(self) -> list[float]:
+        """The amount band edges as numbers."""
+        return [float(x) for x in self.amount_bands.replace(",", "").split(";") if x.strip()]
+
+
+def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:
+    """Build Settings from the key/value table, reporting unknown keys and bad values.
+
+    Args:
+        table: columns ``key`` and ``value``; the index is the row the user sees.
+        log: where problems go.
+
+    Returns:
+        The settings, with defaults wherever a value was blank or bad.
+    """
+    settings = Settings()
+    if table is None or table.empty:
+        return settings
+    fields = Settings.model_fields
+    for row, key, value in zip(table.index, table["key"], table["value"]):
+        key = str(key).strip() if key is not None and not pd.isna(key) else ""
+        if not key:
+            continue
+        if key not in fields:
+            log.add("settings", row, "key", key, f"unknown setting '{key}'", "ignored")
+            continue
+        if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == "":
+            continue
+        if fields[key].annotation is dt.date and isinstance(value, (int, float)) and not isinstance(value, bool):
+            # A date typed in Excel arrives as its serial number when the cell has no date format.
+            try:
+                value = parse_date(value)
+            except ParseError:
+                pass
+        try:
+            setattr(settings, key, _setting_value(value))
+        except ValidationError as err:
+            why = err.errors()[0]["msg"]
+            default = getattr(Settings(), key)
+            log.add("settings", row, "value", value, f"setting '{key}': {why}", f"used {default}")
+    return settings
+
+
+def _setting_value(value):
+    # Excel hands dates as datetimes and whole numbers as floats; pydantic wants plain values.
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def apply_overrides(settings: Settings, overrides: dict[str, str]) -> Settings:
+    """Return settings with KEY=VALUE overrides (from the command line) applied.
+
+    Raises:
+        ValueError: an unknown key or a bad value, naming both.
+    """
+    data = settings.model_dump()
+    for key, value in overrides.items():
+        if key not in Settings.model_fields:
+            raise ValueError(f"unknown setting '{key}' (known: {', '.join(Settings.model_fields)})")
+        data[key] = value
+    try:
+        return Settings(**data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise ValueError(f"setting '{first['loc'][0]}': {first['msg']}") from None
+
+
+def settings_table(settings: Settings) -> pd.DataFrame:
+    """The settings as the key/value table a workbook keeps (with a description column)."""
+    rows = []
+    for key, field in Settings.model_fields.items():
+        value = getattr(settings, key)
+        if isinstance(value, dt.date):
+            value = value.isoformat()  # text reads the same in every locale
+        rows.append({"key": key, "value": value, "description": field.description or ""})
+    return pd.DataFrame(rows)

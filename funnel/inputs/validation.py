@@ -1,0 +1,759 @@
+"""Checking every input table at the boundary, lazily and vectorized.
+
+``validate`` takes the raw tables (canonical column names, index = the row the user sees)
+and returns typed, clean tables plus one issues table. A bad cell never stops the work:
+it is reported with what was done about it, and the valid rows flow on. pandas does the
+bulk of each column at once; the cell-by-cell parsers in ``funnel.inputs.parsing`` see only
+the cells pandas could not read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from funnel.inputs import parsing
+from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of
+from funnel.inputs.issues import IssueLog
+from funnel.inputs.schemes import default_stages, stage_positions
+from funnel.inputs.settings import Settings, apply_overrides, settings_from_table
+
+__all__ = ["Inputs", "validate", "coerce_column"]
+
+
+@dataclass
+class Inputs:
+    """Validated inputs: typed tables the engine can trust, plus what was wrong."""
+
+    settings: Settings
+    stages: pd.DataFrame
+    opportunities: pd.DataFrame
+    stage_history: pd.DataFrame
+    quotas: pd.DataFrame
+    competitors: pd.DataFrame
+    comparison: pd.DataFrame
+    stakeholders: pd.DataFrame
+    log: IssueLog = field(default_factory=IssueLog)
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        """The issues table."""
+        return self.log.table()
+
+
+_CATEGORY_ALIASES = {c.lower(): c for c in FORECAST_CATEGORIES} | {
+    "best": "Best Case",
+    "bestcase": "Best Case",
+    "best_case": "Best Case",
+    "管道": "Pipeline",
+    "渠道": "Pipeline",
+    "最佳": "Best Case",
+    "最佳情况": "Best Case",
+    "承诺": "Commit",
+    "已关闭": "Closed",
+    "关闭": "Closed",
+    "忽略": "Omitted",
+    "排除": "Omitted",
+}
+
+
+def _per_value(series: pd.Series, fn: Callable[[pd.Series], tuple]) -> list[np.ndarray]:
+    """Apply ``fn`` once per distinct non-missing value and spread its outputs back.
+
+    Big tables repeat a few owners, stages and deal ids many times: working on the
+    distinct values keeps string handling off the hot path. ``fn`` returns one
+    ``(values per distinct value, value for missing)`` pair per output; an empty list of
+    values means every row gets the missing value.
+    """
+    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    outputs = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    spread = []
+    for out, missing in outputs:
+        out = np.asarray(out, dtype=object)
+        if len(out) == 0 or not (out != missing).any():
+            # The usual case for problem columns (nothing wrong): no 1M-row gather needed.
+            spread.append(np.full(len(codes), missing, dtype=object))
+            continue
+        # Code -1 (missing) picks the appended last element: one gather, no second pass.
+        spread.append(np.append(out, np.array([missing], dtype=object))[codes])
+    return spread
+
+
+def _as_text(value: object) -> str:
+    # Whole numbers typed in a text column (ids such as 1001) arrive from Excel as 1001.0.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    """Missing, or text that is only spaces."""
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series)):
+        return series.isna()
+    (blank,) = _per_value(series, lambda u: [([isinstance(v, str) and not v.strip() for v in u.tolist()], True)])
+    return pd.Series(blank.astype(bool), index=series.index)
+
+
+def _blank_where(series: pd.Series, where: pd.Series, blank: bool = True) -> pd.Series:
+    """``where & (_blank(series) == blank)``, looking only at the rows in ``where``.
+
+    The rows asked about are few (values that did not read); a whole 100k-row column of
+    distinct ids need not be hashed to find them.
+    """
+    out = pd.Series(False, index=where.index)
+    if where.any():
+        out[where] = _blank(series[where.to_numpy(dtype=bool)]).to_numpy() == blank
+    return out
+
+
+def _text_of_uniques(u: pd.Series, code: bool):
+    values = u.tolist()
+    if set(map(type, values)) <= {str}:
+        # The usual book: text only. Whole-list string methods run in C; only a "#" can
+        # start an Excel error, and ASCII needs no full-width folding.
+        text = list(map(str.strip, values))
+        folded = not code
+        if code and "".join(text).isascii():
+            text = list(map(str.upper, text))
+            folded = True
+        if folded and "#" not in "".join(text):
+            cleaned = [t or None for t in text] if "" in text else text
+            return [(cleaned, None), ([], False), ([], "")]  # no value is an Excel error
+    # A plain loop over the distinct values: cheaper than a chain of pandas string methods.
+    errors_known = parsing.EXCEL_ERRORS
+    cleaned, errors, why = [], [], []
+    for value in values:
+        text = (value if type(value) is str else _as_text(value)).strip()
+        if code:
+            # Full-width letters and stray spaces are common from Chinese input methods.
+            text = parsing.fold(text).upper()
+        upper = text.upper()
+        if upper in errors_known:
+            cleaned.append(None)
+            errors.append(True)
+            why.append("Excel error " + upper + " instead of text")
+        else:
+            cleaned.append(text if text != "" else None)
+            errors.append(False)
+            why.append("")
+    return [(cleaned, None), (errors, False), (why, "")]
+
+
+def _coerce_text(series: pd.Series, code: bool = False) -> tuple[pd.Series, pd.Series, pd.Series]:
+    text, bad, why = _per_value(series, lambda u: _text_of_uniques(u, code))
+    index = series.index
+    return pd.Series(text, index=index, dtype="object"), pd.Series(bad.astype(bool), index=index), pd.Series(why, index=index, dtype="object")
+
+
+def _coerce_code(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    return _coerce_text(series, code=True)
+
+
+def _coerce_by_parser(
+    series: pd.Series,
+    fast: Callable[[pd.Series], pd.Series],
+    parser: Callable[[object], object],
+    empty,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Run the vectorized ``fast`` path, then ``parser`` on the cells it left unread."""
+    result = fast(series)
+    unread = _blank_where(series, result.isna(), False)
+    bad = pd.Series(False, index=series.index)
+    why = pd.Series("", index=series.index, dtype="object")
+    if unread.any():
+        values, problems = [], []
+        for raw in series[unread]:
+            try:
+                values.append(parser(raw))
+                problems.append("")
+            except parsing.ParseError as err:
+                values.append(empty)
+                problems.append(str(err))
+        parsed = pd.Series(values, index=series.index[unread], dtype="object")
+        failed = pd.Series([p != "" for p in problems], index=parsed.index)
+        result = result.astype("object")
+        result[unread] = parsed
+        bad[unread] = failed.to_numpy()
+        why[unread] = problems
+    return result, bad, why
+
+
+def _fast_number(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        return pd.Series(np.nan, index=series.index)
+    if series.dtype == object:
+        # TRUE/FALSE cells would pass as 1 and 0; leave them to the parser, which reports them.
+        series = series.where(~series.map(lambda v: isinstance(v, (bool, np.bool_))), np.nan)
+    return pd.to_numeric(series, errors="coerce") if series.dtype != float else series
+
+
+def _coerce_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    result, bad, why = _coerce_by_parser(series, _fast_number, parsing.parse_amount, None)
+    return pd.to_numeric(result, errors="coerce").astype(float), bad, why
+
+
+def _coerce_plain_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    # A weight or an order is a number, not an amount: say so in the problem.
+    result, bad, why = _coerce_number(series)
+    return result, bad, why.str.replace("an amount", "a number", regex=False)
+
+
+def _coerce_prob(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    result, bad, why = _coerce_by_parser(series, _fast_number, parsing.parse_probability, None)
+    result = pd.to_numeric(result, errors="coerce").astype(float)
+    outside = result.notna() & ~result.between(0, 1)
+    why[outside] = [parsing.probability_outside_message(v) for v in result[outside]]
+    bad |= outside
+    return result.where(~outside), bad, why
+
+
+# Dates a sales book can hold. 9999-12-31 is a common "never" placeholder in CRMs; pandas
+# cannot hold it (nor anything after 2262) and it is not a close date anyone means.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2199
+_LAST_SERIAL = (dt.date(_LAST_YEAR, 12, 31) - parsing.EXCEL_EPOCH.date()).days
+
+
+def _outside_years(value: object) -> str:
+    shown = f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    return f"'{shown}' is outside the years {_FIRST_YEAR}-{_LAST_YEAR}"
+
+
+def _parse_date_in_range(value: object) -> dt.date | None:
+    day = parsing.parse_date(value)
+    if day is not None and not _FIRST_YEAR <= day.year <= _LAST_YEAR:
+        raise parsing.ParseError(_outside_years(value))
+    return day
+
+
+def _fast_date(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        series = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
+        # Other units hold years nanoseconds cannot; those go to the parser, which says why.
+        return series.where(series.dt.year.between(_FIRST_YEAR, _LAST_YEAR)).astype("datetime64[ns]")
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        # Excel serial numbers (1900 date system); others go to the parser, which says why.
+        ok = series.between(61, _LAST_SERIAL)
+        days = series.where(ok)
+        return pd.to_datetime(parsing.EXCEL_EPOCH) + pd.to_timedelta(np.floor(days), unit="D")
+    obj = series.astype("object")
+    if pd.api.types.infer_dtype(obj, skipna=True) in ("datetime", "date"):
+        # A workbook's date column: every cell already a date; convert in one call.
+        stamps = pd.to_datetime(obj, errors="coerce")
+        if getattr(stamps.dt, "tz", None) is None and stamps.dropna().dt.year.between(_FIRST_YEAR, _LAST_YEAR).all():
+            return stamps.astype("datetime64[ns]")
+    is_dt = obj.map(
+        lambda v: isinstance(v, (dt.date, pd.Timestamp)) and v == v and _FIRST_YEAR <= v.year <= _LAST_YEAR, na_action="ignore"
+    ).fillna(False).astype(bool)
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    if is_dt.any():
+        out[is_dt] = pd.to_datetime(obj[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None) else pd.Timestamp(v)))
+    rest = ~is_dt & obj.notna()
+    if rest.any():
+        text = obj[rest]
+        strings = text.map(lambda v: isinstance(v, str))
+        iso = text[strings].str.strip().str.fullmatch(r"(?:19\d\d|2[01]\d\d)-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+        iso_idx = iso[iso].index
+        if len(iso_idx):
+            out[iso_idx] = pd.to_datetime(text[iso_idx].str.strip(), errors="coerce", format="ISO8601")
+    return out
+
+
+def _coerce_date(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    result, bad, why = _coerce_by_parser(series, _fast_date, _parse_date_in_range, None)
+    result = pd.to_datetime(result, errors="coerce")
+    if result.dt.tz is not None:
+        result = result.dt.tz_localize(None)
+    outside = result.notna() & ((result.dt.year < _FIRST_YEAR) | (result.dt.year > _LAST_YEAR))
+    if outside.any():
+        why[outside] = [_outside_years(f"{v:%Y-%m-%d}") for v in result[outside]]
+        bad |= outside
+        result = result.where(~outside)
+    # Dates only: the time of day a CRM adds carries no meaning for a close date.
+    return result.dt.normalize().astype("datetime64[ns]"), bad, why
+
+
+_FLAG_MAP = {**{k: True for k in parsing._YES}, **{k: False for k in parsing._NO}, "": False}
+
+
+def _coerce_flag(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    bad = pd.Series(False, index=series.index)
+    why = pd.Series("", index=series.index, dtype="object")
+    if pd.api.types.is_bool_dtype(series):
+        return series.fillna(False).astype(bool), bad, why
+    if pd.api.types.is_numeric_dtype(series):
+        known = series.isna() | series.isin([0, 1])
+        bad = ~known
+        why[bad] = series[bad].map(lambda v: f"{v:g} is not yes/no")
+        return series.fillna(0).eq(1), bad, why
+    # Each distinct cell text is read once: a workbook's yes/no columns repeat two values.
+    answer, bad_cells, problem = _per_value(series, _flags_of_uniques)
+    answer = pd.Series(answer, index=series.index, dtype=object).fillna(False).astype(bool)
+    return answer, pd.Series(bad_cells.astype(bool), index=series.index), pd.Series(problem, index=series.index, dtype="object")
+
+
+def _flags_of_uniques(u: pd.Series):
+    answers, bad, why = [], [], []
+    for v in u:
+        key = ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else parsing.fold(str(v)).lower()
+        answer = _FLAG_MAP.get(key)
+        answers.append(bool(answer))
+        bad.append(answer is None)
+        if answer is not None:
+            why.append("")
+        elif str(v).strip().upper() in parsing.EXCEL_ERRORS:
+            why.append(f"Excel error {str(v).strip().upper()} instead of yes/no")
+        else:
+            why.append(f"'{v}' is not yes/no")
+    return [(answers, False), (bad, False), (why, "")]
+
+
+def _coerce_int(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    number, bad, why = _coerce_plain_number(series)
+    fractional = number.notna() & (number != np.floor(number))
+    why[fractional] = number[fractional].map(lambda v: f"{v:g} is not a whole number")
+    return number.where(~fractional), bad | fractional, why
+
+
+def _coerce_category(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    text, bad, why = _coerce_text(series)
+    present = text.notna()
+    mapped = text[present].map(lambda v: _CATEGORY_ALIASES.get(parsing.fold(v).lower()))
+    unknown = mapped.isna()
+    result = pd.Series(None, index=series.index, dtype="object")
+    result[present] = mapped
+    unknown_idx = unknown[unknown].index
+    bad[unknown_idx] = True
+    why[unknown_idx] = text[unknown_idx].map(
+        lambda v: f"unknown forecast category '{v}' (use {', '.join(FORECAST_CATEGORIES)})"
+    )
+    return result, bad, why
+
+
+_COERCERS = {
+    "text": _coerce_text,
+    "code": _coerce_code,
+    "money": _coerce_number,
+    "number": _coerce_plain_number,
+    "prob": _coerce_prob,
+    "date": _coerce_date,
+    "flag": _coerce_flag,
+    "int": _coerce_int,
+    "category": _coerce_category,
+}
+
+_ACTION = {
+    "text": "left blank",
+    "code": "left blank",
+    "money": "left blank",
+    "number": "left blank",
+    "prob": "ignored",
+    "date": "left blank",
+    "flag": "read as no",
+    "int": "left blank",
+    "category": "ignored",
+}
+
+
+def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Coerce one column to its kind.
+
+    Returns:
+        (values, bad, why): the typed values (bad cells blank), a mask of cells that could
+        not be read, and for those cells the reason.
+    """
+    return _COERCERS[kind](series)
+
+
+# Tables whose rows are dropped when a must-have value is missing, and the action to report.
+_ROW_DROPPED = {"opportunities": "row left out", "stage_history": "row left out", "stages": "row skipped", "quotas": "row left out"}
+
+
+def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False) -> pd.DataFrame | None:
+    """Coerce every contract column of ``raw``; None when required headers are missing."""
+    spec = TABLES[table]
+    if raw is None:
+        return None
+    present = set(raw.columns)
+    missing = [c.name for c in spec if c.required and c.name not in present]
+    if missing:
+        log.add(table, None, ", ".join(missing), "", f"required column(s) missing: {', '.join(missing)}", "table not used")
+        return None
+    out = pd.DataFrame(index=raw.index)
+    for col in spec:
+        if col.name not in present:
+            out[col.name] = _empty_of(col, len(raw), raw.index)
+            continue
+        values, bad, why = coerce_column(raw[col.name], col.kind)
+        if bad.any():
+            action = _ROW_DROPPED[table] if col.not_blank and table in _ROW_DROPPED else _ACTION[col.kind]
+            log.add_many(table, raw.index[bad], col.name, raw[col.name][bad], why[bad], action)
+        out[col.name] = values
+    if extra_ok:
+        for name in raw.columns:
+            if name not in out.columns:
+                out[name] = raw[name]
+    return out
+
+
+def _empty_of(col: Column, n: int, index: pd.Index) -> pd.Series:
+    if col.kind == "flag":
+        return pd.Series(False, index=index)
+    if col.kind in ("money", "number", "prob", "int"):
+        return pd.Series(np.nan, index=index)
+    if col.kind == "date":
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    return pd.Series(None, index=index, dtype="object")
+
+
+def _is_text_column(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series)
+
+
+def _drop_blank_rows(table: str, raw: pd.DataFrame | None) -> pd.DataFrame | None:
+    # Trailing empty rows of an Excel Table are not data.
+    if raw is None or raw.empty:
+        return raw
+    known = [c for c in columns_of(table) if c in raw.columns] or list(raw.columns)
+    # A row is empty only when every column is blank: check the cheap (typed) columns
+    # first, then look at text only in the rows still in doubt.
+    known.sort(key=lambda name: _is_text_column(raw[name]))
+    doubt = np.arange(len(raw))
+    for name in known:
+        column = raw[name]
+        if len(doubt) < len(raw):
+            column = column.iloc[doubt]
+        doubt = doubt[_blank(column).to_numpy(dtype=bool)]
+        if not len(doubt):
+            return raw
+    empty = np.zeros(len(raw), dtype=bool)
+    empty[doubt] = True
+    return raw[~empty]
+
+
+def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
+    if raw is None or raw.empty:
+        if raw is not None:
+            log.add("stages", None, "", "", "the stages table is empty", "used the default P/I/B/W/L scheme")
+        return default_stages()
+    stages = _typed_table("stages", raw, log)
+    if stages is None:
+        log.add("stages", None, "", "", "the stages table cannot be read", "used the default P/I/B/W/L scheme")
+        return default_stages()
+    def typed_blank(col: str) -> pd.Series:
+        # Cells typed blank, as opposed to unreadable ones, which were reported when read.
+        return _blank(raw[col]).reindex(stages.index, fill_value=False) if col in raw.columns else pd.Series(True, index=stages.index)
+
+    blank = stages["code"].isna()
+    said = blank & typed_blank("code")
+    log.add_many("stages", stages.index[said], "code", [""] * int(said.sum()), "stage code is blank", "row skipped")
+    stages = stages[~blank]
+    dup = stages["code"].duplicated()
+    log.add_many("stages", stages.index[dup], "code", stages["code"][dup], "duplicate stage code", "row skipped")
+    stages = stages[~dup]
+    no_order = stages["order"].isna()
+    said = no_order & typed_blank("order")
+    log.add_many("stages", stages.index[said], "order", [""] * int(said.sum()), "stage order is blank", "row skipped")
+    stages = stages[~no_order]
+    no_prob = stages["probability"].isna()
+    said = no_prob & typed_blank("probability")
+    log.add_many("stages", stages.index[said], "probability", [""] * int(said.sum()), "stage probability is blank", "row skipped")
+    stages = stages[~no_prob]
+    both = stages["is_won"] & stages["is_lost"]
+    log.add_many("stages", stages.index[both], "is_won", stages["code"][both], "a stage cannot be both won and lost", "read as lost")
+    stages.loc[both, "is_won"] = False
+    # A won stage is certain and a lost one is impossible, whatever was typed.
+    stages.loc[stages["is_won"], "probability"] = 1.0
+    stages.loc[stages["is_lost"], "probability"] = 0.0
+    closed = stages["is_won"] | stages["is_lost"]
+    stages["forecast_category"] = stages["forecast_category"].where(stages["forecast_category"].notna(), np.where(closed, "Closed", "Pipeline"))
+    stages.loc[stages["is_lost"], "forecast_category"] = "Omitted"
+    stages.loc[stages["is_won"], "forecast_category"] = "Closed"
+    stages["order"] = stages["order"].astype(int)
+    stages["name"] = stages["name"].where(stages["name"].notna(), stages["code"])
+    if stages.empty:
+        log.add("stages", None, "", "", "no usable stage rows", "used the default P/I/B/W/L scheme")
+        return default_stages()
+    if (stages["is_won"] | stages["is_lost"]).all():
+        # Every analysis needs at least one stage a deal can be open in.
+        log.add("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme")
+        return default_stages()
+    if not stages["is_won"].any():
+        log.add("stages", None, "is_won", "", "no stage is marked won, so no deal can count as won", "win rates will be empty")
+    return stages.sort_values("order", kind="stable")
+
+
+def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    opps = _typed_table("opportunities", raw, log) if raw is not None else None
+    if opps is None:
+        if raw is None:
+            log.add("opportunities", None, "", "", "the opportunities table is missing", "no deals to analyse")
+        return _typed_table("opportunities", pd.DataFrame(columns=list(columns_of("opportunities"))), IssueLog())
+    if opps.empty:
+        log.add("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")
+    keep = pd.Series(True, index=opps.index)
+
+    blank_id = opps["id"].isna()
+    said = _blank_where(raw["id"], blank_id)  # an unreadable id (#N/A) was reported when it was read
+    log.add_many("opportunities", opps.index[said], "id", [""] * int(said.sum()), "deal id is blank", "row left out")
+    keep &= ~blank_id
+
+    dup = opps["id"].duplicated() & ~blank_id
+    if dup.any():
+        first_row = opps[~blank_id].reset_index().drop_duplicates("id").set_index("id")["index"]
+        firsts = opps["id"][dup].map(first_row)
+        log.add_many(
+            "opportunities", opps.index[dup], "id", opps["id"][dup],
+            [f"duplicate deal id '{i}' (first at row {r})" for i, r in zip(opps["id"][dup], firsts)],
+            "row left out",
+        )
+    keep &= ~dup
+
+    stage_known = opps["stage"].isin(stages["code"])
+    bad_stage = ~stage_known & opps["stage"].notna()
+    codes = ", ".join(stages["code"])
+    log.add_many(
+        "opportunities", opps.index[bad_stage], "stage", opps["stage"][bad_stage],
+        [f"unknown stage '{s}' (known: {codes})" for s in opps["stage"][bad_stage]], "row left out",
+    )
+    no_stage = _blank_where(raw["stage"], opps["stage"].isna()) & keep
+    log.add_many("opportunities", opps.index[no_stage], "stage", [""] * int(no_stage.sum()), "stage is blank", "row left out")
+    keep &= stage_known
+
+    negative = opps["amount"] < 0
+    log.add_many("opportunities", opps.index[negative], "amount", opps["amount"][negative], "amount is negative", "left blank")
+    huge = opps["amount"] > 1e11
+    log.add_many("opportunities", opps.index[huge], "amount", opps["amount"][huge], "amount is larger than 100,000,000,000", "left blank")
+    opps.loc[negative | huge, "amount"] = np.nan
+
+    backwards = opps["close_date"].notna() & opps["created"].notna() & (opps["close_date"] < opps["created"])
+    log.add_many(
+        "opportunities", opps.index[backwards], "close_date",
+        opps["close_date"][backwards].dt.strftime("%Y-%m-%d"),
+        [f"close date is before the created date {c:%Y-%m-%d}" for c in opps["created"][backwards]],
+        "kept; check the dates",
+    )
+    return opps[keep]
+
+
+def _validate_history(
+    raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.DataFrame, log: IssueLog,
+    listed_ids: pd.Series | Callable[[], pd.Series | None] | None = None,
+) -> pd.DataFrame:
+    empty = pd.DataFrame({"opportunity_id": pd.Series(dtype="object"), "stage": pd.Series(dtype="object"),
+                          "entered": pd.Series(dtype="datetime64[ns]")})
+    if raw is None or raw.empty:
+        return empty
+    if opps.empty:
+        # No deal to attach history to: one line says so instead of one per history row.
+        log.add("stage_history", None, "opportunity_id", "", f"{len(raw):,} history row(s) but no usable deal in the opportunities table",
+                "history left out")
+        return empty
+    hist = _typed_table("stage_history", raw, log)
+    if hist is None:
+        return empty
+    keep = np.ones(len(hist), dtype=bool)
+    for col in ("opportunity_id", "stage", "entered"):
+        # Only missing values can be blank; checking just those keeps big histories cheap.
+        missing = hist[col].isna().to_numpy()
+        keep &= ~missing
+        blank = missing.copy()
+        if missing.any():
+            blank[missing] = _blank(raw.loc[missing, col]).to_numpy()
+        log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), f"{col.replace('_', ' ')} is blank", "row left out")
+    # Each history row's deal by one hash lookup (ids are unique by now); -1 = not a deal.
+    deal = pd.Index(opps["id"]).get_indexer(hist["opportunity_id"])
+    unknown_deal = keep & (deal < 0)
+    left_out = np.zeros(len(hist), dtype=bool)
+    if unknown_deal.any():
+        # Only rows of unknown deals need the list of every typed id (built on demand).
+        listed = listed_ids() if callable(listed_ids) else listed_ids
+        if listed is not None:
+            left_out[unknown_deal] = hist["opportunity_id"][unknown_deal].isin(listed).to_numpy()
+    log.add_many("stage_history", hist.index[left_out], "opportunity_id", hist["opportunity_id"][left_out],
+                 "history for a deal that was left out of the opportunities table (see its issue)", "row left out")
+    not_listed = unknown_deal & ~left_out
+    log.add_many("stage_history", hist.index[not_listed], "opportunity_id", hist["opportunity_id"][not_listed],
+                 "history for a deal that is not in the opportunities table", "row left out")
+    # Each row's stage by position in the scheme (codes are unique by now); -1 = unknown.
+    stage_pos = stage_positions(stages, hist["stage"])
+    unknown_stage = keep & (stage_pos < 0)
+    log.add_many("stage_history", hist.index[unknown_stage], "stage", hist["stage"][unknown_stage],
+                 "unknown stage in history", "row left out")
+    valid = keep & ~unknown_deal & ~unknown_stage
+    if not valid.all():
+        hist = hist[valid]
+    if hist.empty:
+        return empty
+    _report_history_order(hist, deal[valid], stage_pos[valid], stages, log)
+    return hist
+
+
+def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.ndarray, stages: pd.DataFrame, log: IssueLog) -> None:
+    """Report, once per deal, steps back in the funnel and stages entered after closing.
+
+    ``deal`` and ``stage_pos`` are each row's position in the deal and stage tables.
+    """
+    stage_order = stages["order"].to_numpy()
+    stage_closed = (stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool)
+    order = stage_order[stage_pos]
+    entered = hist["entered"].to_numpy().astype("datetime64[ns]").view("int64")
+    # Stage orders as dense ranks (same sort, small numbers) for the packed sort key.
+    order_rank = np.unique(stage_order, return_inverse=True)[1].reshape(-1)[stage_pos]
+    by_time = _by_deal_then_time(deal, entered, order_rank)
+    d, o, p = deal[by_time], order[by_time], stage_pos[by_time]
+    same = np.r_[False, d[1:] == d[:-1]]
+    prev_o = np.r_[np.inf, o[:-1]]
+    prev_p = np.r_[0, p[:-1]]
+    back = same & (o < prev_o)
+    after_close = same & stage_closed[prev_p] & ~back
+    stage_codes = stages["code"].to_numpy(dtype=object)
+    for mask, action in ((back, "kept; counted as a step back"), (after_close, "kept; check the history")):
+        if not mask.any():
+            continue
+        positions = by_time[mask]
+        # One line per deal: its first such row, and how many there were.
+        _, first, counts = np.unique(d[mask], return_index=True, return_counts=True)
+        picked = positions[first]
+        ids = hist["opportunity_id"].to_numpy(dtype=object)[picked].tolist()
+        codes = hist["stage"].to_numpy(dtype=object)[picked].tolist()
+        prev = stage_codes[prev_p[mask][first]].tolist()
+        days = np.datetime_as_string(hist["entered"].to_numpy().astype("datetime64[D]")[picked]).tolist()
+        # Plain f-strings over lists: tens of thousands of messages, no pandas text ops.
+        if action.endswith("step back"):
+            message = [
+                f"deal {i} moved back to {c} on {day} after {p}" if n == 1
+                else f"deal {i} moved back {n} times, first to {c} on {day} after {p}"
+                for i, c, day, p, n in zip(ids, codes, days, prev, counts.tolist())
+            ]
+        else:
+            message = [
+                f"deal {i} entered {c} after it was closed ({p})" if n == 1
+                else f"deal {i} entered stages {n} times after it was closed, first {c} (after {p})"
+                for i, c, p, n in zip(ids, codes, prev, counts.tolist())
+            ]
+        log.add_many("stage_history", hist.index[picked], "stage", codes, message, action)
+
+
+def _by_deal_then_time(deal: np.ndarray, entered: np.ndarray, order_rank: np.ndarray) -> np.ndarray:
+    """Row positions sorted by deal, then entered, then stage order (stable).
+
+    ``order_rank`` is each row's stage order as a dense rank from 0.
+    """
+    n = len(deal)
+    if n == 0:
+        return np.arange(0)
+    # Dates carry no time of day by now, so deal, day and order pack into one int64 key:
+    # one integer sort (or none, when the history is already in order) instead of a lexsort.
+    day_ns = 86_400 * 10**9
+    days = entered // day_ns
+    ranks = order_rank.astype(np.int64)
+    d_lo, day_lo = int(deal.min()), int(days.min())
+    d_span, day_span, o_span = int(deal.max()) - d_lo + 1, int(days.max()) - day_lo + 1, int(ranks.max()) + 1
+    exact = bool((entered % day_ns == 0).all())
+    if exact and d_span * day_span * o_span < 2**62:
+        key = ((deal - d_lo).astype(np.int64) * day_span + (days - day_lo)) * o_span + ranks
+        if (key[1:] >= key[:-1]).all():
+            return np.arange(n)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((order_rank, entered, deal))
+
+
+def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog) -> pd.DataFrame:
+    from funnel.inputs.periods import normalize_period_label
+
+    empty = pd.DataFrame({"owner": pd.Series(dtype="object"), "team": pd.Series(dtype="object"),
+                          "period": pd.Series(dtype="object"), "quota": pd.Series(dtype=float)})
+    if raw is None or raw.empty:
+        return empty
+    quotas = _typed_table("quotas", raw, log)
+    if quotas is None:
+        return empty
+    nobody = quotas["owner"].isna() & quotas["team"].isna()
+    log.add_many("quotas", quotas.index[nobody], "owner", [""] * int(nobody.sum()), "quota has neither an owner nor a team", "row left out")
+    labels, problems = [], []
+    unread = _blank_where(raw["period"], quotas["period"].isna(), False)  # an Excel error, reported when read
+    for value, skip in zip(quotas["period"], unread):
+        if skip:
+            labels.append(None)
+            problems.append("")
+            continue
+        try:
+            labels.append(normalize_period_label(value, settings))
+            problems.append("")
+        except ValueError as err:
+            labels.append(None)
+            problems.append(str(err))
+    quotas["period"] = labels
+    bad = pd.Series([p != "" for p in problems], index=quotas.index)
+    log.add_many("quotas", quotas.index[bad], "period", raw["period"][bad], [p for p in problems if p], "row left out")
+    negative = quotas["quota"] < 0
+    log.add_many("quotas", quotas.index[negative], "quota", quotas["quota"][negative], "quota is negative", "row left out")
+    no_quota = _blank_where(raw["quota"], quotas["quota"].isna())
+    log.add_many("quotas", quotas.index[no_quota], "quota", [""] * int(no_quota.sum()), "quota is blank", "row left out")
+    return quotas[~nobody & ~bad & ~unread & ~negative & quotas["quota"].notna()]
+
+
+def _settings_rows(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame | None:
+    # Values stay raw: each setting has its own type, checked by the pydantic model.
+    if raw is None:
+        return None
+    if "key" not in raw.columns or "value" not in raw.columns:
+        log.add("settings", None, "key, value", "", "the settings table needs the columns key and value", "defaults used")
+        return None
+    return raw[["key", "value"]]
+
+
+def validate(
+    raw: dict[str, pd.DataFrame | None],
+    overrides: dict[str, str] | None = None,
+    log: IssueLog | None = None,
+) -> Inputs:
+    """Check and type every input table.
+
+    Args:
+        raw: table name -> DataFrame with canonical column names; index = row the user sees.
+            Missing tables may be absent or None.
+        overrides: settings to override for this run (raises ValueError when bad).
+        log: problems already found while reading (a missing sheet, say); they lead the
+            issues table.
+
+    Returns:
+        Inputs with clean tables and the issues log.
+    """
+    log = log if log is not None else IssueLog()
+    raw = {name: _drop_blank_rows(name, frame) for name, frame in raw.items() if name in TABLES}
+    for name, frame in raw.items():
+        if frame is not None:
+            extra = [c for c in frame.columns if c not in columns_of(name)]
+            if extra and name not in ("comparison",):
+                log.add(name, None, ", ".join(map(str, extra)), "", "unknown column(s)", "ignored; check the header spelling")
+    settings = settings_from_table(_settings_rows(raw.get("settings"), log), log)
+    if overrides:
+        settings = apply_overrides(settings, overrides)
+    stages = _validate_stages(raw.get("stages"), log)
+    opportunities = _validate_opportunities(raw.get("opportunities"), stages, log)
+    raw_opps, raw_history = raw.get("opportunities"), raw.get("stage_history")
+    listed = None
+    if raw_history is not None and not raw_history.empty and raw_opps is not None and "id" in raw_opps.columns:
+        listed = lambda: _coerce_text(raw_opps["id"])[0]  # noqa: E731  every id typed, kept or not; read only if needed
+    history = _validate_history(raw.get("stage_history"), opportunities, stages, log, listed)
+    quotas = _validate_quotas(raw.get("quotas"), settings, log)
+    competitors = _typed_table("competitors", raw.get("competitors"), log)
+    comparison = _typed_table("comparison", raw.get("comparison"), log, extra_ok=True)
+    stakeholders = _typed_table("stakeholders", raw.get("stakeholders"), log)
+    empty = lambda t: _typed_table(t, pd.DataFrame(columns=list(columns_of(t))), IssueLog())  # noqa: E731
+    return Inputs(
+        settings=settings,
+        stages=stages,
+        opportunities=opportunities,
+        stage_history=history,
+        quotas=quotas,
+        competitors=competitors if competitors is not None else empty("competitors"),
+        comparison=comparison if comparison is not None else empty("comparison"),
+        stakeholders=stakeholders if stakeholders is not None else empty("stakeholders"),
+        log=log,
+    )

@@ -1,1 +1,0 @@
-"""Shipped CRM export layouts (JSON data read by ``funnel.importers``)."""

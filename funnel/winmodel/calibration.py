@@ -1,0 +1,295 @@
+"""Calibration: would these probabilities have been right? A backtest with a time split.
+
+The deals closed before a cut-off date teach; the deals closed on or after it are
+predicted and scored. Default cut-off: the close date at the 70th percentile of the
+closed deals' close dates ("lower" rule: an actual close date), so roughly 70% teach and
+30% are predicted.
+
+What a prediction may use (leakage). A closed deal's furthest stage is known only
+because it closed: a won deal has by definition passed every stage. So test deals are
+not scored at their furthest stage. Instead each test deal is predicted once per stage
+it is *recorded* to have entered, as of that entry: a snapshot (deal, stage) uses only
+the stage and the deal's facts (owner, source, competitors, ...), never its outcome. A
+snapshot exists for every stage the deal's stage history shows it entering, and for the
+first stage (every deal starts in the funnel); without history a deal gives only that
+first-stage snapshot. A won deal without history is *not* credited with the later
+stages it must have passed, because that credit would leak its outcome.
+
+Limits stated plainly: (1) deal facts are read as they stand today; a CRM that fills in
+fields after the outcome (a lost reason, a competitor named at the loss, an amount
+blanked on loss) leaks, and no backtest can see that without field history; (2) a
+snapshot taken before the cut-off is scored by a model that also learned from deals
+that closed between the snapshot and the cut-off, i.e. slightly later knowledge, never
+the deal's own outcome.
+
+Methods compared: ``configured`` (the scheme's stage probabilities), ``empirical``
+(won / closed among training deals that reached the stage; the configured value where
+no training deal did), ``blended`` (the two mixed with ``prior_strength``), ``model``
+(the naive Bayes model of ``funnel.winmodel.model`` fitted on the training deals; below
+``model_min_closed`` training deals it falls back to the stage probability of
+``probability_method`` and says so in ``note``).
+
+Scores: Brier score (mean squared error of the probability; lower is better; always
+predicting 0.5 scores 0.25) and log loss (mean of -log of the probability given to what
+happened; probabilities are clipped to [1e-15, 1 - 1e-15] so a configured 0 or 1 stays
+finite). Reliability: predictions in ten equal-width bins (0-0.1, ..., 0.9-1.0), the mean
+prediction against the observed win rate in each bin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel.forecast.stages import HistoryKeys, reached_order, stage_probabilities
+from funnel.inputs.schemes import stage_positions
+from funnel.inputs.settings import Settings
+from funnel.winmodel.model import deal_facts, fit_win_model, score_rows
+
+__all__ = [
+    "METHODS",
+    "CALIBRATION_COLUMNS",
+    "RELIABILITY_COLUMNS",
+    "default_cutoff",
+    "snapshots",
+    "brier_score",
+    "log_loss",
+    "reliability_table",
+    "backtest",
+]
+
+METHODS = ("configured", "empirical", "blended", "model")
+CALIBRATION_COLUMNS = ("method", "brier", "log_loss", "deals", "predictions", "won_share", "cutoff", "train_deals", "note")
+RELIABILITY_COLUMNS = ("method", "bin", "predicted_mean", "observed_rate", "count")
+_EPS = 1e-15
+_BINS = 10
+
+
+def default_cutoff(close_dates: pd.Series, share: float = 0.7) -> pd.Timestamp | None:
+    """The close date at the ``share`` quantile of the closed deals' close dates.
+
+    Args:
+        close_dates: close dates of the closed deals (blanks ignored).
+        share: the quantile; 0.7 = the 70th percentile.
+
+    Returns:
+        An actual close date (the lower one where the quantile falls between two), or
+        None when there is no close date.
+    """
+    dates = pd.to_datetime(close_dates).dropna().sort_values().to_numpy()
+    if len(dates) == 0:
+        return None
+    return pd.Timestamp(dates[int(np.floor(share * (len(dates) - 1)))])
+
+
+def brier_score(probability: np.ndarray, won: np.ndarray) -> float:
+    """Mean of (probability - outcome)^2, outcome 1 for won and 0 for lost."""
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(won, dtype=float)
+    return float(np.mean((p - y) ** 2)) if len(p) else np.nan
+
+
+def log_loss(probability: np.ndarray, won: np.ndarray) -> float:
+    """Mean of -log(probability given to the outcome), probabilities clipped to [1e-15, 1 - 1e-15]."""
+    p = np.clip(np.asarray(probability, dtype=float), _EPS, 1 - _EPS)
+    y = np.asarray(won, dtype=bool)
+    return float(-np.mean(np.where(y, np.log(p), np.log1p(-p)))) if len(p) else np.nan
+
+
+def reliability_table(method: str, probability: np.ndarray, won: np.ndarray) -> pd.DataFrame:
+    """Predictions in ten equal-width bins: mean prediction vs observed win rate.
+
+    Returns:
+        ``RELIABILITY_COLUMNS``, one row per non-empty bin; ``bin`` reads ``0.2-0.3``.
+        A prediction of exactly 1 falls in the last bin.
+    """
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(won, dtype=float)
+    which = np.minimum((p * _BINS).astype(int), _BINS - 1)
+    count = np.bincount(which, minlength=_BINS)
+    sum_p = np.bincount(which, weights=p, minlength=_BINS)
+    sum_y = np.bincount(which, weights=y, minlength=_BINS)
+    used = count > 0
+    bins = np.arange(_BINS)[used]
+    return pd.DataFrame(
+        {
+            "method": method,
+            "bin": [f"{b / _BINS:.1f}-{(b + 1) / _BINS:.1f}" for b in bins],
+            "predicted_mean": sum_p[used] / count[used],
+            "observed_rate": sum_y[used] / count[used],
+            "count": count[used].astype(int),
+        }
+    )
+
+
+def snapshots(test: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
+    """The (deal, stage) moments each test deal is predicted at (see the module docstring).
+
+    Args:
+        test: the deals to predict (rows of the deal table).
+        history: validated stage history.
+        stages: the stage scheme.
+
+    Returns:
+        position (row number in ``test``), stage (open stage code), order; one row per
+        stage the history shows the deal entering, plus the first open stage, no repeats.
+    """
+    open_stages = stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
+    ids = pd.Index(test["id"])
+    if not (open_stages["code"].is_unique and ids.is_unique):
+        return _snapshots_by_text(test, history, open_stages)
+    if history.empty:
+        return _snapshots_of(len(test), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), open_stages)
+    return _snapshots_of(len(test), ids.get_indexer(history["opportunity_id"]),
+                         stage_positions(open_stages, history["stage"]), open_stages)
+
+
+def _snapshots_of(n: int, deal: np.ndarray, stage: np.ndarray, open_stages: pd.DataFrame) -> pd.DataFrame:
+    # ``snapshots`` on integer keys: each history row's test deal position and open stage
+    # position (-1: none), open stages in order, codes unique.
+    entered = (deal >= 0) & (stage >= 0)
+    position = np.concatenate([np.arange(n), deal[entered]])
+    stage = np.concatenate([np.zeros(n, dtype=np.intp), stage[entered]])  # first: the first open stage
+    # No repeats, first occurrence kept, then (position, order) order as a stable sort.
+    _, first = np.unique(position.astype(np.int64) * len(open_stages) + stage, return_index=True)
+    first.sort()
+    position, stage = position[first], stage[first]
+    order = open_stages["order"].to_numpy(dtype=int)[stage]
+    by = np.lexsort((order, position))
+    return pd.DataFrame({
+        "position": position[by].astype(np.int64),
+        "stage": open_stages["code"].to_numpy(dtype=object)[stage[by]],
+        "order": order[by],
+    })
+
+
+def _snapshots_by_text(test: pd.DataFrame, history: pd.DataFrame, open_stages: pd.DataFrame) -> pd.DataFrame:
+    # The general path, for repeated deal ids or stage codes.
+    first = open_stages["code"].iloc[0]
+    position_of = pd.Series(np.arange(len(test)), index=test["id"].to_numpy())
+    parts = [pd.DataFrame({"position": np.arange(len(test)), "stage": first})]
+    if not history.empty:
+        entered = history[history["opportunity_id"].isin(position_of.index) & history["stage"].isin(open_stages["code"])]
+        parts.append(pd.DataFrame({"position": entered["opportunity_id"].map(position_of).to_numpy(), "stage": entered["stage"].to_numpy()}))
+    snaps = pd.concat(parts, ignore_index=True).drop_duplicates()
+    snaps["order"] = snaps["stage"].map(open_stages.set_index("code")["order"]).astype(int)
+    return snaps.sort_values(["position", "order"], kind="stable").reset_index(drop=True)
+
+
+def _empty_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.DataFrame(columns=list(CALIBRATION_COLUMNS)), pd.DataFrame(columns=list(RELIABILITY_COLUMNS))
+
+
+def backtest(
+    deals: pd.DataFrame,
+    history: pd.DataFrame,
+    stages: pd.DataFrame,
+    settings: Settings,
+    cutoff: pd.Timestamp | None = None,
+    reached: pd.Series | None = None,
+    keys: HistoryKeys | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backtest the stage probabilities and the win model on deals closed after a cut-off.
+
+    Args:
+        deals: the deal table (``deal_table``); closed deals with a close date are used.
+        history: validated stage history.
+        stages: the stage scheme.
+        settings: prior_strength, model_min_closed, probability_method.
+        cutoff: learn from deals closed before this day, predict those closed on or after
+            it; default ``default_cutoff`` of the closed deals.
+        reached: ``reached_order(deals, history, stages)`` when already computed (same
+            rows as ``deals``); how far a deal got is its own history, so the training
+            deals' values are these.
+        keys: ``funnel.forecast.stages.history_keys(deals, history, stages)`` when already computed.
+
+    Returns:
+        (calibration, reliability). calibration: one row per method of ``METHODS`` with
+        ``CALIBRATION_COLUMNS`` (deals = test deals, predictions = snapshots scored,
+        won_share = share of snapshots whose deal was won, train_deals = deals learned
+        from). reliability: ``RELIABILITY_COLUMNS`` per method. Both are empty when there
+        is nothing to learn from or nothing to predict.
+    """
+    closed_mask = ((deals["is_won"] | deals["is_lost"]) & deals["close_date"].notna()).to_numpy(dtype=bool)
+    closed = deals[closed_mask]
+    if cutoff is None:
+        cutoff = default_cutoff(closed["close_date"])
+    if cutoff is None:
+        return _empty_tables()
+    cutoff = pd.Timestamp(cutoff)
+    in_train = (closed["close_date"] < cutoff).to_numpy(dtype=bool)
+    train = closed[in_train]
+    test = closed[~in_train]
+    if train.empty or test.empty:
+        return _empty_tables()
+
+    open_rows = stages.assign(_row=np.arange(len(stages)))[~(stages["is_won"] | stages["is_lost"]).to_numpy()].sort_values("order")
+    if keys is not None and keys.fits(deals, history) and open_rows["code"].is_unique:
+        # The run's keys, turned into test-deal and open-stage positions by array lookups.
+        test_of_deal = np.full(len(deals) + 1, -1)
+        test_of_deal[np.flatnonzero(closed_mask)[~in_train]] = np.arange(len(test))
+        open_of_stage = np.full(len(stages) + 1, -1)
+        open_of_stage[open_rows["_row"].to_numpy()] = np.arange(len(open_rows))
+        snaps = _snapshots_of(len(test), test_of_deal[keys.deal], open_of_stage[keys.stage], open_rows.drop(columns="_row"))
+    else:
+        snaps = snapshots(test, history, stages)
+    rows = snaps["position"].to_numpy()
+    won = test["is_won"].to_numpy(dtype=bool)[rows]
+    # A deal's furthest stage depends on its own history rows only, so reaching over the
+    # whole history equals reaching over the training deals' rows.
+    if reached is not None:
+        train_reached = pd.Series(reached.to_numpy()[closed_mask][in_train], index=train["id"].to_numpy())
+    else:
+        train_reached = reached_order(train, history, stages)
+    probs = stage_probabilities(train, history, stages, settings.prior_strength, train_reached)
+    snap_stage = stage_positions(probs, snaps["stage"])
+    empirical = probs["empirical"].fillna(probs["configured"])
+    by_method = {"configured": probs["configured"], "empirical": empirical, "blended": probs["blended"]}
+    predictions = {name: np.append(table.to_numpy(dtype=float), np.nan)[snap_stage] for name, table in by_method.items()}
+
+    model = fit_win_model(train, history, stages, settings, reached=train_reached)
+    note = ""
+    if model.usable:
+        facts = deal_facts(test).take(rows)
+        scored = score_rows(model, facts, model.stage_index(snaps["order"].to_numpy()), explain=False)
+        predictions["model"] = scored["model_probability"].to_numpy()
+    else:
+        fallback = settings.probability_method
+        predictions["model"] = predictions[fallback]
+        deals_word = "deal" if model.closed_deals == 1 else "deals"
+        note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed {deals_word} before the cut-off"
+
+    calibration, reliability = [], []
+    for method in METHODS:
+        p = predictions[method]
+        calibration.append(
+            {
+                "method": method,
+                "brier": brier_score(p, won),
+                "log_loss": log_loss(p, won),
+                "deals": len(test),
+                "predictions": len(p),
+                "won_share": float(won.mean()),
+                "cutoff": cutoff,
+                "train_deals": len(train),
+                "note": note if method == "model" else "",
+            }
+        )
+        reliability.append(reliability_table(method, p, won))
+    return pd.DataFrame(calibration, columns=list(CALIBRATION_COLUMNS)), pd.concat(reliability, ignore_index=True)
+
+
+def reliability_by_bin(reliability: pd.DataFrame) -> pd.DataFrame:
+    """The reliability table turned for a chart: one row per bin, one column per method.
+
+    Returns:
+        bin (``0.0-0.1`` ... ``0.9-1.0``, all ten), bin_mid (the perfectly calibrated
+        rate), and the observed win rate of each method in that bin (blank where the
+        method made no prediction in the bin).
+    """
+    labels = [f"{b / _BINS:.1f}-{(b + 1) / _BINS:.1f}" for b in range(_BINS)]
+    out = pd.DataFrame({"bin": labels, "bin_mid": (np.arange(_BINS) + 0.5) / _BINS})
+    for method in ("configured", "empirical", "blended", "model"):
+        rates = reliability[reliability["method"] == method].set_index("bin")["observed_rate"]
+        out[method] = out["bin"].map(rates).astype(float)
+    return out
