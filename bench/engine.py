@@ -19,8 +19,8 @@ import time
 import duckdb
 import numpy as np
 
+from funnel.analysis import run
 from funnel.demo.data import demo_tables
-from funnel.engine import run
 from funnel.forecast.deals import deal_table
 from funnel.forecast.pipeline import weighted_pipeline
 from funnel.forecast.stages import stage_probabilities

@@ -20,7 +20,7 @@ repeated, reporting medians:
 ``--book`` keeps the built workbook at PATH and reuses it when it exists (the build takes
 a minute; delete it after the layout changes). ``--profile`` prints cProfile's top
 functions of one in-process refresh. On Linux the refresh forks child processes for part
-of the engine and the writer (``funnel/parallel.py``); ``FUNNEL_NO_FORK=1`` times it without
+of the engine and the writer (``udfs/runtime.py``); ``FUNNEL_NO_FORK=1`` times it without
 them, as it runs on Windows and macOS. The last line is
 ``read_ratio_vs_calamine=<x> refresh_s=<median s>``.
 """
@@ -45,10 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from python_calamine import CalamineWorkbook  # noqa: E402
 
+from funnel.analysis import run  # noqa: E402
 from funnel.demo.data import demo_tables  # noqa: E402
-from funnel.engine import run  # noqa: E402
-from funnel.gcpause import collector_paused  # noqa: E402
-from funnel.parallel import FORKS  # noqa: E402
+from udfs import runtime  # noqa: E402
 from udfs.macros import refresh  # noqa: E402
 from workbook.build import new_workbook  # noqa: E402
 from workbook.filebook import FileBook  # noqa: E402
@@ -93,18 +92,18 @@ def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str,
 
 def refresh_steps(path: Path, out: Path) -> dict[str, float]:
     """One refresh split into the macro's steps (the same calls ``udfs.macros.refresh`` makes)."""
-    with collector_paused():
-        return _steps(path, out)
+    with runtime.for_refresh() as executor:
+        return _steps(path, out, executor)
 
 
-def _steps(path: Path, out: Path) -> dict[str, float]:
+def _steps(path: Path, out: Path, executor) -> dict[str, float]:
     steps = {}
-    book = FileBook(path, out)
+    book = FileBook(path, out, executor=executor)
     started = time.perf_counter()
     raw, log = read_inputs(book)
     steps["read inputs"] = time.perf_counter() - started
     started = time.perf_counter()
-    report = run(raw, None, log)
+    report = run(raw, None, log, executor)
     steps["engine"] = time.perf_counter() - started
     started = time.perf_counter()
     frames = output_frames(report)
@@ -166,7 +165,7 @@ def main() -> None:
         rows = {name: len(frame) for name, frame in raw.items() if frame is not None}
         print(f"input tables: {rows}")
         print(f"input sheets read raw: {sheets}")
-        print(f"child processes: {'on (Linux fork)' if FORKS else 'off'}")
+        print(f"child processes: {'on (Linux fork)' if runtime.FORKS else 'off'}")
 
         command = funnel_command() + ["refresh", str(path), "--out", str(tmp / "cli.xlsm")]
         said: list[str] = []

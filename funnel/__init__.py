@@ -1,19 +1,25 @@
 """funnel: the sales-funnel domain and its analytics, free of any Excel library.
 
-Data flows one way: raw tables -> ``validate`` (typed tables + issues) -> ``run`` (every
-output table). Everything here takes and returns pandas DataFrames and pydantic models.
+Data flows one way::
+
+    raw tables ──validate──▶ Inputs ──Analysis──▶ every output table (each computed once, when asked)
+
+The parts, each a subpackage that says what it owns:
+
+    inputs     the data contract, the values people type, settings, validation
+    forecast   stage probabilities, the deal table, weighted pipeline, ranges, win rates
+    winmodel   the per-deal win model and its backtest
+    methods    the courses' selling methods: qualification, decision chain, competition, negotiation
+    crm        CRM exports in
+    demo       the built-in demo data
+    analysis   ``Analysis``: one set of validated inputs and every table derived from it
+
+Everything here takes and returns pandas DataFrames and pydantic models; how the work is
+run (child processes, the garbage collector, pandas options) is the caller's choice.
 """
 
-import pandas as pd
+from funnel.analysis import OUTPUT_TABLES, Analysis, Report, run
+from funnel.inputs.settings import Settings
+from funnel.inputs.validation import Inputs, validate
 
-# pandas keeps new text columns in Arrow arrays whenever pyarrow is installed (fastexcel,
-# our workbook reader, brings it). The engine's many small text operations run faster on
-# Python strings (100k deals: 1.9 s vs 2.3 s), and the same inputs must give the same
-# dtypes on every machine: text stays in Python strings, as without pyarrow.
-pd.set_option("mode.string_storage", "python")
-
-from funnel.engine import OUTPUT_TABLES, Report, run, run_inputs  # noqa: E402
-from funnel.inputs.settings import Settings  # noqa: E402
-from funnel.inputs.validation import Inputs, validate  # noqa: E402
-
-__all__ = ["OUTPUT_TABLES", "Inputs", "Report", "Settings", "run", "run_inputs", "validate"]
+__all__ = ["OUTPUT_TABLES", "Analysis", "Inputs", "Report", "Settings", "run", "validate"]

@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from udfs import runtime
+
 # The name users install (``pip install funnel-excel``): "funnel" on PyPI is another project.
 DISTRIBUTION = "funnel-excel"
 
@@ -137,7 +139,7 @@ def demo(
         tables.update(demo_competition_tables(tables))
         status.update("Building the workbook...")
         new_workbook(out, lang, tables)
-        book = FileBook(out, report=lambda text: status.update(text))
+        book = FileBook(out, report=lambda text: status.update(text), executor=runtime.default_executor())
         report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds
     _forecast_glance(report)
     _headline(report)
@@ -145,10 +147,11 @@ def demo(
 
 
 def _report_of(path: Path, overrides: dict[str, str] | None = None):
-    from funnel.engine import run
+    from funnel.analysis import run
 
-    raw, log = _read_source(path)
-    return run(raw, overrides, log)
+    with runtime.for_refresh() as executor:
+        raw, log = _read_source(path)
+        return run(raw, overrides, log, executor)
 
 
 @app.command()
@@ -198,7 +201,7 @@ def refresh(
     started = time.perf_counter()
     try:
         with console.status("Refreshing...") as status:
-            book = FileBook(path, out, report=lambda text: status.update(text))
+            book = FileBook(path, out, report=lambda text: status.update(text), executor=runtime.default_executor())
             refresh_macro(book, _overrides(set_))
             message = book.message  # the macro's message, plus what the save had to leave out
     except WorkbookError as err:

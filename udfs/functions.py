@@ -27,8 +27,10 @@ Import Functions in classic xlwings (Windows), or the add-in's metadata on xlwin
 Lite (``xlwings.server.custom_functions_meta``). Elsewhere ``xw.func`` leaves a function
 as it is, so the functions stay plain Python and the tests call them directly.
 
-A recalculation calls many UDFs on the same tables, so the last few sets of tables are
-kept validated, keyed by a fingerprint of their cells; changed cells are validated anew.
+A recalculation calls many UDFs on the same tables, so the last few sets of tables are kept
+as one ``funnel.analysis.Analysis`` each, keyed by a fingerprint of their cells: what two
+functions share (validation, stage probabilities, the deal table, the win model) is
+computed once, by the same code as the Refresh button; changed cells start a new one.
 
 Conventions, all pinned by ``tests/udfs/test_functions.py``:
 
@@ -60,10 +62,10 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from funnel.forecast.deals import deal_table
+from funnel.analysis import Analysis
 from funnel.forecast.pipeline import weighted_pipeline
 from funnel.forecast.ranges import range_forecast
-from funnel.forecast.stages import stage_probabilities, used_probability
+from funnel.forecast.stages import used_probability
 from funnel.forecast.winrates import SEGMENTS, win_rates
 from funnel.inputs import parsing
 from funnel.inputs.contract import MAN_FLAGS, QUALIFICATION_6W2P, columns_of, required_columns
@@ -76,7 +78,6 @@ from funnel.methods.competition import comparison_tables, head_to_head, read_com
 from funnel.methods.labels import label, normalize_language
 from funnel.methods.negotiation import concession_plan, delivered_value, lifetime_value
 from funnel.methods.qualification import man_gate, question_completeness, urgency
-from funnel.winmodel.model import fit_win_model, model_probability, score_deals
 from udfs.convert import (
     CellError,
     date_arg,
@@ -145,16 +146,16 @@ _SEGMENT_COLUMNS = {"competitor_present": ("competitors",), **{k: (k,) for k in 
 
 def _period_deals(opportunities, stages, period, owner, team, settings, history):
     """The forecast UDFs' common start: validated deals, the period label, the owner/team mask."""
-    prepared = _prepared(
+    analysis, _ = _analysis(
         {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings, "tblStageHistory": history},
         required=("tblOpportunities", "tblStages"),
         columns=_WEIGHTED_COLUMNS,
         follows_forecast_method=True,
     )
-    label = _period_label(period, prepared.inputs.settings)
-    deals = prepared.deals
+    label = _period_label(period, analysis.settings)
+    deals = analysis.deals
     chosen = _having(deals, "owner", text_arg(owner, "owner")) & _having(deals, "team", text_arg(team, "team"))
-    return prepared, label, deals, chosen
+    return analysis, label, deals, chosen
 
 
 def _cell_message(udf):
@@ -195,19 +196,19 @@ def FUNNEL_STAGE_PROBABILITY(stage, stages, opportunities=None, history=None, me
         overrides["probability_method"] = chosen
     if (strength := number_arg(prior_strength, "prior_strength")) is not None:
         overrides["prior_strength"] = strength
-    prepared = _prepared(
+    analysis, _ = _analysis(
         {"tblStages": stages, "tblOpportunities": opportunities, "tblStageHistory": history, "tblSettings": settings},
         required=("tblStages",),
         overrides=overrides,
     )
-    inputs = prepared.inputs
+    inputs = analysis.inputs
     known = list(inputs.stages["code"])
     if code not in known:
         raise CellError(f"unknown stage '{code}' (known: {', '.join(known)})")
     # Asked as if for a deal in that stage without an override: the number a forecast uses.
     deal = pd.DataFrame({"stage": [code], "probability_override": [np.nan]})
     method = inputs.settings.probability_method
-    return float(used_probability(deal, inputs.stages, prepared.probabilities, method).iloc[0])
+    return float(used_probability(deal, inputs.stages, analysis.stage_probabilities, method).iloc[0])
 
 
 @xw.func
@@ -224,8 +225,8 @@ def FUNNEL_WEIGHTED_PIPELINE(opportunities, stages, period, owner=None, team=Non
     """Weighted pipeline of the open deals closing in a period: each amount times its
     win probability (the deal's override, else its stage's, or the deal model's when
     Settings says so), added up. Optionally for one owner or team."""
-    prepared, label, deals, chosen = _period_deals(opportunities, stages, period, owner, team, settings, history)
-    table = weighted_pipeline(deals[chosen], prepared.inputs.quotas, ["period"])
+    analysis, label, deals, chosen = _period_deals(opportunities, stages, period, owner, team, settings, history)
+    table = weighted_pipeline(deals[chosen], analysis.inputs.quotas, ["period"])
     row = table[table["period"] == label]
     return float(row["weighted"].iloc[0]) if len(row) else 0.0
 
@@ -249,12 +250,12 @@ def FUNNEL_WIN_RATE(opportunities, stages, from_date=None, to_date=None, segment
         raise CellError(f"from_date {start:%Y-%m-%d} is after to_date {end:%Y-%m-%d}")
     segment = text_arg(segment_column, "segment_column")
     dimension = _dimension(segment) if segment is not None else None
-    prepared = _prepared(
+    analysis, _ = _analysis(
         {"tblOpportunities": opportunities, "tblStages": stages, "tblSettings": settings},
         required=("tblOpportunities", "tblStages"),
         columns=("close_date", *_SEGMENT_COLUMNS.get(dimension, ())),
     )
-    deals = _closing_between(prepared.stage_deals, start, end)
+    deals = _closing_between(analysis.stage_deals, start, end)
     rates = win_rates(deals)
     if rates.empty:
         raise CellError(_no_closed_deal(start, end))
@@ -280,17 +281,17 @@ def FUNNEL_DEAL_WIN_PROBABILITY(deal_id, opportunities, stages, history=None, se
     """Chance of winning one open deal, learned from closed deals like it: stage reached,
     owner, team, source, product, industry, amount, 6W+2P answers, MAN and competitors.
     Until enough deals have closed it is the deal's stage probability."""
-    prepared = _prepared(
+    analysis, raw = _analysis(
         {"tblOpportunities": opportunities, "tblStages": stages, "tblStageHistory": history, "tblSettings": settings},
         required=("tblOpportunities", "tblStages"),
         columns=_MODEL_COLUMNS,
     )
-    row = _deal_row(prepared, deal_id)
-    deals = prepared.stage_deals
+    row = _deal_row(analysis, raw, deal_id)
+    deals = analysis.stage_deals
     if not deals.at[row, "is_open"]:
         outcome = "won" if deals.at[row, "is_won"] else "lost"
         raise CellError(f"deal '{deals.at[row, 'id']}' is closed ({outcome})")
-    return float(prepared.deal_scores.at[row, "model_probability"])
+    return float(analysis.model_scores.at[row, "model_probability"])
 
 
 @xw.func
@@ -307,7 +308,7 @@ def FUNNEL_FORECAST_RANGE(opportunities, stages, period, owner=None, team=None, 
     """What a period will book, as a range: closed won plus each open deal won with its
     probability. Spills P10, P50 and P90: 1 time in 10 the period books less than P10,
     half the time less than P50, 9 times in 10 less than P90."""
-    prepared, label, deals, chosen = _period_deals(opportunities, stages, period, owner, team, settings, history)
+    analysis, label, deals, chosen = _period_deals(opportunities, stages, period, owner, team, settings, history)
     # Only the period's deals: the range of every other period is not needed.
     table = range_forecast(deals[chosen & (deals["period"] == label)])
     levels = ["p10", "p50", "p90"]
@@ -389,13 +390,13 @@ def FUNNEL_QUALIFICATION_SCORE(deal_id, opportunities, stages=None, questions=No
     budget, who decides, decision process, decision criteria, timetable, competitors and
     why us. 5W+2P leaves out why us."""
     share = f"completeness_{_question_set(questions)}"
-    prepared = _prepared(
+    analysis, raw = _analysis(
         {"tblOpportunities": opportunities, "tblStages": stages},
         required=("tblOpportunities",),
         columns=QUALIFICATION_6W2P,
     )
-    row = _deal_row(prepared, deal_id)
-    answers = question_completeness(prepared.inputs.opportunities.loc[[row]])
+    row = _deal_row(analysis, raw, deal_id)
+    answers = question_completeness(analysis.inputs.opportunities.loc[[row]])
     return float(answers.at[row, share])
 
 
@@ -408,13 +409,13 @@ def FUNNEL_QUALIFICATION_SCORE(deal_id, opportunities, stages=None, questions=No
 def FUNNEL_MAN_GATE(deal_id, opportunities, stages=None):
     """TRUE when the deal passes the MAN gate: the buyer has the money, the authority to
     decide and the need, all three confirmed; FALSE when any is missing."""
-    prepared = _prepared(
+    analysis, raw = _analysis(
         {"tblOpportunities": opportunities, "tblStages": stages},
         required=("tblOpportunities",),
         columns=MAN_FLAGS,
     )
-    row = _deal_row(prepared, deal_id)
-    return bool(man_gate(prepared.inputs.opportunities.loc[[row]]).at[row, "man_ok"])
+    row = _deal_row(analysis, raw, deal_id)
+    return bool(man_gate(analysis.inputs.opportunities.loc[[row]]).at[row, "man_ok"])
 
 
 @xw.func
@@ -443,8 +444,8 @@ def FUNNEL_COMPARISON_TABLE(comparison, deal_id=None, settings=None):
     """The comparison table that decides: each vendor's weighted score over the decision
     factors, best first, with its rank and its gap to us. A vendor not scored on every
     factor is averaged over the factors it was scored on."""
-    prepared = _prepared({"tblComparison": comparison, "tblSettings": settings}, required=("tblComparison",))
-    inputs = prepared.inputs
+    analysis, _ = _analysis({"tblComparison": comparison, "tblSettings": settings}, required=("tblComparison",))
+    inputs = analysis.inputs
     log = IssueLog()
     ids = inputs.comparison["opportunity_id"].dropna().astype(str).str.strip()
     # As the report reads it: the settings may name our column (comparison_us).
@@ -473,7 +474,7 @@ def FUNNEL_HEAD_TO_HEAD(opportunities, stages, competitor=None, competitors=None
     """Our record against each competitor: closed deals where we met them, won, lost, win
     rate with a 95% range, amounts, cycle, top lost reasons, and the open pipeline each
     still contests. A deal naming two competitors counts for both."""
-    prepared = _prepared(
+    analysis, _ = _analysis(
         {"tblOpportunities": opportunities, "tblStages": stages, "tblCompetitors": competitors,
          "tblSettings": settings, "tblStageHistory": history},
         required=("tblOpportunities", "tblStages"),
@@ -481,8 +482,8 @@ def FUNNEL_HEAD_TO_HEAD(opportunities, stages, competitor=None, competitors=None
         follows_forecast_method=True,
     )
     language = table_language(opportunities, "tblOpportunities")
-    competitors_table = prepared.inputs.competitors if competitors is not None else None
-    table = head_to_head(prepared.deals, competitors_table, language)
+    competitors_table = analysis.inputs.competitors if competitors is not None else None
+    table = head_to_head(analysis.deals, competitors_table, language)
     wanted = text_arg(competitor, "competitor")
     if wanted is not None:
         table = table[table["competitor"].map(lambda v: parsing.fold(str(v)).casefold()) == parsing.fold(wanted).casefold()]
@@ -493,57 +494,22 @@ def FUNNEL_HEAD_TO_HEAD(opportunities, stages, competitor=None, competitors=None
 # --- Shared steps -------------------------------------------------------------------
 
 
-class _Prepared:
-    """Validated inputs of one set of tables, with what the analyses derive from them."""
-
-    def __init__(self, inputs: Inputs, raw: dict[str, pd.DataFrame]) -> None:
-        self.inputs = inputs
-        self.raw = raw  # the tables as read, to say why a deal was left out
-
-    @functools.cached_property
-    def probabilities(self) -> pd.DataFrame:
-        s = self.inputs.settings
-        return stage_probabilities(self.inputs.opportunities, self.inputs.stage_history, self.inputs.stages, s.prior_strength)
-
-    @functools.cached_property
-    def stage_deals(self) -> pd.DataFrame:
-        """The deal table with stage probabilities (read-only: it is shared between calls)."""
-        return deal_table(self.inputs.opportunities, self.inputs.stages, self.probabilities, self.inputs.settings)
-
-    @functools.cached_property
-    def deals(self) -> pd.DataFrame:
-        """The deal table a forecast uses: the per-deal model's probabilities when the
-        settings ask for them and enough deals have closed (as funnel.winmodel.tables says
-        the engine does), else the stage probabilities."""
-        inputs = self.inputs
-        if inputs.settings.forecast_method == "model":
-            probability = model_probability(inputs, self.stage_deals)
-            if probability is not None:
-                return deal_table(inputs.opportunities, inputs.stages, self.probabilities, inputs.settings, probability)
-        return self.stage_deals
-
-    @functools.cached_property
-    def deal_scores(self) -> pd.DataFrame:
-        """The per-deal model's probability of every open deal (``score_deals``)."""
-        inputs = self.inputs
-        model = fit_win_model(self.stage_deals, inputs.stage_history, inputs.stages, inputs.settings)
-        return score_deals(model, self.stage_deals, inputs.stage_history, inputs.stages)
+# One analysis per distinct set of tables, by a fingerprint of the cells they came from. A
+# recalculation calls several UDFs on the same tables (one per owner, say): validating and
+# the derived tables they share are computed once, by the same ``Analysis`` the refresh uses.
+_ANALYSES: OrderedDict[bytes, tuple[Analysis, dict[str, pd.DataFrame]]] = OrderedDict()
+_ANALYSES_SIZE = 8
 
 
-# Validated tables by a fingerprint of the cells they came from. A recalculation calls
-# several UDFs on the same tables (one per owner, say); validating once is most of the work.
-_PREPARED: OrderedDict[bytes, _Prepared] = OrderedDict()
-_PREPARED_SIZE = 8
-
-
-def _prepared(
+def _analysis(
     given: dict[str, object],
     required: tuple[str, ...],
     overrides: dict | None = None,
     columns: tuple[str, ...] = (),
     follows_forecast_method: bool = False,
-) -> _Prepared:
-    """The tables a UDF was given, converted and validated once per distinct content.
+) -> tuple[Analysis, dict[str, pd.DataFrame]]:
+    """The analysis of the tables a UDF was given, one per distinct content, with the raw
+    tables it came from (by canonical name, to say why a deal was left out).
 
     Args:
         given: Excel Table name -> the cells Excel passed (None for a left-out argument).
@@ -558,19 +524,19 @@ def _prepared(
         key = hashlib.blake2b(pickle.dumps((given, required, overrides, columns, follows_forecast_method), protocol=5)).digest()
     except (pickle.PicklingError, TypeError, AttributeError):
         key = None  # a value pickle cannot take: work it out every time
-    if key is not None and key in _PREPARED:
-        _PREPARED.move_to_end(key)
-        return _PREPARED[key]
+    if key is not None and key in _ANALYSES:
+        _ANALYSES.move_to_end(key)
+        return _ANALYSES[key]
     inputs, raw = _validated(given, required, overrides, columns)
     if follows_forecast_method and inputs.settings.forecast_method == "model":
         # Only now is it known that the model, and so the columns it reads, are needed.
         inputs, raw = _validated(given, required, overrides, (*columns, *_MODEL_COLUMNS))
-    prepared = _Prepared(inputs, raw)
+    found = Analysis(inputs), raw
     if key is not None:
-        _PREPARED[key] = prepared
-        while len(_PREPARED) > _PREPARED_SIZE:
-            _PREPARED.popitem(last=False)
-    return prepared
+        _ANALYSES[key] = found
+        while len(_ANALYSES) > _ANALYSES_SIZE:
+            _ANALYSES.popitem(last=False)
+    return found
 
 
 def _validated(
@@ -612,7 +578,7 @@ def _validated(
     return inputs, raw
 
 
-def _deal_row(prepared: _Prepared, deal_id: object) -> object:
+def _deal_row(analysis: Analysis, raw: dict[str, pd.DataFrame], deal_id: object) -> object:
     """The row (index label) of a deal among the validated opportunities.
 
     Raises:
@@ -622,16 +588,16 @@ def _deal_row(prepared: _Prepared, deal_id: object) -> object:
     wanted = text_arg(deal_id, "deal_id")
     if wanted is None:
         raise CellError("deal_id is blank")
-    opportunities = prepared.inputs.opportunities
+    opportunities = analysis.inputs.opportunities
     found = opportunities.index[opportunities["id"] == wanted]
     if len(found):
         return found[0]
-    raw = prepared.raw.get("opportunities")
-    if raw is not None and "id" in raw.columns:
-        ids, _, _ = coerce_column(raw["id"], "text")
+    given = raw.get("opportunities")
+    if given is not None and "id" in given.columns:
+        ids, _, _ = coerce_column(given["id"], "text")
         rows = ids.index[ids == wanted]
         if len(rows):
-            issues = prepared.inputs.log.table()
+            issues = analysis.inputs.log.table()
             here = issues[(issues["table"] == "opportunities") & (issues["row"] == rows[0])]
             why = "; ".join(dict.fromkeys(here.loc[here["action"] == "row left out", "problem"]))
             raise CellError(f"deal '{wanted}' (row {rows[0]}) is left out: {why or 'see the Issues sheet'}")

@@ -2,13 +2,15 @@
 
 ``refresh`` is the one entry point. It is the same code in live Excel (the book comes from
 ``xw.Book.caller()``) and headless (``funnel refresh`` passes a file-backed book): read
-the input tables, run the engine, write every output table, say what happened.
+the input tables, run the analysis, write every output table, say what happened. It also
+chooses how the work runs (``udfs.runtime.for_refresh``: the collector paused, pandas
+options scoped, the win-model branch in a child process where that is safe).
 """
 
 from __future__ import annotations
 
-from funnel.engine import Report, run
-from funnel.gcpause import collector_paused
+from funnel.analysis import Report, run
+from udfs import runtime
 from workbook.book import Book
 from workbook.mapping import output_frames, read_inputs
 
@@ -29,16 +31,16 @@ def refresh(book: Book | None = None, overrides: dict[str, str] | None = None) -
 
 
 def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = None) -> tuple[Report, str]:
-    """``refresh``, also giving the engine's report (the command line prints from it)."""
+    """``refresh``, also giving the analysis' report (the command line prints from it)."""
     if book is None:
         from udfs.xlwings_book import caller_book
 
         book = caller_book()
-    with collector_paused():
+    with runtime.for_refresh() as executor:
         book.status("funnel: reading the input tables...")
         raw, log = read_inputs(book)
         book.status("funnel: computing...")
-        report = run(raw, overrides, log)
+        report = run(raw, overrides, log, executor)
         frames = output_frames(report)
         for i, (name, frame) in enumerate(frames.items(), 1):
             book.status(f"funnel: writing {name} ({i}/{len(frames)})...")

@@ -17,6 +17,7 @@ from typing import Callable
 
 import pandas as pd
 
+from funnel.analysis import Executor
 from workbook.errors import TableNotFound
 from workbook.layout import INPUTS, OUTPUTS
 from workbook.table_reader import read_tables
@@ -37,10 +38,14 @@ class FileBook:
         path: the workbook to read.
         out: where ``finish`` saves (the same file for an in-place refresh).
         report: where status lines go (the console's status line, say).
+        executor: how the writer may render a sheet beside the others (``write_tables``);
+            None: in this process.
     """
 
-    def __init__(self, path: str | Path, out: str | Path | None = None, report: Callable[[str], None] | None = None) -> None:
+    def __init__(self, path: str | Path, out: str | Path | None = None, report: Callable[[str], None] | None = None,
+                 executor: Executor | None = None) -> None:
         self.path = Path(path)
+        self.executor = executor
         self.out = Path(out) if out is not None else self.path
         self._report = report or (lambda text: None)
         self._written: dict[str, pd.DataFrame] = {}
@@ -121,7 +126,7 @@ class FileBook:
                     narrower.append(f"{name} ({', '.join(extra)})")
                 frame = frame.rename(columns=str)[headers]
             frames[name] = frame
-        write_tables(self.path, self.out, frames)
+        write_tables(self.path, self.out, frames, self.executor)
         if absent:
             message += f" Not in this workbook, so not written: {', '.join(absent)}."
         if narrower:

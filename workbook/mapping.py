@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from funnel.engine import Report
+from funnel.analysis import Report
 from funnel.inputs.issues import IssueLog
 from funnel.inputs.parsing import fold
 from funnel.inputs.periods import NO_CLOSE_DATE, period_of

@@ -35,7 +35,6 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 from python_calamine import CalamineError, CalamineWorkbook
 
-from funnel.gcpause import collector_paused
 from workbook.errors import WorkbookError
 from workbook.xlsx_package import (
     MAX_SHEET_PART_BYTES,
@@ -104,7 +103,7 @@ def read_tables(
         WorkbookError: calamine could not read a value range (wrapped).
     """
     wanted = [names] if isinstance(names, str) else list(names)
-    with collector_paused(), open_package(path) as pkg:  # millions of cell objects, no cycles
+    with open_package(path) as pkg:
         infos = {name: pkg.table(name) for name in wanted}
         if not infos:
             return {}

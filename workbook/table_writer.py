@@ -28,7 +28,6 @@ import re
 import stat
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -40,7 +39,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from funnel.parallel import in_child
+from funnel.analysis import Executor
 from workbook.errors import UnsafeToUpdate, WorkbookBusy, WorkbookError
 from workbook.xlsx_package import (
     EXCEL_MAX_ROWS,
@@ -73,6 +72,7 @@ def write_tables(
     src_path: str | os.PathLike[str],
     dst_path: str | os.PathLike[str],
     frames: Mapping[str, pd.DataFrame],
+    executor: Executor | None = None,
 ) -> None:
     """Replace the data rows of output Excel Tables and save the workbook atomically.
 
@@ -90,6 +90,9 @@ def write_tables(
         src_path: the workbook to read.
         dst_path: where to save; may equal ``src_path`` (an in-place refresh).
         frames: table name -> frame whose columns are exactly the table's headers, in order.
+        executor: renders the sheet with the most cells to write beside the others
+            (``submit(fn)`` -> ``result()``; ``udfs.runtime`` forks a child where that is
+            safe); None renders every sheet here. The bytes are the same either way.
 
     Raises:
         TableNotFound: a frame names no table.
@@ -107,7 +110,7 @@ def write_tables(
         # New parts are deflated in threads (zlib lets go of the GIL): a sheet as soon as it
         # is rewritten, while Python renders the next one.
         with open_package(src) as pkg, ThreadPoolExecutor(2) as deflater:
-            plan = _plan(pkg, frames, deflater)
+            plan = _plan(pkg, frames, deflater, executor)
             mode_from = dst if dst.exists() else src
             _atomic_write(dst, lambda out: _assemble(pkg, plan, out), mode_from)
 
@@ -150,7 +153,7 @@ class _Plan:
         return started[1]
 
 
-def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame], deflater: ThreadPoolExecutor) -> _Plan:
+def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame], deflater: ThreadPoolExecutor, executor: Executor | None) -> _Plan:
     plan = _Plan(deflater)
     changes: list[_TableChange] = []
     for name, frame in frames.items():
@@ -174,13 +177,15 @@ def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame], deflater: Thread
         others = [t for t in all_tables.values() if t.sheet_part == sheet_part and t.name not in {c.info.name for c in sheet_changes}]
         return lambda: _rewrite_sheet(sheet_part, data, sheet_changes, others, pkg.date1904)
 
-    # The sheet with the most cells to write is rendered in a child process beside the
-    # others where the platform forks (funnel.parallel: the same bytes, or error, either
-    # way). Its XML is read first: parent and child must not share the file's position.
+    # With an executor, the sheet with the most cells to write is rendered beside the
+    # others (the same bytes, or error, either way). Its XML is read first: a forked child
+    # and this process must not share the file's position.
     cells = {part: sum(ch.frame.size for ch in chs) for part, chs in by_sheet.items()}
     biggest = max(cells, key=cells.get)
-    beside = in_child(rewrite(biggest, pkg.read_part(biggest, limit=MAX_SHEET_PART_BYTES))) if len(cells) > 1 else None
-    with beside or nullcontext():
+    beside = None
+    if executor is not None and len(cells) > 1:
+        beside = executor.submit(rewrite(biggest, pkg.read_part(biggest, limit=MAX_SHEET_PART_BYTES)))
+    try:
         for sheet_part in by_sheet:
             if beside is None or sheet_part != biggest:
                 plan.replaced[sheet_part] = rewrite(sheet_part, pkg.read_part(sheet_part, limit=MAX_SHEET_PART_BYTES))()
@@ -188,6 +193,9 @@ def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame], deflater: Thread
         if beside is not None:
             plan.replaced[biggest] = beside.result()
             plan.deflated(biggest)
+    finally:
+        if beside is not None:
+            beside.cancel()  # a child whose result is no longer wanted (an error here) is stopped
     for ch in changes:
         plan.replaced[ch.info.part] = _rewrite_table_part(ch, pkg.read_part(ch.info.part))
     for sheet_part in by_sheet:

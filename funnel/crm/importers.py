@@ -380,7 +380,7 @@ class ImportResult:
     Attributes:
         tables: ``opportunities`` (and ``stage_history`` when the export has stage dates)
             in canonical columns, indexed by the line the user sees, ready for
-            ``funnel.engine.run``.
+            ``funnel.analysis.run``.
         log: rows and cells that could not be mapped, and every reconciliation, each with
             what was done. ``run(result.tables, log=result.log)`` puts them in the
             report's issues table beside validation's.
@@ -435,7 +435,7 @@ def import_export(path: str | Path, layout: str | Path | Layout = "auto") -> Imp
             a Layout.
 
     Returns:
-        The ImportResult: tables for ``funnel.engine.run``, the issues log, the summary and
+        The ImportResult: tables for ``funnel.analysis.run``, the issues log, the summary and
         the extra columns.
 
     Raises:

@@ -26,8 +26,8 @@ the three most common lost reasons; plus the open pipeline it contests. One more
 gathers the deals with no known competitor. A deal naming two competitors counts for
 both, so the competitor rows add up to mentions, not deals.
 
-``competition_tables`` is the entry point for the report; ``deal_qualification_columns``
-gives the per-deal figures the deal scores use.
+``funnel.analysis.Analysis`` puts these together with the qualification and decision-chain
+tables (``funnel.methods.qualification``, ``funnel.methods.decision_chain``).
 """
 
 from __future__ import annotations
@@ -42,9 +42,8 @@ from funnel.forecast.winrates import wilson_interval
 from funnel.inputs.issues import IssueLog, already_reported, blank_or_unread
 from funnel.inputs.settings import Settings
 from funnel.inputs.validation import coerce_column  # the same number reading as every other table
-from funnel.methods.decision_chain import chain_columns, decision_chain_table, read_stakeholders
 from funnel.methods.labels import label, localize
-from funnel.methods.qualification import account_grades, join_labels, qualification_columns, qualification_table
+from funnel.methods.qualification import join_labels
 
 __all__ = [
     "GENERAL",
@@ -57,8 +56,7 @@ __all__ = [
     "comparison_tables",
     "split_competitors",
     "head_to_head",
-    "competition_tables",
-    "deal_qualification_columns",
+    "check_importance_settings",
 ]
 
 # The opportunity_id shown for the comparison that belongs to no deal.
@@ -481,73 +479,9 @@ def head_to_head(deals: pd.DataFrame, competitors: pd.DataFrame | None = None, l
 # Entry points
 
 
-def _check_importance_settings(settings: Settings, log: IssueLog) -> None:
-    # With important above key no deal can be "important": say so once.
+def check_importance_settings(settings: Settings, log: IssueLog) -> None:
+    """With the important amount above the key amount no deal can be "important": say so once."""
     if settings.importance_important_amount > settings.importance_key_amount:
         log.add("settings", None, "importance_important_amount", settings.importance_important_amount,
                 f"the important amount is above the key amount ({settings.importance_key_amount:g}), "
                 "so no deal can be graded important", "kept; check the settings")
-
-
-def competition_tables(inputs, deals: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every competition and qualification table of the report.
-
-    Problems in the comparison, competitors and stakeholders tables go into
-    ``inputs.log``; call this once per run.
-
-    Args:
-        inputs: the validated ``Inputs`` (settings, comparison, competitors, stakeholders, log).
-        deals: the deal table (``funnel.forecast.deals.deal_table``).
-
-    Returns:
-        comparison_result, comparison_gaps, head_to_head, qualification, accounts,
-        decision_chain (see ``comparison_tables``, ``head_to_head``,
-        ``funnel.methods.qualification.qualification_table``, ``account_grades`` and
-        ``funnel.methods.decision_chain.decision_chain_table`` for their columns).
-    """
-    settings: Settings = inputs.settings
-    log: IssueLog = inputs.log
-    language = settings.language
-    _check_importance_settings(settings, log)
-    long, vendors, us = read_comparison(inputs.comparison, deals["id"], settings.comparison_scale_max, log,
-                                        getattr(settings, "comparison_us", None))
-    result, gaps = comparison_tables(long, vendors, us, language)
-    accounts = account_grades(deals, language)
-    stakeholders = read_stakeholders(inputs.stakeholders, deals["id"], log)
-    return {
-        "comparison_result": result,
-        "comparison_gaps": gaps,
-        "head_to_head": head_to_head(deals, inputs.competitors, language, log),
-        "qualification": qualification_table(deals, settings, accounts),
-        "accounts": accounts,
-        "decision_chain": decision_chain_table(stakeholders, deals, language),
-    }
-
-
-def deal_qualification_columns(inputs, deals: pd.DataFrame, log: IssueLog | None = None,
-                               accounts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Qualification and decision-chain figures per deal, indexed like ``deals`` (for the deal scores).
-
-    Args:
-        inputs: the validated ``Inputs``.
-        deals: the deal table.
-        log: where stakeholder problems go. None (the default) drops them, because
-            ``competition_tables`` reports the same problems in the same run; pass
-            ``inputs.log`` when this is the only call.
-        accounts: ``account_grades(deals, settings.language)`` when already computed
-            (the ``accounts`` table of ``competition_tables``).
-
-    Returns:
-        The ``funnel.methods.qualification.qualification_columns`` (days_to_close, urgency,
-        importance, answered_5w2p, completeness_5w2p, answered_6w2p, completeness_6w2p,
-        man_ok, man_missing_count, go_yes, go_ok, account_stars, account_in_top_80, and the
-        readable unanswered, man_missing, go_missing) and the
-        ``funnel.methods.decision_chain.chain_columns`` (stakeholders, roles_covered,
-        role_coverage, decision_makers, dm_met, dm_supportive, dm_relationship,
-        supporters, hostile, no_decision_maker, dm_not_supportive, hostile_present,
-        single_threaded, risk_count, and the readable roles_known, roles_missing, risks).
-    """
-    settings: Settings = inputs.settings
-    qualification = qualification_columns(deals, settings, accounts)
-    stakeholders = read_stakeholders(inputs.stakeholders, deals["id"], log if log is not None else IssueLog())
-    return qualification.join(chain_columns(stakeholders, deals, settings.language))

@@ -379,13 +379,13 @@ def qualification_columns(deals: pd.DataFrame, settings: Settings, accounts: pd.
     return out
 
 
-def qualification_table(deals: pd.DataFrame, settings: Settings, accounts: pd.DataFrame | None = None) -> pd.DataFrame:
+def qualification_table(deals: pd.DataFrame, settings: Settings, per_deal: pd.DataFrame | None = None) -> pd.DataFrame:
     """The qualification table: one row per open deal, most urgent first.
 
     Args:
         deals: the deal table.
         settings: as_of, importance thresholds, language.
-        accounts: ``account_grades(deals)`` when already computed.
+        per_deal: ``qualification_columns(deals, settings)`` when already computed.
 
     Returns:
         id, account, name, owner, stage, amount, close_date, days_to_close, urgency,
@@ -399,7 +399,7 @@ def qualification_table(deals: pd.DataFrame, settings: Settings, accounts: pd.Da
                "answered_6w2p", "completeness_6w2p", "unanswered", "man_ok", "man_missing", "go_yes", "go_ok",
                "go_missing", "account_stars", "account_in_top_80"]
     open_deals = deals[deals["is_open"]]
-    cols = qualification_columns(deals, settings, accounts).loc[open_deals.index]
+    cols = (qualification_columns(deals, settings) if per_deal is None else per_deal).loc[open_deals.index]
     table = open_deals.reindex(columns=["id", "account", "name", "owner", "stage", "amount", "close_date"]).join(cols)
     table["urgency_label"] = _localize_distinct(table["urgency"], "urgency", language)
     table["importance_label"] = _localize_distinct(table["importance"], "importance", language)

@@ -29,12 +29,11 @@ from funnel.winmodel.model import (
     deal_scores_table,
     factor_effects,
     fit_win_model,
-    model_probability,
+    model_probabilities,
     probability_from_log_odds,
     score_deals,
     score_rows,
 )
-from funnel.winmodel.tables import WIN_TABLES, win_tables
 
 __all__ = [
     "METHODS",
@@ -58,10 +57,8 @@ __all__ = [
     "probability_from_log_odds",
     "fit_win_model",
     "score_deals",
-    "model_probability",
+    "model_probabilities",
     "deal_scores_table",
     "SCORE_COLUMNS",
     "DEAL_SCORE_COLUMNS",
-    "WIN_TABLES",
-    "win_tables",
 ]

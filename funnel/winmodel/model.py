@@ -60,7 +60,7 @@ __all__ = [
     "probability_from_log_odds",
     "fit_win_model",
     "score_deals",
-    "model_probability",
+    "model_probabilities",
     "deal_scores_table",
     "SCORE_COLUMNS",
     "DEAL_SCORE_COLUMNS",
@@ -467,21 +467,19 @@ def score_deals(
     return pd.DataFrame(out, index=deals.index, columns=list(SCORE_COLUMNS))
 
 
-def model_probability(inputs, deals: pd.DataFrame, reached: pd.Series | None = None) -> pd.Series | None:
+def model_probabilities(model: WinModel, deals: pd.DataFrame, reached: pd.Series) -> pd.Series | None:
     """The model's win probability of each deal, for ``deal_table(probability=...)``.
 
     Args:
-        inputs: validated inputs (``funnel.inputs.validation.Inputs``): stages, history, settings.
+        model: from ``fit_win_model``.
         deals: the deal table (``deal_table``).
-        reached: ``reached_order`` of the same deals when already computed.
+        reached: ``reached_order`` of the same deals.
 
     Returns:
-        A Series indexed like ``deals`` (blank for closed deals), or None when fewer than
-        ``settings.model_min_closed`` deals have closed (the stage probability is used).
+        A Series indexed like ``deals`` (blank for closed deals), or None when the model
+        has not learned enough (fewer than ``settings.model_min_closed`` closed deals): the
+        stage probability is used.
     """
-    if reached is None:
-        reached = reached_order(deals, inputs.stage_history, inputs.stages)
-    model = fit_win_model(deals, inputs.stage_history, inputs.stages, inputs.settings, reached=reached)
     if not model.usable:
         return None
     is_open = deals["is_open"].to_numpy(dtype=bool)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from funnel.analysis import OUTPUT_TABLES, run
 from funnel.crm.importers import ExportError, import_export
-from funnel.engine import OUTPUT_TABLES, run
 from funnel.inputs.validation import validate
 from tests.corpus.cases import CASES, EXPORT_CASES, Case, ExportCase
 

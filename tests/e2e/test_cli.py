@@ -60,7 +60,7 @@ _HARNESS = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from funnel_cli import main as cli
     # Warm what the commands import lazily, so each child starts at the command itself.
-    import funnel.engine, udfs.macros, workbook.filebook, workbook.mapping, workbook.table_reader, workbook.table_writer
+    import funnel.analysis, udfs.macros, workbook.filebook, workbook.mapping, workbook.table_reader, workbook.table_writer
 
     def pause(flag):
         open(flag, "w").close()
@@ -598,7 +598,7 @@ def test_formula_text_is_carried_verbatim_by_report_json(injected_book) -> None:
 
 
 def test_formula_text_in_csv_output_is_prefixed_everywhere(injected_book, tmp_path: Path) -> None:
-    from funnel.engine import run
+    from funnel.analysis import run
     from workbook.mapping import read_inputs
 
     path, _ = injected_book

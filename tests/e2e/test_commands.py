@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from funnel.analysis import run
 from funnel.demo.competition import demo_competition_tables
 from funnel.demo.data import demo_tables
-from funnel.engine import run
 from funnel.inputs.csvsource import write_csv_folder
 from funnel_cli.main import app
 from workbook.filebook import FileBook

@@ -4,7 +4,7 @@ Each language's demo workbook is built (``new_workbook``), refreshed headless by
 macro the Refresh button runs (``udfs.macros.refresh`` on a ``FileBook``), then opened
 once in a private headless LibreOffice (``tests/support/lo_probe.py``). What Calc reads
 back must be the engine's figures, computed here independently from the same demo
-tables (``funnel.engine.run`` + ``output_frames``), not read back from the workbook.
+tables (``funnel.analysis.run`` + ``output_frames``), not read back from the workbook.
 
 What the comparisons ignore, named where it matters: Calc holds every number as a
 double (so an engine integer 32 is Calc's 32.0: compared as numbers), holds a date as a
@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from funnel.analysis import run
 from funnel.demo.data import demo_tables
-from funnel.engine import run
 from tests.support.libreoffice import probe, requires_libreoffice
 from udfs.macros import refresh
 from workbook.build import new_workbook

@@ -37,15 +37,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.engine import run
+from funnel.analysis import Analysis, run
 from funnel.forecast.winrates import wilson_interval
 from funnel.inputs.issues import IssueLog
 from funnel.inputs.schemes import default_stages
 from funnel.inputs.validation import validate
 from funnel.methods.competition import (
     comparison_tables,
-    competition_tables,
-    deal_qualification_columns,
     head_to_head,
     read_comparison,
     split_competitors,
@@ -94,14 +92,11 @@ def book(**settings_values) -> dict[str, pd.DataFrame]:
 
 
 def mine(raw: dict[str, pd.DataFrame]):
-    """The engine's deal table, and competition_tables on freshly validated inputs.
-
-    The engine calls competition_tables itself; calling it again on the report's inputs
-    would log every problem twice, so the entry point gets inputs of its own.
-    """
+    """The full run, and an analysis of freshly validated inputs asked for the competition
+    and qualification tables only (each computed on its own, when first asked)."""
     rep = run(raw)
-    inputs = validate(raw)
-    return rep, inputs, competition_tables(inputs, rep.deals)
+    analysis = Analysis(validate(raw))
+    return rep, analysis.inputs, {name: getattr(analysis, name) for name in ENTRY_TABLES}
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +113,6 @@ def _issue(issues: pd.DataFrame, table: str, row, column: str) -> pd.Series:
 
 
 ENTRY_TABLES = ["comparison_result", "comparison_gaps", "head_to_head", "qualification", "accounts", "decision_chain"]
-
-
-def test_entry_point_returns_every_table(result):
-    _, tables, _, _ = result
-    assert list(tables) == ENTRY_TABLES
 
 
 def test_the_engine_reports_the_same_tables_and_each_problem_once(result):
@@ -316,10 +306,13 @@ def test_important_above_key_is_reported():
     assert "no deal can be graded important" in issue["problem"]
 
 
-def test_deal_columns_align_and_do_not_log_twice(result):
-    rep, _, _, inputs = result
-    before = len(inputs.log)
-    cols = deal_qualification_columns(inputs, rep.deals)
+def test_deal_columns_align_and_do_not_log_twice():
+    analysis = Analysis(validate(book()))
+    analysis.decision_chain  # reads the stakeholders, reporting their problems
+    before = len(analysis.inputs.log)
+    cols = analysis.deal_qualification
+    rep = analysis  # the deal table is the analysis' own
+    inputs = analysis.inputs
     assert cols.index.equals(rep.deals.index)
     assert len(inputs.log) == before
     for col in ("urgency", "importance", "completeness_5w2p", "man_ok", "account_stars", "stakeholders", "risk_count"):

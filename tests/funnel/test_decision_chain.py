@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.engine import run
+from funnel.analysis import run
 from funnel.inputs.issues import IssueLog
 from funnel.inputs.schemes import default_stages
 from funnel.methods.decision_chain import CORE_ROLES, RISK_FLAGS, chain_columns, decision_chain_table, read_stakeholders

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from funnel.engine import run
+from funnel.analysis import run
 from funnel.forecast.winrates import wilson_interval
 from tests.funnel.worked_example import worked_tables
 

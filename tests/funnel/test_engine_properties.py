@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.engine import run
+from funnel.analysis import run
 from funnel.inputs.schemes import default_stages
 
 _deal = st.tuples(

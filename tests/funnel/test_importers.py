@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from funnel.analysis import run
 from funnel.crm.importers import (
     BUILTIN_LAYOUTS,
     ExportError,
@@ -28,7 +29,6 @@ from funnel.crm.importers import (
     load_layout,
     merge_into,
 )
-from funnel.engine import run
 
 MAVEN = Path("/work/shared/datasets/maven_crm/sales_pipeline.csv")
 

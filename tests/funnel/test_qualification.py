@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnel.engine import run
+from funnel.analysis import run
 from funnel.inputs.contract import QUALIFICATION_5W2P, QUALIFICATION_6W2P
 from funnel.inputs.schemes import default_stages
 from funnel.methods.qualification import (

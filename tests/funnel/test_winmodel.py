@@ -40,6 +40,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from funnel.analysis import Analysis
 from funnel.forecast.deals import deal_table
 from funnel.forecast.stages import reached_order, stage_probabilities
 from funnel.inputs.schemes import default_stages
@@ -51,10 +52,11 @@ from funnel.winmodel.model import (
     deal_scores_table,
     factor_effects,
     fit_win_model,
-    model_probability,
+    model_probabilities,
     score_deals,
 )
-from funnel.winmodel.tables import WIN_TABLES, win_tables
+
+WIN_TABLES = ("deal_scores", "calibration", "reliability", "range_forecast", "health_counts")
 
 
 def small_book(min_closed: int = 5, override: float | None = None) -> dict[str, pd.DataFrame]:
@@ -76,6 +78,17 @@ def small_book(min_closed: int = 5, override: float | None = None) -> dict[str, 
     )
     settings_table = pd.DataFrame([("as_of", "2026-04-30"), ("model_min_closed", min_closed)], columns=["key", "value"])
     return {"opportunities": opps, "stage_history": history, "stages": default_stages(), "settings": settings_table}
+
+
+def _model_probability(inputs, deals):
+    reached = reached_order(deals, inputs.stage_history, inputs.stages)
+    model = fit_win_model(deals, inputs.stage_history, inputs.stages, inputs.settings, reached=reached)
+    return model_probabilities(model, deals, reached)
+
+
+def _win_tables(raw) -> dict[str, pd.DataFrame]:
+    analysis = Analysis(validate(raw))
+    return {name: getattr(analysis, name) for name in WIN_TABLES}
 
 
 def _deals(raw):
@@ -149,12 +162,12 @@ def test_fallback_below_minimum():
     # Blended P with k = 10: reached P 6 closed, 3 won -> (3 + 10 * 0.2) / (6 + 10) = 5/16.
     assert scores.loc["O1", "model_probability"] == pytest.approx(5 / 16)
     assert scores.loc["O1", "factors_for"] == ""
-    assert model_probability(inputs, deals) is None
+    assert _model_probability(inputs, deals) is None
 
 
 def test_model_probability_feeds_deal_table_but_override_wins():
     inputs, probabilities, deals = _deals(small_book(override=0.3))
-    model_p = model_probability(inputs, deals)
+    model_p = _model_probability(inputs, deals)
     assert model_p.index.equals(deals.index)
     used = deal_table(inputs.opportunities, inputs.stages, probabilities, inputs.settings, probability=model_p)
     used = used.set_index("id")["used_probability"]
@@ -236,12 +249,10 @@ def test_probabilities_inside_and_effects_add_up(rows, alpha):
         assert (against[~np.isnan(against)] < 0).all()
 
 
-# --- the one-call entry point for the engine ------------------------------------------
+# --- the win tables of an analysis -----------------------------------------------------
 
 def test_win_tables_on_the_hand_book():
-    inputs, _, deals = _deals(small_book())
-    tables = win_tables(inputs, deals)
-    assert tuple(tables) == WIN_TABLES
+    tables = _win_tables(small_book())
     scores = tables["deal_scores"].set_index("id")
     assert list(scores.index) == ["O1", "O2", "O3", "O4"]
     assert scores.loc["O2", "model_probability"] == pytest.approx(8 / 17)
@@ -259,23 +270,24 @@ def test_win_tables_on_books_with_little_in_them():
     empty = small_book()
     empty["opportunities"] = empty["opportunities"].iloc[:0]
     empty["stage_history"] = empty["stage_history"].iloc[:0]
-    inputs, _, deals = _deals(empty)
-    tables = win_tables(inputs, deals)
-    assert tuple(tables) == WIN_TABLES and tables["deal_scores"].empty and tables["range_forecast"].empty
+    tables = _win_tables(empty)
+    assert tables["deal_scores"].empty and tables["range_forecast"].empty
 
     only_open = small_book(min_closed=1)
     only_open["opportunities"] = only_open["opportunities"].iloc[6:]
     only_open["stage_history"] = None
-    inputs, _, deals = _deals(only_open)
-    scores = win_tables(inputs, deals)["deal_scores"]
+    scores = _win_tables(only_open)["deal_scores"]
     assert (scores["basis"] == "stage (only 0 closed deals)").all()
     assert list(scores["model_probability"]) == pytest.approx([0.2, 0.5, 0.8, 0.2])  # configured: no deal has closed
 
 
-def test_precomputed_reached_gives_the_same_tables():
+def test_the_analysis_scores_as_the_model_functions_do():
+    # One model, fitted once, gives both the forecast's probabilities and the explained scores.
     inputs, _, deals = _deals(small_book())
-    reached = reached_order(inputs.opportunities, inputs.stage_history, inputs.stages)
-    given_tables = win_tables(inputs, deals, reached=reached)
-    for name, table in win_tables(inputs, deals).items():
-        pd.testing.assert_frame_equal(table, given_tables[name])
-    pd.testing.assert_series_equal(model_probability(inputs, deals), model_probability(inputs, deals, reached=reached))
+    analysis = Analysis(validate(small_book()))
+    scores = score_deals(fit_win_model(deals, inputs.stage_history, inputs.stages, inputs.settings), deals,
+                         inputs.stage_history, inputs.stages)
+    pd.testing.assert_frame_equal(analysis.model_scores, scores)
+    is_open = deals["is_open"].to_numpy()
+    np.testing.assert_allclose(_model_probability(inputs, deals).to_numpy()[is_open],
+                               scores["model_probability"].to_numpy(dtype=float)[is_open])

@@ -36,8 +36,8 @@ import pandas as pd
 import pytest
 
 import udfs.functions as udf_module
+from funnel.analysis import run
 from funnel.demo.data import demo_tables
-from funnel.engine import run
 from funnel.forecast.ranges import range_forecast
 from funnel.forecast.winrates import wilson_interval
 from funnel.methods.competition import head_to_head

@@ -5,7 +5,7 @@ client's JSON body is built from the file, ``xw.Book(json=...)`` opens it, and
 ``udfs.macros.refresh`` runs on it through ``XlwingsBook`` exactly as in Excel. What the
 server would send back is ``book.json()``: per output table a ``resizeTable`` action and
 a ``setValues`` action, then the closing message box. Every value must be the engine's
-figure for the same demo tables (``funnel.engine.run`` + ``workbook.mapping.output_frames``)
+figure for the same demo tables (``funnel.analysis.run`` + ``workbook.mapping.output_frames``)
 and land under the table's header, at the anchor ``workbook.layout`` gives it.
 
 Positions in actions are 0-based (``sheet_position``, ``start_row``, ``start_column``);
@@ -27,9 +27,9 @@ import pytest
 import xlwings as xw
 from xlsxwriter.utility import xl_range_abs
 
+from funnel.analysis import run
 from funnel.demo.competition import demo_competition_tables
 from funnel.demo.data import DEMO_AS_OF, demo_tables
-from funnel.engine import run
 from udfs.macros import closing_message, refresh
 from udfs.xlwings_book import XlwingsBook
 from workbook.build import new_workbook

@@ -1,5 +1,5 @@
 """A refresh computes the engine's win tables and renders the writer's biggest sheet in
-forked child processes where Linux forks (``funnel.parallel``); the saved workbook must be
+forked child processes where Linux forks (``udfs.runtime``); the saved workbook must be
 byte for byte the one a refresh without children saves."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from funnel import parallel
 from funnel.demo.data import demo_tables
+from udfs import runtime
 from udfs.macros import refresh
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
@@ -24,7 +24,7 @@ def test_a_refresh_writes_the_same_bytes_with_and_without_child_processes(tmp_pa
         refresh(FileBook(book))
     saved = {}
     for forks in (True, False):
-        monkeypatch.setattr(parallel, "FORKS", forks and parallel.FORKS)
+        monkeypatch.setattr(runtime, "FORKS", forks and runtime.FORKS)
         out = tmp_path / f"forks_{forks}.xlsm"
         refresh(FileBook(book, out))
         with zipfile.ZipFile(out) as z:

@@ -1,6 +1,16 @@
-"""One independent piece of a computation run in a forked child process.
+"""How a refresh runs: child processes, the garbage collector, pandas options.
 
-A refresh's pandas work runs under the GIL, so on two cores one core sits idle while the
+The analytics (``funnel/``) and the workbook I/O (``workbook/``) never fork, pause the
+collector or set a global option; the shell that runs them (the Refresh macro, the
+command line) chooses here, once, and passes what it chose in::
+
+    with runtime.for_refresh() as executor:      # GC paused, pandas options scoped
+        Analysis(inputs).tables(executor)        # the win-model branch in a child, where safe
+        FileBook(path, executor=executor)        # the biggest sheet rendered in a child
+
+The results are byte-identical whichever is chosen (``tests/workbook/test_parallel_refresh.py``).
+
+**Child processes.** A refresh's pandas work runs under the GIL, so on two cores one core sits idle while the
 engine computes. Where the platform forks cheaply (Linux), ``in_child(fn)`` runs ``fn``
 in a forked copy of this process, which sees every frame already in memory without
 pickling anything, while the caller goes on; ``result()`` brings its return value back
@@ -10,10 +20,19 @@ its result is asked for: the answer is the same either way, only the time differ
 
 ``fn`` must be a pure computation: the child's side effects (files, logs, changes to
 objects) are lost, and it must not print.
+
+**The collector.** A refresh builds millions of short-lived objects (cell values, rows,
+frame columns) and frees them by reference counting; the cyclic collector's full passes
+over them find nothing to free yet cost about a quarter of a 100k-deal refresh.
+
+**pandas options.** With pyarrow installed (fastexcel brings it) pandas keeps new text
+columns in Arrow arrays; the engine's many small text operations run faster on Python
+strings, so a refresh keeps text in Python strings for its duration, and only then.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import select
@@ -21,9 +40,12 @@ import signal
 import sys
 import time
 import warnings
-from typing import Callable, Generic, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Generic, Iterator, TypeVar
 
-__all__ = ["in_child", "Pending", "FORKS"]
+import pandas as pd
+
+__all__ = ["in_child", "Pending", "FORKS", "ForkExecutor", "default_executor", "collector_paused", "pandas_options", "for_refresh"]
 
 T = TypeVar("T")
 
@@ -79,6 +101,10 @@ class Pending(Generic[T]):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def cancel(self) -> None:
+        """Say the result is no longer wanted: a child still running is stopped."""
+        self.close()
+
     def close(self) -> None:
         """Stop a child whose result is no longer wanted (the caller failed) and reap it."""
         if self._pid:
@@ -120,3 +146,41 @@ def in_child(fn: Callable[[], T]) -> Pending[T]:
     """Start computing ``fn()`` beside the caller (see the module's docstring). Use it as
     a context manager, so a child whose result is never asked for is stopped."""
     return Pending(fn)
+
+
+class ForkExecutor:
+    """``submit(fn)`` computes ``fn()`` in a forked child (see ``Pending``)."""
+
+    def submit(self, fn: Callable[[], T]) -> Pending[T]:
+        return Pending(fn)
+
+
+def default_executor() -> ForkExecutor | None:
+    """Forked children where the platform forks safely (Linux), else None: everything in process."""
+    return ForkExecutor() if FORKS else None
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Disable the cyclic collector inside the block; restore its previous state after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def pandas_options():
+    """The pandas options a refresh runs under, scoped to a ``with`` block."""
+    return pd.option_context("mode.string_storage", "python")
+
+
+@contextmanager
+def for_refresh() -> Iterator[ForkExecutor | None]:
+    """The runtime of one refresh or report: collector paused, pandas options scoped, and
+    the executor to hand to ``Analysis.tables`` and ``FileBook`` (None: in process)."""
+    with collector_paused(), pandas_options():
+        yield default_executor()
+

@@ -1,4 +1,4 @@
-"""``funnel.parallel.in_child``: a pure computation run in a forked child where the
+"""``udfs.runtime.in_child``: a pure computation run in a forked child where the
 platform forks, with exactly the result (or the error) it gives in this process."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import signal
 import pandas as pd
 import pytest
 
-from funnel import parallel
-from funnel.parallel import in_child
+from udfs import runtime
+from udfs.runtime import in_child
 
-needs_fork = pytest.mark.skipif(not parallel.FORKS, reason="in_child forks only on Linux (FUNNEL_NO_FORK unset)")
+needs_fork = pytest.mark.skipif(not runtime.FORKS, reason="in_child forks only on Linux (FUNNEL_NO_FORK unset)")
 
 
 def _frame() -> pd.DataFrame:
@@ -21,7 +21,7 @@ def _frame() -> pd.DataFrame:
 
 @pytest.mark.parametrize("forks", [True, False])
 def test_the_result_is_the_one_computed_here(monkeypatch: pytest.MonkeyPatch, forks: bool) -> None:
-    monkeypatch.setattr(parallel, "FORKS", forks and parallel.FORKS)
+    monkeypatch.setattr(runtime, "FORKS", forks and runtime.FORKS)
     deals = _frame()
     pending = in_child(lambda: deals.groupby("owner")["amount"].sum())
     pd.testing.assert_series_equal(pending.result(), pd.Series({"Ann": 125.0, "Bo": 50.0}, name="amount").rename_axis("owner"))
@@ -41,7 +41,7 @@ def test_a_big_result_comes_back_whole() -> None:
 
 @pytest.mark.parametrize("forks", [True, False])
 def test_an_error_is_raised_to_the_caller(monkeypatch: pytest.MonkeyPatch, forks: bool) -> None:
-    monkeypatch.setattr(parallel, "FORKS", forks and parallel.FORKS)
+    monkeypatch.setattr(runtime, "FORKS", forks and runtime.FORKS)
     pending = in_child(lambda: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         pending.result()
@@ -79,7 +79,7 @@ def test_a_child_no_longer_wanted_is_stopped_and_reaped() -> None:
 def test_a_stuck_child_is_stopped_and_the_work_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    monkeypatch.setattr(parallel, "GRACE_S", 0.5)
+    monkeypatch.setattr(runtime, "GRACE_S", 0.5)
     parent = os.getpid()
 
     def stuck_in_the_child() -> str:

@@ -1,0 +1,391 @@
+"""One analysis of one set of validated inputs: every derived table, computed once, when asked.
+
+Each derived table is a cached attribute of ``Analysis``; what it is computed from are the
+attributes it reads, so asking for one table computes exactly what it needs, once::
+
+    Inputs ─▶ keys, reached ─▶ stage_probabilities ─▶ stage_deals ─▶ win_model
+                                                          │              │
+                                                          ▼              ▼
+                                  deals (the forecast's probabilities: stage, or the model's)
+                                    │
+      ┌──────────────┬──────────────┼───────────────┬──────────────────┬─────────────────┐
+      ▼              ▼              ▼               ▼                  ▼                 ▼
+    stage_stats   forecast*     win_rates      model_scores,      comparison,       qualification,
+                                win_rate_trend health, backtest    head_to_head      accounts, stakeholders
+                                               ─▶ deal_scores,     (problems go      ─▶ decision_chain
+                                               range_forecast,     to the log)
+                                               calibration, ...
+                                    └──────────────── issues ─▶ summary ────────────────┘
+
+``tables()`` materialises every output table in report order: what the Refresh button,
+``funnel refresh`` and ``funnel report`` show. A worksheet function asks one ``Analysis``
+for the one table or figure it needs (``udfs.functions``).
+
+How the work is run is the caller's choice, never this module's: ``tables(executor=...)``
+hands the independent win-model branch to any executor with ``submit(fn)`` returning an
+object with ``result()`` (``concurrent.futures`` executors; ``udfs.runtime`` forks a child
+where that is safe). The tables are the same whichever runs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Protocol
+
+import numpy as np
+import pandas as pd
+
+from funnel.forecast.deals import deal_table
+from funnel.forecast.health import deal_health, health_counts
+from funnel.forecast.pipeline import quota_table, weighted_pipeline
+from funnel.forecast.ranges import range_forecast
+from funnel.forecast.stages import HistoryKeys, history_keys, reached_order, stage_probabilities
+from funnel.forecast.stagestats import stage_statistics
+from funnel.forecast.winrates import win_rate_trend, win_rates
+from funnel.inputs.issues import IssueLog
+from funnel.inputs.settings import Settings
+from funnel.inputs.validation import Inputs, validate
+from funnel.methods.competition import check_importance_settings, comparison_tables, head_to_head, read_comparison
+from funnel.methods.decision_chain import chain_columns, decision_chain_table, read_stakeholders
+from funnel.methods.qualification import account_grades, qualification_columns, qualification_table
+from funnel.winmodel.calibration import backtest, reliability_by_bin
+from funnel.winmodel.model import WinModel, deal_scores_table, fit_win_model, model_probabilities, score_deals
+
+__all__ = ["Analysis", "Report", "OUTPUT_TABLES", "WIN_BRANCH", "Executor", "run", "summary_table"]
+
+# Every output table, in the order a report lists them.
+OUTPUT_TABLES = (
+    "summary",
+    "stage_stats",
+    "forecast",
+    "forecast_teams",
+    "forecast_periods",
+    "win_rates",
+    "win_rate_trend",
+    "deal_scores",
+    "range_forecast",
+    "calibration",
+    "reliability",
+    "reliability_chart",
+    "health_counts",
+    "head_to_head",
+    "comparison_result",
+    "comparison_gaps",
+    "qualification",
+    "accounts",
+    "decision_chain",
+    "issues",
+)
+
+# Independent of the rest once ``deals`` is known, pure (they write nothing to the log), and
+# a third of the work: what an executor may compute beside the rest.
+WIN_BRANCH = ("model_scores", "health", "calibration", "reliability", "range_forecast", "health_counts", "win_rate_trend")
+
+# What is computed here while an executor computes WIN_BRANCH (everything else that does
+# not need the branch; the tables that report problems to the log among them).
+_BESIDE_THE_BRANCH = ("stage_stats", "forecast", "forecast_teams", "forecast_periods", "win_rates", "comparison",
+                      "head_to_head", "accounts", "qualification", "stakeholders", "decision_chain", "deal_qualification")
+
+# What qualification adds to each row of the Deal scores table.
+_DEAL_SCORE_QUALIFICATION = ("urgency", "importance", "completeness_6w2p", "man_ok", "go_ok", "role_coverage", "dm_supportive", "risks")
+
+
+class Executor(Protocol):
+    """Anything that runs ``fn()`` elsewhere and hands back an object with ``result()``."""
+
+    def submit(self, fn: Callable[[], Any], /) -> Any:
+        """Start ``fn()``; the returned object's ``result()`` gives its value (or raises its
+        error) and ``cancel()`` says it is no longer wanted."""
+
+
+def summary_table(deals: pd.DataFrame, settings: Settings, issues: int) -> pd.DataFrame:
+    """Headline figures as metric/value rows.
+
+    as_of, open_deals, open_amount, weighted_pipeline, won_deals, won_amount, lost_deals,
+    win_rate (won / (won + lost); blank with no closed deal), probability_method,
+    currency, issues.
+    """
+    is_open, won, lost = deals["is_open"], deals["is_won"], deals["is_lost"]
+    amount = deals["amount"].fillna(0.0)
+    closed = int(won.sum() + lost.sum())
+    rows = [
+        ("as_of", pd.Timestamp(settings.as_of)),
+        ("open_deals", int(is_open.sum())),
+        ("open_amount", float(amount[is_open].sum())),
+        ("weighted_pipeline", float(deals.loc[is_open, "weighted"].sum())),
+        ("won_deals", int(won.sum())),
+        ("won_amount", float(amount[won].sum())),
+        ("lost_deals", int(lost.sum())),
+        ("win_rate", float(won.sum() / closed) if closed else np.nan),
+        ("probability_method", settings.probability_method),
+        ("currency", settings.currency),
+        ("issues", int(issues)),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value"])
+
+
+class Analysis:
+    """Every derived table of one set of validated inputs, each computed once, when first read.
+
+    Attributes are read-only results shared by whoever asks (a refresh, several worksheet
+    functions on the same tables): never modify a frame you are given.
+    """
+
+    def __init__(self, inputs: Inputs) -> None:
+        self.inputs = inputs
+        self.settings: Settings = inputs.settings
+
+    # --- the shared start ------------------------------------------------------------------
+
+    @cached_property
+    def keys(self) -> HistoryKeys:
+        """Integer keys of the history rows (deal and stage positions), looked up once."""
+        i = self.inputs
+        return history_keys(i.opportunities, i.stage_history, i.stages)
+
+    @cached_property
+    def reached(self) -> pd.Series:
+        """How far each deal got: the order of the furthest open stage it reached."""
+        i = self.inputs
+        return reached_order(i.opportunities, i.stage_history, i.stages, self.keys)
+
+    @cached_property
+    def stage_probabilities(self) -> pd.DataFrame:
+        """Per stage: configured, empirical and blended probability, with their support."""
+        i = self.inputs
+        return stage_probabilities(i.opportunities, i.stage_history, i.stages, self.settings.prior_strength, self.reached)
+
+    @cached_property
+    def stage_deals(self) -> pd.DataFrame:
+        """The deal table with the stage method's probabilities."""
+        i = self.inputs
+        return deal_table(i.opportunities, i.stages, self.stage_probabilities, self.settings)
+
+    @cached_property
+    def win_model(self) -> WinModel:
+        """The per-deal win model, learned from the closed deals."""
+        i = self.inputs
+        return fit_win_model(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached)
+
+    @cached_property
+    def deals(self) -> pd.DataFrame:
+        """The deal table every forecast reads: with ``forecast_method`` model, the per-deal
+        model's probability where it has learned enough (overrides and closed deals keep
+        theirs); else the stage probabilities."""
+        if self.settings.forecast_method != "model" or not self.win_model.usable:
+            return self.stage_deals
+        i = self.inputs
+        probability = model_probabilities(self.win_model, self.stage_deals, self.reached)
+        return deal_table(i.opportunities, i.stages, self.stage_probabilities, self.settings, probability=probability)
+
+    # --- stages and forecasts ----------------------------------------------------------------
+
+    @cached_property
+    def stage_stats(self) -> pd.DataFrame:
+        i = self.inputs
+        return stage_statistics(self.deals, i.stage_history, i.stages, self.stage_probabilities,
+                                self.settings.probability_method, self.reached, self.keys)
+
+    @cached_property
+    def forecast(self) -> pd.DataFrame:
+        return weighted_pipeline(self.deals, self.inputs.quotas, ["period", "team", "owner"])
+
+    @cached_property
+    def forecast_teams(self) -> pd.DataFrame:
+        return weighted_pipeline(self.deals, self.inputs.quotas, ["period", "team"])
+
+    @cached_property
+    def forecast_periods(self) -> pd.DataFrame:
+        return weighted_pipeline(self.deals, self.inputs.quotas, ["period"])
+
+    @cached_property
+    def win_rates(self) -> pd.DataFrame:
+        return win_rates(self.deals)
+
+    @cached_property
+    def win_rate_trend(self) -> pd.DataFrame:
+        return win_rate_trend(self.deals, self.settings)
+
+    @cached_property
+    def range_forecast(self) -> pd.DataFrame:
+        deals = self.deals
+        quota = quota_table(self.inputs.quotas, deals, ["period"]) if not deals.empty else pd.Series(dtype=float)
+        return range_forecast(deals, quota)
+
+    # --- the win model, deal health and the backtest -------------------------------------------
+
+    @cached_property
+    def model_scores(self) -> pd.DataFrame:
+        """The model's probability of every open deal, with the factors that explain it."""
+        i = self.inputs
+        return score_deals(self.win_model, self.deals, i.stage_history, i.stages, reached=self.reached)
+
+    @cached_property
+    def health(self) -> pd.DataFrame:
+        """Stale, overdue, pushed and inactive flags of every deal."""
+        i = self.inputs
+        return deal_health(self.deals, i.stage_history, i.stages, self.settings, keys=self.keys)
+
+    @cached_property
+    def backtest(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(calibration, reliability) of the stage methods and the model, on a time split."""
+        i = self.inputs
+        return backtest(self.deals, i.stage_history, i.stages, self.settings, reached=self.reached, keys=self.keys)
+
+    @cached_property
+    def calibration(self) -> pd.DataFrame:
+        return self.backtest[0]
+
+    @cached_property
+    def reliability(self) -> pd.DataFrame:
+        return self.backtest[1]
+
+    @cached_property
+    def reliability_chart(self) -> pd.DataFrame:
+        return reliability_by_bin(self.reliability)
+
+    @cached_property
+    def health_counts(self) -> pd.DataFrame:
+        return health_counts(self.deals, self.health)
+
+    @cached_property
+    def deal_scores(self) -> pd.DataFrame:
+        """One row per open deal: stage and model probability, its factors, health flags and
+        the deal's qualification and decision-chain figures."""
+        deals = self.deals
+        scores = deal_scores_table(deals, self.model_scores, self.health)
+        extra = self.deal_qualification.reindex(columns=list(_DEAL_SCORE_QUALIFICATION)).set_axis(deals["id"].to_numpy())
+        return scores.join(extra, on="id")
+
+    # --- competition (these report problems in their tables to the log) ------------------------
+
+    @cached_property
+    def comparison(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(comparison_result, comparison_gaps): the weighted comparison tables."""
+        s, i = self.settings, self.inputs
+        check_importance_settings(s, i.log)
+        long, vendors, us = read_comparison(i.comparison, self.deals["id"], s.comparison_scale_max, i.log,
+                                            getattr(s, "comparison_us", None))
+        return comparison_tables(long, vendors, us, s.language)
+
+    @cached_property
+    def comparison_result(self) -> pd.DataFrame:
+        return self.comparison[0]
+
+    @cached_property
+    def comparison_gaps(self) -> pd.DataFrame:
+        return self.comparison[1]
+
+    @cached_property
+    def head_to_head(self) -> pd.DataFrame:
+        return head_to_head(self.deals, self.inputs.competitors, self.settings.language, self.inputs.log)
+
+    # --- qualification and the decision chain ---------------------------------------------------
+
+    @cached_property
+    def accounts(self) -> pd.DataFrame:
+        return account_grades(self.deals, self.settings.language)
+
+    @cached_property
+    def qualification_columns(self) -> pd.DataFrame:
+        """Per deal: 5W+2P / 6W+2P answers, MAN, go/no-go, urgency, importance, account grade."""
+        return qualification_columns(self.deals, self.settings, self.accounts)
+
+    @cached_property
+    def qualification(self) -> pd.DataFrame:
+        return qualification_table(self.deals, self.settings, self.qualification_columns)
+
+    @cached_property
+    def stakeholders(self) -> pd.DataFrame:
+        """The usable rows of the Stakeholders table (problems go to the log)."""
+        return read_stakeholders(self.inputs.stakeholders, self.deals["id"], self.inputs.log)
+
+    @cached_property
+    def decision_chain(self) -> pd.DataFrame:
+        return decision_chain_table(self.stakeholders, self.deals, self.settings.language)
+
+    @cached_property
+    def deal_qualification(self) -> pd.DataFrame:
+        """``qualification_columns`` and each deal's decision-chain columns, indexed like ``deals``."""
+        return self.qualification_columns.join(chain_columns(self.stakeholders, self.deals, self.settings.language))
+
+    # --- what was wrong, and the headline ------------------------------------------------------
+
+    @cached_property
+    def issues(self) -> pd.DataFrame:
+        """Every problem in the inputs: validation's, then those the tables above found."""
+        self.compute(("comparison", "stakeholders", "head_to_head"))  # each reports to the log once
+        return self.inputs.issues
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        return pd.concat([summary_table(self.deals, self.settings, len(self.issues)), self.health_counts], ignore_index=True)
+
+    # --- all of it -------------------------------------------------------------------------------
+
+    def compute(self, names: tuple[str, ...]) -> dict[str, Any]:
+        """The named attributes, computed here (what an executor runs)."""
+        return {name: getattr(self, name) for name in names}
+
+    def tables(self, executor: Executor | None = None) -> dict[str, pd.DataFrame]:
+        """Every output table, in report order (``OUTPUT_TABLES``).
+
+        Args:
+            executor: runs ``WIN_BRANCH`` beside the rest (``submit(fn)`` -> ``result()``);
+                None computes everything here, in order.
+        """
+        if executor is not None:
+            self.compute(("deals", "keys"))  # the shared start, computed once, before the branch sees it
+            branch = executor.submit(lambda: self.compute(WIN_BRANCH))
+            try:
+                self.compute(_BESIDE_THE_BRANCH)
+                self.__dict__.update(branch.result())
+            finally:
+                branch.cancel()  # a child whose result is no longer wanted (an error here) is stopped
+        return self.compute(OUTPUT_TABLES)
+
+
+@dataclass
+class Report:
+    """The output tables of one analysis, with what they came from."""
+
+    analysis: Analysis
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        return self.analysis.settings
+
+    @property
+    def inputs(self) -> Inputs:
+        return self.analysis.inputs
+
+    @property
+    def deals(self) -> pd.DataFrame:
+        return self.analysis.deals
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def run(
+    raw: dict[str, pd.DataFrame | None],
+    overrides: dict[str, str] | None = None,
+    log: IssueLog | None = None,
+    executor: Executor | None = None,
+) -> Report:
+    """Validate raw tables and compute every output table.
+
+    Args:
+        raw: table name -> DataFrame in the contract's column names; index = the row the
+            user sees.
+        overrides: settings to override for this run (``--set KEY=VALUE``).
+        log: problems found while reading the tables, reported with the rest.
+        executor: see ``Analysis.tables``.
+
+    Raises:
+        ValueError: an override names an unknown setting or has a bad value.
+    """
+    analysis = Analysis(validate(raw, overrides, log))
+    return Report(analysis, analysis.tables(executor))
