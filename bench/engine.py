@@ -18,14 +18,13 @@ import time
 
 import duckdb
 import numpy as np
-import pandas as pd
 
+from funnel.deals import deal_table
 from funnel.demo import demo_tables
 from funnel.engine import run
 from funnel.forecast import weighted_pipeline
 from funnel.stages import stage_probabilities
 from funnel.validate import validate
-from funnel.deals import deal_table
 
 
 def _median_time(fn, repeat: int) -> tuple[float, object]:

@@ -47,8 +47,8 @@ from funnel.competition import (
 )
 from funnel.engine import run
 from funnel.issues import IssueLog
-from funnel.validate import validate
 from funnel.stages import default_stages
+from funnel.validate import validate
 from funnel.winrates import wilson_interval
 
 _DEALS = [

@@ -21,7 +21,6 @@ from funnel.parsing import (
     probability_outside_message,
 )
 
-
 # ---------------------------------------------------------------- amounts
 
 @pytest.mark.parametrize(

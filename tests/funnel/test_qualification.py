@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 from funnel.contract import QUALIFICATION_5W2P, QUALIFICATION_6W2P
 from funnel.engine import run
 from funnel.qualification import account_grades, importance, qualification_columns, qualification_table, star_grade, urgency
-from funnel.settings import Settings
 from funnel.stages import default_stages
 
 _ROWS = [

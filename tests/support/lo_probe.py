@@ -64,7 +64,6 @@ from pathlib import Path
 
 import uno
 from com.sun.star.table.CellContentType import EMPTY, FORMULA, TEXT
-
 from lo_session import (
     ALWAYS_EXECUTE_NO_WARN,
     OfficeDidNotStart,

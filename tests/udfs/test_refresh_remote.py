@@ -28,13 +28,13 @@ import xlwings as xw
 from xlsxwriter.utility import xl_range_abs
 
 from funnel.demo import DEMO_AS_OF, demo_tables
+from funnel.demo_competition import demo_competition_tables
 from funnel.engine import run
 from udfs.macros import closing_message, refresh
 from udfs.xlwings_book import XlwingsBook
 from workbook.build import new_workbook
 from workbook.layout import OUTPUTS, metric_label
 from workbook.mapping import output_frames
-from funnel.demo_competition import demo_competition_tables
 
 try:
     from tests.support.xlwings_json import book_json_from_file
