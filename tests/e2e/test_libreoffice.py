@@ -86,7 +86,9 @@ def _columns(layout) -> str:
 def test_workbook_loads_and_recalculates(book):
     seen = book["seen"]
     assert seen["loaded"] is True
-    assert seen["recalc_s"] >= 0
+    # calculateAll ran to the end (its time is a figure, not judged); what the sheets hold
+    # after it: test_output_table_reads_back_as_the_engines_figures.
+    assert "recalc_s" in seen
     # Output sheets come first: they are what a sales-ops user opens the workbook for.
     outputs = _output_sheets(book["language"])
     assert set(seen["sheets"][: len(outputs)]) == set(outputs)

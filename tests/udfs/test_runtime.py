@@ -81,16 +81,30 @@ def test_a_stuck_child_is_stopped_and_the_work_done_here(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(runtime, "GRACE_S", 0.5)
     parent = os.getpid()
+    reaped = {}  # pid -> wait status, as in_child's own waitpid calls saw them
+    waitpid = os.waitpid
+
+    def recording_waitpid(pid: int, options: int) -> tuple[int, int]:
+        got, status = waitpid(pid, options)
+        if got:
+            reaped[got] = status
+        return got, status
+
+    monkeypatch.setattr(os, "waitpid", recording_waitpid)
 
     def stuck_in_the_child() -> str:
         if os.getpid() != parent:
-            time.sleep(60)  # as a child would that waited on a lock no thread will free
+            # As a child would that waited on a lock no thread will free. Also the hang
+            # guard: were it never stopped, it would answer after 60 s, and wrongly.
+            time.sleep(60)
+            return "from the child, after the sleep: it was never stopped"
         return "computed here"
 
-    started = time.monotonic()
     pending = in_child(stuck_in_the_child)
     child = pending._pid
-    assert pending.result() == "computed here"
-    assert time.monotonic() - started < 10
+    assert pending.result() == "computed here"  # not the child's answer: computed in this process
+    # Stopped by in_child (SIGKILL), not ended of itself, and reaped by it.
+    assert child in reaped, "in_child never reaped its stuck child"
+    assert os.WIFSIGNALED(reaped[child]) and os.WTERMSIG(reaped[child]) == signal.SIGKILL, reaped[child]
     with pytest.raises(ChildProcessError):
-        os.waitpid(child, os.WNOHANG)  # stopped and reaped
+        waitpid(child, os.WNOHANG)  # no zombie left behind

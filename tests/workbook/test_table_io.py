@@ -20,6 +20,7 @@ import sys
 import textwrap
 import time
 import zipfile
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from workbook import table_writer
+from workbook import table_reader, table_writer, xlsx_package
 from workbook.errors import (
     NotAWorkbook,
     TableNotFound,
@@ -40,7 +41,7 @@ from workbook.errors import (
 )
 from workbook.table_reader import read_tables
 from workbook.table_writer import WorkbookLock, lock_path, write_tables
-from workbook.xlsx_package import open_package
+from workbook.xlsx_package import XlsxPackage, open_package
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT_SHEET = "xl/worksheets/sheet2.xml"
@@ -445,16 +446,16 @@ def test_killed_writer_leaves_original_and_a_stale_lock_is_taken_over(book: Path
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(book), str(flag)], env=env)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # hang guard only: the writer gets there in about a second
         while not flag.exists():
             assert proc.poll() is None, "writer died early"
-            assert time.monotonic() < deadline, "writer never reached the replace step"
+            assert time.monotonic() < deadline, "hung: the writer never reached the replace step in 120 s"
             time.sleep(0.05)
         # Mid-refresh: the lock is held, a second writer is refused.
         with pytest.raises(WorkbookBusy, match=str(proc.pid)):
             write_tables(book, book, {"tblStageStats": _stage_frame(2)})
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        proc.wait(timeout=120)  # hang guard: SIGKILL cannot be ignored
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -474,43 +475,79 @@ def test_concurrent_writer_gets_busy(book: Path) -> None:
 
 
 # ---- hostile files ----------------------------------------------------------------------------------
-def _refused(path: Path, error: type[WorkbookError]) -> str:
-    start = time.monotonic()
+@pytest.fixture
+def reached(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
+    """What a read or a write of a hostile file got to: the parts inflated and the XML
+    handed to the parser, recorded; the cell readers (fastexcel, python-calamine), the
+    sheet rewrite and the save fail at once, so a file that slips past a check fails the
+    test instead of being read."""
+    seen: dict[str, list] = {"inflated": [], "parsed": []}
+    inflate_part, fromstring = XlsxPackage.inflate_part, xlsx_package.ET.fromstring
+
+    def inflating(self, part, **kwargs):
+        seen["inflated"].append(self.member(part).name)
+        yield from inflate_part(self, part, **kwargs)
+
+    def parsing(data, *args, **kwargs):
+        seen["parsed"].append(data)
+        return fromstring(data, *args, **kwargs)
+
+    def unreachable(what: str):
+        def reached_it(*args, **kwargs):
+            raise AssertionError(f"{what} reached: the file was read before it was refused")
+        return reached_it
+
+    monkeypatch.setattr(XlsxPackage, "inflate_part", inflating)
+    monkeypatch.setattr(xlsx_package.ET, "fromstring", parsing)
+    monkeypatch.setattr(table_reader, "_private_package", unreachable("the cell readers"))
+    monkeypatch.setattr(table_writer, "_rewrite_sheet", unreachable("the sheet rewrite"))
+    monkeypatch.setattr(table_writer, "_atomic_write", unreachable("the save"))
+    return seen
+
+
+def _refused(path: Path, error: type[WorkbookError], reached: dict[str, list], may_inflate: Collection[str] | None = ()) -> str:
+    # Both the reader and the writer refuse, before the file is read: no part inflated
+    # but those in may_inflate (None: any, the sheet must be inflated to be measured),
+    # no XML declaring entities parsed, nothing written (the spies of `reached`).
+    out = path.with_name("out-" + path.name)
     with pytest.raises(error) as err:
         read_tables(path, ["tblStageStats"])
     with pytest.raises(error):
-        write_tables(path, path.with_name("out-" + path.name), {"tblStageStats": _stage_frame(1)})
-    assert time.monotonic() - start < 10, "refusal took too long"
+        write_tables(path, out, {"tblStageStats": _stage_frame(1)})
+    if may_inflate is not None:
+        assert set(reached["inflated"]) <= set(may_inflate), f"inflated {reached['inflated']} before refusing"
+    assert not any(b"<!ENTITY" in doc for doc in reached["parsed"]), "entity declarations reached the XML parser"
+    assert not out.exists()
     return str(err.value)
 
 
-def test_refuses_plain_text(tmp_path: Path) -> None:
+def test_refuses_plain_text(tmp_path: Path, reached: dict) -> None:
     p = tmp_path / "notes.xlsx"
     p.write_text("just some text, not a workbook\n" * 100)
-    assert "not a zip" in _refused(p, NotAWorkbook)
+    assert "not a zip" in _refused(p, NotAWorkbook, reached)
 
 
-def test_refuses_truncated_zip(book: Path) -> None:
+def test_refuses_truncated_zip(book: Path, reached: dict) -> None:
     data = book.read_bytes()
     book.write_bytes(data[: len(data) // 2])
-    _refused(book, NotAWorkbook)
+    _refused(book, NotAWorkbook, reached)
 
 
-def test_refuses_encrypted_ole(tmp_path: Path) -> None:
+def test_refuses_encrypted_ole(tmp_path: Path, reached: dict) -> None:
     p = tmp_path / "secret.xlsx"
     p.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 4000 + "EncryptedPackage".encode("utf-16-le") + b"\0" * 4000)
-    assert "password" in _refused(p, NotAWorkbook)
+    assert "password" in _refused(p, NotAWorkbook, reached)
 
 
-def test_refuses_zip_bomb(book: Path, tmp_path: Path) -> None:
+def test_refuses_zip_bomb(book: Path, tmp_path: Path, reached: dict) -> None:
     p = tmp_path / "bomb.xlsx"
     shutil.copy(book, p)
     with zipfile.ZipFile(p, "a", zipfile.ZIP_DEFLATED) as z:
         z.writestr("xl/media/bomb.bin", b"\0" * (64 << 20))
-    assert "zip bomb" in _refused(p, WorkbookTooLarge)
+    assert "zip bomb" in _refused(p, WorkbookTooLarge, reached)  # from the zip directory: nothing inflated
 
 
-def test_refuses_entity_declarations(book: Path, tmp_path: Path) -> None:
+def test_refuses_entity_declarations(book: Path, tmp_path: Path, reached: dict) -> None:
     p = tmp_path / "lol.xlsx"
     shutil.copy(book, p)
     laughs = (
@@ -519,10 +556,11 @@ def test_refuses_entity_declarations(book: Path, tmp_path: Path) -> None:
         + b"]>"
     )
     _rezip(p, {"xl/workbook.xml": lambda d: laughs + d[d.index(b"<workbook") :].replace(b'name="Lists"', b'name="&lol9;"')})
-    assert "DTD" in _refused(p, NotAWorkbook)
+    # Refused from the workbook part's own bytes: the sheets are never inflated.
+    assert "DTD" in _refused(p, NotAWorkbook, reached, {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml"})
 
 
-def test_refuses_huge_dimension_and_corner_cells(book: Path, tmp_path: Path) -> None:
+def test_refuses_huge_dimension_and_corner_cells(book: Path, tmp_path: Path, reached: dict) -> None:
     p = tmp_path / "huge.xlsx"
     shutil.copy(book, p)
     _rezip(
@@ -533,12 +571,12 @@ def test_refuses_huge_dimension_and_corner_cells(book: Path, tmp_path: Path) -> 
             )
         },
     )
-    _refused(p, WorkbookTooLarge)
+    _refused(p, WorkbookTooLarge, reached, None)
     # Corner cells behind an honest-looking dimension are refused too (calamine would abort).
     q = tmp_path / "corner.xlsx"
     shutil.copy(book, q)
     _rezip(q, {OUTPUT_SHEET: lambda d: d.replace(b'<c r="D7">', b'<c r="XFD1048576"><v>1</v></c><c r="D7">')})
-    assert "positions" in _refused(q, WorkbookTooLarge)
+    assert "positions" in _refused(q, WorkbookTooLarge, reached, None)
 
 
 # ---- LibreOffice reads what we wrote ------------------------------------------------------------------
