@@ -108,3 +108,24 @@ def test_a_stuck_child_is_stopped_and_the_work_done_here(monkeypatch: pytest.Mon
     assert os.WIFSIGNALED(reaped[child]) and os.WTERMSIG(reaped[child]) == signal.SIGKILL, reaped[child]
     with pytest.raises(ChildProcessError):
         waitpid(child, os.WNOHANG)  # no zombie left behind
+
+
+@needs_fork
+def test_the_analysis_computed_beside_a_forked_child_is_the_same():
+    from funnel.analysis import OUTPUT_TABLES, Analysis
+    from funnel.demo.data import demo_tables
+    from funnel.inputs.validation import validate
+
+    tables = demo_tables(size=300, seed=2)
+    here = Analysis(validate(tables)).tables()
+    beside = Analysis(validate(tables)).tables(runtime.ForkExecutor())
+    for name in OUTPUT_TABLES:
+        pd.testing.assert_frame_equal(here[name], beside[name], obj=name)
+    # A refresh's runtime also keeps text in Python strings: the text's storage differs,
+    # never a value (the saved workbook's bytes are pinned in test_parallel_refresh).
+    with runtime.for_refresh() as executor:
+        assert isinstance(executor, runtime.ForkExecutor)
+        refreshed = Analysis(validate(tables)).tables(executor)
+    for name in OUTPUT_TABLES:
+        pd.testing.assert_frame_equal(here[name], refreshed[name], obj=name, check_dtype=False, check_column_type=False,
+                                      check_index_type=False)
