@@ -127,8 +127,8 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
         days = ((as_of - when) / np.timedelta64(1, "D")).astype(float)
         return np.floor(days)
 
-    entered_current = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    latest_entry = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    entered_current = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    latest_entry = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     median = pd.Series(dtype=float)
     backs = np.zeros(n, dtype=int)
     frame = _history_by_deal(deals, history, stages, keys) if not history.empty else None

@@ -188,7 +188,7 @@ def test_parse_date_declared_order_resolves_ambiguity(cell, order, expected):
     assert parse_date(cell, order=order) == expected
 
 
-@pytest.mark.parametrize("cell", [None, "", "  ", float("nan"), pd.NaT, np.datetime64("NaT")])
+@pytest.mark.parametrize("cell", [None, "", "  ", float("nan"), pd.NaT, np.datetime64("NaT", "ns")])
 def test_parse_date_blank_is_none(cell):
     assert parse_date(cell) is None
 
