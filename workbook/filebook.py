@@ -19,9 +19,8 @@ import pandas as pd
 
 from workbook.errors import TableNotFound
 from workbook.layout import INPUTS, OUTPUTS
+from workbook.package import TableInfo, column_index, open_package, write_tables
 from workbook.table_reader import read_tables
-from workbook.table_writer import write_tables
-from workbook.xlsx_package import TableInfo, column_index, open_package
 
 __all__ = ["FileBook"]
 

@@ -42,9 +42,8 @@ from udfs.macros import refresh
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
 from workbook.layout import OUTPUTS
+from workbook.package import lock_path, open_package
 from workbook.table_reader import read_tables
-from workbook.table_writer import lock_path
-from workbook.xlsx_package import open_package
 
 REPO = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT = 2 << 30  # RLIMIT_AS of every child: 2 GiB of address space
@@ -60,7 +59,7 @@ _HARNESS = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from funnel_cli import main as cli
     # Warm what the commands import lazily, so each child starts at the command itself.
-    import funnel.engine, udfs.macros, workbook.filebook, workbook.mapping, workbook.table_reader, workbook.table_writer
+    import funnel.engine, udfs.macros, workbook.filebook, workbook.mapping, workbook.table_reader, workbook.package
 
     def pause(flag):
         open(flag, "w").close()
@@ -68,26 +67,27 @@ _HARNESS = textwrap.dedent(
 
     def install(hook, flag):
         # Stop the refresh at a named point, so a SIGKILL lands exactly there.
-        from workbook import table_reader, table_writer, xlsx_package
+        from workbook import table_reader
+        from workbook.package import save, zipwriter
         if hook == "reading":
             table_reader._table_frame = lambda *a: pause(flag)
         elif hook == "computing":
             udfs.macros.run = lambda *a, **k: pause(flag)
         elif hook == "locked":
-            table_writer._remove_stale_temp_files = lambda dst: pause(flag)
+            save._remove_stale_temp_files = lambda dst: pause(flag)
         elif hook == "writing":
-            copy_entry, done = xlsx_package.PackageAssembler.copy_entry, []
+            copy_entry, done = zipwriter.PackageAssembler.copy_entry, []
             def halfway(self, pkg, member):
                 done.append(member.name)
                 if len(done) == len(pkg.members) // 2:
                     self._out.flush()
                     pause(flag)
                 copy_entry(self, pkg, member)
-            xlsx_package.PackageAssembler.copy_entry = halfway
+            zipwriter.PackageAssembler.copy_entry = halfway
         elif hook == "replacing":
-            table_writer._before_replace = lambda tmp, dst: pause(flag)
+            save._before_replace = lambda tmp, dst: pause(flag)
         elif hook == "replaced":
-            table_writer._fsync_dir = lambda folder: pause(flag)
+            save._fsync_dir = lambda folder: pause(flag)
         else:
             raise ValueError(hook)
 
@@ -378,7 +378,7 @@ _PAUSED_REFRESH = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from workbook import table_writer
+    from workbook.package import save
     from funnel_cli import main as cli
 
     book, holding, release = sys.argv[1:4]
@@ -389,7 +389,7 @@ _PAUSED_REFRESH = textwrap.dedent(
         while not Path(release).exists() and time.monotonic() < deadline:
             time.sleep(0.01)
 
-    table_writer._before_replace = hold
+    save._before_replace = hold
     sys.argv = ["funnel", "refresh", book]
     cli.main()
     """
