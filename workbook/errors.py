@@ -4,7 +4,9 @@ Every refusal is raised before anything is written, and says what was found and 
 Low-level I/O and zip errors are wrapped at the edge, so callers catch only these::
 
     WorkbookError
-    ├── NotAWorkbook       not a zip, truncated, encrypted, legacy .xls, DTD/entity declarations
+    ├── NotAWorkbook       not a zip, truncated, encrypted, legacy .xls, DTD/entity declarations,
+    │   │                  zip entry names that point outside the package
+    │   └── WorkbookDamaged  a part fails its checksum or its compressed data is corrupt
     ├── WorkbookTooLarge   zip bomb, oversized part, sheet whose cells span too many positions
     ├── TableNotFound      no Excel Table of that name (also a LookupError)
     ├── UnsafeToUpdate     rewriting would lose or corrupt something (headers differ, user data
@@ -21,6 +23,7 @@ __all__ = [
     "TableNotFound",
     "UnsafeToUpdate",
     "WorkbookBusy",
+    "WorkbookDamaged",
 ]
 
 
@@ -46,3 +49,7 @@ class UnsafeToUpdate(WorkbookError):
 
 class WorkbookBusy(WorkbookError):
     """Another refresh is writing this workbook (its lock file is held by a live process)."""
+
+
+class WorkbookDamaged(NotAWorkbook):
+    """A part of the file is damaged: it fails its CRC, or its compressed data is corrupt."""

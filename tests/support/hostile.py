@@ -14,7 +14,8 @@ Two groups:
   ``add_user_sheet``, ``add_defined_name``, ``add_x14_validation``, ``add_form_control``;
 * hostile or broken files: ``zip_bomb``, ``lying_zip_bomb``, ``entity_bomb``,
   ``huge_sheet``, ``truncated``, ``encrypted_by_msoffcrypto``, ``encrypted_ole``,
-  ``png_file``, ``csv_file``, ``empty_file``.
+  ``png_file``, ``csv_file``, ``empty_file``, ``damaged`` (a flipped byte),
+  ``odd_entry_name`` (absolute, ``..`` or backslash entry names);
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ __all__ = [
     "png_file",
     "csv_file",
     "empty_file",
+    "damaged",
+    "odd_entry_name",
 ]
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -647,4 +650,57 @@ def csv_file(dst: Path) -> Path:
 def empty_file(dst: Path) -> Path:
     """A zero-byte file (a failed save, a placeholder)."""
     dst.write_bytes(b"")
+    return dst
+
+
+def _entry_data_span(raw: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
+    # (first byte, end) of an entry's compressed data in the archive's bytes.
+    name_len, extra_len = struct.unpack_from("<HH", raw, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    return start, start + info.compress_size
+
+
+def damaged(src: Path, dst: Path, part: str, kind: str = "checksum") -> Path:
+    """A copy of ``src`` with one bit flipped in the deflated data of ``part``, as a bad disk
+    sector or a broken download leaves it. The flip is chosen (by zlib, here) so that the
+    entry shows ``kind`` of damage: ``"checksum"`` (inflates to the right length, wrong
+    CRC), ``"deflate"`` (zlib cannot inflate it), ``"shorter"`` or ``"longer"`` (inflates to
+    fewer or a few more bytes than its header declares)."""
+    raw = src.read_bytes()
+    with zipfile.ZipFile(src) as z:
+        info = z.getinfo(part)
+    assert info.compress_type == zipfile.ZIP_DEFLATED, f"{part} is not deflated"
+    start, end = _entry_data_span(raw, info)
+    middle = (start + end) // 2
+    for at in sorted(range(start, end), key=lambda i: abs(i - middle)):
+        for bit in range(8):
+            data = bytearray(raw[start:end])
+            data[at - start] ^= 1 << bit
+            try:
+                out = zlib.decompressobj(-15).decompress(bytes(data))
+            except zlib.error:
+                found = "deflate"
+            else:
+                found = ("longer" if len(out) > info.file_size else "shorter" if len(out) < info.file_size
+                         else "checksum" if zlib.crc32(out) != info.CRC else None)
+            if found == kind:
+                dst.write_bytes(raw[:start] + bytes(data) + raw[end:])
+                return dst
+    raise AssertionError(f"no single bit flip gives {kind} damage in {part}")
+
+
+def odd_entry_name(src: Path, dst: Path, name: str, rename: str | None = None) -> Path:
+    """A copy of ``src`` with a zip entry called ``name``: a new entry, or (``rename``) the
+    entry ``rename`` under that name. Names such as ``../../evil.sh``, ``/etc/evil`` and
+    ``xl\\worksheets\\sheet1.xml`` are what a zip-slip attack or a broken zip tool writes."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == rename:
+                info.filename = name  # zipfile keeps it as given (it only changes os.sep)
+            zout.writestr(info, data)
+        if rename is None:
+            zout.writestr(zipfile.ZipInfo(name), b"#!/bin/sh\necho pwned\n")
+    with zipfile.ZipFile(dst) as z:
+        assert name in z.namelist(), f"zipfile did not keep the name {name!r}"
     return dst

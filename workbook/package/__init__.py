@@ -6,7 +6,9 @@ reading and vetting
     ``limits``         the size limits a file must keep, and Excel's grid
     ``zipformat``      the byte format of a zip entry (shared by reader and assembler)
     ``zipreader``      the zip: central directory vetted entry by entry (bombs, overlaps,
-                       encryption), parts inflated with their size and CRC checked
+                       encryption, entry names pointing outside the package)
+    ``zipinflate``     one entry inflated with its size, stream end and CRC checked
+                       (damaged or a bomb)
     ``xmlsafety``      parsing parts as XML without DTDs or entities, UTF-8 only
     ``relationships``  ``_rels/*.rels`` and ``[Content_Types].xml``: how parts find each other
     ``workbook_part``  ``xl/workbook.xml`` and the package opened through it (``XlsxPackage``):

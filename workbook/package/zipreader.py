@@ -3,6 +3,8 @@
 Refusals (see ``workbook.errors``), all decided from sizes and bytes:
 
 * not a zip, truncated, overlapping or duplicated entries  -> ``NotAWorkbook``
+* an entry name that is absolute, holds a ``..`` segment or a backslash -> ``NotAWorkbook``
+* an entry failing its CRC, or whose deflate stream is corrupt -> ``WorkbookDamaged`` (``zipinflate``)
 * an OLE compound file (encrypted "EncryptedPackage", or legacy .xls) -> ``NotAWorkbook``
 * encrypted zip entries, compression other than stored/deflate -> ``NotAWorkbook``
 * more than ``MAX_MEMBERS`` entries, more than ``MAX_TOTAL_UNCOMPRESSED_BYTES`` in all,
@@ -13,9 +15,9 @@ Refusals (see ``workbook.errors``), all decided from sizes and bytes:
 from __future__ import annotations
 
 import os
+import re
 import struct
 import threading
-import zlib
 from pathlib import Path
 from typing import BinaryIO, Iterator, Self
 
@@ -46,16 +48,29 @@ from workbook.package.zipformat import (
     Z64_LOCATOR_SIG,
     ZipMember,
 )
+from workbook.package.zipinflate import inflate_entry
 
 __all__ = ["ZipArchive", "part_key"]
 
 _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_DRIVE_RE = re.compile(r"[A-Za-z]:")
 
 
 def part_key(name: str) -> str:
     """The key a part name is looked up by: OPC part names compare case-insensitively,
     and zips sometimes use backslashes."""
     return name.replace("\\", "/").lstrip("/").lower()
+
+
+def _unsafe_entry_name(name: str) -> str | None:
+    # Why a zip entry's name could point outside the package, or None for a plain part name.
+    if name.startswith(("/", "\\")) or _DRIVE_RE.match(name):
+        return "is an absolute path"
+    if "\\" in name:
+        return "uses backslashes, which part names never do"
+    if ".." in name.split("/"):
+        return "climbs out of the package with '..'"
+    return None
 
 
 class ZipArchive:
@@ -194,6 +209,15 @@ class ZipArchive:
                     extra, usize, csize, header_offset, at_extra=CENTRAL.size + n
                 )
             member_name = raw_name.decode("utf-8" if flags & FLAG_UTF8 else "cp437", "replace")
+            # Refused, not dropped: dropping would silently lose a part a relationship may
+            # name, and a copied entry would carry the name on to whatever unzips the saved
+            # file (a "zip slip"); no tool that writes workbooks makes such names.
+            why = _unsafe_entry_name(member_name)
+            if why:
+                raise NotAWorkbook(
+                    f"{name} is refused: its zip entry {member_name!r} {why} "
+                    "(a workbook never has one; re-save it from Excel or restore a backup)"
+                )
             key = part_key(member_name)
             if key in seen:
                 raise NotAWorkbook(f"{name}: duplicate zip entry {member_name!r}")
@@ -322,7 +346,8 @@ class ZipArchive:
         Raises:
             KeyError: no such part.
             WorkbookTooLarge: the part declares more than ``limit`` bytes.
-            NotAWorkbook: corrupt, truncated, or inflating past its declared size.
+            WorkbookDamaged: corrupt, cut short, or failing its CRC.
+            NotAWorkbook: inflating far past its declared size (a zip bomb).
         """
         return b"".join(self.inflate_part(part, limit=limit))  # one piece: joined without a copy
 
@@ -335,33 +360,4 @@ class ZipArchive:
         m = self.member(part)
         if m.file_size > limit:
             raise WorkbookTooLarge(f"{m.name}: {m.file_size:,} bytes (limit {limit:,})")
-        raw = self.read_raw(m)
-        step = piece or m.file_size + 1
-        size, crc = 0, 0
-        if m.method == STORED:
-            for at in range(0, len(raw), step) if raw else ():
-                out = raw[at : at + step] if step < len(raw) else raw
-                size, crc = size + len(out), zlib.crc32(out, crc)
-                yield out
-        else:
-            d = zlib.decompressobj(-15)
-            while True:
-                try:
-                    out = d.decompress(raw, step)  # zlib lets go of the GIL while it inflates
-                except zlib.error as exc:
-                    raise NotAWorkbook(f"{m.name}: corrupt deflate data ({exc})") from None
-                raw = d.unconsumed_tail
-                size += len(out)
-                if size > m.file_size:
-                    raise NotAWorkbook(f"{m.name}: inflates past its declared {m.file_size:,} bytes (zip bomb?)")
-                if out:
-                    crc = zlib.crc32(out, crc)
-                    yield out
-                if d.eof or not out:
-                    break
-            if not d.eof:
-                raise NotAWorkbook(f"{m.name}: truncated deflate data")
-        if size != m.file_size:
-            raise NotAWorkbook(f"{m.name}: {size:,} bytes, declared {m.file_size:,}")
-        if crc != m.crc:
-            raise NotAWorkbook(f"{m.name}: CRC mismatch (corrupt file)")
+        yield from inflate_entry(self.path.name, m, self.read_raw(m), piece)
