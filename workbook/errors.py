@@ -11,10 +11,15 @@ Low-level I/O and zip errors are wrapped at the edge, so callers catch only thes
     ├── TableNotFound      no Excel Table of that name (also a LookupError)
     ├── UnsafeToUpdate     rewriting would lose or corrupt something (headers differ, user data
     │                      in the way, totals row, calculated column, unsupported encoding...)
-    └── WorkbookBusy       another refresh holds the workbook's lock file
+    ├── WorkbookBusy       another refresh holds the workbook's lock file
+    │   └── OpenInExcel    Excel's owner file (``~$Book.xlsm``) says the workbook is open
+    └── SaveFailed         the disk is full, or writing is not permitted; nothing was changed
 """
 
 from __future__ import annotations
+
+import errno
+from pathlib import Path
 
 __all__ = [
     "WorkbookError",
@@ -24,6 +29,8 @@ __all__ = [
     "UnsafeToUpdate",
     "WorkbookBusy",
     "WorkbookDamaged",
+    "OpenInExcel",
+    "SaveFailed",
 ]
 
 
@@ -53,3 +60,35 @@ class WorkbookBusy(WorkbookError):
 
 class WorkbookDamaged(NotAWorkbook):
     """A part of the file is damaged: it fails its CRC, or its compressed data is corrupt."""
+
+
+class OpenInExcel(WorkbookBusy):
+    """Excel has the workbook open (its owner file ``~$<name>`` lies beside it)."""
+
+
+class SaveFailed(WorkbookError):
+    """The new file could not be written (disk full, permission, read-only); the original is unchanged."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # "disk full", "permission", "read-only" or "i/o"
+
+    @classmethod
+    def from_os_error(cls, workbook: Path, exc: OSError) -> "SaveFailed":
+        """The one-line refusal for an ``OSError`` met while saving ``workbook``, saying which it was."""
+        reason, what, fix = cls.describe(workbook, exc)
+        return cls(f"could not save {workbook.name}: {what} (nothing was changed; {fix} and refresh again)", reason)
+
+    @staticmethod
+    def describe(workbook: Path, exc: OSError) -> tuple[str, str, str]:
+        """(reason, what happened, what to do) for an ``OSError`` met while saving ``workbook``."""
+        folder = workbook.parent.resolve()
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            return "disk full", "the disk is full", "free some space"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return ("permission", f"permission denied in {folder}",
+                    "make the folder and the workbook writable, or close the program that holds the file,")
+        if exc.errno == errno.EROFS:
+            return ("read-only", f"{folder} is on a read-only file system",
+                    "copy the workbook to a writable folder (or save elsewhere with --out)")
+        return "i/o", exc.strerror or str(exc), "check the disk"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from workbook.errors import TableNotFound
 from workbook.layout import INPUTS, OUTPUTS
-from workbook.package import TableInfo, column_index, open_package, write_tables
+from workbook.package import TableInfo, column_index, open_package, recover_interrupted_save, write_tables
 from workbook.table_reader import read_tables
 
 __all__ = ["FileBook"]
@@ -36,10 +36,15 @@ class FileBook:
         path: the workbook to read.
         out: where ``finish`` saves (the same file for an in-place refresh).
         report: where status lines go (the console's status line, say).
+        force: save even when Excel's owner file (``~$<name>`` beside ``out``) says the
+            workbook is open in Excel; without it such a workbook is refused at ``finish``
+            (``OpenInExcel``) and nothing is written. Reading never looks at it.
     """
 
-    def __init__(self, path: str | Path, out: str | Path | None = None, report: Callable[[str], None] | None = None) -> None:
+    def __init__(self, path: str | Path, out: str | Path | None = None, report: Callable[[str], None] | None = None,
+                 *, force: bool = False) -> None:
         self.path = Path(path)
+        self.force = force
         self.out = Path(out) if out is not None else self.path
         self._report = report or (lambda text: None)
         self._written: dict[str, pd.DataFrame] = {}
@@ -51,6 +56,7 @@ class FileBook:
     def _load(self) -> dict[str, pd.DataFrame]:
         # One pass over the file for every input table: reading the zip once is the cost.
         if self._cache is None:
+            recover_interrupted_save(self.path)  # a save killed while copying in place: undo it first
             with open_package(self.path) as pkg:
                 present = {name.lower(): name for name in pkg.tables()}
                 known = {name.lower() for name in (*INPUTS, *OUTPUTS)}
@@ -120,7 +126,7 @@ class FileBook:
                     narrower.append(f"{name} ({', '.join(extra)})")
                 frame = frame.rename(columns=str)[headers]
             frames[name] = frame
-        write_tables(self.path, self.out, frames)
+        write_tables(self.path, self.out, frames, force=self.force)
         if absent:
             message += f" Not in this workbook, so not written: {', '.join(absent)}."
         if narrower:

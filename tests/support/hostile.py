@@ -16,13 +16,19 @@ Two groups:
   ``huge_sheet``, ``truncated``, ``encrypted_by_msoffcrypto``, ``encrypted_ole``,
   ``png_file``, ``csv_file``, ``empty_file``, ``damaged`` (a flipped byte),
   ``odd_entry_name`` (absolute, ``..`` or backslash entry names);
+* what lies beside a workbook: ``owner_file_bytes`` / ``excel_owner_file`` (the ``~$``
+  owner file Excel writes while the book is open);
+* hostile places to save to: ``mount_tmpfs`` / ``unmount`` (a small disk to fill with
+  ``fill_disk``), ``set_immutable`` (a file or folder even root may not change).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
+import subprocess
 import zipfile
 import zlib
 from pathlib import Path
@@ -61,6 +67,12 @@ __all__ = [
     "empty_file",
     "damaged",
     "odd_entry_name",
+    "owner_file_bytes",
+    "excel_owner_file",
+    "mount_tmpfs",
+    "unmount",
+    "fill_disk",
+    "set_immutable",
 ]
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -704,3 +716,77 @@ def odd_entry_name(src: Path, dst: Path, name: str, rename: str | None = None) -
     with zipfile.ZipFile(dst) as z:
         assert name in z.namelist(), f"zipfile did not keep the name {name!r}"
     return dst
+
+
+def owner_file_bytes(user: str, app: str = "excel") -> bytes:
+    """The owner file Office writes beside a document it has open, for ``user``.
+
+    The layout, as LibreOffice reads and writes it for interoperability: byte 0 the name's
+    length, the name in the 8-bit code page (cp1252 here: other letters become ``?``),
+    padding to byte 55 (Excel: spaces; PowerPoint: a zero, then spaces; Word: zeros to 54),
+    the length again as a 2-byte word, the name in UTF-16-LE, then padding to 165 bytes
+    (Word: 162) with space/zero pairs (Word: zeros).
+    """
+    name = user[:52]
+    ansi = bytes([len(name)]) + name.encode("cp1252", "replace")
+    utf16 = struct.pack("<H", len(name)) + name.encode("utf-16-le")
+    if app == "word":
+        return (ansi.ljust(54, b"\0") + utf16).ljust(162, b"\0")
+    if app == "powerpoint":
+        ansi += b"\0"
+    elif app != "excel":
+        raise ValueError(app)
+    data = ansi.ljust(55, b" ") + utf16
+    return data + (b" \0" * 165)[: 165 - len(data)]
+
+
+def excel_owner_file(workbook: Path, user: str | None, data: bytes | None = None) -> Path:
+    """Write the owner file Excel keeps beside ``workbook`` while ``user`` has it open
+    (``data``: write these bytes instead, for damaged or foreign owner files)."""
+    owner = workbook.with_name("~$" + workbook.name)
+    owner.write_bytes(data if data is not None else owner_file_bytes(user or ""))
+    return owner
+
+
+def mount_tmpfs(folder: Path, size: int) -> bool:
+    """Mount a tmpfs of ``size`` bytes on ``folder`` (made if needed); False when this
+    process may not mount (not root, or no CAP_SYS_ADMIN in the container)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "funnel-test", str(folder)],
+                          capture_output=True, timeout=30)
+    return done.returncode == 0
+
+
+def unmount(folder: Path) -> None:
+    """Undo ``mount_tmpfs``."""
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True, timeout=30)
+
+
+def fill_disk(folder: Path, leave: int = 0) -> Path:
+    """Fill the file system of ``folder`` with one file until not one more byte fits, then
+    give back ``leave`` bytes (0: the disk is completely full)."""
+    filler = folder / "filler.bin"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for size in (1 << 20, 4096, 1):  # big writes, then the last page, then its last bytes
+            chunk = b"\0" * size
+            while True:
+                try:
+                    os.write(fd, chunk)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
+    if leave:
+        os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+def set_immutable(path: Path, on: bool = True) -> bool:
+    """``chattr +i`` (``on``) or ``-i`` on ``path``: not even root may then replace it (a
+    file) or create in it (a folder). False when the file system or system cannot."""
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True, timeout=30).returncode == 0

@@ -25,8 +25,10 @@ writing a refresh
     ``charts``         series ranges and caches of charts on rewritten sheets
     ``calculation``    ``calcChain.xml`` and ``<calcPr fullCalcOnLoad>``
     ``zipwriter``      the new zip: untouched entries copied raw, changed ones deflated
-    ``save``           the atomic save: temporary file, fsync, verify, replace
+    ``save``           the atomic save: temporary file, fsync, verify, replace; through
+                       symbolic links, keeping hard links, permissions and owner
     ``lock``           ``~$<name>.funnel-lock``: one refresh of a workbook at a time
+    ``owner_file``     Excel's ``~$<name>``: the workbook is open in Excel, and by whom
 
 Refusals are the exceptions of ``workbook.errors``; the names below are the surface the
 rest of the product uses.
@@ -54,7 +56,9 @@ from workbook.package.limits import (
     RATIO_CHECK_MIN_BYTES,
 )
 from workbook.package.lock import WorkbookLock, lock_path
+from workbook.package.owner_file import excel_owner, owner_file_of, read_owner_name
 from workbook.package.relationships import Relationship, rels_part_of
+from workbook.package.save import recover_interrupted_save
 from workbook.package.sheetguard import CellSpan, check_sheet_cells
 from workbook.package.table_part import TableInfo
 from workbook.package.workbook_part import SheetInfo, XlsxPackage, open_package
@@ -94,4 +98,8 @@ __all__ = [
     "write_tables",
     "lock_path",
     "WorkbookLock",
+    "excel_owner",
+    "owner_file_of",
+    "read_owner_name",
+    "recover_interrupted_save",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from workbook.errors import WorkbookBusy, WorkbookError
+from workbook.errors import SaveFailed, WorkbookBusy
 
 try:  # POSIX: the lock's liveness is the kernel's flock, released when its holder dies
     import fcntl
@@ -47,8 +47,9 @@ class WorkbookLock:
     dead) and taken over; a lock whose holder is alive raises ``WorkbookBusy``.
     """
 
-    def __init__(self, workbook: str | os.PathLike[str]) -> None:
-        """Prepare (not take) the lock for ``workbook``."""
+    def __init__(self, workbook: str | os.PathLike[str], shown: Path | None = None) -> None:
+        """Prepare (not take) the lock for ``workbook`` (named ``shown`` in messages, if given)."""
+        self.workbook = shown or Path(workbook)
         self.path = lock_path(workbook)
         self._fd: int | None = None
 
@@ -64,10 +65,12 @@ class WorkbookLock:
 
         Raises:
             WorkbookBusy: a live process holds it.
-            WorkbookError: the lock file cannot be created (wraps OSError).
+            SaveFailed: the lock file cannot be created or written (disk full, permission);
+                no lock file of ours is left.
         """
         for _ in range(10):
             created = True
+            ours = False  # the lock file is ours to remove if we fail
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
@@ -77,7 +80,8 @@ class WorkbookLock:
                 except FileNotFoundError:
                     continue
             except OSError as exc:
-                raise WorkbookError(f"cannot create lock file {self.path}: {exc.strerror or exc}") from exc
+                raise SaveFailed.from_os_error(self.workbook, exc) from exc
+            ours = created and fcntl is None
             try:
                 if fcntl is not None:
                     try:
@@ -91,6 +95,7 @@ class WorkbookLock:
                     if not same:  # released and unlinked under us: start again
                         os.close(fd)
                         continue
+                    ours = True  # flocked by us: a file left by a dead holder, or our own
                 if not created:
                     holder = _read_pid(fd)
                     if holder and holder != os.getpid() and _pid_alive(holder) and fcntl is None:
@@ -105,11 +110,18 @@ class WorkbookLock:
                 os.fsync(fd)
                 self._fd = fd
                 return
-            except BaseException:
+            except BaseException as exc:
+                if ours:  # e.g. no space left for our pid: leave no lock file behind
+                    try:
+                        os.unlink(self.path)
+                    except OSError:
+                        pass
                 try:
                     os.close(fd)
                 except OSError:
                     pass
+                if isinstance(exc, OSError):
+                    raise SaveFailed.from_os_error(self.workbook, exc) from exc
                 raise
         raise WorkbookBusy(f"could not take the lock {self.path} (it keeps changing hands)")
 

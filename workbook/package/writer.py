@@ -47,6 +47,8 @@ def write_tables(
     src_path: str | os.PathLike[str],
     dst_path: str | os.PathLike[str],
     frames: Mapping[str, pd.DataFrame],
+    *,
+    force: bool = False,
 ) -> None:
     """Replace the data rows of output Excel Tables and save the workbook atomically.
 
@@ -64,25 +66,35 @@ def write_tables(
         src_path: the workbook to read.
         dst_path: where to save; may equal ``src_path`` (an in-place refresh).
         frames: table name -> frame whose columns are exactly the table's headers, in order.
+        force: save even when Excel's owner file says ``dst_path`` is open in Excel.
 
     Raises:
         TableNotFound: a frame names no table.
         UnsafeToUpdate: headers differ, the table has a totals row or calculated column,
             growing would overwrite cells, merged cells or another table, a value cannot
             be stored, or a part cannot be patched safely.
+        OpenInExcel: Excel's owner file lies beside ``dst_path`` (unless ``force``).
         WorkbookBusy: another refresh holds the lock on ``dst_path``.
         NotAWorkbook, WorkbookTooLarge: the source is refused.
-        WorkbookError: I/O failure (wrapped); the destination is then unchanged.
+        SaveFailed: the disk is full, or writing is not permitted; the destination is
+            then unchanged and no temporary or lock file is left.
     """
     src = Path(src_path)
     dst = Path(dst_path)
-    with saving(dst):
+    with saving(dst, force=force) as target:
         # New parts are deflated in threads (zlib lets go of the GIL): a sheet as soon as it
         # is rewritten, while Python renders the next one.
         with open_package(src) as pkg, ThreadPoolExecutor(2) as deflater:
             plan = _plan(pkg, frames, deflater)
-            mode_from = dst if dst.exists() else src
-            save_atomically(dst, lambda out: _assemble(pkg, plan, out), mode_from)
+
+            def write(out: BinaryIO) -> None:
+                try:
+                    _assemble(pkg, plan, out)
+                finally:
+                    pkg.close()  # before the replace: Windows cannot replace a file still open
+
+            mode_from = target if target.exists() else src
+            save_atomically(target, write, mode_from, workbook=dst, force=force)
 
 
 # ---- the plan: every changed part, computed before anything is written ----------------------
