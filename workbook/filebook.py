@@ -17,9 +17,16 @@ from typing import Callable
 
 import pandas as pd
 
-from workbook.errors import TableNotFound
+from workbook.errors import TableNotFound, WorkbookDamaged, WorkbookError
 from workbook.layout import INPUTS, OUTPUTS
-from workbook.package import TableInfo, column_index, open_package, recover_interrupted_save, write_tables
+from workbook.package import (
+    MAX_SHEET_PART_BYTES,
+    TableInfo,
+    column_index,
+    open_package,
+    recover_interrupted_save,
+    write_tables,
+)
 from workbook.table_reader import read_tables
 
 __all__ = ["FileBook"]
@@ -68,8 +75,16 @@ class FileBook:
                     by_sheet.setdefault(info.sheet_part, []).append(info)
             self._errors = []
             # Error cells are looked for in the sheet XML the reader has already inflated.
-            self._cache = read_tables(self.path, wanted,
-                                      sheet_hook=lambda part, data: self._errors.extend(_error_cells(data, by_sheet.get(part, []))))
+            try:
+                self._cache = read_tables(self.path, wanted,
+                                          sheet_hook=lambda part, data: self._errors.extend(_error_cells(data, by_sheet.get(part, []))))
+            except WorkbookDamaged:
+                raise
+            except WorkbookError as exc:
+                # A big sheet is read in slices before its CRC is known: garbage from a damaged
+                # sheet trips a slice's checks first. Say it is damaged, when it is.
+                _refuse_if_damaged(self.path, list(by_sheet), exc)
+                raise
         return self._cache
 
     def read_table(self, name: str) -> pd.DataFrame:
@@ -133,6 +148,18 @@ class FileBook:
             message += f" Columns this workbook's tables lack, so not written: {'; '.join(narrower)}."
         self.message = message
         self._report(message)
+
+
+def _refuse_if_damaged(path: Path, sheet_parts: list[str], error: WorkbookError) -> None:
+    # Raise WorkbookDamaged (from ``error``) if one of the sheets fails its checks when inflated whole.
+    try:
+        with open_package(path) as pkg:
+            for part in sheet_parts:
+                pkg.check_part(part, limit=MAX_SHEET_PART_BYTES)
+    except WorkbookDamaged as damaged:
+        raise damaged from error
+    except WorkbookError:
+        pass  # no clearer story than the first error
 
 
 def _error_cells(data: bytes, tables: list[TableInfo]) -> list[tuple[str, int, str, str]]:

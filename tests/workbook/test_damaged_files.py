@@ -121,3 +121,24 @@ def test_ordinary_entry_names_with_dots_are_fine(tmp_path: Path, pristine: Path)
         hostile.rezip(book, {}, add={name: b"<x/>"})
     with open_package(book) as pkg:
         assert pkg.has_part("customXml/item..1.xml") and pkg.has_part("xl/.hidden/notes.xml")
+
+
+@pytest.mark.parametrize("kind", ["checksum", "longer"])
+def test_a_damaged_sheet_read_in_slices_is_still_reported_as_damage(
+    tmp_path: Path, pristine: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A big sheet is parsed slice by slice while it inflates, before its CRC is known, so the
+    # garbage a flipped bit makes trips a slice's own checks first (cells without r=, a huge
+    # span...). The refusal must still say the file is damaged. Small slices make this
+    # workbook's sheet a big one.
+    from workbook import table_reader
+
+    monkeypatch.setattr(table_reader, "_INFLATE_PIECE", 8192)
+    monkeypatch.setattr(table_reader, "SLICE_BYTES", 8192)
+    part = hostile.sheet_part(pristine, "Opportunities")
+    book = hostile.damaged(pristine, tmp_path / "book.xlsm", part, kind)
+    with zipfile.ZipFile(book) as z:
+        declared = z.getinfo(part).file_size
+    what = "fails its checksum" if kind == "checksum" else (
+        f"inflates to {_inflated_length(book, part):,} bytes, not the {declared:,} its zip header declares")
+    _refused_everywhere(book, WorkbookDamaged, f"book.xlsm is damaged: {part} {what} {FIX}", on_open=False)

@@ -351,6 +351,15 @@ class ZipArchive:
         """
         return b"".join(self.inflate_part(part, limit=limit))  # one piece: joined without a copy
 
+    def check_part(self, part: str, *, limit: int = MAX_XML_PART_BYTES) -> None:
+        """Inflate ``part`` only to make ``read_part``'s checks, keeping at most 4 MiB at a time.
+
+        Raises:
+            KeyError, WorkbookTooLarge, WorkbookDamaged, NotAWorkbook: as ``read_part``.
+        """
+        for _ in self.inflate_part(part, limit=limit, piece=4 << 20):
+            pass
+
     def inflate_part(self, part: str, *, limit: int = MAX_XML_PART_BYTES, piece: int | None = None) -> Iterator[bytes]:
         """``read_part`` in pieces of at most ``piece`` bytes (the whole part at once when
         None), so a caller can work on the start of a big part while the rest inflates.
