@@ -190,6 +190,7 @@ def refresh(
     path: Path = typer.Argument(..., help="The workbook to refresh."),
     out: Optional[Path] = typer.Option(None, help="Write the refreshed workbook here instead of in place."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a setting for this run: KEY=VALUE."),
+    force: bool = typer.Option(False, "--force", help="Save even if Excel's owner file (~$name) says the book is open."),
 ) -> None:
     """Refresh a workbook headless: the same macro the Refresh button runs."""
     from udfs.macros import refresh as refresh_macro
@@ -201,7 +202,8 @@ def refresh(
     started = time.perf_counter()
     try:
         with console.status("Refreshing...") as status:
-            book = FileBook(path, out, report=lambda text: status.update(text), executor=runtime.default_executor())
+            book = FileBook(path, out, report=lambda text: status.update(text), force=force,
+                            executor=runtime.default_executor())
             refresh_macro(book, _overrides(set_))
             message = book.message  # the macro's message, plus what the save had to leave out
     except WorkbookError as err:

@@ -4,15 +4,22 @@ Every refusal is raised before anything is written, and says what was found and 
 Low-level I/O and zip errors are wrapped at the edge, so callers catch only these::
 
     WorkbookError
-    ├── NotAWorkbook       not a zip, truncated, encrypted, legacy .xls, DTD/entity declarations
+    ├── NotAWorkbook       not a zip, truncated, encrypted, legacy .xls, DTD/entity declarations,
+    │   │                  zip entry names that point outside the package
+    │   └── WorkbookDamaged  a part fails its checksum or its compressed data is corrupt
     ├── WorkbookTooLarge   zip bomb, oversized part, sheet whose cells span too many positions
     ├── TableNotFound      no Excel Table of that name (also a LookupError)
     ├── UnsafeToUpdate     rewriting would lose or corrupt something (headers differ, user data
     │                      in the way, totals row, calculated column, unsupported encoding...)
-    └── WorkbookBusy       another refresh holds the workbook's lock file
+    ├── WorkbookBusy       another refresh holds the workbook's lock file
+    │   └── OpenInExcel    Excel's owner file (``~$Book.xlsm``) says the workbook is open
+    └── SaveFailed         the disk is full, or writing is not permitted; nothing was changed
 """
 
 from __future__ import annotations
+
+import errno
+from pathlib import Path
 
 __all__ = [
     "WorkbookError",
@@ -21,6 +28,9 @@ __all__ = [
     "TableNotFound",
     "UnsafeToUpdate",
     "WorkbookBusy",
+    "WorkbookDamaged",
+    "OpenInExcel",
+    "SaveFailed",
 ]
 
 
@@ -46,3 +56,39 @@ class UnsafeToUpdate(WorkbookError):
 
 class WorkbookBusy(WorkbookError):
     """Another refresh is writing this workbook (its lock file is held by a live process)."""
+
+
+class WorkbookDamaged(NotAWorkbook):
+    """A part of the file is damaged: it fails its CRC, or its compressed data is corrupt."""
+
+
+class OpenInExcel(WorkbookBusy):
+    """Excel has the workbook open (its owner file ``~$<name>`` lies beside it)."""
+
+
+class SaveFailed(WorkbookError):
+    """The new file could not be written (disk full, permission, read-only); the original is unchanged."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # "disk full", "permission", "read-only" or "i/o"
+
+    @classmethod
+    def from_os_error(cls, workbook: Path, exc: OSError) -> "SaveFailed":
+        """The one-line refusal for an ``OSError`` met while saving ``workbook``, saying which it was."""
+        reason, what, fix = cls.describe(workbook, exc)
+        return cls(f"could not save {workbook.name}: {what} (nothing was changed; {fix} and refresh again)", reason)
+
+    @staticmethod
+    def describe(workbook: Path, exc: OSError) -> tuple[str, str, str]:
+        """(reason, what happened, what to do) for an ``OSError`` met while saving ``workbook``."""
+        folder = workbook.parent.resolve()
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            return "disk full", "the disk is full", "free some space"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return ("permission", f"permission denied in {folder}",
+                    "make the folder and the workbook writable, or close the program that holds the file,")
+        if exc.errno == errno.EROFS:
+            return ("read-only", f"{folder} is on a read-only file system",
+                    "copy the workbook to a writable folder (or save elsewhere with --out)")
+        return "i/o", exc.strerror or str(exc), "check the disk"

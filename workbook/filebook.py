@@ -18,11 +18,17 @@ from typing import Callable
 import pandas as pd
 
 from funnel.analysis import Executor
-from workbook.errors import TableNotFound
+from workbook.errors import TableNotFound, WorkbookDamaged, WorkbookError, WorkbookTooLarge
 from workbook.layout import INPUTS, OUTPUTS
+from workbook.package import (
+    MAX_SHEET_PART_BYTES,
+    TableInfo,
+    column_index,
+    open_package,
+    recover_interrupted_save,
+    write_tables,
+)
 from workbook.table_reader import read_tables
-from workbook.table_writer import write_tables
-from workbook.xlsx_package import TableInfo, column_index, open_package
 
 __all__ = ["FileBook"]
 
@@ -38,13 +44,17 @@ class FileBook:
         path: the workbook to read.
         out: where ``finish`` saves (the same file for an in-place refresh).
         report: where status lines go (the console's status line, say).
+        force: save even when Excel's owner file (``~$<name>`` beside ``out``) says the
+            workbook is open in Excel; without it such a workbook is refused at ``finish``
+            (``OpenInExcel``) and nothing is written. Reading never looks at it.
         executor: how the writer may render a sheet beside the others (``write_tables``);
             None: in this process.
     """
 
     def __init__(self, path: str | Path, out: str | Path | None = None, report: Callable[[str], None] | None = None,
-                 executor: Executor | None = None) -> None:
+                 *, force: bool = False, executor: Executor | None = None) -> None:
         self.path = Path(path)
+        self.force = force
         self.executor = executor
         self.out = Path(out) if out is not None else self.path
         self._report = report or (lambda text: None)
@@ -57,6 +67,7 @@ class FileBook:
     def _load(self) -> dict[str, pd.DataFrame]:
         # One pass over the file for every input table: reading the zip once is the cost.
         if self._cache is None:
+            recover_interrupted_save(self.path)  # a save killed while copying in place: undo it first
             with open_package(self.path) as pkg:
                 present = {name.lower(): name for name in pkg.tables()}
                 known = {name.lower() for name in (*INPUTS, *OUTPUTS)}
@@ -68,8 +79,17 @@ class FileBook:
                     by_sheet.setdefault(info.sheet_part, []).append(info)
             self._errors = []
             # Error cells are looked for in the sheet XML the reader has already inflated.
-            self._cache = read_tables(self.path, wanted,
-                                      sheet_hook=lambda part, data: self._errors.extend(_error_cells(data, by_sheet.get(part, []))))
+            try:
+                self._cache = read_tables(self.path, wanted,
+                                          sheet_hook=lambda part, data: self._errors.extend(_error_cells(data, by_sheet.get(part, []))))
+            except (WorkbookDamaged, WorkbookTooLarge):
+                raise
+            except WorkbookError as exc:
+                # A big sheet is read in slices before its CRC is known: garbage from a damaged
+                # sheet trips a slice's checks first. Say it is damaged, when it is (only the
+                # sheets the error names: an entity bomb elsewhere needs no sheet inflated).
+                _refuse_if_damaged(self.path, [part for part in by_sheet if part in str(exc)], exc)
+                raise
         return self._cache
 
     def read_table(self, name: str) -> pd.DataFrame:
@@ -126,13 +146,25 @@ class FileBook:
                     narrower.append(f"{name} ({', '.join(extra)})")
                 frame = frame.rename(columns=str)[headers]
             frames[name] = frame
-        write_tables(self.path, self.out, frames, self.executor)
+        write_tables(self.path, self.out, frames, force=self.force, executor=self.executor)
         if absent:
             message += f" Not in this workbook, so not written: {', '.join(absent)}."
         if narrower:
             message += f" Columns this workbook's tables lack, so not written: {'; '.join(narrower)}."
         self.message = message
         self._report(message)
+
+
+def _refuse_if_damaged(path: Path, sheet_parts: list[str], error: WorkbookError) -> None:
+    # Raise WorkbookDamaged (from ``error``) if one of the sheets fails its checks when inflated whole.
+    try:
+        with open_package(path) as pkg:
+            for part in sheet_parts:
+                pkg.check_part(part, limit=MAX_SHEET_PART_BYTES)
+    except WorkbookDamaged as damaged:
+        raise damaged from error
+    except WorkbookError:
+        pass  # no clearer story than the first error
 
 
 def _error_cells(data: bytes, tables: list[TableInfo]) -> list[tuple[str, int, str, str]]:

@@ -19,7 +19,7 @@ from workbook.build import new_workbook
 from workbook.filebook import FileBook
 from workbook.layout import INPUTS, YES_NO
 from workbook.mapping import to_canonical
-from workbook.table_writer import write_tables
+from workbook.package import write_tables
 
 __all__ = ["import_into_workbook", "sheet_frame"]
 

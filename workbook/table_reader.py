@@ -3,7 +3,7 @@
 This module owns turning a table's data rows into a ``pd.DataFrame``. Cell values come
 from fastexcel (typed Arrow columns, no Python object per cell) or, for the sheets it
 would read differently, python-calamine (one Python value per cell); where a table lives
-comes from the package's table parts (``workbook.xlsx_package``). Both are built on the
+comes from the package's table parts (``workbook.package``). Both are built on the
 calamine parser; fastexcel is used only where it yields exactly calamine's Python values:
 a column mixing kinds of value (a number typed as text, "TBD" among amounts), error
 cells, ISO-dated cells and times of day go to python-calamine, so every table reads the
@@ -36,7 +36,7 @@ from pandas.api.types import infer_dtype
 from python_calamine import CalamineError, CalamineWorkbook
 
 from workbook.errors import WorkbookError
-from workbook.xlsx_package import (
+from workbook.package import (
     MAX_SHEET_PART_BYTES,
     PackageAssembler,
     TableInfo,
@@ -99,7 +99,7 @@ def read_tables(
 
     Raises:
         TableNotFound: a name matches no table; the message lists sheets and tables.
-        NotAWorkbook, WorkbookTooLarge: the file is refused (see ``workbook.xlsx_package``).
+        NotAWorkbook, WorkbookTooLarge: the file is refused (see ``workbook.package``).
         WorkbookError: calamine could not read a value range (wrapped).
     """
     wanted = [names] if isinstance(names, str) else list(names)

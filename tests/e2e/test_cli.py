@@ -45,9 +45,8 @@ from udfs.macros import refresh
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
 from workbook.layout import OUTPUTS
+from workbook.package import lock_path, open_package
 from workbook.table_reader import read_tables
-from workbook.table_writer import lock_path
-from workbook.xlsx_package import open_package
 
 REPO = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT = 2 << 30  # RLIMIT_AS of every child: 2 GiB of address space
@@ -63,7 +62,7 @@ _HARNESS = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from funnel_cli import main as cli
     # Warm what the commands import lazily, so each child starts at the command itself.
-    import funnel.analysis, udfs.macros, workbook.filebook, workbook.mapping, workbook.table_reader, workbook.table_writer
+    import funnel.analysis, udfs.macros, workbook.filebook, workbook.mapping, workbook.table_reader, workbook.package
 
     def pause(flag):
         open(flag, "w").close()
@@ -71,26 +70,39 @@ _HARNESS = textwrap.dedent(
 
     def install(hook, flag):
         # Stop the refresh at a named point, so a SIGKILL lands exactly there.
-        from workbook import table_reader, table_writer, xlsx_package
+        from workbook import table_reader
+        from workbook.package import save, zipwriter
         if hook == "reading":
             table_reader._table_frame = lambda *a: pause(flag)
         elif hook == "computing":
             udfs.macros.run = lambda *a, **k: pause(flag)
         elif hook == "locked":
-            table_writer._remove_stale_temp_files = lambda dst: pause(flag)
+            save._remove_stale_temp_files = lambda dst: pause(flag)
         elif hook == "writing":
-            copy_entry, done = xlsx_package.PackageAssembler.copy_entry, []
+            copy_entry, done = zipwriter.PackageAssembler.copy_entry, []
             def halfway(self, pkg, member):
                 done.append(member.name)
                 if len(done) == len(pkg.members) // 2:
                     self._out.flush()
                     pause(flag)
                 copy_entry(self, pkg, member)
-            xlsx_package.PackageAssembler.copy_entry = halfway
+            zipwriter.PackageAssembler.copy_entry = halfway
         elif hook == "replacing":
-            table_writer._before_replace = lambda tmp, dst: pause(flag)
+            save._before_replace = lambda tmp, dst: pause(flag)
         elif hook == "replaced":
-            table_writer._fsync_dir = lambda folder: pause(flag)
+            save._fsync_dir = lambda folder: pause(flag)
+        elif hook == "copying":  # a hard-linked book: half the new contents copied into it
+            copy_into = save._copy_into
+            def halfway_in(src, dst, create=False):
+                if not str(src).endswith(".funnel-tmp"):
+                    return copy_into(src, dst, create=create)
+                data = open(src, "rb").read()
+                with open(dst, "r+b") as f:
+                    f.write(data[: len(data) // 2])
+                    f.flush()
+                    os.fsync(f.fileno())
+                pause(flag)
+            save._copy_into = halfway_in
         else:
             raise ValueError(hook)
 
@@ -99,10 +111,11 @@ _HARNESS = textwrap.dedent(
         # read: bytes inflated per part, XML with entity declarations handed to the parser,
         # calls of the cell readers (fastexcel, python-calamine), of the engine and of the save.
         import funnel.analysis
-        from workbook import table_reader, table_writer, xlsx_package
+        from workbook import table_reader
+        from workbook.package import XlsxPackage, writer, xmlsafety
         seen = {"inflated": {}, "entity_xml_parsed": 0, "cell_readers": 0, "engine": 0, "save": 0}
-        inflate_part, fromstring = xlsx_package.XlsxPackage.inflate_part, xlsx_package.ET.fromstring
-        private_package, run, save = table_reader._private_package, funnel.analysis.run, table_writer._atomic_write
+        inflate_part, fromstring = XlsxPackage.inflate_part, xmlsafety.ET.fromstring
+        private_package, run, save = table_reader._private_package, funnel.analysis.run, writer.save_atomically
 
         def inflating(self, part, **kwargs):
             name = self.member(part).name
@@ -120,11 +133,11 @@ _HARNESS = textwrap.dedent(
                 return fn(*args, **kwargs)
             return call
 
-        xlsx_package.XlsxPackage.inflate_part = inflating
-        xlsx_package.ET.fromstring = parsing
+        XlsxPackage.inflate_part = inflating
+        xmlsafety.ET.fromstring = parsing
         table_reader._private_package = counted("cell_readers", private_package)
         funnel.analysis.run = udfs.macros.run = counted("engine", run)
-        table_writer._atomic_write = counted("save", save)
+        writer.save_atomically = counted("save", save)
         return seen
 
     def child(job):
@@ -368,7 +381,8 @@ _REFUSAL = {  # the exception the file-backed book raises for each file
 def test_file_book_refuses_with_the_workbook_error_tree(hostile_runs, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # The macro over a FileBook, in this process: only after the bounded run above refused it cleanly.
     from udfs import macros
-    from workbook import errors, table_reader, table_writer
+    from workbook import errors, table_reader
+    from workbook.package import writer
 
     cases, runs, hashes, folder = hostile_runs
     if name not in cases:
@@ -381,7 +395,7 @@ def test_file_book_refuses_with_the_workbook_error_tree(hostile_runs, name: str,
         raise AssertionError("reached the cell readers, the engine or the save: the file was read before it was refused")
 
     # Refused before the file is read: reaching any of these fails at once.
-    for module, function in ((table_reader, "_private_package"), (macros, "run"), (table_writer, "_atomic_write")):
+    for module, function in ((table_reader, "_private_package"), (macros, "run"), (writer, "save_atomically")):
         monkeypatch.setattr(module, function, unreachable)
     with pytest.raises(errors.WorkbookError) as err:
         refresh(FileBook(path))
@@ -427,6 +441,159 @@ def test_missing_file_and_bad_option_exit_non_zero(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--format takes json or table, got 'xml'" in bad.output
 
 
+# ---- links, Excel's owner file, full and read-only disks, damaged and hostile zips ----------------------
+_OWNER_FIX = "close it there and try again, or pass --force if Excel is not running"
+_DAMAGE_FIX = "(re-save it from Excel or restore a backup)"
+_ENTRY_FIX = "(a workbook never has one; re-save it from Excel or restore a backup)"
+
+
+@pytest.fixture(scope="module")
+def file_runs(tmp_path_factory: pytest.TempPathFactory, demo_book: Path):
+    """Each case in a folder of its own, through ``funnel refresh`` (and ``funnel report`` for
+    damaged files) in the harness: {case: (job results, workbook, folder, sha256 before, line)}.
+    Cases that need a small tmpfs or chattr are left out where this process cannot have them."""
+    root = tmp_path_factory.mktemp("files")
+    opportunities = hostile.sheet_part(demo_book, "Opportunities")
+    cases: dict[str, tuple[Path, list[list[str]], str | None]] = {}  # name -> (book, commands, expected line)
+    mounts: list[Path] = []
+
+    def folder(name: str) -> Path:
+        (root / name).mkdir()
+        return root / name
+
+    def copy(name: str, src: Path = demo_book) -> Path:
+        return Path(shutil.copy(src, folder(name) / f"{name}.xlsm"))
+
+    # The successes start from a book never refreshed, so a save shows as changed bytes.
+    unrefreshed = new_workbook(root / "unrefreshed.xlsm", "en", demo_tables(size=60, seed=3))
+
+    book = copy("open_in_excel")
+    hostile.excel_owner_file(book, "Li Wei")
+    cases["open_in_excel"] = (book, [["refresh"]], f"open_in_excel.xlsm is open in Excel by Li Wei (owner file "
+                                                    f"~$open_in_excel.xlsm); {_OWNER_FIX}")
+    book = copy("forced", unrefreshed)
+    hostile.excel_owner_file(book, "Li Wei")
+    cases["forced"] = (book, [["refresh", "--force"]], None)
+    for kind, what in (("checksum", "fails its checksum"), ("deflate", "has corrupt compressed data")):
+        name = f"damaged_{kind}"
+        book = hostile.damaged(demo_book, folder(name) / f"{name}.xlsm", opportunities, kind)
+        cases[name] = (book, [["refresh"], ["report", "--format", "json"]],
+                       f"{name}.xlsm is damaged: {opportunities} {what} {_DAMAGE_FIX}")
+    for name, entry, rename, why in (
+        ("zip_slip", "../../evil.sh", None, "climbs out of the package with '..'"),
+        ("absolute_entry", "/etc/cron.d/evil", None, "is an absolute path"),
+        ("backslash_entry", "xl\\workbook.xml", "xl/workbook.xml", "uses backslashes, which part names never do"),
+    ):
+        book = hostile.odd_entry_name(demo_book, folder(name) / f"{name}.xlsm", entry, rename=rename)
+        cases[name] = (book, [["refresh"], ["report", "--format", "json"]],
+                       f"{name}.xlsm is refused: its zip entry {entry!r} {why} {_ENTRY_FIX}")
+    data, desk = folder("link_target"), folder("link")
+    shutil.copy(unrefreshed, data / "Q4.xlsm")
+    (desk / "symlink.xlsm").symlink_to(Path("..") / "link_target" / "Q4.xlsm")
+    cases["symlink"] = (desk / "symlink.xlsm", [["refresh"]], None)
+    book = copy("hardlink", unrefreshed)
+    os.link(book, book.with_name("other name.xlsm"))
+    cases["hardlink"] = (book, [["refresh"]], None)
+    for name, prepare in (("disk_full", "fill"), ("read_only", "ro"), ("immutable", "chattr")):
+        disk = root / name
+        if not hostile.mount_tmpfs(disk, 4 << 20):
+            continue
+        mounts.append(disk)
+        book = Path(shutil.copy(demo_book, disk / f"{name}.xlsm"))
+        if prepare == "fill":
+            hostile.fill_disk(disk)
+            line = f"could not save {name}.xlsm: the disk is full (nothing was changed; free some space and refresh again)"
+        elif prepare == "ro":
+            subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, capture_output=True)
+            line = (f"could not save {name}.xlsm: {disk} is on a read-only file system (nothing was changed; copy the "
+                    "workbook to a writable folder (or save elsewhere with --out) and refresh again)")
+        elif hostile.set_immutable(book):
+            line = (f"could not save {name}.xlsm: permission denied in {disk} (nothing was changed; make the folder and "
+                    "the workbook writable, or close the program that holds the file, and refresh again)")
+        else:
+            continue
+        cases[name] = (book, [["refresh"]], line)
+    hashes = {name: _sha256(book) for name, (book, _, _) in cases.items()}
+    jobs = [{"args": [command[0], str(book), *command[1:]], "case": name}
+            for name, (book, commands, _) in cases.items() for command in commands]
+    try:
+        results = run_in_harness(jobs, root / "runs")
+        runs: dict[str, list[dict]] = {}
+        for job, result in zip(jobs, results):
+            runs.setdefault(job["case"], []).append(result)
+        yield {name: (runs[name], book, hashes[name], line) for name, (book, _, line) in cases.items()}
+    finally:
+        for disk in mounts:
+            for path in disk.iterdir():
+                hostile.set_immutable(path, on=False)
+            hostile.unmount(disk)
+
+
+_REFUSED_FILES = ["open_in_excel", "damaged_checksum", "damaged_deflate", "zip_slip", "absolute_entry", "backslash_entry",
+                  "disk_full", "read_only", "immutable"]
+
+
+@pytest.mark.parametrize("name", _REFUSED_FILES)
+def test_a_file_that_cannot_be_saved_safely_is_refused_in_one_exact_line(file_runs, name: str) -> None:
+    """Exit 2, exactly the one line, nothing on stdout, the workbook byte-identical, and no lock,
+    temporary or backup file of ours left (Excel's own owner file stays where it was)."""
+    if name not in file_runs:
+        pytest.skip("needs a tmpfs (root with CAP_SYS_ADMIN) and chattr")
+    runs, book, before, line = file_runs[name]
+    for run in runs:
+        assert not run["timed_out"] and not run["killed"]
+        assert (run["code"], run["stdout"], run["stderr"]) == (2, "", f"funnel: {line}\n"), run
+    assert _sha256(book) == before, "the refused file was changed"
+    expected = ["~$open_in_excel.xlsm"] if name == "open_in_excel" else []
+    assert _leftovers(book.parent) == expected
+
+
+def test_force_refreshes_a_workbook_whose_owner_file_is_stale(file_runs) -> None:
+    (run,), book, before, _ = file_runs["forced"]
+    assert run["code"] == 0 and run["stderr"] == "", run
+    assert run["stdout"].startswith(f"Refreshed {len(OUTPUTS)} output tables from 60 deals.")
+    assert _sha256(book) != before and _leftovers(book.parent) == ["~$forced.xlsm"]
+
+
+def test_refresh_through_a_symbolic_link_keeps_the_link(file_runs) -> None:
+    (run,), link, before, _ = file_runs["symlink"]
+    assert run["code"] == 0 and run["stderr"] == "", run
+    assert link.is_symlink() and os.readlink(link) == str(Path("..") / "link_target" / "Q4.xlsm")
+    target = link.parent.parent / "link_target" / "Q4.xlsm"
+    assert _sha256(target) != before and set(read_tables(target, list(OUTPUTS))) == set(OUTPUTS)
+    assert _leftovers(link.parent) == [] and _leftovers(target.parent) == []
+
+
+def test_refresh_keeps_a_hard_link(file_runs) -> None:
+    (run,), book, before, _ = file_runs["hardlink"]
+    other = book.with_name("other name.xlsm")
+    assert run["code"] == 0 and run["stderr"] == "", run
+    assert os.path.samefile(book, other) and book.stat().st_nlink == 2
+    assert _sha256(book) != before and other.read_bytes() == book.read_bytes()
+    assert _leftovers(book.parent) == []
+
+
+def test_a_refresh_killed_while_copying_into_a_hard_linked_book_is_undone_by_the_next(kill_book, tmp_path: Path) -> None:
+    """Killed halfway through copying new contents into a hard-linked workbook: the book is
+    half-written, its old contents in the backup beside it. The next refresh puts them back,
+    then refreshes: both names hold the same complete workbook, nothing left beside it."""
+    src, reference = kill_book
+    book = Path(shutil.copy(src, tmp_path / "book.xlsm"))
+    other = tmp_path / "other name.xlsm"
+    os.link(book, other)
+    original = book.read_bytes()
+    runs = _kill_chain(book, [{"args": ["refresh", str(book)], "hook": "copying"}, {"args": ["refresh", str(book)]}],
+                       tmp_path / "chain")
+    (_, killed, after_kill), (_, last, _) = runs
+    assert killed["killed"] and not killed["timed_out"], killed
+    assert after_kill != original, "the kill did not land in the middle of the copy"
+    assert sorted(n if n in (_LOCK, "~$book.xlsm.funnel-backup") else _TEMP for n in killed["left"]) == sorted(
+        [_LOCK, _TEMP, "~$book.xlsm.funnel-backup"])
+    assert last["code"] == 0 and last["left"] == [], last
+    _assert_valid_and_refreshed(book, reference)
+    assert os.path.samefile(book, other) and other.read_bytes() == book.read_bytes()
+
+
 # ---- concurrent refreshes -------------------------------------------------------------------------------
 def _reference_outputs(book: Path, folder: Path) -> dict[str, pd.DataFrame]:
     # What a clean refresh of this workbook writes, read back (refreshing is deterministic).
@@ -452,7 +619,7 @@ _PAUSED_REFRESH = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from workbook import table_writer
+    from workbook.package import save
     from funnel_cli import main as cli
 
     book, holding, release = sys.argv[1:4]
@@ -463,7 +630,7 @@ _PAUSED_REFRESH = textwrap.dedent(
         while not Path(release).exists() and time.monotonic() < deadline:
             time.sleep(0.01)
 
-    table_writer._before_replace = hold
+    save._before_replace = hold
     sys.argv = ["funnel", "refresh", book]
     cli.main()
     """

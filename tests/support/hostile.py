@@ -14,14 +14,21 @@ Two groups:
   ``add_user_sheet``, ``add_defined_name``, ``add_x14_validation``, ``add_form_control``;
 * hostile or broken files: ``zip_bomb``, ``lying_zip_bomb``, ``entity_bomb``,
   ``huge_sheet``, ``truncated``, ``encrypted_by_msoffcrypto``, ``encrypted_ole``,
-  ``png_file``, ``csv_file``, ``empty_file``.
+  ``png_file``, ``csv_file``, ``empty_file``, ``damaged`` (a flipped byte),
+  ``odd_entry_name`` (absolute, ``..`` or backslash entry names);
+* what lies beside a workbook: ``owner_file_bytes`` / ``excel_owner_file`` (the ``~$``
+  owner file Excel writes while the book is open);
+* hostile places to save to: ``mount_tmpfs`` / ``unmount`` (a small disk to fill with
+  ``fill_disk``), ``set_immutable`` (a file or folder even root may not change).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
+import subprocess
 import zipfile
 import zlib
 from pathlib import Path
@@ -58,6 +65,14 @@ __all__ = [
     "png_file",
     "csv_file",
     "empty_file",
+    "damaged",
+    "odd_entry_name",
+    "owner_file_bytes",
+    "excel_owner_file",
+    "mount_tmpfs",
+    "unmount",
+    "fill_disk",
+    "set_immutable",
 ]
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -648,3 +663,130 @@ def empty_file(dst: Path) -> Path:
     """A zero-byte file (a failed save, a placeholder)."""
     dst.write_bytes(b"")
     return dst
+
+
+def _entry_data_span(raw: bytes, info: zipfile.ZipInfo) -> tuple[int, int]:
+    # (first byte, end) of an entry's compressed data in the archive's bytes.
+    name_len, extra_len = struct.unpack_from("<HH", raw, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    return start, start + info.compress_size
+
+
+def damaged(src: Path, dst: Path, part: str, kind: str = "checksum") -> Path:
+    """A copy of ``src`` with one bit flipped in the deflated data of ``part``, as a bad disk
+    sector or a broken download leaves it. The flip is chosen (by zlib, here) so that the
+    entry shows ``kind`` of damage: ``"checksum"`` (inflates to the right length, wrong
+    CRC), ``"deflate"`` (zlib cannot inflate it), ``"shorter"`` or ``"longer"`` (inflates to
+    fewer or a few more bytes than its header declares)."""
+    raw = src.read_bytes()
+    with zipfile.ZipFile(src) as z:
+        info = z.getinfo(part)
+    assert info.compress_type == zipfile.ZIP_DEFLATED, f"{part} is not deflated"
+    start, end = _entry_data_span(raw, info)
+    middle = (start + end) // 2
+    for at in sorted(range(start, end), key=lambda i: abs(i - middle)):
+        for bit in range(8):
+            data = bytearray(raw[start:end])
+            data[at - start] ^= 1 << bit
+            try:
+                out = zlib.decompressobj(-15).decompress(bytes(data))
+            except zlib.error:
+                found = "deflate"
+            else:
+                found = ("longer" if len(out) > info.file_size else "shorter" if len(out) < info.file_size
+                         else "checksum" if zlib.crc32(out) != info.CRC else None)
+            if found == kind:
+                dst.write_bytes(raw[:start] + bytes(data) + raw[end:])
+                return dst
+    raise AssertionError(f"no single bit flip gives {kind} damage in {part}")
+
+
+def odd_entry_name(src: Path, dst: Path, name: str, rename: str | None = None) -> Path:
+    """A copy of ``src`` with a zip entry called ``name``: a new entry, or (``rename``) the
+    entry ``rename`` under that name. Names such as ``../../evil.sh``, ``/etc/evil`` and
+    ``xl\\worksheets\\sheet1.xml`` are what a zip-slip attack or a broken zip tool writes."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == rename:
+                info.filename = name  # zipfile keeps it as given (it only changes os.sep)
+            zout.writestr(info, data)
+        if rename is None:
+            zout.writestr(zipfile.ZipInfo(name), b"#!/bin/sh\necho pwned\n")
+    with zipfile.ZipFile(dst) as z:
+        assert name in z.namelist(), f"zipfile did not keep the name {name!r}"
+    return dst
+
+
+def owner_file_bytes(user: str, app: str = "excel") -> bytes:
+    """The owner file Office writes beside a document it has open, for ``user``.
+
+    The layout, as LibreOffice reads and writes it for interoperability: byte 0 the name's
+    length, the name in the 8-bit code page (cp1252 here: other letters become ``?``),
+    padding to byte 55 (Excel: spaces; PowerPoint: a zero, then spaces; Word: zeros to 54),
+    the length again as a 2-byte word, the name in UTF-16-LE, then padding to 165 bytes
+    (Word: 162) with space/zero pairs (Word: zeros).
+    """
+    name = user[:52]
+    ansi = bytes([len(name)]) + name.encode("cp1252", "replace")
+    utf16 = struct.pack("<H", len(name)) + name.encode("utf-16-le")
+    if app == "word":
+        return (ansi.ljust(54, b"\0") + utf16).ljust(162, b"\0")
+    if app == "powerpoint":
+        ansi += b"\0"
+    elif app != "excel":
+        raise ValueError(app)
+    data = ansi.ljust(55, b" ") + utf16
+    return data + (b" \0" * 165)[: 165 - len(data)]
+
+
+def excel_owner_file(workbook: Path, user: str | None, data: bytes | None = None) -> Path:
+    """Write the owner file Excel keeps beside ``workbook`` while ``user`` has it open
+    (``data``: write these bytes instead, for damaged or foreign owner files)."""
+    owner = workbook.with_name("~$" + workbook.name)
+    owner.write_bytes(data if data is not None else owner_file_bytes(user or ""))
+    return owner
+
+
+def mount_tmpfs(folder: Path, size: int) -> bool:
+    """Mount a tmpfs of ``size`` bytes on ``folder`` (made if needed); False when this
+    process may not mount (not root, or no CAP_SYS_ADMIN in the container)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "funnel-test", str(folder)],
+                          capture_output=True, timeout=30)
+    return done.returncode == 0
+
+
+def unmount(folder: Path) -> None:
+    """Undo ``mount_tmpfs``."""
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True, timeout=30)
+
+
+def fill_disk(folder: Path, leave: int = 0) -> Path:
+    """Fill the file system of ``folder`` with one file until not one more byte fits, then
+    give back ``leave`` bytes (0: the disk is completely full)."""
+    filler = folder / "filler.bin"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for size in (1 << 20, 4096, 1):  # big writes, then the last page, then its last bytes
+            chunk = b"\0" * size
+            while True:
+                try:
+                    os.write(fd, chunk)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
+    if leave:
+        os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+def set_immutable(path: Path, on: bool = True) -> bool:
+    """``chattr +i`` (``on``) or ``-i`` on ``path``: not even root may then replace it (a
+    file) or create in it (a folder). False when the file system or system cannot."""
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True, timeout=30).returncode == 0

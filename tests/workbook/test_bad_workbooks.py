@@ -27,8 +27,8 @@ from workbook.build import new_workbook
 from workbook.filebook import FileBook
 from workbook.layout import OUTPUTS
 from workbook.mapping import read_inputs
+from workbook.package import open_package
 from workbook.table_reader import read_tables
-from workbook.xlsx_package import open_package
 
 SIZE, SEED = 60, 3
 # The demo's own problems (stage step-backs in the history) are in every refresh below.

@@ -35,9 +35,8 @@ from udfs.macros import refresh
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
 from workbook.layout import OUTPUTS
+from workbook.package import column_index, open_package, write_tables
 from workbook.table_reader import read_tables
-from workbook.table_writer import write_tables
-from workbook.xlsx_package import column_index, open_package
 
 SIZE = 300
 

@@ -30,7 +30,7 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from workbook import table_reader, table_writer, xlsx_package
+from workbook import table_reader
 from workbook.errors import (
     NotAWorkbook,
     TableNotFound,
@@ -39,9 +39,19 @@ from workbook.errors import (
     WorkbookError,
     WorkbookTooLarge,
 )
+from workbook.package import (
+    WorkbookLock,
+    XlsxPackage,
+    lock_path,
+    open_package,
+    plan,
+    save,
+    worksheet,
+    write_tables,
+    writer,
+    xmlsafety,
+)
 from workbook.table_reader import read_tables
-from workbook.table_writer import WorkbookLock, lock_path, write_tables
-from workbook.xlsx_package import XlsxPackage, open_package
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT_SHEET = "xl/worksheets/sheet2.xml"
@@ -323,8 +333,8 @@ def test_old_rows_fast_path_writes_the_same_bytes(book: Path, tmp_path: Path, mo
     write_tables(book, book, {"tblStageStats": _stage_frame(5)})
     fast, careful = tmp_path / "fast.xlsm", tmp_path / "careful.xlsm"
     write_tables(book, fast, {"tblStageStats": _stage_frame(rows)})
-    monkeypatch.setattr(table_writer, "_plain_old_rows", lambda body, rows, order, changes: set())
-    monkeypatch.setattr(table_writer, "_old_table_row", lambda content, r, changes: False)
+    monkeypatch.setattr(worksheet, "_plain_old_rows", lambda body, rows, order, changes: set())
+    monkeypatch.setattr(worksheet, "_old_table_row", lambda content, r, changes: False)
     write_tables(book, careful, {"tblStageStats": _stage_frame(rows)})
     assert fast.read_bytes() == careful.read_bytes()
 
@@ -415,7 +425,7 @@ def test_failure_before_replace_leaves_original(book: Path, monkeypatch: pytest.
     def boom(tmp: Path, dst: Path) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(table_writer, "_before_replace", boom)
+    monkeypatch.setattr(save, "_before_replace", boom)
     with pytest.raises(RuntimeError):
         write_tables(book, book, {"tblStageStats": _stage_frame(9)})
     assert book.read_bytes() == before
@@ -427,15 +437,15 @@ _KILLED_WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import pandas as pd
-    from workbook import table_writer
+    from workbook.package import save, write_tables
 
     def stall(tmp, dst):
         Path(sys.argv[2]).write_text("ready")
         time.sleep(60)
 
-    table_writer._before_replace = stall
+    save._before_replace = stall
     frame = pd.DataFrame({"stage": ["x"] * 50, "count": [1.0] * 50, "value": [2.0] * 50})
-    table_writer.write_tables(sys.argv[1], sys.argv[1], {"tblStageStats": frame})
+    write_tables(sys.argv[1], sys.argv[1], {"tblStageStats": frame})
     """
 )
 
@@ -482,7 +492,7 @@ def reached(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     sheet rewrite and the save fail at once, so a file that slips past a check fails the
     test instead of being read."""
     seen: dict[str, list] = {"inflated": [], "parsed": []}
-    inflate_part, fromstring = XlsxPackage.inflate_part, xlsx_package.ET.fromstring
+    inflate_part, fromstring = XlsxPackage.inflate_part, xmlsafety.ET.fromstring
 
     def inflating(self, part, **kwargs):
         seen["inflated"].append(self.member(part).name)
@@ -498,10 +508,10 @@ def reached(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
         return reached_it
 
     monkeypatch.setattr(XlsxPackage, "inflate_part", inflating)
-    monkeypatch.setattr(xlsx_package.ET, "fromstring", parsing)
+    monkeypatch.setattr(xmlsafety.ET, "fromstring", parsing)
     monkeypatch.setattr(table_reader, "_private_package", unreachable("the cell readers"))
-    monkeypatch.setattr(table_writer, "_rewrite_sheet", unreachable("the sheet rewrite"))
-    monkeypatch.setattr(table_writer, "_atomic_write", unreachable("the save"))
+    monkeypatch.setattr(writer, "rewrite_sheet", unreachable("the sheet rewrite"))
+    monkeypatch.setattr(writer, "save_atomically", unreachable("the save"))
     return seen
 
 
@@ -642,7 +652,7 @@ def test_plain_old_rows_are_proven_a_run_at_a_time(book: Path, edit, plain: set[
     with open_package(book) as pkg:
         info = pkg.table("tblStageStats")
     body = edit(_PURE_ROWS)
-    rows = table_writer._scan_rows(OUTPUT_SHEET, body)
-    change = table_writer._TableChange(info=info, frame=_stage_frame(2), new_last=info.body_first_row + 1)
+    rows = worksheet._scan_rows(OUTPUT_SHEET, body)
+    change = plan.TableChange(info=info, frame=_stage_frame(2), new_last=info.body_first_row + 1)
     assert (info.body_first_row, info.body_last_row) == (5, 7)
-    assert table_writer._plain_old_rows(body, rows, list(rows), [change]) == plain
+    assert worksheet._plain_old_rows(body, rows, list(rows), [change]) == plain
