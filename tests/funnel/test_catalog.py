@@ -14,7 +14,7 @@ from funnel.catalog import CATALOG, LANGUAGES, check, entry, fields, group, has,
 # Chinese ideographs, CJK punctuation and full-width forms.
 _CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # Texts that read the same in both languages on purpose.
-_SAME_IN_BOTH: set[str] = set()
+_SAME_IN_BOTH = {"header.tblRange.p10", "header.tblRange.p50", "header.tblRange.p90"}
 
 
 def _fold(value: str) -> str:
@@ -98,8 +98,14 @@ def _groups_of(prefix: str, depth: int) -> dict[str, dict[str, tuple[str, str]]]
 
 _DISTINCT = {
     # group: why two entries of it must never read the same
-    **{f"header.{table}": "one table's headers" for table in _groups_of("header", 1)},
+    **{f"header.{table}": "one table's headers (Excel refuses two equal column names)" for table in _groups_of("header", 1)},
     **{f"label.{kind}": "the labels of one enumeration (each reads back to its code)" for kind in _groups_of("label", 1)},
+    "sheet": "sheet names (Excel refuses two equal sheet names)",
+    "heading": "the output sheets' headings",
+    "title": "output tables' captions",
+    "metric": "the Summary's figures",
+    "chart": "chart titles",
+    "flag": "yes and no",
 }
 
 
@@ -113,3 +119,20 @@ def test_no_two_entries_of_one_group_read_the_same(prefix):
             spelled = _fold(pair[at])
             assert spelled not in seen, f"{_DISTINCT[prefix]}: {prefix}.{seen.get(spelled)} and {prefix}.{name} both read {pair[at]!r}"
             seen[spelled] = name
+
+
+def test_sheet_names_are_names_excel_accepts():
+    for name, pair in group("sheet").items():
+        for sheet in pair:
+            assert len(sheet) <= 31, (name, sheet)
+            assert not set(sheet) & set("[]:*?/\\"), (name, sheet)
+            assert sheet == sheet.strip() and not sheet.startswith("'") and not sheet.endswith("'"), (name, sheet)
+            assert _fold(sheet) != "history", (name, sheet)  # reserved by Excel
+
+
+def test_cell_check_alerts_fit_excels_limits():
+    # Excel caps a data validation's error title at 32 characters and its message at 255;
+    # XlsxWriter drops a longer one with only a warning.
+    for name, pair in group("alert").items():
+        limit = 32 if name.endswith(".title") else 255
+        assert all(len(t) <= limit for t in pair), name
