@@ -28,9 +28,10 @@ with the parsers.
 
 To add a string: add one line with both texts here and ask for it by its key. The tests
 check that every entry has both languages and the same fields, that the words of one
-table, sheet list or enumeration never read alike (``tests/funnel/test_catalog.py``),
-and that the layout and the catalog name the same columns
-(``tests/workbook/test_layout_words.py``).
+table, sheet list or enumeration never read alike (``tests/funnel/test_catalog.py``), that
+the layout and the catalog name the same columns (``tests/workbook/test_layout_words.py``),
+and that no product module outside this one carries Chinese display text of its own and
+every entry is asked for (``tests/test_words_in_catalog.py``).
 """
 
 from __future__ import annotations
