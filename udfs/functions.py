@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
+from funnel import catalog
 from funnel.analysis import Analysis
 from funnel.forecast.pipeline import weighted_pipeline
 from funnel.forecast.ranges import range_forecast
@@ -122,18 +123,9 @@ _METHODS = ("configured", "empirical", "blended")
 
 # Opportunity columns each figure reads (id, stage and amount are always read).
 _WEIGHTED_COLUMNS = ("close_date", "probability_override", "forecast_category", "owner", "team")
-# Headers of the concession plan a UDF spills (en, zh-CN); no sheet holds this table.
-_CONCESSION_HEADERS = {
-    "step": ("Step", "步骤"),
-    "concession": ("Concession", "让步"),
-    "cumulative": ("Conceded so far", "累计让步"),
-    "price_after": ("Price after", "让步后价格"),
-    "share_of_room": ("Share of room", "占让步空间"),
-    "advice": ("What the course says", "课程提示"),
-}
 
 # The competition tables a UDF spills show the same columns, in the same words, as the
-# Competition sheet's tables (workbook/layout.py holds every header once).
+# Competition sheet's tables (workbook/layout.py, its words from the catalog).
 _COMPARISON_KEYS = ("vendor", "weighted_total", "rank", "tied", "weight_coverage", "gap_to_us")
 _HEAD_TO_HEAD_KEYS = tuple(c.key for c in OUTPUTS["tblHeadToHead"].columns)
 # Opportunity columns the head-to-head record reads, beyond the forecast's.
@@ -344,8 +336,8 @@ def FUNNEL_CONCESSION_PLAN(quote, floor, steps=None, pattern=None, round_to=None
     table = plan.steps.assign(advice=None)
     note = plan.advice or plan.warning
     table["advice"] = [note.get(chosen_language)] + [None] * (len(table) - 1)
-    language_at = 1 if chosen_language == "zh-CN" else 0
-    return spill_frame(table, [_CONCESSION_HEADERS[key][language_at] for key in table.columns])
+    # No sheet holds this table: its headers are the catalog's header.concession_plan.*.
+    return spill_frame(table, [catalog.text(f"header.concession_plan.{key}", chosen_language) for key in table.columns])
 
 
 @xw.func

@@ -9,6 +9,7 @@ options scoped, the win-model branch in a child process where that is safe).
 
 from __future__ import annotations
 
+from funnel import catalog
 from funnel.analysis import Report, run
 from udfs import runtime
 from workbook.book import Book
@@ -54,9 +55,9 @@ def closing_message(report: Report, tables: int) -> str:
     """One short sentence: what was refreshed, how many problems and where to see them."""
     deals = len(report.deals)
     problems = len(report.tables["issues"])
-    zh = report.settings.language == "zh-CN"
-    if zh:
-        tail = f"发现 {problems} 个数据问题，见“问题”表。" if problems else "未发现数据问题。"
-        return f"已刷新 {tables} 张结果表（{deals} 个商机）。{tail}"
-    tail = f"{problems} problem(s) found in the data: see the Issues sheet." if problems else "No problems found in the data."
-    return f"Refreshed {tables} output tables from {deals} deals. {tail}"
+    language = report.settings.language
+    if problems:
+        outcome = catalog.text("message.problems_found", language, problems=problems)
+    else:
+        outcome = catalog.text("message.no_problems", language)
+    return catalog.text("message.refreshed", language, tables=tables, deals=deals, outcome=outcome)

@@ -19,6 +19,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from funnel import catalog
 from funnel.inputs.contract import FORECAST_CATEGORIES
 from funnel.inputs.schemes import preset_stages
 from funnel.inputs.settings import Settings, settings_table
@@ -29,6 +30,7 @@ from workbook.layout import (
     UDF_MODULES,
     YES_NO,
     TableLayout,
+    header,
 )
 from workbook.vba_project import VbaModule, build_vba_project
 
@@ -50,16 +52,8 @@ XLWINGS_CONF = (
     ("Conda Env", ""),
 )
 
-_TITLES = {
-    "Summary": ("Funnel summary", "销售漏斗总览"),
-    "Forecast": ("Weighted pipeline forecast", "加权管道预测"),
-    "Stages": ("Stage statistics", "阶段统计"),
-    "Win rates": ("Win rates", "赢率"),
-    "Deal scores": ("Deal scores", "商机评分"),
-    "Competition": ("Competition", "竞争分析"),
-    "Qualification": ("Qualification and decision chain", "资格评估与决策链"),
-    "Issues": ("Problems found in the input tables", "输入数据中的问题"),
-}
+# The output sheets in the order a user meets them; each has a heading (catalog: heading.<sheet>).
+_OUTPUT_SHEETS = ("summary", "forecast", "stages", "win_rates", "deal_scores", "competition", "qualification", "issues")
 
 
 def _xlwings_dir() -> Path:
@@ -172,59 +166,59 @@ def _column_range(sheet: str, layout: TableLayout, key: str, rows: int) -> str:
 
 
 def _charts(wb, sheets: dict[str, object], language: str) -> None:
-    zh = language == "zh-CN"
+    # Each series is named by the header of the column it plots.
     stage = OUTPUTS["tblStageStats"]
     stage_sheet = stage.sheet(language)
-    def funnel_chart(key: str, series: tuple[str, str], title: tuple[str, str], color: str):
+    def funnel_chart(key: str, title: str, color: str):
         # One bar per stage, top stage first, as a funnel reads.
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({
-            "name": series[1] if zh else series[0],
+            "name": header(stage.name, key, language),
             "categories": _column_range(stage_sheet, stage, "name", 1),
             "values": _column_range(stage_sheet, stage, key, 1),
             "fill": {"color": color},
         })
-        chart.set_title({"name": title[1] if zh else title[0]})
+        chart.set_title({"name": catalog.text(title, language)})
         chart.set_y_axis({"reverse": True})
         chart.set_x_axis({"num_format": "#,##0"})
         chart.set_legend({"none": True})
         return chart
 
-    count = funnel_chart("open_deals", ("Open deals", "在途商机数"), ("Funnel: open deals by stage", "漏斗：各阶段商机数"), "#4472C4")
-    amount = funnel_chart("open_amount", ("Open amount", "在途金额"), ("Funnel: open amount by stage", "漏斗：各阶段金额"), "#ED7D31")
+    count = funnel_chart("open_deals", "chart.funnel_count", "#4472C4")
+    amount = funnel_chart("open_amount", "chart.funnel_amount", "#ED7D31")
     periods = OUTPUTS["tblForecastPeriods"]
     fc_sheet = periods.sheet(language)
     forecast = wb.add_chart({"type": "column"})
-    for key, en, cn, color in (
-        ("closed_won", "Closed won", "已赢金额", "#70AD47"),
-        ("weighted", "Weighted", "加权金额", "#4472C4"),
-        ("commit", "Commit", "承诺", "#FFC000"),
+    for key, color in (
+        ("closed_won", "#70AD47"),
+        ("weighted", "#4472C4"),
+        ("commit", "#FFC000"),
     ):
         forecast.add_series({
-            "name": cn if zh else en,
+            "name": header(periods.name, key, language),
             "categories": _column_range(fc_sheet, periods, "period", 1),
             "values": _column_range(fc_sheet, periods, key, 1),
             "fill": {"color": color},
         })
-    forecast.set_title({"name": "按期间预测" if zh else "Forecast by period"})
+    forecast.set_title({"name": catalog.text("chart.forecast", language)})
     forecast.set_y_axis({"num_format": "#,##0"})
     forecast.set_legend({"position": "bottom"})
     rel = OUTPUTS["tblReliability"]
     rel_sheet = rel.sheet(language)
     reliability = wb.add_chart({"type": "line"})
-    for key, en, cn, style in (
-        ("bin_mid", "Perfect", "理想", {"color": "#7F7F7F", "dash_type": "dash"}),
-        ("configured", "Configured", "设定概率", {"color": "#A5A5A5"}),
-        ("blended", "Blended", "融合概率", {"color": "#4472C4"}),
-        ("model", "Model", "模型", {"color": "#ED7D31"}),
+    for key, style in (
+        ("bin_mid", {"color": "#7F7F7F", "dash_type": "dash"}),
+        ("configured", {"color": "#A5A5A5"}),
+        ("blended", {"color": "#4472C4"}),
+        ("model", {"color": "#ED7D31"}),
     ):
         reliability.add_series({
-            "name": cn if zh else en,
+            "name": header(rel.name, key, language),
             "categories": _column_range(rel_sheet, rel, "bin", 10),
             "values": _column_range(rel_sheet, rel, key, 10),
             "line": style, "marker": {"type": "circle", "size": 5},
         })
-    reliability.set_title({"name": "可靠性：预测 vs 实际" if zh else "Reliability: predicted vs won"})
+    reliability.set_title({"name": catalog.text("chart.reliability", language)})
     reliability.set_y_axis({"min": 0, "max": 1, "num_format": "0%"})
     reliability.set_legend({"position": "bottom"})
     sheets[rel_sheet].insert_chart(16, 36, reliability, {"x_scale": 1.3, "y_scale": 1.2})
@@ -265,7 +259,6 @@ def new_workbook(
 
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     fmt = _Formats(wb, settings.currency)
-    zh = language == "zh-CN"
     sheets: dict[str, object] = {}
     code_names: list[str] = []
 
@@ -279,12 +272,12 @@ def new_workbook(
         return sheets[name]
 
     # Output sheets first: they are what a sales-ops user opens the workbook for.
-    for en_name, (title_en, title_zh) in _TITLES.items():
-        layouts = [t for t in OUTPUTS.values() if t.sheet_en == en_name]
+    for sheet_key in _OUTPUT_SHEETS:
+        layouts = [t for t in OUTPUTS.values() if t.sheet_key == sheet_key]
         ws = sheet(layouts[0].sheet(language))
-        ws.write(0, 0, title_zh if zh else title_en, fmt.title)
-        ws.write(1, 0, "按“刷新”按钮重新计算。" if zh else "Press Refresh to recompute from the input sheets.", fmt.subtitle)
-        ws.insert_button(0, 6, {"macro": REFRESH_MACRO, "caption": "刷新" if zh else "Refresh", "width": 110, "height": 32})
+        ws.write(0, 0, catalog.text(f"heading.{sheet_key}", language), fmt.title)
+        ws.write(1, 0, catalog.text("note.refresh", language), fmt.subtitle)
+        ws.insert_button(0, 6, {"macro": REFRESH_MACRO, "caption": catalog.text("button.refresh", language), "width": 110, "height": 32})
         for layout in layouts:
             if layout.title(language):
                 ws.write(layout.anchor[0] - 1, layout.anchor[1], layout.title(language), fmt.caption)
@@ -301,7 +294,7 @@ def new_workbook(
         if layout.wide and frame is not None:
             extra = tuple(c for c in frame.columns if c not in {col.key for col in layout.columns})
         elif layout.wide:
-            extra = ("Us", "Competitor A") if not zh else ("我方", "竞争对手A")
+            extra = (catalog.text("sample.comparison.us", language), catalog.text("sample.comparison.rival", language))
         row0, col0, last_row, last_col = _add_table(ws, layout, fmt, language, frame, extra)
         ws.freeze_panes(row0 + 1, 0)
         end = max(last_row, row0 + _VALIDATION_ROWS)
@@ -311,13 +304,13 @@ def new_workbook(
                 ws.data_validation(row0 + 1, c, end, c, {"validate": "list", "source": yes_no})
             elif layout.table == "opportunities" and col.key == "stage" or layout.table == "stage_history" and col.key == "stage":
                 ws.data_validation(row0 + 1, c, end, c, {"validate": "list", "source": "=StageCodes",
-                                                         "error_title": "Stage" if not zh else "阶段",
-                                                         "error_message": "Pick a stage code from the Stage scheme sheet." if not zh else "请从阶段方案中选择阶段代码。"})
+                                                         "error_title": catalog.text("alert.stage.title", language),
+                                                         "error_message": catalog.text("alert.stage.message", language)})
             elif col.key == "forecast_category":
                 ws.data_validation(row0 + 1, c, end, c, {"validate": "list", "source": list(FORECAST_CATEGORIES)})
             elif col.fmt == "prob":
                 ws.data_validation(row0 + 1, c, end, c, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
-                                                         "error_message": "A probability is between 0 and 1 (0% to 100%)." if not zh else "概率应在0到1之间。"})
+                                                         "error_message": catalog.text("alert.probability.message", language)})
     stages_layout = INPUTS["tblStages"]
     code_header = stages_layout.headers(language)[0]
     wb.define_name("StageCodes", f"=tblStages[{code_header}]")

@@ -6,7 +6,9 @@ user types is read back with ``parse_enum(kind, text)``, which accepts the Engli
 Chinese label (simplified or traditional, as the course decks mix both), the code itself
 and the common variants, with full-width characters folded and case ignored.
 
-Kinds and their codes (the Chinese wording follows the source courses, see DOMAIN.md):
+The labels themselves live in the catalog (``funnel/catalog.py``, ``label.<kind>.<code>``);
+this module adds what people type for them. Kinds and their codes (the Chinese wording
+follows the source courses, see DOMAIN.md):
 
     role          decision_maker 决策者, user 使用者, buyer 采购者, influencer 影响者,
                   gatekeeper 守门人, informed 知情者, senior_leader 高层领导,
@@ -32,115 +34,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from funnel.catalog import LANGUAGES, group
+
 __all__ = ["LANGUAGES", "KINDS", "label", "labels", "codes", "parse_enum", "localize", "normalize_language"]
 
-LANGUAGES = ("en", "zh-CN")
 
-# kind -> code -> (English, Chinese). Dict order is the enumeration's natural order.
-_LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "role": {
-        "decision_maker": ("decision maker", "决策者"),
-        "user": ("user", "使用者"),
-        "buyer": ("buyer", "采购者"),
-        "influencer": ("influencer", "影响者"),
-        "gatekeeper": ("gatekeeper", "守门人"),
-        "informed": ("informed", "知情者"),
-        "senior_leader": ("senior leader", "高层领导"),
-        "superior_leader": ("superior leader", "上级领导"),
-        "design_institute": ("design institute", "设计院"),
-        "coach": ("coach", "向导"),
-    },
-    "attitude": {
-        "support": ("support", "接受"),
-        "doubt": ("doubt", "怀疑"),
-        "resist": ("resist", "抵触"),
-        "indifferent": ("indifferent", "冷淡"),
-        "hostile": ("hostile", "恶意拆台"),
-    },
-    "relationship": {
-        "met": ("met", "认识"),
-        "dating": ("dating", "约会"),
-        "trusted": ("trusted", "信赖"),
-        "ally": ("ally", "同盟"),
-    },
-    "style": {
-        "analytical": ("analytical", "分析型"),
-        "driver": ("driver", "支配型"),
-        "amiable": ("amiable", "友善型"),
-        "expressive": ("expressive", "表达型"),
-    },
-    "urgency": {
-        "eager": ("eager (within 1 month)", "渴望型(1个月内)"),
-        "hopeful": ("hopeful (within 2 months)", "有望型(2个月内)"),
-        "watching": ("watching (within 3 months)", "观望型(3个月内)"),
-        "later": ("later (beyond 3 months)", "3个月以后"),
-        "overdue": ("overdue (close date passed)", "已逾期(预计日期已过)"),
-        "none": ("no close date", "无预计日期"),
-    },
-    "importance": {
-        "key": ("key", "关键"),
-        "important": ("important", "重要"),
-        "general": ("general", "一般"),
-        "none": ("no amount", "无金额"),
-    },
-    "stars": {
-        "5": ("five-star", "五星级"),
-        "4": ("four-star", "四星级"),
-        "3": ("three-star", "三星级"),
-        "2": ("two-star", "二星级"),
-    },
-    "concession": {
-        "shrinking": ("shrinking steps", "递减让步"),
-        "equal": ("equal steps", "等额让步"),
-        "growing": ("growing steps", "递增让步"),
-        "single": ("one single concession", "一次性让步"),
-    },
-    "outcome": {
-        "win": ("win", "赢"),
-        "draw": ("draw", "和"),
-        "lose": ("lose", "输"),
-        "break_off": ("break off", "破"),
-        "stall": ("stall", "拖"),
-    },
-    "question": {
-        "q_why_need": ("Why do they need or want a new system?", "为什么他们需要或想要一个新系统?"),
-        "q_budget": ("Is the budget planned?", "财政有计划吗?"),
-        "q_decision_maker": ("Who decides, and does he want it?", "谁是决策人物?他想要吗?"),
-        "q_decision_process": ("What is the decision process?", "决策过程怎样?"),
-        "q_decision_criteria": ("What are the basic decision criteria?", "什么是基本决策因素?"),
-        "q_timeline": ("What is the rough timetable?", "大致时间表?"),
-        "q_competition": ("Who are the competitors?", "谁是竞争对手?"),
-        "q_why_us": ("Why should it be us?", "为什么应该是我们?"),
-    },
-    "man": {
-        "man_money": ("money (can buy)", "金钱(有购买能力)"),
-        "man_authority": ("authority (can decide or influence)", "决定权(能决定或影响购买)"),
-        "man_need": ("need", "需求"),
-    },
-    "go": {
-        "go_real": ("Is there an opportunity?", "存在销售机会吗?"),
-        "go_solution": ("Do we have a solution?", "有解决方案吗?"),
-        "go_win": ("Can we win?", "能赢吗?"),
-        "go_worth": ("Is it worth winning?", "值得赢吗?"),
-    },
-    "risk": {
-        "no_stakeholders": ("no contact known", "没有已知联系人"),
-        "no_decision_maker": ("no decision maker known", "未找到决策者"),
-        "dm_not_supportive": ("decision maker not supportive", "决策者未表示接受"),
-        "hostile_present": ("hostile stakeholder present", "有人恶意拆台"),
-        "single_threaded": ("only one contact (single-threaded)", "只有一个联系人(单线联系)"),
-    },
-    "position": {
-        "lead": ("lead", "领先"),
-        "trail": ("trail", "落后"),
-        "even": ("even", "持平"),
-    },
-    "marker": {
-        "general": ("general", "通用"),
-        "no_competitor": ("(no known competitor)", "(无已知竞争对手)"),
-        "no_account": ("(none)", "(无)"),
-    },
-}
+def _by_kind() -> dict[str, dict[str, tuple[str, str]]]:
+    # kind -> code -> (English, Chinese), from the catalog's label.<kind>.<code> entries;
+    # catalog order is the enumeration's natural order.
+    kinds: dict[str, dict[str, tuple[str, str]]] = {}
+    for name, pair in group("label").items():
+        kind, code = name.split(".", 1)
+        kinds.setdefault(kind, {})[code] = pair
+    return kinds
+
+
+_LABELS = _by_kind()
 
 KINDS = tuple(_LABELS)
 

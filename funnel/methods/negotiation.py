@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from funnel.catalog import LANGUAGES, entry, group
 from funnel.methods.labels import codes, parse_enum
 
 __all__ = ["PATTERNS", "WARNINGS", "ConcessionPlan", "concession_plan", "lifetime_value", "delivered_value"]
@@ -33,27 +34,10 @@ PATTERNS = codes("concession")
 
 # What the course says happens with each pattern (en, zh-CN); shrinking is the one it advises.
 WARNINGS: dict[str, dict[str, str]] = {
-    "single": {
-        "en": "One concession of the whole room shows your floor at once: the buyer doubts it is "
-              "really the floor and keeps pushing until you cannot hold.",
-        "zh-CN": "一次让出全部空间：给出底线反遭怀疑，对方步步紧逼，让你难以招架。",
-    },
-    "growing": {
-        "en": "Growing steps start with small concessions that look insincere and then give more "
-              "each time: the buyer resents them, does not accept them and learns that pushing pays.",
-        "zh-CN": "让步由小到大：小额渗透不实际，遭对方反感，对手不买账，而且越压让得越多。",
-    },
-    "equal": {
-        "en": "Equal steps set a steady rhythm: the buyer learns the pattern and keeps asking for "
-              "one more step.",
-        "zh-CN": "等额让步：四平八稳落价格，对手摸透规律更宰你。",
-    },
+    code: dict(zip(LANGUAGES, pair)) for code, pair in group("warning.concession").items()
 }
 # Why the recommended pattern works, shown instead of a warning.
-ADVICE: dict[str, str] = {
-    "en": "Recommended: big first, then smaller steps make the buyer feel the price has reached its floor.",
-    "zh-CN": "推荐：先大后小，刺激对方求成欲望，让对方觉得已砍到价格最底线。",
-}
+ADVICE: dict[str, str] = dict(zip(LANGUAGES, entry("advice.concession.shrinking")))
 
 
 @dataclass(frozen=True)

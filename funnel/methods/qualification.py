@@ -41,6 +41,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from funnel import catalog
 from funnel.forecast.deals import NONE_LABEL
 from funnel.inputs.contract import GO_NO_GO_FLAGS, MAN_FLAGS, QUALIFICATION_5W2P, QUALIFICATION_6W2P
 from funnel.inputs.settings import Settings
@@ -91,7 +92,7 @@ def join_labels(items: list[str], language: str) -> str:
     Returns:
         One text; empty for no items.
     """
-    return ("；" if normalize_language(language) == "zh-CN" else "; ").join(items)
+    return catalog.text("separator.list", normalize_language(language)).join(items)
 
 
 def _flags(deals: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

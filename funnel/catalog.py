@@ -1,0 +1,645 @@
+"""The words the product shows, English and Chinese side by side: the bilingual catalog.
+
+Each entry is a stable dotted key and its two texts, ``(English, Chinese)``, on one line.
+The keys are grouped by what the words are:
+
+    sheet.<sheet>                   a sheet's name (summary, stage_scheme, ..)
+    heading.<sheet>                 the title at the top of an output sheet
+    note.*, button.*                the line under it, the Refresh button's caption
+    title.<Excel Table>             the caption above an output table
+    header.<Excel Table>.<column>   a table's column headers (header.concession_plan.*: the
+                                    table FUNNEL_CONCESSION_PLAN spills)
+    metric.<metric>                 the figures the Summary lists
+    flag.yes, flag.no               what a yes/no column shows
+    chart.<chart>                   chart titles
+    alert.*                         the messages of a sheet's cell checks
+    sample.*                        the placeholder columns of an empty input table
+    label.<kind>.<code>             the enumerations' labels (``funnel.methods.labels``), in
+                                    their natural order
+    separator.*                     how a list of labels is joined
+    message.*                       what a refresh says when it is done
+    advice.*, warning.*             what the negotiation course says about a concession plan
+
+``text(key, language, **fields)`` gives one text; ``{name}`` fields are filled from the
+keyword arguments, and both languages of an entry have the same fields. Layout code
+(``workbook.layout``) holds the structure and asks here for the words; what a user may
+*type* (the Chinese and English spellings the readers accept) is parsing data and stays
+with the parsers.
+
+To add a string: add one line with both texts here and ask for it by its key. The tests
+check that every entry has both languages and the same fields, that the words of one
+table, sheet list or enumeration never read alike (``tests/funnel/test_catalog.py``), that
+the layout and the catalog name the same columns (``tests/workbook/test_layout_words.py``),
+and that no product module outside this one carries Chinese display text of its own and
+every entry is asked for (``tests/test_words_in_catalog.py``).
+"""
+
+from __future__ import annotations
+
+import string
+from types import MappingProxyType
+
+__all__ = ["LANGUAGES", "CATALOG", "text", "entry", "group", "has", "fields", "check"]
+
+LANGUAGES = ("en", "zh-CN")
+
+_ENTRIES: dict[str, tuple[str, str]] = {
+    # --- The workbook's sheets ------------------------------------------------------
+    "sheet.settings": ("Settings", "设置"),
+    "sheet.stage_scheme": ("Stage scheme", "阶段方案"),
+    "sheet.opportunities": ("Opportunities", "商机"),
+    "sheet.stage_history": ("Stage history", "阶段历史"),
+    "sheet.quotas": ("Quotas", "指标"),
+    "sheet.competitors": ("Competitors", "竞争对手"),
+    "sheet.comparison": ("Comparison", "比较表"),
+    "sheet.stakeholders": ("Stakeholders", "决策链"),
+    "sheet.summary": ("Summary", "总览"),
+    "sheet.forecast": ("Forecast", "预测"),
+    "sheet.stages": ("Stages", "阶段统计"),
+    "sheet.win_rates": ("Win rates", "赢率"),
+    "sheet.deal_scores": ("Deal scores", "商机评分"),
+    "sheet.competition": ("Competition", "竞争"),
+    "sheet.qualification": ("Qualification", "资格评估"),
+    "sheet.issues": ("Issues", "问题"),
+    "heading.summary": ("Funnel summary", "销售漏斗总览"),
+    "heading.forecast": ("Weighted pipeline forecast", "加权管道预测"),
+    "heading.stages": ("Stage statistics", "阶段统计"),
+    "heading.win_rates": ("Win rates", "赢率"),
+    "heading.deal_scores": ("Deal scores", "商机评分"),
+    "heading.competition": ("Competition", "竞争分析"),
+    "heading.qualification": ("Qualification and decision chain", "资格评估与决策链"),
+    "heading.issues": ("Problems found in the input tables", "输入数据中的问题"),
+    "note.refresh": ("Press Refresh to recompute from the input sheets.", "按“刷新”按钮重新计算。"),
+    "button.refresh": ("Refresh", "刷新"),
+    # --- Output tables' captions ----------------------------------------------------
+    "title.tblSummary": ("Headline figures", "关键指标"),
+    "title.tblForecastPeriods": ("By period", "按期间"),
+    "title.tblForecast": ("By period, team and owner", "按期间、团队、负责人"),
+    "title.tblForecastTeams": ("By period and team", "按期间、团队"),
+    "title.tblStageStats": ("Stage statistics", "阶段统计"),
+    "title.tblWinRates": ("Win rates", "赢率"),
+    "title.tblWinTrend": ("Trend", "趋势"),
+    "title.tblRange": ("What will book: range by period (current and later)", "预计成交区间（本期及以后）"),
+    "title.tblDealScores": ("Open deals: model probability, reasons, health and qualification", "在途商机：模型概率、原因、健康度与资格"),
+    "title.tblCalibration": ("Calibration backtest (lower is better)", "校准回测（越低越好）"),
+    "title.tblReliability": ("Reliability: observed win rate by predicted probability", "可靠性：按预测概率的实际赢率"),
+    "title.tblHeadToHead": ("Head-to-head record", "对战记录"),
+    "title.tblComparisonResult": ("The comparison table that decides (weighted totals)", "决定生死的比较表（加权总分）"),
+    "title.tblComparisonGaps": ("Where we lead and trail (biggest weighted gaps first)", "领先与落后（加权差距从大到小）"),
+    "title.tblQualification": ("Qualification of open deals (5W+2P, MAN, go/no-go, urgency, importance)", "在途商机资格评估（5W+2P、MAN、四问、紧迫度、重要度）"),
+    "title.tblAccounts": ("Accounts: 80/20 and star grades", "客户：80/20与星级"),
+    "title.tblDecisionChain": ("Decision chain coverage and risks", "决策链覆盖与风险"),
+    "title.tblIssues": ("Problems found in the input tables", "输入数据中的问题"),
+    # --- Column headers, table by table ---------------------------------------------
+    # tblSettings
+    "header.tblSettings.key": ("Setting", "设置项"),
+    "header.tblSettings.value": ("Value", "值"),
+    "header.tblSettings.description": ("What it does", "说明"),
+    # tblStages
+    "header.tblStages.code": ("Code", "代码"),
+    "header.tblStages.name": ("Stage", "阶段名称"),
+    "header.tblStages.order": ("Order", "顺序"),
+    "header.tblStages.probability": ("Probability", "赢单概率"),
+    "header.tblStages.forecast_category": ("Forecast category", "预测类别"),
+    "header.tblStages.is_won": ("Won?", "赢单?"),
+    "header.tblStages.is_lost": ("Lost?", "丢单?"),
+    "header.tblStages.entry_criteria": ("Enters when", "进入标准"),
+    # tblOpportunities
+    "header.tblOpportunities.id": ("Deal ID", "商机编号"),
+    "header.tblOpportunities.account": ("Account", "客户"),
+    "header.tblOpportunities.name": ("Deal name", "商机名称"),
+    "header.tblOpportunities.owner": ("Owner", "负责人"),
+    "header.tblOpportunities.team": ("Team", "团队"),
+    "header.tblOpportunities.stage": ("Stage", "阶段"),
+    "header.tblOpportunities.amount": ("Amount", "金额"),
+    "header.tblOpportunities.created": ("Created", "创建日期"),
+    "header.tblOpportunities.close_date": ("Close date", "预计成交日期"),
+    "header.tblOpportunities.probability_override": ("Probability override", "手动概率"),
+    "header.tblOpportunities.forecast_category": ("Forecast category", "预测类别"),
+    "header.tblOpportunities.source": ("Source", "来源"),
+    "header.tblOpportunities.product": ("Product", "产品"),
+    "header.tblOpportunities.industry": ("Industry", "行业"),
+    "header.tblOpportunities.competitors": ("Competitors", "竞争对手"),
+    "header.tblOpportunities.next_step": ("Next step", "下一步"),
+    "header.tblOpportunities.last_activity": ("Last activity", "最近活动"),
+    "header.tblOpportunities.lost_reason": ("Lost reason", "丢单原因"),
+    "header.tblOpportunities.q_why_need": ("Why a new system? (W)", "为什么需要新系统(W)"),
+    "header.tblOpportunities.q_budget": ("Budget planned? (P)", "是否有预算(P)"),
+    "header.tblOpportunities.q_decision_maker": ("Who decides? (W)", "谁是决策者(W)"),
+    "header.tblOpportunities.q_decision_process": ("Decision process? (W)", "决策流程(W)"),
+    "header.tblOpportunities.q_decision_criteria": ("Decision criteria? (W)", "决策标准(W)"),
+    "header.tblOpportunities.q_timeline": ("Timetable? (P)", "时间表(P)"),
+    "header.tblOpportunities.q_competition": ("Competitors known? (W)", "竞争对手(W)"),
+    "header.tblOpportunities.q_why_us": ("Why us? (W)", "为什么选我们(W)"),
+    "header.tblOpportunities.man_money": ("MAN: Money", "MAN:购买力"),
+    "header.tblOpportunities.man_authority": ("MAN: Authority", "MAN:决策权"),
+    "header.tblOpportunities.man_need": ("MAN: Need", "MAN:需求"),
+    "header.tblOpportunities.go_real": ("Go: real opportunity?", "是否有机会"),
+    "header.tblOpportunities.go_solution": ("Go: our solution fits?", "是否有方案"),
+    "header.tblOpportunities.go_win": ("Go: can we win?", "能否赢"),
+    "header.tblOpportunities.go_worth": ("Go: worth winning?", "是否值得赢"),
+    # tblStageHistory
+    "header.tblStageHistory.opportunity_id": ("Deal ID", "商机编号"),
+    "header.tblStageHistory.stage": ("Stage", "阶段"),
+    "header.tblStageHistory.entered": ("Entered", "进入日期"),
+    # tblQuotas
+    "header.tblQuotas.owner": ("Owner", "负责人"),
+    "header.tblQuotas.team": ("Team", "团队"),
+    "header.tblQuotas.period": ("Period", "期间"),
+    "header.tblQuotas.quota": ("Quota", "指标"),
+    # tblCompetitors
+    "header.tblCompetitors.competitor": ("Competitor", "竞争对手"),
+    "header.tblCompetitors.strengths": ("Strengths", "优势"),
+    "header.tblCompetitors.weaknesses": ("Weaknesses", "劣势"),
+    "header.tblCompetitors.notes": ("Notes", "备注"),
+    # tblComparison
+    "header.tblComparison.opportunity_id": ("Deal ID", "商机编号"),
+    "header.tblComparison.factor": ("Decision factor", "决策因素"),
+    "header.tblComparison.weight": ("Weight", "权重"),
+    # tblStakeholders
+    "header.tblStakeholders.opportunity_id": ("Deal ID", "商机编号"),
+    "header.tblStakeholders.name": ("Name", "姓名"),
+    "header.tblStakeholders.title": ("Title", "职务"),
+    "header.tblStakeholders.role": ("Role", "角色"),
+    "header.tblStakeholders.attitude": ("Attitude", "态度"),
+    "header.tblStakeholders.relationship": ("Relationship", "关系阶段"),
+    "header.tblStakeholders.style": ("Style", "沟通风格"),
+    # tblSummary
+    "header.tblSummary.metric": ("Figure", "指标"),
+    "header.tblSummary.value": ("Value", "数值"),
+    # tblForecastPeriods
+    "header.tblForecastPeriods.period": ("Period", "期间"),
+    "header.tblForecastPeriods.open_deals": ("Open deals", "在途商机数"),
+    "header.tblForecastPeriods.open_amount": ("Open amount", "在途金额"),
+    "header.tblForecastPeriods.weighted": ("Weighted", "加权金额"),
+    "header.tblForecastPeriods.pipeline": ("Pipeline", "管道"),
+    "header.tblForecastPeriods.best_case": ("Best case", "最佳情况"),
+    "header.tblForecastPeriods.commit": ("Commit", "承诺"),
+    "header.tblForecastPeriods.won_deals": ("Won deals", "赢单数"),
+    "header.tblForecastPeriods.closed_won": ("Closed won", "已赢金额"),
+    "header.tblForecastPeriods.lost_deals": ("Lost deals", "丢单数"),
+    "header.tblForecastPeriods.quota": ("Quota", "指标"),
+    "header.tblForecastPeriods.attainment": ("Attainment", "完成率"),
+    "header.tblForecastPeriods.coverage": ("Coverage", "覆盖倍数"),
+    # tblForecast
+    "header.tblForecast.period": ("Period", "期间"),
+    "header.tblForecast.team": ("Team", "团队"),
+    "header.tblForecast.owner": ("Owner", "负责人"),
+    "header.tblForecast.open_deals": ("Open deals", "在途商机数"),
+    "header.tblForecast.open_amount": ("Open amount", "在途金额"),
+    "header.tblForecast.weighted": ("Weighted", "加权金额"),
+    "header.tblForecast.pipeline": ("Pipeline", "管道"),
+    "header.tblForecast.best_case": ("Best case", "最佳情况"),
+    "header.tblForecast.commit": ("Commit", "承诺"),
+    "header.tblForecast.won_deals": ("Won deals", "赢单数"),
+    "header.tblForecast.closed_won": ("Closed won", "已赢金额"),
+    "header.tblForecast.lost_deals": ("Lost deals", "丢单数"),
+    "header.tblForecast.quota": ("Quota", "指标"),
+    "header.tblForecast.attainment": ("Attainment", "完成率"),
+    "header.tblForecast.coverage": ("Coverage", "覆盖倍数"),
+    # tblForecastTeams
+    "header.tblForecastTeams.period": ("Period", "期间"),
+    "header.tblForecastTeams.team": ("Team", "团队"),
+    "header.tblForecastTeams.open_deals": ("Open deals", "在途商机数"),
+    "header.tblForecastTeams.open_amount": ("Open amount", "在途金额"),
+    "header.tblForecastTeams.weighted": ("Weighted", "加权金额"),
+    "header.tblForecastTeams.pipeline": ("Pipeline", "管道"),
+    "header.tblForecastTeams.best_case": ("Best case", "最佳情况"),
+    "header.tblForecastTeams.commit": ("Commit", "承诺"),
+    "header.tblForecastTeams.won_deals": ("Won deals", "赢单数"),
+    "header.tblForecastTeams.closed_won": ("Closed won", "已赢金额"),
+    "header.tblForecastTeams.lost_deals": ("Lost deals", "丢单数"),
+    "header.tblForecastTeams.quota": ("Quota", "指标"),
+    "header.tblForecastTeams.attainment": ("Attainment", "完成率"),
+    "header.tblForecastTeams.coverage": ("Coverage", "覆盖倍数"),
+    # tblStageStats
+    "header.tblStageStats.code": ("Code", "代码"),
+    "header.tblStageStats.name": ("Stage", "阶段"),
+    "header.tblStageStats.order": ("Order", "顺序"),
+    "header.tblStageStats.open_deals": ("Open deals", "在途商机数"),
+    "header.tblStageStats.open_amount": ("Open amount", "在途金额"),
+    "header.tblStageStats.weighted": ("Weighted", "加权金额"),
+    "header.tblStageStats.configured": ("Configured", "设定概率"),
+    "header.tblStageStats.empirical": ("Empirical", "历史概率"),
+    "header.tblStageStats.blended": ("Blended", "融合概率"),
+    "header.tblStageStats.used": ("Used", "采用概率"),
+    "header.tblStageStats.reached_closed": ("Closed that reached", "到达并关闭"),
+    "header.tblStageStats.reached_won": ("Won that reached", "到达并赢单"),
+    "header.tblStageStats.reached": ("Deals that reached", "到达商机数"),
+    "header.tblStageStats.conversion_to_next": ("Conversion to next", "转化率"),
+    "header.tblStageStats.median_days": ("Median days in stage", "停留天数中位数"),
+    "header.tblStageStats.stays": ("Finished stays", "已完成停留数"),
+    # tblWinRates
+    "header.tblWinRates.dimension": ("By", "维度"),
+    "header.tblWinRates.segment": ("Segment", "细分"),
+    "header.tblWinRates.won": ("Won", "赢"),
+    "header.tblWinRates.lost": ("Lost", "丢"),
+    "header.tblWinRates.closed": ("Closed", "已关闭"),
+    "header.tblWinRates.win_rate": ("Win rate", "赢率"),
+    "header.tblWinRates.ci_low": ("95% low", "95%下限"),
+    "header.tblWinRates.ci_high": ("95% high", "95%上限"),
+    "header.tblWinRates.won_amount": ("Won amount", "赢单金额"),
+    "header.tblWinRates.lost_amount": ("Lost amount", "丢单金额"),
+    # tblWinTrend
+    "header.tblWinTrend.period": ("Period", "期间"),
+    "header.tblWinTrend.won": ("Won", "赢"),
+    "header.tblWinTrend.lost": ("Lost", "丢"),
+    "header.tblWinTrend.closed": ("Closed", "已关闭"),
+    "header.tblWinTrend.win_rate": ("Win rate", "赢率"),
+    "header.tblWinTrend.ci_low": ("95% low", "95%下限"),
+    "header.tblWinTrend.ci_high": ("95% high", "95%上限"),
+    "header.tblWinTrend.change": ("Change", "变化"),
+    # tblRange
+    "header.tblRange.period": ("Period", "期间"),
+    "header.tblRange.closed_won": ("Closed won", "已赢金额"),
+    "header.tblRange.open_deals": ("Open deals", "在途商机数"),
+    "header.tblRange.open_amount": ("Open amount", "在途金额"),
+    "header.tblRange.expected": ("Expected", "期望值"),
+    "header.tblRange.p10": ("P10", "P10"),
+    "header.tblRange.p50": ("P50", "P50"),
+    "header.tblRange.p90": ("P90", "P90"),
+    "header.tblRange.quota": ("Quota", "指标"),
+    "header.tblRange.prob_reach_quota": ("Chance to reach quota", "完成指标概率"),
+    "header.tblRange.worst_case": ("Worst case", "最差情况"),
+    "header.tblRange.commit": ("Commit", "承诺"),
+    "header.tblRange.best_case": ("Best case", "最佳情况"),
+    # tblDealScores
+    "header.tblDealScores.id": ("Deal ID", "商机编号"),
+    "header.tblDealScores.account": ("Account", "客户"),
+    "header.tblDealScores.name": ("Deal name", "商机名称"),
+    "header.tblDealScores.owner": ("Owner", "负责人"),
+    "header.tblDealScores.stage": ("Stage", "阶段"),
+    "header.tblDealScores.amount": ("Amount", "金额"),
+    "header.tblDealScores.stage_probability": ("Stage probability", "阶段概率"),
+    "header.tblDealScores.model_probability": ("Model probability", "模型概率"),
+    "header.tblDealScores.used_probability": ("Used probability", "采用概率"),
+    "header.tblDealScores.basis": ("Basis", "依据"),
+    "header.tblDealScores.factors_for": ("Factors for", "有利因素"),
+    "header.tblDealScores.factors_against": ("Factors against", "不利因素"),
+    "header.tblDealScores.days_in_stage": ("Days in stage", "本阶段天数"),
+    "header.tblDealScores.stage_median_days": ("Stage median days", "阶段中位天数"),
+    "header.tblDealScores.stale": ("Stale", "停滞"),
+    "header.tblDealScores.days_overdue": ("Days overdue", "逾期天数"),
+    "header.tblDealScores.overdue": ("Overdue", "逾期"),
+    "header.tblDealScores.step_backs": ("Step backs", "倒退次数"),
+    "header.tblDealScores.pushed": ("Pushed", "被推迟"),
+    "header.tblDealScores.days_since_activity": ("Days since activity", "距上次活动天数"),
+    "header.tblDealScores.inactive": ("Inactive", "无活动"),
+    "header.tblDealScores.urgency": ("Urgency", "紧迫度"),
+    "header.tblDealScores.importance": ("Importance", "重要度"),
+    "header.tblDealScores.completeness_6w2p": ("6W+2P answered", "6W+2P完成度"),
+    "header.tblDealScores.man_ok": ("MAN complete", "MAN齐备"),
+    "header.tblDealScores.go_ok": ("Go (4 questions)", "四问通过"),
+    "header.tblDealScores.role_coverage": ("Role coverage", "角色覆盖"),
+    "header.tblDealScores.dm_supportive": ("Decision maker supports", "决策者支持"),
+    "header.tblDealScores.risks": ("Decision-chain risks", "决策链风险"),
+    # tblCalibration
+    "header.tblCalibration.method": ("Method", "方法"),
+    "header.tblCalibration.brier": ("Brier score", "Brier分数"),
+    "header.tblCalibration.log_loss": ("Log loss", "对数损失"),
+    "header.tblCalibration.deals": ("Deals predicted", "预测商机数"),
+    "header.tblCalibration.predictions": ("Predictions", "预测次数"),
+    "header.tblCalibration.won_share": ("Won share", "赢单占比"),
+    "header.tblCalibration.cutoff": ("Learned before", "学习截止日"),
+    "header.tblCalibration.train_deals": ("Deals learned from", "学习商机数"),
+    "header.tblCalibration.note": ("Note", "备注"),
+    # tblReliability
+    "header.tblReliability.bin": ("Predicted", "预测概率区间"),
+    "header.tblReliability.bin_mid": ("Perfect", "理想"),
+    "header.tblReliability.configured": ("Configured", "设定概率"),
+    "header.tblReliability.empirical": ("Empirical", "历史概率"),
+    "header.tblReliability.blended": ("Blended", "融合概率"),
+    "header.tblReliability.model": ("Model", "模型"),
+    # tblHeadToHead
+    "header.tblHeadToHead.competitor": ("Competitor", "竞争对手"),
+    "header.tblHeadToHead.met": ("Closed deals met", "交手已关闭商机"),
+    "header.tblHeadToHead.won": ("Won", "赢"),
+    "header.tblHeadToHead.lost": ("Lost", "丢"),
+    "header.tblHeadToHead.win_rate": ("Win rate", "赢率"),
+    "header.tblHeadToHead.ci_low": ("95% low", "95%下限"),
+    "header.tblHeadToHead.ci_high": ("95% high", "95%上限"),
+    "header.tblHeadToHead.won_amount": ("Won amount", "赢单金额"),
+    "header.tblHeadToHead.lost_amount": ("Lost amount", "丢单金额"),
+    "header.tblHeadToHead.median_cycle_days": ("Median cycle (days)", "周期中位数(天)"),
+    "header.tblHeadToHead.top_lost_reasons": ("Top lost reasons", "主要丢单原因"),
+    "header.tblHeadToHead.open_deals": ("Open deals contested", "在途竞争商机"),
+    "header.tblHeadToHead.open_amount": ("Open amount", "在途金额"),
+    "header.tblHeadToHead.open_weighted": ("Open weighted", "在途加权"),
+    "header.tblHeadToHead.strengths": ("Strengths", "优势"),
+    "header.tblHeadToHead.weaknesses": ("Weaknesses", "劣势"),
+    # tblComparisonResult
+    "header.tblComparisonResult.opportunity_id": ("Deal ID", "商机编号"),
+    "header.tblComparisonResult.vendor": ("Vendor", "厂商"),
+    "header.tblComparisonResult.weighted_total": ("Weighted total", "加权总分"),
+    "header.tblComparisonResult.rank": ("Rank", "排名"),
+    "header.tblComparisonResult.tied": ("Tied", "并列"),
+    "header.tblComparisonResult.factors_scored": ("Factors scored", "已评分因素"),
+    "header.tblComparisonResult.factors": ("Factors", "因素数"),
+    "header.tblComparisonResult.weight_coverage": ("Weight scored", "已评分权重"),
+    "header.tblComparisonResult.gap_to_us": ("Gap to us", "与我方差距"),
+    # tblComparisonGaps
+    "header.tblComparisonGaps.opportunity_id": ("Deal ID", "商机编号"),
+    "header.tblComparisonGaps.factor": ("Decision factor", "决策因素"),
+    "header.tblComparisonGaps.weight": ("Weight", "权重"),
+    "header.tblComparisonGaps.our_score": ("Our score", "我方得分"),
+    "header.tblComparisonGaps.best_rival": ("Best rival", "最强对手"),
+    "header.tblComparisonGaps.rival_score": ("Rival score", "对手得分"),
+    "header.tblComparisonGaps.gap": ("Gap", "差距"),
+    "header.tblComparisonGaps.weighted_gap": ("Weighted gap", "加权差距"),
+    "header.tblComparisonGaps.position_label": ("We", "我方"),
+    # tblQualification
+    "header.tblQualification.id": ("Deal ID", "商机编号"),
+    "header.tblQualification.account": ("Account", "客户"),
+    "header.tblQualification.name": ("Deal name", "商机名称"),
+    "header.tblQualification.owner": ("Owner", "负责人"),
+    "header.tblQualification.stage": ("Stage", "阶段"),
+    "header.tblQualification.amount": ("Amount", "金额"),
+    "header.tblQualification.close_date": ("Decision date", "预计决策日"),
+    "header.tblQualification.days_to_close": ("Days to decision", "距决策天数"),
+    "header.tblQualification.urgency_label": ("Urgency", "紧迫度"),
+    "header.tblQualification.importance_label": ("Importance", "重要度"),
+    "header.tblQualification.completeness_5w2p": ("5W+2P answered", "5W+2P完成度"),
+    "header.tblQualification.completeness_6w2p": ("6W+2P answered", "6W+2P完成度"),
+    "header.tblQualification.unanswered": ("Unanswered questions", "未回答问题"),
+    "header.tblQualification.man_ok": ("MAN complete", "MAN齐备"),
+    "header.tblQualification.man_missing": ("MAN missing", "MAN缺项"),
+    "header.tblQualification.go_ok": ("Go (4 questions)", "四问通过"),
+    "header.tblQualification.go_missing": ("Go questions open", "未通过问题"),
+    "header.tblQualification.account_stars": ("Account stars", "客户星级"),
+    # tblAccounts
+    "header.tblAccounts.account": ("Account", "客户"),
+    "header.tblAccounts.deals": ("Deals", "商机数"),
+    "header.tblAccounts.open_deals": ("Open deals", "在途商机数"),
+    "header.tblAccounts.open_amount": ("Open amount", "在途金额"),
+    "header.tblAccounts.won_deals": ("Won deals", "赢单数"),
+    "header.tblAccounts.lost_deals": ("Lost deals", "丢单数"),
+    "header.tblAccounts.won_amount": ("Won amount", "赢单金额"),
+    "header.tblAccounts.win_rate": ("Win rate", "赢率"),
+    "header.tblAccounts.revenue_share": ("Share of won", "赢单占比"),
+    "header.tblAccounts.cumulative_share": ("Cumulative share", "累计占比"),
+    "header.tblAccounts.in_top_80": ("Makes the 80%", "属于80%"),
+    "header.tblAccounts.stars_label": ("Stars", "星级"),
+    # tblDecisionChain
+    "header.tblDecisionChain.id": ("Deal ID", "商机编号"),
+    "header.tblDecisionChain.account": ("Account", "客户"),
+    "header.tblDecisionChain.owner": ("Owner", "负责人"),
+    "header.tblDecisionChain.stage": ("Stage", "阶段"),
+    "header.tblDecisionChain.amount": ("Amount", "金额"),
+    "header.tblDecisionChain.stakeholders": ("Stakeholders", "干系人数"),
+    "header.tblDecisionChain.role_coverage": ("Role coverage", "角色覆盖"),
+    "header.tblDecisionChain.roles_missing": ("Roles missing", "缺失角色"),
+    "header.tblDecisionChain.dm_met": ("Decision maker met", "已接触决策者"),
+    "header.tblDecisionChain.dm_supportive": ("Decision maker supports", "决策者支持"),
+    "header.tblDecisionChain.dm_relationship_label": ("DM relationship", "与决策者关系"),
+    "header.tblDecisionChain.supporters": ("Supporters", "支持者"),
+    "header.tblDecisionChain.hostile": ("Hostile", "敌对者"),
+    "header.tblDecisionChain.risk_count": ("Risks", "风险数"),
+    "header.tblDecisionChain.risks": ("Risk flags", "风险提示"),
+    # tblIssues
+    "header.tblIssues.table": ("Table", "表"),
+    "header.tblIssues.row": ("Row", "行"),
+    "header.tblIssues.column": ("Column", "列"),
+    "header.tblIssues.value": ("Value", "值"),
+    "header.tblIssues.problem": ("Problem", "问题"),
+    "header.tblIssues.action": ("What was done", "处理方式"),
+    # concession_plan (spilled by FUNNEL_CONCESSION_PLAN; no sheet holds it)
+    "header.concession_plan.step": ("Step", "步骤"),
+    "header.concession_plan.concession": ("Concession", "让步"),
+    "header.concession_plan.cumulative": ("Conceded so far", "累计让步"),
+    "header.concession_plan.price_after": ("Price after", "让步后价格"),
+    "header.concession_plan.share_of_room": ("Share of room", "占让步空间"),
+    "header.concession_plan.advice": ("What the course says", "课程提示"),
+    # --- The Summary's figures ------------------------------------------------------
+    "metric.as_of": ("As of", "截至日期"),
+    "metric.open_deals": ("Open deals", "在途商机数"),
+    "metric.open_amount": ("Open amount", "在途金额"),
+    "metric.weighted_pipeline": ("Weighted pipeline", "加权管道"),
+    "metric.won_deals": ("Won deals", "赢单数"),
+    "metric.won_amount": ("Won amount", "赢单金额"),
+    "metric.lost_deals": ("Lost deals", "丢单数"),
+    "metric.win_rate": ("Win rate", "赢率"),
+    "metric.probability_method": ("Probability method", "概率方法"),
+    "metric.currency": ("Currency", "货币"),
+    "metric.issues": ("Problems in the data (see Issues)", "数据问题（见问题表）"),
+    # --- Cells, charts, cell checks, placeholders -----------------------------------
+    "flag.yes": ("yes", "是"),
+    "flag.no": ("no", "否"),
+    "chart.funnel_count": ("Funnel: open deals by stage", "漏斗：各阶段商机数"),
+    "chart.funnel_amount": ("Funnel: open amount by stage", "漏斗：各阶段金额"),
+    "chart.forecast": ("Forecast by period", "按期间预测"),
+    "chart.reliability": ("Reliability: predicted vs won", "可靠性：预测 vs 实际"),
+    "alert.stage.title": ("Stage", "阶段"),
+    "alert.stage.message": ("Pick a stage code from the Stage scheme sheet.", "请从阶段方案中选择阶段代码。"),
+    "alert.probability.message": ("A probability is between 0 and 1 (0% to 100%).", "概率应在0到1之间。"),
+    # An empty comparison table's vendor columns: ours (a header the comparison reads as us) and a rival.
+    "sample.comparison.us": ("Us", "我方"),
+    "sample.comparison.rival": ("Competitor A", "竞争对手A"),
+    # --- Enumeration labels (the Chinese wording follows the source courses) ---------
+    # role
+    "label.role.decision_maker": ("decision maker", "决策者"),
+    "label.role.user": ("user", "使用者"),
+    "label.role.buyer": ("buyer", "采购者"),
+    "label.role.influencer": ("influencer", "影响者"),
+    "label.role.gatekeeper": ("gatekeeper", "守门人"),
+    "label.role.informed": ("informed", "知情者"),
+    "label.role.senior_leader": ("senior leader", "高层领导"),
+    "label.role.superior_leader": ("superior leader", "上级领导"),
+    "label.role.design_institute": ("design institute", "设计院"),
+    "label.role.coach": ("coach", "向导"),
+    # attitude
+    "label.attitude.support": ("support", "接受"),
+    "label.attitude.doubt": ("doubt", "怀疑"),
+    "label.attitude.resist": ("resist", "抵触"),
+    "label.attitude.indifferent": ("indifferent", "冷淡"),
+    "label.attitude.hostile": ("hostile", "恶意拆台"),
+    # relationship
+    "label.relationship.met": ("met", "认识"),
+    "label.relationship.dating": ("dating", "约会"),
+    "label.relationship.trusted": ("trusted", "信赖"),
+    "label.relationship.ally": ("ally", "同盟"),
+    # style
+    "label.style.analytical": ("analytical", "分析型"),
+    "label.style.driver": ("driver", "支配型"),
+    "label.style.amiable": ("amiable", "友善型"),
+    "label.style.expressive": ("expressive", "表达型"),
+    # urgency
+    "label.urgency.eager": ("eager (within 1 month)", "渴望型(1个月内)"),
+    "label.urgency.hopeful": ("hopeful (within 2 months)", "有望型(2个月内)"),
+    "label.urgency.watching": ("watching (within 3 months)", "观望型(3个月内)"),
+    "label.urgency.later": ("later (beyond 3 months)", "3个月以后"),
+    "label.urgency.overdue": ("overdue (close date passed)", "已逾期(预计日期已过)"),
+    "label.urgency.none": ("no close date", "无预计日期"),
+    # importance
+    "label.importance.key": ("key", "关键"),
+    "label.importance.important": ("important", "重要"),
+    "label.importance.general": ("general", "一般"),
+    "label.importance.none": ("no amount", "无金额"),
+    # stars
+    "label.stars.5": ("five-star", "五星级"),
+    "label.stars.4": ("four-star", "四星级"),
+    "label.stars.3": ("three-star", "三星级"),
+    "label.stars.2": ("two-star", "二星级"),
+    # concession
+    "label.concession.shrinking": ("shrinking steps", "递减让步"),
+    "label.concession.equal": ("equal steps", "等额让步"),
+    "label.concession.growing": ("growing steps", "递增让步"),
+    "label.concession.single": ("one single concession", "一次性让步"),
+    # outcome
+    "label.outcome.win": ("win", "赢"),
+    "label.outcome.draw": ("draw", "和"),
+    "label.outcome.lose": ("lose", "输"),
+    "label.outcome.break_off": ("break off", "破"),
+    "label.outcome.stall": ("stall", "拖"),
+    # question
+    "label.question.q_why_need": ("Why do they need or want a new system?", "为什么他们需要或想要一个新系统?"),
+    "label.question.q_budget": ("Is the budget planned?", "财政有计划吗?"),
+    "label.question.q_decision_maker": ("Who decides, and does he want it?", "谁是决策人物?他想要吗?"),
+    "label.question.q_decision_process": ("What is the decision process?", "决策过程怎样?"),
+    "label.question.q_decision_criteria": ("What are the basic decision criteria?", "什么是基本决策因素?"),
+    "label.question.q_timeline": ("What is the rough timetable?", "大致时间表?"),
+    "label.question.q_competition": ("Who are the competitors?", "谁是竞争对手?"),
+    "label.question.q_why_us": ("Why should it be us?", "为什么应该是我们?"),
+    # man
+    "label.man.man_money": ("money (can buy)", "金钱(有购买能力)"),
+    "label.man.man_authority": ("authority (can decide or influence)", "决定权(能决定或影响购买)"),
+    "label.man.man_need": ("need", "需求"),
+    # go
+    "label.go.go_real": ("Is there an opportunity?", "存在销售机会吗?"),
+    "label.go.go_solution": ("Do we have a solution?", "有解决方案吗?"),
+    "label.go.go_win": ("Can we win?", "能赢吗?"),
+    "label.go.go_worth": ("Is it worth winning?", "值得赢吗?"),
+    # risk
+    "label.risk.no_stakeholders": ("no contact known", "没有已知联系人"),
+    "label.risk.no_decision_maker": ("no decision maker known", "未找到决策者"),
+    "label.risk.dm_not_supportive": ("decision maker not supportive", "决策者未表示接受"),
+    "label.risk.hostile_present": ("hostile stakeholder present", "有人恶意拆台"),
+    "label.risk.single_threaded": ("only one contact (single-threaded)", "只有一个联系人(单线联系)"),
+    # position
+    "label.position.lead": ("lead", "领先"),
+    "label.position.trail": ("trail", "落后"),
+    "label.position.even": ("even", "持平"),
+    # marker
+    "label.marker.general": ("general", "通用"),
+    "label.marker.no_competitor": ("(no known competitor)", "(无已知竞争对手)"),
+    "label.marker.no_account": ("(none)", "(无)"),
+    # --- Sentences ------------------------------------------------------------------
+    "separator.list": ("; ", "；"),
+    "message.refreshed": ("Refreshed {tables} output tables from {deals} deals. {outcome}",
+                          "已刷新 {tables} 张结果表（{deals} 个商机）。{outcome}"),
+    "message.problems_found": ("{problems} problem(s) found in the data: see the Issues sheet.",
+                               "发现 {problems} 个数据问题，见“问题”表。"),
+    "message.no_problems": ("No problems found in the data.", "未发现数据问题。"),
+    # Why the recommended concession pattern works, and what goes wrong with the others.
+    "advice.concession.shrinking": (
+        "Recommended: big first, then smaller steps make the buyer feel the price has reached its floor.",
+        "推荐：先大后小，刺激对方求成欲望，让对方觉得已砍到价格最底线。"),
+    "warning.concession.single": (
+        "One concession of the whole room shows your floor at once: the buyer doubts it is "
+        "really the floor and keeps pushing until you cannot hold.",
+        "一次让出全部空间：给出底线反遭怀疑，对方步步紧逼，让你难以招架。"),
+    "warning.concession.growing": (
+        "Growing steps start with small concessions that look insincere and then give more "
+        "each time: the buyer resents them, does not accept them and learns that pushing pays.",
+        "让步由小到大：小额渗透不实际，遭对方反感，对手不买账，而且越压让得越多。"),
+    "warning.concession.equal": (
+        "Equal steps set a steady rhythm: the buyer learns the pattern and keeps asking for "
+        "one more step.",
+        "等额让步：四平八稳落价格，对手摸透规律更宰你。"),
+}
+
+
+def fields(template: str) -> set[str]:
+    """The ``{name}`` fields of a text.
+
+    Raises:
+        ValueError: a malformed field (an unmatched brace).
+    """
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def check(entries: dict[str, tuple[str, str]]) -> list[str]:
+    """What is wrong with catalog entries: one line per problem, none when they are sound.
+
+    Each entry needs a dotted key, a non-blank English and Chinese text, and the same named
+    fields in both (``{tables}``, never ``{}`` or ``{0}``).
+    """
+    problems = []
+    for key, pair in entries.items():
+        if not isinstance(key, str) or "." not in key or key != key.strip() or not all(key.split(".")):
+            problems.append(f"{key!r}: a key is dotted words (sheet.summary)")
+        if not (isinstance(pair, tuple) and len(pair) == len(LANGUAGES) and all(isinstance(t, str) for t in pair)):
+            problems.append(f"{key}: needs an (English, Chinese) pair of texts")
+            continue
+        for language, template in zip(LANGUAGES, pair):
+            if not template.strip():
+                problems.append(f"{key}: the {language} text is blank")
+        try:
+            found = [fields(template) for template in pair]
+        except ValueError as error:
+            problems.append(f"{key}: {error}")
+            continue
+        if found[0] != found[1]:
+            problems.append(f"{key}: English has the fields {sorted(found[0])}, Chinese {sorted(found[1])}")
+        bad = sorted(name for name in found[0] | found[1] if not name.isidentifier())
+        if bad:
+            problems.append(f"{key}: fields are named ({{tables}}), not {bad}")
+    return problems
+
+
+_PROBLEMS = check(_ENTRIES)
+if _PROBLEMS:
+    raise RuntimeError("catalog: " + "; ".join(_PROBLEMS))
+
+CATALOG = MappingProxyType(_ENTRIES)
+_FIELDS = {key: fields(pair[0]) for key, pair in _ENTRIES.items()}
+
+
+def entry(key: str) -> tuple[str, str]:
+    """Both texts of a key: ``(English, Chinese)``.
+
+    Raises:
+        KeyError: the catalog has no such key.
+    """
+    try:
+        return _ENTRIES[key]
+    except KeyError:
+        raise KeyError(f"the catalog has no text '{key}'") from None
+
+
+def has(key: str) -> bool:
+    """True when the catalog has a text for ``key``."""
+    return key in _ENTRIES
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """The text a user reads for ``key`` in ``language``, its fields filled in.
+
+    Args:
+        key: a catalog key (``header.tblOpportunities.amount``).
+        language: ``en`` or ``zh-CN``.
+        **values: one value per ``{name}`` field of the text, no more, no fewer.
+
+    Returns:
+        The text.
+
+    Raises:
+        KeyError: the catalog has no such key.
+        ValueError: an unknown language, or values that do not match the text's fields.
+    """
+    en, zh = entry(key)
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language '{language}' (use en or zh-CN)")
+    wanted = _FIELDS[key]
+    if values.keys() != wanted:
+        raise ValueError(f"'{key}' takes the fields {sorted(wanted)}, not {sorted(values)}")
+    template = zh if language == "zh-CN" else en
+    return template.format(**values) if wanted else template
+
+
+def group(prefix: str) -> dict[str, tuple[str, str]]:
+    """The entries under a key prefix, by the rest of their key, in catalog order.
+
+    ``group("label.stars")`` is ``{"5": ("five-star", "五星级"), "4": ...}``.
+    """
+    start = prefix.rstrip(".") + "."
+    return {key[len(start):]: pair for key, pair in _ENTRIES.items() if key.startswith(start)}
