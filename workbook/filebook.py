@@ -20,7 +20,7 @@ import pandas as pd
 from funnel.analysis import Executor
 from workbook.errors import TableNotFound
 from workbook.layout import INPUTS, OUTPUTS
-from workbook.table_reader import read_tables
+from workbook.table_reader import read_tables, uncached_formulas
 from workbook.table_writer import write_tables
 from workbook.xlsx_package import TableInfo, column_index, open_package
 
@@ -67,9 +67,9 @@ class FileBook:
                     info = pkg.table(name)
                     by_sheet.setdefault(info.sheet_part, []).append(info)
             self._errors = []
-            # Error cells are looked for in the sheet XML the reader has already inflated.
-            self._cache = read_tables(self.path, wanted,
-                                      sheet_hook=lambda part, data: self._errors.extend(_error_cells(data, by_sheet.get(part, []))))
+            # Error cells (and formulas without a saved value) are looked for in the sheet XML the reader has already inflated.
+            self._cache = read_tables(self.path, wanted, sheet_hook=lambda part, data: self._errors.extend(
+                _error_cells(data, by_sheet.get(part, [])) + uncached_formulas(data, by_sheet.get(part, []))))
         return self._cache
 
     def read_table(self, name: str) -> pd.DataFrame:
@@ -84,11 +84,12 @@ class FileBook:
         return read_tables(self.path, [name])[name]
 
     def cell_errors(self) -> list[tuple[str, int, str, str]]:
-        """Excel error values in the input tables' data rows, which read as blank cells.
+        """Excel error values and formulas without a saved value in the input tables'
+        data rows, which read as blank cells.
 
         Returns:
-            (table name, sheet row, header as shown, error text such as ``#N/A``) for
-            every error cell, in sheet order.
+            (table name, sheet row, header as shown, error text such as ``#N/A``, or ``=``
+            and the formula) for every such cell, error cells first, in sheet order.
         """
         self._load()
         return list(self._errors)

@@ -50,7 +50,7 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
 
     A missing table (a renamed or deleted sheet, a table renamed in Excel) is reported
     and the rest are still read. A book with a ``cell_errors()`` method (``FileBook``)
-    has its Excel error values reported too.
+    has its Excel error values and its formulas without a saved value reported too.
 
     Returns:
         (raw tables by canonical name, problems found while reading).
@@ -67,10 +67,15 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
             raw[layout.table] = None
             continue
         raw[layout.table] = to_canonical(name, frame, log)
-    # A file-backed book also sees Excel error values (#N/A, #REF!), which read as blanks.
+    # A file-backed book also sees Excel error values (#N/A, #REF!) and formulas without a
+    # saved value, which read as blanks.
     for name, row, header, error in getattr(book, "cell_errors", list)():
         key = header_lookup(name).get(fold(str(header)).lower(), header)
-        log.add(INPUTS[name].table, row, key, error, f"Excel error {error} in the cell", "read as blank")
+        if error.startswith("="):
+            log.add(INPUTS[name].table, row, key, error, "the cell's formula has no saved value (the file was written by a program, "
+                    "not saved by Excel)", "read as blank; recalculate in Excel and save, or enter the value")
+        else:
+            log.add(INPUTS[name].table, row, key, error, f"Excel error {error} in the cell", "read as blank")
     return raw, log
 
 

@@ -271,6 +271,37 @@ def test_excel_error_values_are_reported_not_silently_blank(book: Path, baseline
     assert message == _message(SIZE - 1, len(issues))
 
 
+def test_formulas_without_a_saved_value_are_reported_not_silently_blank(book: Path, baseline) -> None:
+    # What openpyxl or a script writes: the formula and no value, or an empty one; Excel always saves the value.
+    hostile.set_cells(book, "Opportunities", {
+        "G2": '<c r="G2"><f>133000*1</f></c>',
+        "G3": '<c r="G3"><f>B3&amp;"x"</f><v/></c>',
+    })
+    message, outputs, issues = _refresh(book)
+    problem = "the cell's formula has no saved value (the file was written by a program, not saved by Excel)"
+    action = "read as blank; recalculate in Excel and save, or enter the value"
+    assert issues[:2] == [("opportunities", 2, "amount", "=133000*1", problem, action),
+                          ("opportunities", 3, "amount", '=B3&"x"', problem, action)]
+    assert message == _message(SIZE, len(issues))
+
+
+def test_a_formula_typed_by_openpyxl_is_reported(book: Path, baseline) -> None:
+    # The issue's case: a script sets an amount to a formula with openpyxl and saves; the
+    # file then holds the formula and no value until Excel calculates it.
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["Opportunities"]["G2"] = "=G3*2"
+    wb.save(book)
+    raw, log = read_inputs(FileBook(book))
+    issues = log.table()
+    assert issues.iloc[0].tolist() == [
+        "opportunities", 2, "amount", "=G3*2",
+        "the cell's formula has no saved value (the file was written by a program, not saved by Excel)",
+        "read as blank; recalculate in Excel and save, or enter the value"]
+    assert pd.isna(raw["opportunities"].loc[2, "amount"])
+
+
 # ---- output sheets and tables the user (or an older version) changed -----------------------------------
 def test_deleted_output_sheet_leaves_the_other_outputs_refreshed(book: Path, baseline) -> None:
     with open_package(book) as pkg:
