@@ -10,6 +10,7 @@ the cells pandas could not read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -372,8 +373,13 @@ def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, p
 _ROW_DROPPED = {"opportunities": "row left out", "stage_history": "row left out", "stages": "row skipped", "quotas": "row left out"}
 
 
-def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False) -> pd.DataFrame | None:
-    """Coerce every contract column of ``raw``; None when required headers are missing."""
+def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False,
+                 held: dict | None = None) -> pd.DataFrame | None:
+    """Coerce every contract column of ``raw``; None when required headers are missing.
+
+    The cells of a column named in ``held`` that could not be read are not reported here:
+    ``held[column]`` gets (bad, why) for the caller, who says what it did instead.
+    """
     spec = TABLES[table]
     if raw is None:
         return None
@@ -388,7 +394,9 @@ def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: 
             out[col.name] = _empty_of(col, len(raw), raw.index)
             continue
         values, bad, why = coerce_column(raw[col.name], col.kind)
-        if bad.any():
+        if held is not None and col.name in held:
+            held[col.name] = (bad, why)
+        elif bad.any():
             action = _ROW_DROPPED[table] if col.not_blank and table in _ROW_DROPPED else _ACTION[col.kind]
             log.add_many(table, raw.index[bad], col.name, raw[col.name][bad], why[bad], action)
         out[col.name] = values
@@ -439,7 +447,8 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
         if raw is not None:
             log.add("stages", None, "", "", "the stages table is empty", "used the default P/I/B/W/L scheme")
         return default_stages()
-    stages = _typed_table("stages", raw, log)
+    held: dict = {"order": None, "probability": None, "is_won": None, "is_lost": None}
+    stages = _typed_table("stages", raw, log, held=held)
     if stages is None:
         log.add("stages", None, "", "", "the stages table cannot be read", "used the default P/I/B/W/L scheme")
         return default_stages()
@@ -454,17 +463,12 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     dup = stages["code"].duplicated()
     log.add_many("stages", stages.index[dup], "code", stages["code"][dup], "duplicate stage code", "row skipped")
     stages = stages[~dup]
-    no_order = stages["order"].isna()
-    said = no_order & typed_blank("order")
-    log.add_many("stages", stages.index[said], "order", [""] * int(said.sum()), "stage order is blank", "row skipped")
-    stages = stages[~no_order]
-    no_prob = stages["probability"].isna()
-    said = no_prob & typed_blank("probability")
-    log.add_many("stages", stages.index[said], "probability", [""] * int(said.sum()), "stage probability is blank", "row skipped")
-    stages = stages[~no_prob]
+    stages = _place_unordered(stages, raw, held["order"], log)
+    _fill_flags(stages, raw, held, log)
     both = stages["is_won"] & stages["is_lost"]
     log.add_many("stages", stages.index[both], "is_won", stages["code"][both], "a stage cannot be both won and lost", "read as lost")
     stages.loc[both, "is_won"] = False
+    _fill_probabilities(stages, raw, held["probability"], log)
     # A won stage is certain and a lost one is impossible, whatever was typed.
     stages.loc[stages["is_won"], "probability"] = 1.0
     stages.loc[stages["is_lost"], "probability"] = 0.0
@@ -484,6 +488,108 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     if not stages["is_won"].any():
         log.add("stages", None, "is_won", "", "no stage is marked won, so no deal can count as won", "win rates will be empty")
     return stages.sort_values("order", kind="stable")
+
+
+def _held_problem(raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], column: str, row: object, blank: str) -> tuple[object, str]:
+    # (value as typed, problem) of a cell a held column could not use: unreadable, or blank.
+    bad, why = held
+    if bool(bad.get(row, False)):
+        return raw.at[row, column], why[row]
+    return "", blank
+
+
+def _place_unordered(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], log: IssueLog) -> pd.DataFrame:
+    """A stage whose order is blank or unreadable keeps its place between the rows around
+    it (the first free order after the row above, or before the row below); only a stage
+    with no free order there is skipped."""
+    orders = stages["order"]
+    if not orders.isna().any():
+        return stages
+    used = set(orders.dropna().astype(int))
+    skipped = []
+    for row in stages.index[orders.isna()]:
+        value, problem = _held_problem(raw, held, "order", row, "stage order is blank")
+        above, below = orders.loc[:row].dropna(), orders.loc[row:].dropna()
+        a = int(above.iloc[-1]) if len(above) else None
+        b = int(below.iloc[0]) if len(below) else None
+        if a is not None and b is not None:
+            candidates = list(range(a + 1, b))
+        else:
+            candidates = [a + 1] if a is not None else [b - 1] if b is not None else [1]
+        free = [c for c in candidates if c not in used]
+        if free:
+            orders.loc[row] = free[0]
+            used.add(free[0])
+            log.add("stages", row, "order", value, problem, f"used order {free[0]}, between the rows around it")
+        else:
+            skipped.append(row)
+            log.add("stages", row, "order", value, problem, "row skipped (no free order between the rows around it)")
+    stages["order"] = orders
+    return stages.drop(index=skipped)
+
+
+_SCHEME_NAMES = {"pib": "P/I/B", "six_step": "six-step", "seven_stage": "seven-stage"}
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_stages() -> dict[str, dict]:
+    """Each stage code of the shipped schemes: its probability and flags, and the scheme's name."""
+    from funnel.inputs.schemes import PRESETS, preset_stages
+
+    shipped: dict[str, dict] = {}
+    for name in PRESETS:
+        for row in preset_stages(name).itertuples(index=False):
+            shipped.setdefault(row.code, {"probability": float(row.probability), "is_won": bool(row.is_won),
+                                          "is_lost": bool(row.is_lost), "scheme": _SCHEME_NAMES[name]})
+    return shipped
+
+
+def _fill_flags(stages: pd.DataFrame, raw: pd.DataFrame, held: dict, log: IssueLog) -> None:
+    """A won or lost flag that cannot be read is the shipped scheme's for the same code (W
+    is won), else no: a typo in W's flag must not make every won deal open."""
+    shipped = _shipped_stages()
+    for flag in ("is_won", "is_lost"):
+        bad, why = held[flag]
+        for row in stages.index[bad.reindex(stages.index, fill_value=False).to_numpy(dtype=bool)]:
+            code = stages.at[row, "code"]
+            known = shipped.get(code)
+            value = bool(known[flag]) if known else False
+            action = f"read as {'yes' if value else 'no'}, as for {code} in the {known['scheme']} scheme" if known else "read as no"
+            stages.at[row, flag] = value
+            log.add("stages", row, flag, raw.at[row, flag], why[row], action)
+
+
+def _fill_probabilities(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], log: IssueLog) -> None:
+    """A stage whose probability is blank or unusable is kept with a stand-in, said: won 1
+    and lost 0; a stage of a shipped scheme that scheme's probability; any other stage
+    halfway between the open stages around it (0 before the first, 1 after the last).
+    The empirical and blended probabilities are learned from the deals as always."""
+    bad = held[0].reindex(stages.index, fill_value=False)
+    for row in stages.index[bad & (stages["is_won"] | stages["is_lost"])]:
+        value, problem = _held_problem(raw, held, "probability", row, "")
+        won = bool(stages.at[row, "is_won"])
+        log.add("stages", row, "probability", value, problem, f"used {1 if won else 0}, as for every {'won' if won else 'lost'} stage")
+    missing = stages["probability"].isna() & ~stages["is_won"] & ~stages["is_lost"]
+    if not missing.any():
+        return
+    shipped = _shipped_stages()
+    open_ = stages[~stages["is_won"] & ~stages["is_lost"]].sort_values("order", kind="stable")
+    for row in stages.index[missing]:
+        value, problem = _held_problem(raw, held, "probability", row, "stage probability is blank")
+        code = stages.at[row, "code"]
+        if code in shipped:
+            used, scheme = shipped[code]["probability"], shipped[code]["scheme"]
+            action = f"used {used:g}, the {scheme} scheme's probability for {code}"
+        else:
+            order = stages.at[row, "order"]
+            known = open_[open_["probability"].notna() & ~open_.index.isin(stages.index[missing])]
+            before, after = known[known["order"] < order].tail(1), known[known["order"] > order].head(1)
+            low = (float(before["probability"].iloc[0]), f"{before['code'].iloc[0]} ({before['probability'].iloc[0]:g})") if len(before) else (0.0, "0")
+            high = (float(after["probability"].iloc[0]), f"{after['code'].iloc[0]} ({after['probability'].iloc[0]:g})") if len(after) else (1.0, "won (1)")
+            used = round((low[0] + high[0]) / 2, 6)
+            action = f"used {used:g}, halfway between {low[1]} and {high[1]}"
+        stages.at[row, "probability"] = used
+        log.add("stages", row, "probability", value, problem, action)
 
 
 def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log: IssueLog) -> pd.DataFrame:

@@ -99,16 +99,33 @@ CASES: list[Case] = [
          [(OPP, 2, "man_money", "2", "2 is not yes/no", "read as no")], ("A1",)),
     Case("flag_words_accepted", {OPP: opps("q_budget,man_need,go_win", "A3,P,1,是,x,✓", "A4,P,1,否,-,no")},
          [], ("A1", "A2", "A3", "A4"), {("A3", "q_budget"): True, ("A3", "go_win"): True, ("A4", "man_need"): False}),
+    # A bad value in the stage scheme degrades that value, never the stage: P keeps its
+    # place (order 1, before I's 2), so the deal in P is still a deal.
     Case("stage_order_text", {"stages": STAGES.replace("P,Prospect,1,", "P,Prospect,first,"), OPP: opps()},
-         [("stages", 2, "order", "first", "'first' is not a number", "row skipped"),
-          # With P skipped, a deal in P has no stage to be in: said, not silently dropped.
-          (OPP, 2, "stage", "P", "unknown stage 'P' (known: I, W, L)", LEFT_OUT)], ("A2",)),
+         [("stages", 2, "order", "first", "'first' is not a number", "used order 1, between the rows around it")], ("A1", "A2")),
     Case("stage_order_fraction", {"stages": STAGES.replace("I,In evaluation,2,", "I,In evaluation,2.5,"), OPP: opps()},
-         [("stages", 3, "order", "2.5", "2.5 is not a whole number", "row skipped")], ("A1", "A2")),
+         [("stages", 3, "order", "2.5", "2.5 is not a whole number", "used order 2, between the rows around it")], ("A1", "A2")),
+    Case("stage_order_without_room_is_skipped", {"stages": STAGES.replace("I,In evaluation,2,", "I,In evaluation,?,").replace(
+        "W,Won,3,", "W,Won,2,"), OPP: opps()},
+         [("stages", 3, "order", "?", "'?' is not a number", "row skipped (no free order between the rows around it)")], ("A1", "A2")),
+    Case("stage_order_word_keeps_its_place", {"stages": "code,order,probability,forecast_category,is_won,is_lost\n"
+                                                         "P,one,0.2,Pipeline,no,no\nW,2,1,Closed,yes,no\n", OPP: opps()},
+         [("stages", 2, "order", "one", "'one' is not a number", "used order 1, between the rows around it")], ("A1", "A2")),
     Case("stages_without_an_open_stage", {"stages": "code,order,probability,forecast_category,is_won,is_lost\n"
-                                                     "P,one,0.2,Pipeline,no,no\nW,2,1,Closed,yes,no\n", OPP: opps()},
-         [("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme"),
-          ("stages", 2, "order", "one", "'one' is not a number", "row skipped")], ("A1", "A2")),
+                                                     "P,1,0.2,Pipeline,no,yes\nW,2,1,Closed,yes,no\n", OPP: opps()},
+         [("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme")],
+         ("A1", "A2")),
+    Case("stage_probability_outside_0_1", {"stages": STAGES.replace("P,Prospect,1,0.2,", "P,Prospect,1,1.5,"), OPP: opps("", "A3,P,50")},
+         [("stages", 2, "probability", "1.5", "probability 1.5 is outside 0..1 (write 70% or 0.7)",
+           "used 0.2, the P/I/B scheme's probability for P")],
+         # P stays a stage: A1 and A3 are still deals, at (1 won + 10 x 0.2) / (1 closed + 10) = 3/11.
+         ("A1", "A2", "A3"), {("A3", "used_probability"): 3 / 11}),
+    Case("stage_probability_blank", {"stages": STAGES.replace("I,In evaluation,2,0.5,", "I,In evaluation,2,,"), OPP: opps("", "A3,I,50")},
+         [("stages", 3, "probability", "", "stage probability is blank", "used 0.5, the P/I/B scheme's probability for I")],
+         ("A1", "A2", "A3")),
+    Case("custom_stage_probability_text", {"stages": STAGES.replace("I,In evaluation,2,0.5,", "Q,Qualified,2,high,"), OPP: opps("", "A3,Q,50")},
+         [("stages", 3, "probability", "high", "'high' is not a probability", "used 0.6, halfway between P (0.2) and won (1)")],
+         ("A1", "A2", "A3")),
     Case("comparison_weight_text", {OPP: opps(), "comparison": "factor,weight,Us,Huikang\nPrice,high,4,3\nService,0.5,5,2\n"},
          [("comparison", 2, "weight", "high", "'high' is not a number", "left blank"),
           ("comparison", 2, "weight", "", "weight could not be read (see the issue above)", "factor left out of the comparison"),
@@ -138,7 +155,8 @@ CASES: list[Case] = [
     Case("div0_in_forecast_category", {OPP: opps("forecast_category", "A3,P,1,#DIV/0!")},
          [(OPP, 4, "forecast_category", "#DIV/0!", "Excel error #DIV/0! instead of text", "ignored")], ("A1", "A2", "A3")),
     Case("name_in_stage_order", {"stages": STAGES.replace("I,In evaluation,2,", "I,In evaluation,#NAME?,"), OPP: opps()},
-         [("stages", 3, "order", "#NAME?", "Excel error #NAME? instead of a number", "row skipped")], ("A1", "A2")),
+         [("stages", 3, "order", "#NAME?", "Excel error #NAME? instead of a number", "used order 2, between the rows around it")],
+         ("A1", "A2")),
     Case("na_in_quota", {OPP: opps(), "quotas": "owner,period,quota\nLi,2026-Q1,#N/A\nLi,2026-Q2,500\n"},
          [("quotas", 2, "quota", "#N/A", "Excel error #N/A instead of an amount", LEFT_OUT)], ("A1", "A2")),
     Case("spill_in_history_date", {OPP: opps(), HIST: "opportunity_id,stage,entered\nA1,P,#SPILL!\nA2,W,2026-01-05\n"},
@@ -197,6 +215,10 @@ CASES: list[Case] = [
     Case("close_before_created", {OPP: opps("created,close_date", "A3,P,1,2026-03-01,2026-01-01")},
          [(OPP, 4, "close_date", "2026-01-01", "close date is before the created date 2026-03-01", "kept; check the dates")],
          ("A1", "A2", "A3")),
+    Case("won_flag_mistyped", {"stages": STAGES.replace("W,Won,3,1,Closed,yes,no", "W,Won,3,1,Closed,oui,no"), OPP: opps()},
+         # W is won in the shipped P/I/B scheme: a typo in its flag must not make A2 an open deal.
+         [("stages", 4, "is_won", "oui", "'oui' is not yes/no", "read as yes, as for W in the P/I/B scheme")],
+         ("A1", "A2"), {("A2", "is_won"): True}),
     # ------------------------------------------------ amounts
     Case("negative_amount", {OPP: opps("", "A3,P,-5")},
          [(OPP, 4, "amount", "-5.0", "amount is negative", "left blank")], ("A1", "A2", "A3")),

@@ -302,6 +302,18 @@ def test_a_formula_typed_by_openpyxl_is_reported(book: Path, baseline) -> None:
     assert pd.isna(raw["opportunities"].loc[2, "amount"])
 
 
+def test_a_bad_stage_probability_degrades_that_value_and_every_deal_stays(book: Path, baseline) -> None:
+    # P = 1.5 used to drop the stage, and every P deal became "unknown stage 'P'".
+    stages = read_tables(book, "tblStages")["tblStages"]
+    row = int(stages.index[stages["Code"] == "P"][0])
+    hostile.set_cells(book, "Stage scheme", {f"D{row}": f'<c r="D{row}"><v>1.5</v></c>'})
+    message, outputs, issues = _refresh(book)
+    assert issues == [*_baseline_issues(baseline), ("stages", row, "probability", "1.5", "probability 1.5 is outside 0..1 (write 70% or 0.7)",
+                                                    "used 0.2, the P/I/B scheme's probability for P")]
+    assert message == _message(SIZE, len(issues))
+    _assert_outputs_equal(outputs, baseline, skip=("tblIssues", "tblSummary"))  # the demo's P is 0.2 too
+
+
 # ---- output sheets and tables the user (or an older version) changed -----------------------------------
 def test_deleted_output_sheet_leaves_the_other_outputs_refreshed(book: Path, baseline) -> None:
     with open_package(book) as pkg:
