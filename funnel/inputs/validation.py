@@ -19,7 +19,7 @@ import pandas as pd
 
 from funnel.inputs import parsing
 from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of
-from funnel.inputs.issues import IssueLog
+from funnel.inputs.issues import IssueLog, already_reported
 from funnel.inputs.schemes import default_stages, stage_positions
 from funnel.inputs.settings import Settings, apply_overrides, settings_from_table
 
@@ -223,8 +223,8 @@ def _outside_years(value: object) -> str:
     return f"'{shown}' is outside the years {_FIRST_YEAR}-{_LAST_YEAR}"
 
 
-def _parse_date_in_range(value: object) -> dt.date | None:
-    day = parsing.parse_date(value)
+def _parse_date_in_range(value: object, order: str | None = None) -> dt.date | None:
+    day = parsing.parse_date(value, order)
     if day is not None and not _FIRST_YEAR <= day.year <= _LAST_YEAR:
         raise parsing.ParseError(_outside_years(value))
     return day
@@ -264,7 +264,25 @@ def _fast_date(series: pd.Series) -> pd.Series:
 
 
 def _coerce_date(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    result, bad, why = _coerce_by_parser(series, _fast_date, _parse_date_in_range, None)
+    values, bad, why, _ = _coerce_dates(series)
+    return values, bad, why
+
+
+def _coerce_dates(series: pd.Series, date_order: str = "auto", language: str = "en"):
+    """``_coerce_date`` with the column's reading of year-last dates (``parsing.date_reading``).
+
+    Returns:
+        (values, bad, why, note): the note is the Issues line saying how ambiguous dates
+        were read, or None.
+    """
+    fast = _fast_date(series)
+    unread = _blank_where(series, fast.isna(), False)
+    reading = parsing.DateReading(None)
+    if unread.any():
+        texts = series[unread]
+        firsts = ~texts.duplicated()  # each distinct text once, at its first row
+        reading = parsing.date_reading(zip(texts.index[firsts], texts[firsts]), date_order, language)
+    result, bad, why = _coerce_by_parser(series, lambda _: fast, lambda v: _parse_date_in_range(v, reading.order), None)
     result = pd.to_datetime(result, errors="coerce")
     if result.dt.tz is not None:
         result = result.dt.tz_localize(None)
@@ -274,7 +292,7 @@ def _coerce_date(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         bad |= outside
         result = result.where(~outside)
     # Dates only: the time of day a CRM adds carries no meaning for a close date.
-    return result.dt.normalize().astype("datetime64[ns]"), bad, why
+    return result.dt.normalize().astype("datetime64[ns]"), bad, why, reading.note
 
 
 _FLAG_MAP = {**{k: True for k in parsing._YES}, **{k: False for k in parsing._NO}, "": False}
@@ -373,11 +391,16 @@ def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, p
 _ROW_DROPPED = {"opportunities": "row left out", "stage_history": "row left out", "stages": "row skipped", "quotas": "row left out"}
 
 
+def _date_order(settings: Settings) -> tuple[str, str]:
+    # What reading a date column needs of the settings: the user's date_order and the language.
+    return settings.date_order, settings.language
+
+
 def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False,
-                 held: dict | None = None) -> pd.DataFrame | None:
+                 date_order: tuple[str, str] = ("auto", "en"), held: dict | None = None) -> pd.DataFrame | None:
     """Coerce every contract column of ``raw``; None when required headers are missing.
 
-    The cells of a column named in ``held`` that could not be read are not reported here:
+    ``date_order`` is (the date_order setting, the language), for year-last dates. The cells of a column named in ``held`` that could not be read are not reported here:
     ``held[column]`` gets (bad, why) for the caller, who says what it did instead.
     """
     spec = TABLES[table]
@@ -393,7 +416,12 @@ def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: 
         if col.name not in present:
             out[col.name] = _empty_of(col, len(raw), raw.index)
             continue
-        values, bad, why = coerce_column(raw[col.name], col.kind)
+        if col.kind == "date":
+            values, bad, why, note = _coerce_dates(raw[col.name], *date_order)
+            if note is not None:
+                log.add(table, note[0], col.name, note[1], note[2], note[3])
+        else:
+            values, bad, why = coerce_column(raw[col.name], col.kind)
         if held is not None and col.name in held:
             held[col.name] = (bad, why)
         elif bad.any():
@@ -592,8 +620,8 @@ def _fill_probabilities(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.
         log.add("stages", row, "probability", value, problem, action)
 
 
-def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
-    opps = _typed_table("opportunities", raw, log) if raw is not None else None
+def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> pd.DataFrame:
+    opps = _typed_table("opportunities", raw, log, date_order=_date_order(settings)) if raw is not None else None
     if opps is None:
         if raw is None:
             log.add("opportunities", None, "", "", "the opportunities table is missing", "no deals to analyse")
@@ -642,12 +670,34 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log:
         [f"close date is before the created date {c:%Y-%m-%d}" for c in opps["created"][backwards]],
         "kept; check the dates",
     )
-    return opps[keep]
+    kept = opps[keep]
+    _report_implausible(kept, raw, stages, settings, log)
+    return kept
+
+
+def _report_implausible(opps: pd.DataFrame, raw: pd.DataFrame, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> None:
+    """Values that read well but cannot be right: an open deal without an amount, a deal
+    created or last active after the as-of date."""
+    closed = set(stages.loc[stages["is_won"] | stages["is_lost"], "code"])
+    candidates = opps["amount"].isna() & ~opps["stage"].isin(closed)
+    if candidates.any():
+        # Typed blank only: an unreadable amount (text, an error cell, a formula without
+        # a saved value) was reported when it was read.
+        candidates &= ~opps.index.isin(list(already_reported(log, "opportunities").get("amount", ())))
+    no_amount = _blank_where(raw["amount"].loc[opps.index], candidates) if candidates.any() else candidates
+    log.add_many("opportunities", opps.index[no_amount], "amount", [""] * int(no_amount.sum()), "open deal has no amount",
+                 "counted as a deal; adds 0 to the pipeline")
+    as_of = pd.Timestamp(settings.as_of)
+    for column, what in (("created", "created"), ("last_activity", "last activity")):
+        future = opps[column] > as_of
+        log.add_many("opportunities", opps.index[future], column, opps[column][future].dt.strftime("%Y-%m-%d"),
+                     f"{what} date is after the as-of date {as_of:%Y-%m-%d}", "kept; check the date (or as_of in Settings)")
 
 
 def _validate_history(
     raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.DataFrame, log: IssueLog,
-    listed_ids: pd.Series | Callable[[], pd.Series | None] | None = None,
+    listed_ids: pd.Series | Callable[[], pd.Series | None] | None = None, date_order: tuple[str, str] = ("auto", "en"),
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame:
     empty = pd.DataFrame({"opportunity_id": pd.Series(dtype="object"), "stage": pd.Series(dtype="object"),
                           "entered": pd.Series(dtype="datetime64[ns]")})
@@ -658,7 +708,7 @@ def _validate_history(
         log.add("stage_history", None, "opportunity_id", "", f"{len(raw):,} history row(s) but no usable deal in the opportunities table",
                 "history left out")
         return empty
-    hist = _typed_table("stage_history", raw, log)
+    hist = _typed_table("stage_history", raw, log, date_order=date_order)
     if hist is None:
         return empty
     keep = np.ones(len(hist), dtype=bool)
@@ -695,6 +745,10 @@ def _validate_history(
     if hist.empty:
         return empty
     _report_history_order(hist, deal[valid], stage_pos[valid], stages, log)
+    if as_of is not None:
+        future = hist["entered"] > pd.Timestamp(as_of)
+        log.add_many("stage_history", hist.index[future], "entered", hist["entered"][future].dt.strftime("%Y-%m-%d"),
+                     f"entered date is after the as-of date {as_of:%Y-%m-%d}", "kept; check the date (or as_of in Settings)")
     return hist
 
 
@@ -841,12 +895,12 @@ def validate(
     if overrides:
         settings = apply_overrides(settings, overrides)
     stages = _validate_stages(raw.get("stages"), log)
-    opportunities = _validate_opportunities(raw.get("opportunities"), stages, log)
+    opportunities = _validate_opportunities(raw.get("opportunities"), stages, settings, log)
     raw_opps, raw_history = raw.get("opportunities"), raw.get("stage_history")
     listed = None
     if raw_history is not None and not raw_history.empty and raw_opps is not None and "id" in raw_opps.columns:
         listed = lambda: _coerce_text(raw_opps["id"])[0]  # noqa: E731  every id typed, kept or not; read only if needed
-    history = _validate_history(raw.get("stage_history"), opportunities, stages, log, listed)
+    history = _validate_history(raw.get("stage_history"), opportunities, stages, log, listed, _date_order(settings), settings.as_of)
     quotas = _validate_quotas(raw.get("quotas"), settings, log)
     competitors = _typed_table("competitors", raw.get("competitors"), log)
     comparison = _typed_table("comparison", raw.get("comparison"), log, extra_ok=True)

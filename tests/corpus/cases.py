@@ -59,6 +59,7 @@ class ExportCase:
     deals: tuple[str, ...] = ()
     error: str | None = None
     layout: str = "auto"
+    values: dict[tuple[str, str], object] = field(default_factory=dict)  # (deal id, column) -> imported value
 
 
 D = dt.datetime
@@ -197,16 +198,62 @@ CASES: list[Case] = [
     Case("dates_in_many_formats", {OPP: opps("created", "A3,P,1,3/1/2026", "A4,P,1,1.3.2026", "A5,P,1,2026年3月1日",
                                              "A6,P,1,2026-03-01T10:00:00Z", "A7,P,1,1-Mar-26", "A8,P,1,46082",
                                              "A9,P,1,Mar 1 2026", "A10,P,1,2026/3/1 9:30")},
-         [], ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10"),
+         # 3/1/2026 could be either way round and nothing in the column tells: said once.
+         [(OPP, 4, "created", "3/1/2026", "no date in the column tells whether 3/1/2026 is 1 Mar 2026 or 3 Jan 2026; "
+           "read month-first (as US tools write them)", "read month-first; set date_order to DMY if you meant 3 Jan 2026")],
+         ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10"),
          {(f"A{i}", "created"): D(2026, 3, 1) for i in range(3, 11)}),
     Case("dates_typed_as_datetimes", {OPP: [{"id": "A1", "stage": "P", "amount": 1, "close_date": D(2026, 3, 1, 17, 30)},
                                             {"id": "A2", "stage": "P", "amount": 1, "close_date": 46082}]},
          [], ("A1", "A2"), {("A1", "close_date"): D(2026, 3, 1), ("A2", "close_date"): D(2026, 3, 1)}),
     Case("impossible_date", {OPP: opps("close_date", "A3,P,1,2026-02-30")},
          [(OPP, 4, "close_date", "2026-02-30", "'2026-02-30' is not a real date", "left blank")], ("A1", "A2", "A3")),
-    Case("day_first_date_with_slashes", {OPP: opps("close_date", "A3,P,1,13/1/2026")},
-         [(OPP, 4, "close_date", "13/1/2026", "'13/1/2026' is not a real date (read as month/day/year)", "left blank")],
-         ("A1", "A2", "A3")),
+    # 13/1/2026 can only be day-first: the column is read that way (it used to be refused).
+    Case("day_first_date_with_slashes", {OPP: opps("close_date", "A3,P,1,13/1/2026")}, [], ("A1", "A2", "A3"),
+         {("A3", "close_date"): D(2026, 1, 13)}),
+    Case("ambiguous_date_read_day_first_as_the_column_shows", {OPP: opps("close_date", "A3,P,1,05/12/2026", "A4,P,1,15/12/2026")},
+         [(OPP, 4, "close_date", "05/12/2026", "dates read day-first (05/12/2026 = 5 Dec 2026), as 15/12/2026 in row 5 shows",
+           "read day-first; set date_order to change")],
+         ("A1", "A2", "A3", "A4"), {("A3", "close_date"): D(2026, 12, 5), ("A4", "close_date"): D(2026, 12, 15)}),
+    Case("ambiguous_date_read_month_first_as_the_column_shows", {OPP: opps("close_date", "A3,P,1,05/12/2026", "A4,P,1,12/15/2026")},
+         [(OPP, 4, "close_date", "05/12/2026", "dates read month-first (05/12/2026 = 12 May 2026), as 12/15/2026 in row 5 shows",
+           "read month-first; set date_order to change")],
+         ("A1", "A2", "A3", "A4"), {("A3", "close_date"): D(2026, 5, 12)}),
+    Case("ambiguous_date_alone_in_an_english_book", {OPP: opps("close_date", "A3,P,1,05/12/2026")},
+         [(OPP, 4, "close_date", "05/12/2026", "no date in the column tells whether 05/12/2026 is 12 May 2026 or 5 Dec 2026; "
+           "read month-first (as US tools write them)", "read month-first; set date_order to DMY if you meant 5 Dec 2026")],
+         ("A1", "A2", "A3"), {("A3", "close_date"): D(2026, 5, 12)}),
+    Case("ambiguous_date_alone_in_a_chinese_book", {OPP: opps("close_date", "A3,P,1,05/12/2026"), "settings": "key,value\nlanguage,zh-CN\n"},
+         [(OPP, 4, "close_date", "05/12/2026", "no date in the column tells whether 05/12/2026 is 5 Dec 2026 or 12 May 2026; "
+           "read day-first (the default for Chinese workbooks)", "read day-first; set date_order to MDY if you meant 12 May 2026")],
+         ("A1", "A2", "A3"), {("A3", "close_date"): D(2026, 12, 5)}),
+    Case("date_order_setting_decides", {OPP: opps("close_date", "A3,P,1,05/12/2026", "A4,P,1,12/15/2026"),
+                                        "settings": "key,value\ndate_order,dmy\n"},
+         [(OPP, 5, "close_date", "12/15/2026", "'12/15/2026' is not a real date (read as day/month/year)", "left blank")],
+         ("A1", "A2", "A3", "A4"), {("A3", "close_date"): D(2026, 12, 5)}),
+    Case("date_order_setting_bad", {OPP: opps(), "settings": "key,value\ndate_order,DD/MM\n"},
+         [("settings", 2, "value", "DD/MM", "setting 'date_order': Input should be 'auto', 'DMY', 'MDY' or 'YMD'", "used auto")],
+         ("A1", "A2")),
+    Case("european_dates_and_amounts_in_text_cells", {OPP: opps("close_date", 'A3,P,"4.800,00 €",15.12.2026', 'A4,P,"1.234,50",05.12.2026')},
+         [(OPP, 5, "close_date", "05.12.2026", "dates read day-first (05.12.2026 = 5 Dec 2026), as 15.12.2026 in row 4 shows",
+           "read day-first; set date_order to change")],
+         ("A1", "A2", "A3", "A4"), {("A3", "amount"): 4800.0, ("A3", "close_date"): D(2026, 12, 15), ("A4", "amount"): 1234.5}),
+    Case("created_in_the_future", {OPP: opps("created,last_activity", "A3,P,1,2027-01-01,2026-01-05", "A4,P,1,2026-01-05,2027-02-01"),
+                                   "settings": "key,value\nas_of,2026-06-30\n"},
+         [(OPP, 4, "created", "2027-01-01", "created date is after the as-of date 2026-06-30", "kept; check the date (or as_of in Settings)"),
+          (OPP, 5, "last_activity", "2027-02-01", "last activity date is after the as-of date 2026-06-30",
+           "kept; check the date (or as_of in Settings)")],
+         ("A1", "A2", "A3", "A4")),
+    Case("history_entered_in_the_future", {OPP: opps(), HIST: "opportunity_id,stage,entered\nA1,P,2026-01-05\nA2,W,2027-03-01\n",
+                                           "settings": "key,value\nas_of,2026-06-30\n"},
+         [(HIST, 3, "entered", "2027-03-01", "entered date is after the as-of date 2026-06-30",
+           "kept; check the date (or as_of in Settings)")], ("A1", "A2")),
+    Case("open_deal_without_an_amount", {OPP: opps("", "A3,P,", "A4,W,", "A5,P,n/a")},
+         # A3 is open and blank: said. A4 is won (no amount is a record gap, not a pipeline hole);
+         # A5's amount was unreadable and is reported once, as such.
+         [(OPP, 4, "amount", "", "open deal has no amount", "counted as a deal; adds 0 to the pipeline"),
+          (OPP, 6, "amount", "n/a", "'n/a' is not an amount", "left blank")],
+         ("A1", "A2", "A3", "A4", "A5")),
     Case("never_date_9999", {OPP: opps("close_date", "A3,P,1,9999-12-31")},
          [(OPP, 4, "close_date", "9999-12-31", "'9999-12-31' is outside the years 1900-2199", "left blank")],
          ("A1", "A2", "A3"), {("A3", "period"): "no close date"}),
@@ -228,7 +275,8 @@ CASES: list[Case] = [
          [(OPP, 4, "amount", "1000000000000.0", "amount is larger than 100,000,000,000", "left blank")], ("A1", "A2", "A3")),
     Case("amounts_as_tools_write_them", {OPP: opps("", 'A3,P,"$4,800.00"', 'A4,P,"1.234,50"', 'A5,P,"¥12,000"',
                                                    "A6,P,12000 USD", "A7,P,", "A8,P,(0)")},
-         [], ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"),
+         [(OPP, 8, "amount", "", "open deal has no amount", "counted as a deal; adds 0 to the pipeline")],
+         ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"),
          {("A3", "amount"): 4800.0, ("A4", "amount"): 1234.5, ("A5", "amount"): 12000.0, ("A6", "amount"): 12000.0,
           ("A7", "amount_band"): "no amount", ("A8", "amount"): 0.0}),
     # ------------------------------------------------ headers
@@ -277,6 +325,9 @@ CASES: list[Case] = [
     # ------------------------------------------------ settings
     Case("setting_unknown_key", {OPP: opps(), "settings": "key,value\ncolour,blue\n"},
          [("settings", 2, "key", "colour", "unknown setting 'colour'", "ignored")], ("A1", "A2")),
+    Case("setting_key_misspelt", {OPP: opps(), "settings": "key,value\nprior_strenght,0\n"},
+         [("settings", 2, "key", "prior_strenght", "unknown setting 'prior_strenght' (did you mean prior_strength?)",
+           "ignored; rename it prior_strength to use it")], ("A1", "A2")),
     Case("setting_bad_period", {OPP: opps(), "settings": "key,value\nperiod,week\n"},
          [("settings", 2, "value", "week", "setting 'period': Input should be 'month' or 'quarter'", "used quarter")], ("A1", "A2")),
     Case("setting_bad_as_of", {OPP: opps(), "settings": "key,value\nas_of,yesterday\n"},
@@ -336,6 +387,15 @@ EXPORT_CASES: list[ExportCase] = [
          "row not imported"),
     ], deals=("D1", "D3")),
     ExportCase("canonical_header_only", "canonical_header_only.csv", [], deals=()),
+    # A European org's Salesforce export: the layout's month-first dates and decimal point
+    # are what Salesforce usually writes, but these cells say otherwise, and are read so.
+    ExportCase("salesforce_european_dates_and_amounts", "salesforce_european.csv", [
+        ("salesforce_european.csv", 3, "Close Date", "05.12.2026",
+         "dates read day-first (05.12.2026 = 5 Dec 2026), as 15.12.2026 in row 2 shows, not month-first as the layout says",
+         "read day-first; set date_order to change"),
+    ], deals=("006E1", "006E2", "006E3"),
+        values={("006E1", "amount"): 4800.0, ("006E2", "amount"): 1234.5, ("006E3", "amount"): 12000.0,
+                ("006E1", "close_date"): D(2026, 12, 15), ("006E2", "close_date"): D(2026, 12, 5)}),
     ExportCase("no_known_headers", "no_known_headers.csv",
                error="cannot tell which CRM no_known_headers.csv comes from: no layout finds both a deal id and a stage "
                      "column among its headers (Kunde, Betrag, Phase); pass a layout file that maps them"),

@@ -84,6 +84,9 @@ def test_bad_export(case: ExportCase):
         return
     result = import_export(path, case.layout)
     assert _ordered(_issue_rows(result.issues)) == _ordered(_expected(case.issues))
+    opportunities = result.opportunities.set_index("id")
+    for (deal, column), value in case.values.items():
+        assert opportunities.loc[deal, column] == value, (deal, column)
     report = run(result.tables)
     _report_is_whole(report, case.deals)
 
