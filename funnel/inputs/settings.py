@@ -14,9 +14,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from funnel.inputs.issues import IssueLog
-from funnel.inputs.parsing import ParseError, parse_date
+from funnel.inputs.parsing import ParseError, fold, parse_date
 
-__all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides", "nearest_setting"]
+__all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides", "parse_column_names", "nearest_setting"]
 
 
 class Settings(BaseModel):
@@ -50,11 +50,18 @@ class Settings(BaseModel):
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = Field(
         "auto", description="how to read dates such as 05/12/2026: DMY, MDY or YMD; auto tells from each column's own dates"
     )
+    column_names: str = Field("", description="your headers for columns, e.g. Amount=Deal value; Stage=Phase")
 
     @field_validator("date_order", mode="before")
     @classmethod
     def _order_in_capitals(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) and value.strip().lower() != "auto" else value
+
+    @field_validator("column_names")
+    @classmethod
+    def _pairs(cls, value: str) -> str:
+        parse_column_names(value)
+        return value
 
     @field_validator("amount_bands")
     @classmethod
@@ -115,6 +122,26 @@ def nearest_setting(key: str) -> str | None:
     """The known setting a mistyped key most likely means (prior_strenght -> prior_strength)."""
     found = difflib.get_close_matches(key.strip().lower(), list(Settings.model_fields), n=1, cutoff=0.75)
     return found[0] if found else None
+
+
+def parse_column_names(text: str) -> dict[str, str]:
+    """The ``column_names`` setting as column -> the user's header.
+
+    ``Amount=Deal value; Stage=Phase``: each pair names the column (its header in either
+    language, or its key) and the header that holds it; full-width ``＝`` and ``；`` work too.
+
+    Raises:
+        ValueError: a pair without ``=`` or with an empty side.
+    """
+    pairs: dict[str, str] = {}
+    for part in fold(str(text or "")).split(";"):
+        if not part.strip():
+            continue
+        column, sep, header = part.partition("=")
+        if not sep or not column.strip() or not header.strip():
+            raise ValueError(f"write each pair as Column=your header, separated by ';' (not '{part.strip()}')")
+        pairs[column.strip()] = header.strip()
+    return pairs
 
 
 def _setting_value(value):

@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from funnel.inputs import parsing
-from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of
+from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
+from funnel.inputs.headers import closest, match_headers
 from funnel.inputs.issues import IssueLog, already_reported
+from funnel.inputs.refusals import Refusal
 from funnel.inputs.schemes import default_stages, stage_positions
 from funnel.inputs.settings import Settings, apply_overrides, settings_from_table
 
@@ -44,6 +46,11 @@ class Inputs:
     def issues(self) -> pd.DataFrame:
         """The issues table."""
         return self.log.table()
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        """Required tables or columns missing or unusable: nothing should be computed from these inputs."""
+        return self.log.refusals
 
 
 _CATEGORY_ALIASES = {c.lower(): c for c in FORECAST_CATEGORIES} | {
@@ -400,17 +407,16 @@ def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: 
                  date_order: tuple[str, str] = ("auto", "en"), held: dict | None = None) -> pd.DataFrame | None:
     """Coerce every contract column of ``raw``; None when required headers are missing.
 
-    ``date_order`` is (the date_order setting, the language), for year-last dates. The cells of a column named in ``held`` that could not be read are not reported here:
+    ``date_order`` is (the date_order setting, the language), for year-last dates. The
+    cells of a column named in ``held`` that could not be read are not reported here:
     ``held[column]`` gets (bad, why) for the caller, who says what it did instead.
     """
     spec = TABLES[table]
     if raw is None:
         return None
     present = set(raw.columns)
-    missing = [c.name for c in spec if c.required and c.name not in present]
-    if missing:
-        log.add(table, None, ", ".join(missing), "", f"required column(s) missing: {', '.join(missing)}", "table not used")
-        return None
+    if any(c.required and c.name not in present for c in spec):
+        return None  # refused by validate (or by the workbook's reader), which says what is missing
     out = pd.DataFrame(index=raw.index)
     for col in spec:
         if col.name not in present:
@@ -622,9 +628,7 @@ def _fill_probabilities(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.
 
 def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> pd.DataFrame:
     opps = _typed_table("opportunities", raw, log, date_order=_date_order(settings)) if raw is not None else None
-    if opps is None:
-        if raw is None:
-            log.add("opportunities", None, "", "", "the opportunities table is missing", "no deals to analyse")
+    if opps is None:  # missing, or refused for a missing column
         return _typed_table("opportunities", pd.DataFrame(columns=list(columns_of("opportunities"))), IssueLog())
     if opps.empty:
         log.add("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")
@@ -670,9 +674,22 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, sett
         [f"close date is before the created date {c:%Y-%m-%d}" for c in opps["created"][backwards]],
         "kept; check the dates",
     )
+    if len(opps) and not keep.any():
+        if not log.refused("stages"):  # a refused scheme is the cause, and already said
+            _refuse_no_usable_deal(len(opps), log)
     kept = opps[keep]
     _report_implausible(kept, raw, stages, settings, log)
     return kept
+
+
+def _refuse_no_usable_deal(rows: int, log: IssueLog) -> None:
+    # Every row left out: the figures would be zeros, which look like a quiet quarter.
+    issues = log.table()
+    first = issues[(issues["table"] == "opportunities") & (issues["action"] == "row left out")].head(1)
+    why = f" (row {first['row'].iloc[0]}: {first['problem'].iloc[0]})" if len(first) else ""
+    message = (f"none of the {rows:,} deals in the opportunities table can be used{why}: correct those cells, "
+               "or the stage scheme if the stage codes are right")
+    log.refuse(Refusal("opportunities", "", "", message), "no deals to analyse")
 
 
 def _report_implausible(opps: pd.DataFrame, raw: pd.DataFrame, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> None:
@@ -858,13 +875,43 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
 
 
 def _settings_rows(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame | None:
-    # Values stay raw: each setting has its own type, checked by the pydantic model.
-    if raw is None:
-        return None
-    if "key" not in raw.columns or "value" not in raw.columns:
-        log.add("settings", None, "key, value", "", "the settings table needs the columns key and value", "defaults used")
+    # Values stay raw: each setting has its own type, checked by the pydantic model. A
+    # table without its key and value columns was refused in validate.
+    if raw is None or "key" not in raw.columns or "value" not in raw.columns:
         return None
     return raw[["key", "value"]]
+
+
+def _contract_headers(table: str, frame: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    """A raw table's headers read as the contract's names: "Amount" or "close date" is read
+    and reported (a workbook's reader has already done this in the workbook's names)."""
+    headers = [str(h) for h in frame.columns]
+    match = match_headers(headers, {c: () for c in columns_of(table)})
+    if all(headers[p] == key for p, key in match.columns.items()):
+        return frame
+    for position in match.close:
+        key = match.columns[position]
+        log.add(table, None, key, headers[position], f"column '{headers[position]}' read as {key}", f"read; rename it {key} to silence this")
+    return frame.rename(columns={headers[p]: key for p, key in match.columns.items()})
+
+
+def _refuse_missing_columns(table: str, frame: pd.DataFrame, log: IssueLog) -> None:
+    # A raw table (a CSV, a table handed over in code) lacking a required column.
+    present = {str(c) for c in frame.columns}
+    unknown = [] if table == "comparison" else [c for c in map(str, frame.columns) if c not in columns_of(table) and c.strip()]
+    for key in required_columns(table):
+        if key in present:
+            continue
+        found = closest((key,), unknown)
+        where = f"the {table} table has no column {key}"
+        if found:
+            message = f"{where} (found {found}): rename it {key}"
+        elif unknown:
+            others = ", ".join(unknown[:3]) + (", ..." if len(unknown) > 3 else "")
+            message = f"{where} (headers not recognised: {others}): rename the one that holds it {key}"
+        else:
+            message = f"{where}: add a column headed {key}"
+        log.refuse(Refusal(table, key, found or "", message), "table not used")
 
 
 def validate(
@@ -882,10 +929,21 @@ def validate(
             issues table.
 
     Returns:
-        Inputs with clean tables and the issues log.
+        Inputs with clean tables, the issues log and the refusals (``Inputs.refusals``: a
+        required column missing, no deals table, not one usable deal). A refused table is
+        left out, so what can still be computed is (``funnel.analysis.run`` refuses to,
+        unless forced).
     """
     log = log if log is not None else IssueLog()
     raw = {name: _drop_blank_rows(name, frame) for name, frame in raw.items() if name in TABLES}
+    for name, frame in raw.items():
+        if frame is None or log.refused(name):
+            continue
+        raw[name] = frame = _contract_headers(name, frame, log)
+        _refuse_missing_columns(name, frame, log)
+    if raw.get("opportunities") is None and not log.refused("opportunities"):
+        log.refuse(Refusal("opportunities", "", "", "the opportunities table is missing: give the deals "
+                                                    "(opportunities.csv in a folder of CSVs)"), "no deals to analyse")
     for name, frame in raw.items():
         if frame is not None:
             extra = [c for c in frame.columns if c not in columns_of(name)]

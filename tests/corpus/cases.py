@@ -10,6 +10,10 @@ Export cases are whole files under ``exports/`` read by ``funnel.crm.importers``
 issues are the importer's, then the imported tables go through the engine.
 
 ``{today}`` in an expected action stands for today's date (the default ``as_of``).
+
+A case with ``refused`` is a required table or column missing or unusable: ``run`` must
+raise ``RefreshRefused`` with exactly that message, and ``run(..., force=True)`` must
+give the issues and deals listed.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Case:
     issues: list[tuple]
     deals: tuple[str, ...]
     values: dict[tuple[str, str], object] = field(default_factory=dict)  # (deal id, column) -> value in the report
+    refused: str | None = None  # the refusal's exact message: nothing computed unless forced (issues: the forced run's)
 
 
 @dataclass(frozen=True)
@@ -248,6 +253,10 @@ CASES: list[Case] = [
                                            "settings": "key,value\nas_of,2026-06-30\n"},
          [(HIST, 3, "entered", "2027-03-01", "entered date is after the as-of date 2026-06-30",
            "kept; check the date (or as_of in Settings)")], ("A1", "A2")),
+    Case("won_flag_mistyped", {"stages": STAGES.replace("W,Won,3,1,Closed,yes,no", "W,Won,3,1,Closed,oui,no"), OPP: opps()},
+         # W is won in the shipped P/I/B scheme: a typo in its flag must not make A2 an open deal.
+         [("stages", 4, "is_won", "oui", "'oui' is not yes/no", "read as yes, as for W in the P/I/B scheme")],
+         ("A1", "A2"), {("A2", "is_won"): True}),
     Case("open_deal_without_an_amount", {OPP: opps("", "A3,P,", "A4,W,", "A5,P,n/a")},
          # A3 is open and blank: said. A4 is won (no amount is a record gap, not a pipeline hole);
          # A5's amount was unreadable and is reported once, as such.
@@ -262,10 +271,6 @@ CASES: list[Case] = [
     Case("close_before_created", {OPP: opps("created,close_date", "A3,P,1,2026-03-01,2026-01-01")},
          [(OPP, 4, "close_date", "2026-01-01", "close date is before the created date 2026-03-01", "kept; check the dates")],
          ("A1", "A2", "A3")),
-    Case("won_flag_mistyped", {"stages": STAGES.replace("W,Won,3,1,Closed,yes,no", "W,Won,3,1,Closed,oui,no"), OPP: opps()},
-         # W is won in the shipped P/I/B scheme: a typo in its flag must not make A2 an open deal.
-         [("stages", 4, "is_won", "oui", "'oui' is not yes/no", "read as yes, as for W in the P/I/B scheme")],
-         ("A1", "A2"), {("A2", "is_won"): True}),
     # ------------------------------------------------ amounts
     Case("negative_amount", {OPP: opps("", "A3,P,-5")},
          [(OPP, 4, "amount", "-5.0", "amount is negative", "left blank")], ("A1", "A2", "A3")),
@@ -279,26 +284,54 @@ CASES: list[Case] = [
          ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"),
          {("A3", "amount"): 4800.0, ("A4", "amount"): 1234.5, ("A5", "amount"): 12000.0, ("A6", "amount"): 12000.0,
           ("A7", "amount_band"): "no amount", ("A8", "amount"): 0.0}),
-    # ------------------------------------------------ headers
+    # ------------------------------------------------ headers: a missing required column is refused (nothing is
+    # computed, the message names the fix); --force computes what it can, the refusal an issue row.
     Case("missing_stage_column", {OPP: "id,amount\nA1,100\n"},
-         [(OPP, None, "stage", "", "required column(s) missing: stage", "table not used")], ()),
+         [(OPP, None, "stage", "", "the opportunities table has no column stage: add a column headed stage", "table not used")], (),
+         refused="the opportunities table has no column stage: add a column headed stage"),
     Case("missing_amount_column", {OPP: "id,stage\nA1,P\n"},
-         [(OPP, None, "amount", "", "required column(s) missing: amount", "table not used")], ()),
+         [(OPP, None, "amount", "", "the opportunities table has no column amount: add a column headed amount", "table not used")], (),
+         refused="the opportunities table has no column amount: add a column headed amount"),
     Case("missing_id_and_stage", {OPP: "amount\n100\n"},
-         [(OPP, None, "id, stage", "", "required column(s) missing: id, stage", "table not used")], ()),
+         [(OPP, None, "id", "", "the opportunities table has no column id: add a column headed id", "table not used"),
+          (OPP, None, "stage", "", "the opportunities table has no column stage: add a column headed stage", "table not used")], (),
+         refused="the opportunities table has no column id: add a column headed id; "
+                 "the opportunities table has no column stage: add a column headed stage"),
     Case("extra_column", {OPP: "id,stage,amount,Region\nA1,P,100,East\n"},
          [(OPP, None, "Region", "", "unknown column(s)", "ignored; check the header spelling")], ("A1",)),
     Case("renamed_header", {OPP: "id,Stage Name,amount\nA1,P,100\n"},
          [(OPP, None, "Stage Name", "", "unknown column(s)", "ignored; check the header spelling"),
-          (OPP, None, "stage", "", "required column(s) missing: stage", "table not used")], ()),
-    Case("capitalised_header", {OPP: "id,stage,Amount\nA1,P,100\n"},
-         [(OPP, None, "Amount", "", "unknown column(s)", "ignored; check the header spelling"),
-          (OPP, None, "amount", "", "required column(s) missing: amount", "table not used")], ()),
+          (OPP, None, "stage", "Stage Name", "the opportunities table has no column stage (found Stage Name): rename it stage",
+           "table not used")], (),
+         refused="the opportunities table has no column stage (found Stage Name): rename it stage"),
+    Case("amount_header_misspelt", {OPP: "id,stage,amout\nA1,P,100\n"},
+         [(OPP, None, "amout", "", "unknown column(s)", "ignored; check the header spelling"),
+          (OPP, None, "amount", "amout", "the opportunities table has no column amount (found amout): rename it amount",
+           "table not used")], (),
+         refused="the opportunities table has no column amount (found amout): rename it amount"),
+    Case("capitalised_header", {OPP: "ID,Stage,Amount\nA1,P,100\n"}, [], ("A1",)),
+    Case("header_with_other_spacing", {OPP: "id,stage,amount,Close-Date\nA1,P,100,2026-03-01\n"},
+         [(OPP, None, "close_date", "Close-Date", "column 'Close-Date' read as close_date", "read; rename it close_date to silence this")],
+         ("A1",), {("A1", "close_date"): D(2026, 3, 1)}),
+    Case("history_without_entered_column", {OPP: opps(), HIST: "opportunity_id,stage,date\nA1,P,2026-01-01\n"},
+         [(HIST, None, "date", "", "unknown column(s)", "ignored; check the header spelling"),
+          (HIST, None, "entered", "", "the stage_history table has no column entered (headers not recognised: date): "
+           "rename the one that holds it entered", "table not used")], ("A1", "A2"),
+         refused="the stage_history table has no column entered (headers not recognised: date): rename the one that holds it entered"),
     # ------------------------------------------------ empty tables
     Case("opportunities_header_only", {OPP: "id,stage,amount\n"},
          [(OPP, None, "", "", "the opportunities table has no rows", "no deals to analyse")], ()),
     Case("opportunities_missing", {"stages": STAGES},
-         [(OPP, None, "", "", "the opportunities table is missing", "no deals to analyse")], ()),
+         [(OPP, None, "", "", "the opportunities table is missing: give the deals (opportunities.csv in a folder of CSVs)",
+           "no deals to analyse")], (),
+         refused="the opportunities table is missing: give the deals (opportunities.csv in a folder of CSVs)"),
+    Case("no_deal_can_be_used", {OPP: "id,stage,amount\nA1,K1,100\nA2,K2,5\n"},
+         [(OPP, 2, "stage", "K1", "unknown stage 'K1' (known: P, I, B, W, L)", LEFT_OUT),
+          (OPP, 3, "stage", "K2", "unknown stage 'K2' (known: P, I, B, W, L)", LEFT_OUT),
+          (OPP, None, "", "", "none of the 2 deals in the opportunities table can be used (row 2: unknown stage 'K1' "
+           "(known: P, I, B, W, L)): correct those cells, or the stage scheme if the stage codes are right", "no deals to analyse")], (),
+         refused="none of the 2 deals in the opportunities table can be used (row 2: unknown stage 'K1' (known: P, I, B, W, L)): "
+                 "correct those cells, or the stage scheme if the stage codes are right"),
     Case("trailing_blank_rows", {OPP: opps("owner", ",,,", " , , , ")}, [], ("A1", "A2")),
     Case("empty_history_and_quotas", {OPP: opps(), HIST: "opportunity_id,stage,entered\n", "quotas": "owner,period,quota\n"},
          [], ("A1", "A2")),
@@ -341,8 +374,10 @@ CASES: list[Case] = [
            "setting 'probability_method': Input should be 'configured', 'empirical' or 'blended'", "used blended")],
          ("A1", "A2")),
     Case("settings_without_value_column", {OPP: opps(), "settings": "key,setting\nperiod,month\n"},
-         [("settings", None, "key, value", "", "the settings table needs the columns key and value", "defaults used"),
-          ("settings", None, "setting", "", "unknown column(s)", "ignored; check the header spelling")], ("A1", "A2")),
+         [("settings", None, "value", "", "the settings table has no column value (headers not recognised: setting): "
+           "rename the one that holds it value", "table not used"),
+          ("settings", None, "setting", "", "unknown column(s)", "ignored; check the header spelling")], ("A1", "A2"),
+         refused="the settings table has no column value (headers not recognised: setting): rename the one that holds it value"),
     # ------------------------------------------------ quotas
     Case("quota_period_unreadable", {OPP: opps(), "quotas": "owner,period,quota\nLi,next year,500\n"},
          [("quotas", 2, "period", "next year", "period 'next year' cannot be read (write it like 2026-Q1)", LEFT_OUT)],

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from funnel.analysis import run
+from funnel.inputs.refusals import RefreshRefused, Refusal
 from funnel.inputs.schemes import default_stages
 from funnel.inputs.validation import coerce_column, validate
 
@@ -105,13 +107,41 @@ def test_an_empty_opportunities_table_is_said_out_loud():
     assert _issues(inputs) == [("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")]
 
 
-def test_a_renamed_header_is_missing_plus_unknown():
+def test_a_renamed_header_is_refused_naming_the_header_that_may_be_it():
     inputs = validate({"opportunities": _table([{"id": "A1", "Stage Name": "P", "amount": 1}])})
+    message = "the opportunities table has no column stage (found Stage Name): rename it stage"
+    assert inputs.refusals == [Refusal("opportunities", "stage", "Stage Name", message)]
+    # Forced, the refusal is an issue row like the rest, and no deal is read.
     assert _issues(inputs) == [
+        ("opportunities", None, "stage", "Stage Name", message, "table not used"),
         ("opportunities", None, "Stage Name", "", "unknown column(s)", "ignored; check the header spelling"),
-        ("opportunities", None, "stage", "", "required column(s) missing: stage", "table not used"),
     ]
     assert inputs.opportunities.empty
+    with pytest.raises(RefreshRefused) as err:
+        run({"opportunities": _table([{"id": "A1", "Stage Name": "P", "amount": 1}])})
+    assert str(err.value) == message
+
+
+def test_a_header_in_other_case_or_spacing_is_read_and_only_the_close_one_said():
+    inputs = validate({"opportunities": _table([{"ID": "A1", "Stage": "P", "close-date": "2026-03-01", "amount": 1}])})
+    assert inputs.refusals == []
+    assert _issues(inputs) == [("opportunities", None, "close_date", "close-date", "column 'close-date' read as close_date",
+                                "read; rename it close_date to silence this")]
+    assert inputs.opportunities["close_date"].tolist() == [pd.Timestamp("2026-03-01")]
+
+
+def test_deals_of_which_none_can_be_used_are_refused_not_reported_as_zeros():
+    inputs = validate({"opportunities": _table([{"id": "A1", "stage": "K1", "amount": 1}, {"id": "A2", "stage": "K2", "amount": 2}])})
+    assert [r.message for r in inputs.refusals] == [
+        "none of the 2 deals in the opportunities table can be used (row 2: unknown stage 'K1' (known: P, I, B, W, L)): "
+        "correct those cells, or the stage scheme if the stage codes are right"]
+
+
+def test_no_opportunities_table_is_refused():
+    inputs = validate({"stages": _table(_stage_rows())})
+    assert [r.message for r in inputs.refusals] == [
+        "the opportunities table is missing: give the deals (opportunities.csv in a folder of CSVs)"]
+    assert validate({"opportunities": pd.DataFrame(columns=["id", "stage", "amount"])}).refusals == []  # empty is not missing
 
 
 def test_every_row_is_either_kept_or_reported_left_out():
