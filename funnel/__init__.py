@@ -19,7 +19,8 @@ run (child processes, the garbage collector, pandas options) is the caller's cho
 """
 
 from funnel.analysis import OUTPUT_TABLES, Analysis, Report, run
+from funnel.inputs.refusals import RefreshRefused
 from funnel.inputs.settings import Settings
 from funnel.inputs.validation import Inputs, validate
 
-__all__ = ["OUTPUT_TABLES", "Analysis", "Inputs", "Report", "Settings", "run", "validate"]
+__all__ = ["OUTPUT_TABLES", "Analysis", "Inputs", "RefreshRefused", "Report", "Settings", "run", "validate"]

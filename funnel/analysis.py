@@ -44,6 +44,7 @@ from funnel.forecast.stages import HistoryKeys, history_keys, reached_order, sta
 from funnel.forecast.stagestats import stage_statistics
 from funnel.forecast.winrates import win_rate_trend, win_rates
 from funnel.inputs.issues import IssueLog
+from funnel.inputs.refusals import RefreshRefused
 from funnel.inputs.settings import Settings
 from funnel.inputs.validation import Inputs, validate
 from funnel.methods.competition import check_importance_settings, comparison_tables, head_to_head, read_comparison
@@ -374,6 +375,7 @@ def run(
     overrides: dict[str, str] | None = None,
     log: IssueLog | None = None,
     executor: Executor | None = None,
+    force: bool = False,
 ) -> Report:
     """Validate raw tables and compute every output table.
 
@@ -381,11 +383,19 @@ def run(
         raw: table name -> DataFrame in the contract's column names; index = the row the
             user sees.
         overrides: settings to override for this run (``--set KEY=VALUE``).
-        log: problems found while reading the tables, reported with the rest.
+        log: problems found while reading the tables, reported with the rest (and the
+            reader's refusals: a missing table or column).
         executor: see ``Analysis.tables``.
+        force: compute what can be computed even when inputs were refused; the refusals
+            are then issue rows.
 
     Raises:
+        RefreshRefused: a required table or column is missing or unusable (unless
+            ``force``); nothing is computed.
         ValueError: an override names an unknown setting or has a bad value.
     """
-    analysis = Analysis(validate(raw, overrides, log))
+    inputs = validate(raw, overrides, log)
+    if inputs.refusals and not force:
+        raise RefreshRefused(inputs.refusals)
+    analysis = Analysis(inputs)
     return Report(analysis, analysis.tables(executor))

@@ -146,12 +146,16 @@ def demo(
     console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
 
 
-def _report_of(path: Path, overrides: dict[str, str] | None = None):
+def _report_of(path: Path, overrides: dict[str, str] | None = None, force: bool = False):
     from funnel.analysis import run
 
     with runtime.for_refresh() as executor:
         raw, log = _read_source(path)
-        return run(raw, overrides, log, executor)
+        return run(raw, overrides, log, executor, force=force)
+
+
+# Said after a refusal: the one flag that computes anyway.
+_FORCE_HINT = "(--force: go ahead with what can be computed)"
 
 
 @app.command()
@@ -190,9 +194,12 @@ def refresh(
     path: Path = typer.Argument(..., help="The workbook to refresh."),
     out: Optional[Path] = typer.Option(None, help="Write the refreshed workbook here instead of in place."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a setting for this run: KEY=VALUE."),
-    force: bool = typer.Option(False, "--force", help="Save even if Excel's owner file (~$name) says the book is open."),
+    force: bool = typer.Option(False, "--force", help="Refresh even when a required table or column is missing (write what "
+                               "can be computed, the problem listed in Issues), or when Excel's owner file (~$name) says "
+                               "the book is open."),
 ) -> None:
     """Refresh a workbook headless: the same macro the Refresh button runs."""
+    from udfs.macros import RefreshRefused, refused_message
     from udfs.macros import refresh as refresh_macro
     from workbook.errors import WorkbookError
     from workbook.filebook import FileBook
@@ -204,8 +211,10 @@ def refresh(
         with console.status("Refreshing...") as status:
             book = FileBook(path, out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
-            refresh_macro(book, _overrides(set_))
+            refresh_macro(book, _overrides(set_), force=force)
             message = book.message  # the macro's message, plus what the save had to leave out
+    except RefreshRefused as err:
+        _fail(f"{path.name}: {refused_message(err)} {_FORCE_HINT}")
     except WorkbookError as err:
         _fail(_naming(path, err))
     except ValueError as err:
@@ -219,8 +228,11 @@ def report(
     format: str = typer.Option("table", "--format", help="json or table."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a setting for this run: KEY=VALUE."),
     only: Optional[list[str]] = typer.Option(None, "--table", help="Show only these tables."),
+    force: bool = typer.Option(False, "--force", help="Report even when a required table or column is missing: "
+                               "what can be computed, the problem listed in issues."),
 ) -> None:
     """Every output table, as JSON keyed by table name or as readable tables. Writes nothing."""
+    from funnel.inputs.refusals import RefreshRefused
     from workbook.errors import WorkbookError
 
     if not source.exists():
@@ -228,7 +240,9 @@ def report(
     if format not in ("json", "table"):
         _fail(f"--format takes json or table, got '{format}'")
     try:
-        result = _report_of(source, _overrides(set_))
+        result = _report_of(source, _overrides(set_), force)
+    except RefreshRefused as err:
+        _fail(f"{source.name}: no report: {err} {_FORCE_HINT}")
     except WorkbookError as err:
         _fail(_naming(source, err))
     except ValueError as err:

@@ -37,6 +37,8 @@ INPUT_SPELLINGS = {
     ("funnel/methods/labels.py", "parse_enum"): "brackets that start a note after a typed label",
     ("funnel/winmodel/model.py", "_split_competitors"): "separators between typed competitor names",
     ("workbook/importing.py", "_truthy"): "what a typed yes looks like in a CRM export",
+    ("workbook/mapping.py", "ALIASES"): "other names people give a column's header (read, and reported)",
+    ("funnel/inputs/headers.py", "_CURRENCY_UNIT"): "a currency in brackets after a typed header (金额（元）)",
     ("udfs/functions.py", "@FUNNEL_CONCESSION_PLAN"): "the function wizard's one (English) text, naming the Chinese "
                                                       "patterns a user may type",
 }

@@ -563,6 +563,9 @@ def _validated(
         inputs = validate(raw, overrides, log)
     except ValueError as err:  # a bad method or prior strength, in pydantic's words
         raise CellError(str(err)) from None
+    refused = [r.message for r in inputs.refusals if r.table in raw]
+    if refused:  # a required column missing, no usable deal: the refresh would refuse too
+        raise CellError("; ".join(dict.fromkeys(refused)))
     issues = inputs.log.table()
     unusable = issues[issues["row"].isna() & issues["action"].isin(_UNUSABLE) & issues["table"].isin(raw)]
     if len(unusable):

@@ -5,34 +5,66 @@
 the input tables, run the analysis, write every output table, say what happened. It also
 chooses how the work runs (``udfs.runtime.for_refresh``: the collector paused, pandas
 options scoped, the win-model branch in a child process where that is safe).
+
+When a required table or column is missing (``funnel.inputs.refusals``), nothing is
+written: ``refresh_report`` raises ``RefreshRefused`` before the first write, and the
+button shows its message in Excel instead of a traceback. ``force=True`` (``funnel refresh
+--force``) writes what can be computed.
 """
 
 from __future__ import annotations
 
 from funnel import catalog
 from funnel.analysis import Report, run
+from funnel.inputs.refusals import RefreshRefused
 from udfs import runtime
 from workbook.book import Book
 from workbook.mapping import output_frames, read_inputs
 
-__all__ = ["refresh", "refresh_report"]
+__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused"]
 
 
-def refresh(book: Book | None = None, overrides: dict[str, str] | None = None) -> str:
+def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, force: bool = False) -> str:
     """Recompute every output table of the workbook from its input tables.
 
     Args:
         book: the workbook; by default the one whose button called this macro.
         overrides: settings to override for this run only.
+        force: refresh even when inputs are refused (see ``refresh_report``).
 
     Returns:
         The closing message shown to the user.
+
+    Raises:
+        RefreshRefused: inputs refused and ``book`` was given (the button's own book
+            shows the message in a box instead, and this returns it).
     """
-    return refresh_report(book, overrides)[1]
+    if book is not None:
+        return refresh_report(book, overrides, force)[1]
+    from udfs.xlwings_book import caller_book
+
+    caller = caller_book()
+    try:
+        return refresh_report(caller, overrides, force)[1]
+    except RefreshRefused as err:
+        message = refused_message(err)
+        caller.refuse(message)  # nothing was written: the box says why
+        return message
 
 
-def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = None) -> tuple[Report, str]:
-    """``refresh``, also giving the analysis' report (the command line prints from it)."""
+def refused_message(err: RefreshRefused) -> str:
+    """What a refused refresh tells the user: nothing changed, and the refusals' message."""
+    return f"Nothing was refreshed, the workbook is unchanged: {err}"
+
+
+def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = None,
+                   force: bool = False) -> tuple[Report, str]:
+    """``refresh``, also giving the analysis' report (the command line prints from it).
+
+    Raises:
+        RefreshRefused: a required table or column is missing or unusable and not
+            ``force``; raised before anything is written or ``book.finish`` is called.
+    """
     if book is None:
         from udfs.xlwings_book import caller_book
 
@@ -41,7 +73,7 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
         book.status("funnel: reading the input tables...")
         raw, log = read_inputs(book)
         book.status("funnel: computing...")
-        report = run(raw, overrides, log, executor)
+        report = run(raw, overrides, log, executor, force=force)
         frames = output_frames(report)
         for i, (name, frame) in enumerate(frames.items(), 1):
             book.status(f"funnel: writing {name} ({i}/{len(frames)})...")

@@ -191,6 +191,20 @@ class XlwingsBook:
         Args:
             message: The closing message, e.g. ``"Refreshed 1,204 opportunities."``.
         """
+        self._close(message, "info")
+
+    def refuse(self, message: str) -> None:
+        """End a refresh that wrote nothing: give the status bar back and show why.
+
+        Like ``finish``, in a warning box; nothing was queued before it.
+
+        Args:
+            message: Why nothing was refreshed, naming the table, the column and the fix.
+        """
+        self._close(message, "critical")
+
+    def _close(self, message: str, mode: str) -> None:
+        # The status bar back to Excel, then the message box (queued last on the remote engine).
         if self._has_status_bar:
             try:
                 # False hands the status bar back to Excel's own messages.
@@ -201,10 +215,10 @@ class XlwingsBook:
             # The remote App.alert queues on whichever book was opened last in this
             # process, so queue the same "alert" action on this book directly.
             self._book.impl.append_json_action(
-                func="alert", args=[message, _MESSAGE_TITLE, "ok", "info", ""]
+                func="alert", args=[message, _MESSAGE_TITLE, "ok", mode, ""]
             )
         else:
-            self._book.app.alert(message, title=_MESSAGE_TITLE, buttons="ok", mode="info")
+            self._book.app.alert(message, title=_MESSAGE_TITLE, buttons="ok", mode=mode)
 
     def _find_table(self, name: str) -> tuple[xw.main.Table, _TableGeometry]:
         # Iterating works on every engine; sheet.tables[name] raises engine-specific errors.

@@ -28,7 +28,7 @@ from workbook.package import (
     recover_interrupted_save,
     write_tables,
 )
-from workbook.table_reader import read_tables
+from workbook.table_reader import read_tables, uncached_formulas
 
 __all__ = ["FileBook"]
 
@@ -78,10 +78,11 @@ class FileBook:
                     info = pkg.table(name)
                     by_sheet.setdefault(info.sheet_part, []).append(info)
             self._errors = []
-            # Error cells are looked for in the sheet XML the reader has already inflated.
+            # Error cells (and formulas without a saved value) are looked for in the sheet XML
+            # the reader has already inflated.
             try:
-                self._cache = read_tables(self.path, wanted,
-                                          sheet_hook=lambda part, data: self._errors.extend(_error_cells(data, by_sheet.get(part, []))))
+                self._cache = read_tables(self.path, wanted, sheet_hook=lambda part, data: self._errors.extend(
+                    _error_cells(data, by_sheet.get(part, [])) + uncached_formulas(data, by_sheet.get(part, []))))
             except (WorkbookDamaged, WorkbookTooLarge):
                 raise
             except WorkbookError as exc:
@@ -104,11 +105,12 @@ class FileBook:
         return read_tables(self.path, [name])[name]
 
     def cell_errors(self) -> list[tuple[str, int, str, str]]:
-        """Excel error values in the input tables' data rows, which read as blank cells.
+        """Excel error values and formulas without a saved value in the input tables'
+        data rows, which read as blank cells.
 
         Returns:
-            (table name, sheet row, header as shown, error text such as ``#N/A``) for
-            every error cell, in sheet order.
+            (table name, sheet row, header as shown, error text such as ``#N/A``, or ``=``
+            and the formula) for every such cell, error cells first, in sheet order.
         """
         self._load()
         return list(self._errors)

@@ -11,66 +11,201 @@ from __future__ import annotations
 import pandas as pd
 
 from funnel.analysis import Report
+from funnel.inputs.contract import required_columns
+from funnel.inputs.headers import closest, exact_key, match_headers
 from funnel.inputs.issues import IssueLog
-from funnel.inputs.parsing import fold
 from funnel.inputs.periods import NO_CLOSE_DATE, period_of
+from funnel.inputs.refusals import Refusal
+from funnel.inputs.settings import parse_column_names
 from workbook.errors import TableNotFound
-from workbook.layout import INPUTS, OUTPUTS, header_lookup, metric_label
+from workbook.layout import INPUTS, OUTPUTS, TableLayout, metric_label
 
-__all__ = ["read_inputs", "to_canonical", "output_frames"]
+__all__ = ["ALIASES", "REQUIRED_TABLES", "read_inputs", "to_canonical", "header_keys", "output_frames"]
+
+# Tables every funnel workbook has and every figure depends on: one that is missing is a
+# refusal. The competition tables are optional: without them, their own tables are empty.
+REQUIRED_TABLES = ("tblSettings", "tblStages", "tblOpportunities", "tblStageHistory", "tblQuotas")
+
+# Other names people give a column, read as the column and reported (``funnel.inputs.headers``,
+# step 3). Kept short and explicit: each must be unmistakable within its table.
+ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "tblOpportunities": {
+        "id": ("ID", "Deal", "Deal no", "Deal number", "Opportunity ID", "Opportunity no", "商机ID", "商机号", "编号"),
+        "account": ("Customer", "Client", "Company", "Account name", "客户名称", "公司"),
+        "name": ("Opportunity name", "Opportunity", "Deal title", "项目名称", "商机"),
+        "owner": ("Rep", "Sales rep", "Salesperson", "Deal owner", "Opportunity owner", "销售", "销售代表", "业务员"),
+        "stage": ("Deal stage", "Sales stage", "Stage code", "销售阶段", "阶段代码"),
+        "amount": ("Amt", "Value", "Deal value", "Deal size", "Deal amount", "Opportunity amount",
+                   "商机金额", "合同金额", "预计金额", "销售金额"),
+        "created": ("Created date", "Create date", "Created on", "Date created", "创建时间"),
+        "close_date": ("Close", "Expected close", "Expected close date", "Closing date", "成交日期", "预计成交日", "预计签约日期"),
+        "probability_override": ("Probability", "Win probability", "概率", "赢单概率"),
+        "last_activity": ("Last activity date", "Last contact", "最近活动日期", "最后跟进"),
+    },
+    "tblStageHistory": {
+        "opportunity_id": ("ID", "Deal", "Opportunity ID", "商机ID"),
+        "entered": ("Date", "Entered on", "Date entered", "Entered date", "日期", "进入时间"),
+    },
+    "tblStages": {
+        "code": ("Stage code", "阶段代码"),
+        "probability": ("Win probability", "概率"),
+    },
+    "tblQuotas": {
+        "quota": ("Target", "Quota amount", "目标", "销售指标"),
+    },
+}
 
 
+def _check_aliases() -> None:
+    # An alias must not be (loosely) another column's own name in its table.
+    from funnel.inputs.headers import loose_key
 
-def to_canonical(table_name: str, frame: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    for name, aliases in ALIASES.items():
+        own = {loose_key(n): c.key for c in INPUTS[name].columns for n in (c.key, c.en, c.zh)}
+        for key, others in aliases.items():
+            for alias in others:
+                assert own.get(loose_key(alias), key) == key, f"{name}: alias {alias!r} of {key} is another column's name"
+
+
+_check_aliases()
+
+
+def _language_of(layout: TableLayout, headers: list[str]) -> str:
+    # The language the table's own headers are in, to name its columns the same way.
+    texts = {exact_key(h) for h in headers}
+    zh = sum(exact_key(c.zh) in texts for c in layout.columns)
+    en = sum(exact_key(c.en) in texts for c in layout.columns)
+    return "zh-CN" if zh > en else "en"
+
+
+def _matched(table_name: str, headers: list[str], column_names: dict[str, str] | None):
+    # How a table's headers read (funnel.inputs.headers), and each column's name in the
+    # language the table's headers are written in.
+    layout = INPUTS[table_name]
+    names = {c.key: (c.en, c.zh) for c in layout.columns}
+    chosen = {}
+    for target, header in (column_names or {}).items():
+        key = next((c.key for c in layout.columns if exact_key(target) in {exact_key(n) for n in (c.key, c.en, c.zh)}), None)
+        if key is not None:
+            chosen[key] = header
+    language = _language_of(layout, headers)
+    return match_headers(headers, names, ALIASES.get(table_name), chosen), {c.key: c.header(language) for c in layout.columns}
+
+
+def header_keys(table_name: str, headers: list[object], column_names: dict[str, str] | None = None) -> dict[str, str]:
+    """Each header as shown -> the contract column it is read as (only those read as one)."""
+    texts = ["" if h is None else str(h) for h in headers]
+    match, _ = _matched(table_name, texts, column_names)
+    return {texts[p]: key for p, key in match.columns.items()}
+
+
+def to_canonical(table_name: str, frame: pd.DataFrame, log: IssueLog, column_names: dict[str, str] | None = None) -> pd.DataFrame:
     """Rename a sheet table's headers to contract keys; unknown headers stay as they are.
 
-    Two headers that mean the same column are reported and the second is ignored.
+    Headers are matched as ``funnel.inputs.headers.match_headers`` says: a close header or
+    an alias is read and reported; two headers that mean the same column are reported and
+    the second is ignored. A required column with no header is a refusal (in the
+    workbook's names, with the header that may have been meant).
+
+    Args:
+        table_name: the Excel Table (``tblOpportunities``).
+        frame: its data rows under the headers as shown.
+        log: where the reports and refusals go.
+        column_names: the user's headers for columns (``column_names`` in Settings), by
+            the column's header or key as written there.
     """
     layout = INPUTS[table_name]
-    lookup = header_lookup(table_name)
-    renamed, seen = {}, {}
-    for header in frame.columns:
-        text = "" if header is None else str(header)
-        key = lookup.get(fold(text).lower())
-        if key is None:
-            renamed[header] = text.strip() if layout.wide else text
-            continue
-        if key in seen:
-            log.add(layout.table, None, text, "", f"column '{text}' repeats '{seen[key]}'", "second column ignored")
-            renamed[header] = f"{text} (ignored)"
-            continue
-        seen[key] = text
-        renamed[header] = key
-    out = frame.rename(columns=renamed)
-    return out.loc[:, [c for c in out.columns if not str(c).endswith(" (ignored)")]]
+    headers = ["" if h is None else str(h) for h in frame.columns]
+    match, shown = _matched(table_name, headers, column_names)
+    for position, first in match.repeats.items():
+        log.add(layout.table, None, headers[position], "", f"column '{headers[position]}' repeats '{headers[first]}'", "second column ignored")
+    for position in match.close:
+        key = match.columns[position]
+        log.add(layout.table, None, key, headers[position], f"column '{headers[position]}' read as {shown[key]}",
+                f"read; rename it {shown[key]} to silence this")
+    kept = [p for p in range(len(headers)) if p not in match.repeats]
+    out = frame if len(kept) == len(headers) else frame.iloc[:, kept]
+    out = out.copy(deep=False)
+    out.columns = [match.columns.get(p, headers[p].strip() if layout.wide else headers[p]) for p in kept]
+    unknown = [headers[p] for p in kept if p not in match.columns and headers[p].strip()]
+    for key in required_columns(layout.table):
+        if key not in match.columns.values():
+            log.refuse(_missing_column(layout, key, shown[key], unknown), "table not used")
+    return out
+
+
+def _missing_column(layout: TableLayout, key: str, shown: str, unknown: list[str]) -> Refusal:
+    col = next(c for c in layout.columns if c.key == key)
+    found = closest((key, col.en, col.zh, *ALIASES.get(layout.name, {}).get(key, ())), unknown)
+    where = f"{layout.name} has no column {shown}"
+    if found:
+        message = f"{where} (found {found}): rename it back to {shown}, or map it in Settings (column_names: {shown}={found})"
+    elif unknown and not layout.wide:
+        others = ", ".join(unknown[:3]) + (", ..." if len(unknown) > 3 else "")
+        message = (f"{where} (headers not recognised: {others}): rename the one that holds it to {shown}, "
+                   f"or map it in Settings (column_names: {shown}=that header)")
+    else:
+        message = f"{where}: add it back (or undo the deletion), or map a header to it in Settings (column_names: {shown}=that header)"
+    return Refusal(layout.table, key, found or "", message)
+
+
+def _column_names(settings: pd.DataFrame | None) -> dict[str, str]:
+    # The user's column_names setting, read before the other tables (validation reports a bad one).
+    if settings is None or "key" not in settings.columns or "value" not in settings.columns:
+        return {}
+    for key, value in zip(settings["key"], settings["value"]):
+        if isinstance(key, str) and key.strip() == "column_names" and isinstance(value, str):
+            try:
+                return parse_column_names(value)
+            except ValueError:
+                return {}
+    return {}
 
 
 def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
     """Read every input table of ``book`` into the contract's raw tables.
 
-    A missing table (a renamed or deleted sheet, a table renamed in Excel) is reported
-    and the rest are still read. A book with a ``cell_errors()`` method (``FileBook``)
-    has its Excel error values reported too.
+    A missing required table (``REQUIRED_TABLES``: a renamed or deleted sheet, a table
+    renamed in Excel) is a refusal; a missing optional one is reported. The rest are
+    still read. A book with a ``cell_errors()`` method (``FileBook``) has its Excel error
+    values and its formulas without a saved value reported too.
 
     Returns:
-        (raw tables by canonical name, problems found while reading).
+        (raw tables by canonical name, problems and refusals found while reading).
     """
     log = IssueLog()
     raw: dict[str, pd.DataFrame | None] = {}
+    column_names: dict[str, str] = {}
     for name, layout in INPUTS.items():
         try:
             frame = book.read_table(name)
         except TableNotFound as err:
-            required = layout.table in ("opportunities",)
-            log.add(layout.table, None, "", name, f"the Excel table {name} is missing ({err})",
-                    "no deals to analyse" if required else "left out; defaults used")
             raw[layout.table] = None
+            if name in REQUIRED_TABLES:
+                message = (f"{str(err).rstrip('.')}. Rename the table back to {name} (Table Design > Table Name), "
+                           "or undo the deletion")
+                log.refuse(Refusal(layout.table, "", name, message),
+                           "no deals to analyse" if layout.table == "opportunities" else "left out; defaults used")
+            else:
+                log.add(layout.table, None, "", name, f"the Excel table {name} is missing ({err})", "left out; defaults used")
             continue
-        raw[layout.table] = to_canonical(name, frame, log)
-    # A file-backed book also sees Excel error values (#N/A, #REF!), which read as blanks.
+        raw[layout.table] = to_canonical(name, frame, log, column_names)
+        if layout.table == "settings":
+            column_names = _column_names(raw["settings"])
+    # A file-backed book also sees Excel error values (#N/A, #REF!) and formulas without a
+    # saved value, which read as blanks.
+    keys: dict[str, dict[str, str]] = {}
     for name, row, header, error in getattr(book, "cell_errors", list)():
-        key = header_lookup(name).get(fold(str(header)).lower(), header)
-        log.add(INPUTS[name].table, row, key, error, f"Excel error {error} in the cell", "read as blank")
+        layout = INPUTS[name]
+        if name not in keys:
+            frame = raw.get(layout.table)
+            keys[name] = header_keys(name, list(book.read_table(name).columns), column_names) if frame is not None else {}
+        key = keys[name].get(str(header), header)
+        if error.startswith("="):
+            log.add(layout.table, row, key, error, "the cell's formula has no saved value (the file was written by a program, "
+                    "not saved by Excel)", "read as blank; recalculate in Excel and save, or enter the value")
+        else:
+            log.add(layout.table, row, key, error, f"Excel error {error} in the cell", "read as blank")
     return raw, log
 
 

@@ -23,6 +23,7 @@ slices parse on every core while Python turns finished ones into columns.
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import os
@@ -44,12 +45,13 @@ from workbook.package import (
     ZipMember,
     check_sheet_cells,
     check_xml_prolog,
+    column_index,
     column_letters,
     open_package,
     rels_part_of,
 )
 
-__all__ = ["read_tables", "read_table", "SLICE_BYTES"]
+__all__ = ["read_tables", "read_table", "uncached_formulas", "SLICE_BYTES"]
 
 
 class _BlankColumnNotice(logging.Filter):
@@ -188,6 +190,44 @@ def _common_members(pkg: XlsxPackage) -> list[ZipMember]:
             check_xml_prolog(pkg.member(part).name, pkg.read_part(part, limit=MAX_SHEET_PART_BYTES))
             members.append(pkg.member(part))
     return members
+
+
+# A cell whose body is a formula and no saved value (no <v>, or an empty one): what a
+# program writes that never calculated the sheet (openpyxl, a script). Excel itself always
+# saves the value. check_sheet_cells has made sure every cell starts with r=.
+_UNCACHED_FORMULA_RE = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+
+
+_FORMULA_WITHOUT_VALUE_RE = re.compile(rb'(?:</f>|<f\b[^<>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+
+
+def uncached_formulas(data: bytes, tables: list[TableInfo]) -> list[tuple[str, int, str, str]]:
+    """Formula cells without a saved value inside the tables' data rows of one sheet's XML.
+
+    Both readers read such a cell as blank, which is not what the sheet shows once Excel
+    calculates it, so the caller reports it.
+
+    Returns:
+        (table name, sheet row, header as shown, ``=`` and the formula) per cell, in sheet
+        order; a shared formula's later cells, which carry no text, show ``=(shared formula)``.
+    """
+    found: list[tuple[str, int, str, str]] = []
+    if not tables or b"<f" not in data:
+        return found
+    # Only the end of a formula with no value after it is looked for (in C); a sheet Excel
+    # saved has none, however many formulas it holds.
+    for tail in _FORMULA_WITHOUT_VALUE_RE.finditer(data):
+        start = data.rfind(b"<c ", 0, tail.start())
+        m = _UNCACHED_FORMULA_RE.match(data, start) if start >= 0 else None
+        if m is None or m.end() != tail.end():  # not this cell's own formula
+            continue
+        row, col = int(m.group(2)), column_index(m.group(1).decode("ascii"))
+        formula = html.unescape(m.group(3).decode("utf-8", "replace")) if m.group(3) else ""
+        for info in tables:
+            if info.body_first_row <= row <= info.body_last_row and info.first_col <= col <= info.last_col:
+                found.append((info.name, row, info.columns[col - info.first_col], f"={formula or '(shared formula)'}"))
+    return found
 
 
 def _vetted_sheet(pkg: XlsxPackage, part: str) -> bytes:

@@ -39,9 +39,11 @@ Layout file schema (every key but ``name``, ``columns`` and ``stages`` is option
       "keep_unmapped_stages": false,     # true: pass unknown stages on as codes (validation
                                          #   then checks them against the workbook's scheme)
       "won_codes": ["W"], "lost_codes": ["L"],   # which codes are outcomes (history, summary)
-      "date_order": "mdy" | "dmy",       # how to read 3/1/2026; omitted: slashes are M/D/Y,
-                                         #   dots and dashes D.M.Y. ISO dates always read.
-      "decimal": "." | ",",              # the decimal separator; omitted: guessed per cell
+      "date_order": "mdy" | "dmy",       # how to read 3/1/2026 when no date in the column
+                                         #   tells (13/1/2026 tells); omitted: slashes are
+                                         #   M/D/Y, dots and dashes D.M.Y. ISO dates always read.
+      "decimal": "." | ",",              # the decimal separator of 1,234 and 1.234; omitted:
+                                         #   guessed per cell. 4.800,00 says itself.
       "probability_scale": 100,          # the probability column holds 70 for 70% (default 1)
       "currency_columns": ["Currency"],  # more than one currency in it is reported
       "values": {"forecast_category": {"Not forecasted": "Omitted"}},  # translations
@@ -659,7 +661,14 @@ class _Importer:
         # A date column may feed a canonical column and the history both: read and report it once.
         if position not in self._date_cache:
             raw = frame[position]
-            parsed = self._parsed(raw, None, lambda v: parsing.parse_date(v, self.layout.date_order), "left blank", header=self.header[position])
+            # Day or month first: the column's own dates tell, then the layout's order
+            # (parsing.date_reading, as a workbook's cells are read).
+            firsts = raw.dropna()
+            firsts = firsts[~firsts.duplicated()]
+            reading = parsing.date_reading(zip(firsts.index, firsts), declared=self.layout.date_order)
+            if reading.note is not None:
+                self.log.add(self.file, reading.note[0], self.header[position], *reading.note[1:])
+            parsed = self._parsed(raw, None, lambda v: parsing.parse_date(v, reading.order), "left blank", header=self.header[position])
             self._date_cache[position] = pd.to_datetime(parsed, errors="coerce").astype("datetime64[ns]")
         return self._date_cache[position].reindex(frame.index)
 

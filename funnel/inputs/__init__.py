@@ -10,6 +10,8 @@ tables (``Inputs``) plus one issues table, so nothing downstream parses a cell a
     schemes     the stage schemes (P/I/B and the shipped presets)
     periods     forecast periods: months or fiscal quarters
     issues      the issues log: table, row, column, value, problem, action
+    refusals    missing or unusable tables and columns: nothing is computed from them
+    headers     which column a header people typed stands for
     validation  raw tables -> Inputs
     csvsource   a folder of CSVs as raw tables
 """
@@ -27,11 +29,15 @@ from funnel.inputs.contract import (
     required_columns,
 )
 from funnel.inputs.csvsource import read_csv_folder, write_csv_folder
+from funnel.inputs.headers import closest, exact_key, loose_key, match_headers
 from funnel.inputs.issues import ISSUE_COLUMNS, IssueLog, already_reported, blank_or_unread
 from funnel.inputs.parsing import (
+    DATE_ORDERS,
     EXCEL_EPOCH,
     EXCEL_ERRORS,
+    DateReading,
     ParseError,
+    date_reading,
     fold,
     parse_amount,
     parse_date,
@@ -40,8 +46,16 @@ from funnel.inputs.parsing import (
     probability_outside_message,
 )
 from funnel.inputs.periods import NO_CLOSE_DATE, normalize_period_label, period_labels, period_of, period_start
+from funnel.inputs.refusals import RefreshRefused, Refusal
 from funnel.inputs.schemes import PRESETS, default_stages, open_stages, preset_stages, stage_positions
-from funnel.inputs.settings import Settings, apply_overrides, settings_from_table, settings_table
+from funnel.inputs.settings import (
+    Settings,
+    apply_overrides,
+    nearest_setting,
+    parse_column_names,
+    settings_from_table,
+    settings_table,
+)
 from funnel.inputs.validation import Inputs, coerce_column, validate
 
 __all__ = [
@@ -57,6 +71,17 @@ __all__ = [
     "required_columns",
     "read_csv_folder",
     "write_csv_folder",
+    "closest",
+    "exact_key",
+    "loose_key",
+    "match_headers",
+    "Refusal",
+    "RefreshRefused",
+    "DATE_ORDERS",
+    "DateReading",
+    "date_reading",
+    "nearest_setting",
+    "parse_column_names",
     "ISSUE_COLUMNS",
     "IssueLog",
     "already_reported",

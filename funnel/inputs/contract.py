@@ -103,7 +103,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "settings": (
         Column("key", "text", required=True, not_blank=True),
-        Column("value", "text"),
+        Column("value", "text", required=True),
         Column("description", "text"),
     ),
     "quotas": (

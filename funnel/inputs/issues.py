@@ -3,6 +3,9 @@
 Columns: table, row, column, value, problem, action. ``row`` is the row the user sees
 (sheet row or CSV line); ``action`` says what was done about it (row skipped, value
 ignored, default used), so nothing disappears without a word.
+
+The log also keeps the refusals (``funnel.inputs.refusals``): each is an issue row too, so a
+forced run lists it with the rest.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import pandas as pd
+
+from funnel.inputs.refusals import Refusal
 
 __all__ = ["ISSUE_COLUMNS", "IssueLog", "already_reported", "blank_or_unread"]
 
@@ -55,6 +60,7 @@ class IssueLog:
     def __init__(self) -> None:
         self._frames: list[pd.DataFrame] = []
         self._rows: list[tuple] = []
+        self.refusals: list[Refusal] = []
 
     def add(self, table: str, row: Any, column: str, value: Any, problem: str, action: str) -> None:
         """Record one problem."""
@@ -88,10 +94,20 @@ class IssueLog:
         )
         self._frames.append(frame)
 
+    def refuse(self, refusal: Refusal, action: str) -> None:
+        """Record a refusal, and its issue row saying what a forced run does instead."""
+        self.refusals.append(refusal)
+        self.add(refusal.table, None, refusal.column, refusal.found, refusal.message, action)
+
+    def refused(self, table: str) -> bool:
+        """Whether a refusal names ``table`` already (the reader found it before validation)."""
+        return any(r.table == table for r in self.refusals)
+
     def extend(self, other: "IssueLog") -> None:
         """Take over another log's problems."""
         self._frames.extend(other._frames)
         self._rows.extend(other._rows)
+        self.refusals.extend(other.refusals)
 
     def __len__(self) -> int:
         return len(self._rows) + sum(len(f) for f in self._frames)

@@ -12,6 +12,8 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 
@@ -25,6 +27,9 @@ __all__ = [
     "parse_flag",
     "parse_probability",
     "probability_outside_message",
+    "DATE_ORDERS",
+    "DateReading",
+    "date_reading",
 ]
 
 EXCEL_ERRORS = frozenset(
@@ -62,9 +67,11 @@ def parse_amount(value: object, decimal: str | None = None) -> float | None:
 
     Args:
         value: the cell.
-        decimal: the decimal separator the source uses, ``"."`` or ``","``; None guesses
-            from the text (``1,234`` and ``1.234.567`` group thousands, ``12,5`` is a
-            decimal comma, ``1.234`` is one point two three four).
+        decimal: the decimal separator the source uses, ``"."`` or ``","``, for text with
+            only one kind of separator; None guesses from the text (``1,234`` and
+            ``1.234.567`` group thousands, ``12,5`` is a decimal comma, ``1.234`` is one
+            point two three four). Text with both (``4.800,00``, ``4,800.00``) is read by
+            the last one, whatever ``decimal`` says.
 
     Returns:
         The number, or None for a blank cell.
@@ -100,7 +107,10 @@ def parse_amount(value: object, decimal: str | None = None) -> float | None:
     text = text.replace(" ", "").replace("\u00a0", "").replace("'", "")
     if not re.fullmatch(r"[0-9.,]+", text) or not re.search(r"[0-9]", text):
         raise ParseError(f"'{value}' is not an amount")
-    number = _read_number(text, decimal if decimal in (".", ",") else _guess_decimal(text))
+    # A declared decimal settles 1,234 and 1.234; text with both separators says itself
+    # which is the decimal one (4.800,00), whatever the source usually writes.
+    both = "." in text and "," in text
+    number = _read_number(text, decimal if decimal in (".", ",") and not both else _guess_decimal(text))
     if number is None:
         # Separators in impossible places (1,234.5.6, 1,2,3) or against the declared decimal.
         raise ParseError(f"'{value}' is not an amount")
@@ -171,7 +181,7 @@ _MONTH_NAME_DAY = re.compile(r"^" + _MONTH_NAME + r"[-\s/]+(\d{1,2})(?:st|nd|rd|
 _TIME_TAIL = re.compile(
     r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)$"
 )
-_ORDER_WORDS = {"mdy": "month/day/year", "dmy": "day/month/year"}
+_ORDER_WORDS = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}
 
 
 def _full_year(text: str) -> int:
@@ -196,10 +206,13 @@ def parse_date(value: object, order: str | None = None) -> dt.date | None:
     Args:
         value: the cell.
         order: how to read dates whose year comes last: ``"mdy"`` (3/1/2026 is 1 March)
-            or ``"dmy"`` (3/1/2026 is 3 January). None reads slashes as month/day/year
-            (US exports) and dots or dashes as day.month.year (European exports).
-            Year-first dates and month names are never ambiguous. Two-digit years
-            follow Excel: 00-29 are 20xx, 30-99 are 19xx.
+            or ``"dmy"`` (3/1/2026 is 3 January); ``"ymd"`` reads three two-digit
+            numbers year first (26/3/1 is 2026-03-01) and a four-digit year at the end
+            month/day (month before day, as in year-month-day). None reads slashes as
+            month/day/year (US exports) and dots or dashes as day.month.year (European
+            exports). A four-digit year first and month names are never ambiguous. Two-digit
+            years follow Excel: 00-29 are 20xx, 30-99 are 19xx. ``date_reading`` tells a
+            column's order from its own dates.
 
     Returns:
         The date, or None for a blank cell.
@@ -208,8 +221,8 @@ def parse_date(value: object, order: str | None = None) -> dt.date | None:
         ParseError: text that is not a date, or a date that cannot exist (2026-02-30).
         ValueError: ``order`` is not mdy, dmy or None.
     """
-    if order not in (None, "mdy", "dmy"):
-        raise ValueError(f"date order must be 'mdy' or 'dmy', not {order!r}")
+    if order not in (None, "mdy", "dmy", "ymd"):
+        raise ValueError(f"date order must be 'mdy', 'dmy' or 'ymd', not {order!r}")
     if value is None:
         return None
     if isinstance(value, dt.date) and value != value:  # NaT is a datetime that is not equal to itself
@@ -242,7 +255,9 @@ def parse_date(value: object, order: str | None = None) -> dt.date | None:
     match = _YEAR_LAST.match(core)
     if match:
         first, sep, second, year = match.groups()
-        reading = order or _DEFAULT_ORDER[sep]
+        if order == "ymd" and len(year) == 2 and len(first) == 2:
+            return _make_date(value, _full_year(first), int(second), int(year), _ORDER_WORDS["ymd"])
+        reading = {None: _DEFAULT_ORDER[sep], "ymd": "mdy"}.get(order, order)
         month, day = (first, second) if reading == "mdy" else (second, first)
         return _make_date(value, _full_year(year), int(month), int(day), _ORDER_WORDS[reading])
     for pattern, day_at, month_at in ((_DAY_MONTH_NAME, 0, 1), (_MONTH_NAME_DAY, 1, 0)):
@@ -254,6 +269,115 @@ def parse_date(value: object, order: str | None = None) -> dt.date | None:
     if re.fullmatch(r"\d+(\.\d+)?", core):
         return parse_date(float(core))
     raise ParseError(f"'{value}' is not a date (use YYYY-MM-DD)")
+
+
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """How one column's dates with the year last are read, and why.
+
+    ``order`` is what ``parse_date`` takes (``"dmy"``, ``"mdy"``, ``"ymd"``, or None for
+    each date by its separator); ``note`` is the one line the Issues table shows for the
+    column, with the row and value it is about, or None when nothing in the column was
+    ambiguous (or the user chose the order).
+    """
+
+    order: str | None
+    note: tuple[object, str, str, str] | None = None  # (row, value, problem, action)
+
+
+def _day_month(text: object) -> tuple[int, int, str] | None:
+    # The first two numbers of a year-last date (05/12/2026 -> 5, 12, "/"), else None.
+    if not isinstance(text, str):
+        return None
+    match = _YEAR_LAST.match(_TIME_TAIL.sub("", fold(text)).strip())
+    if match is None or len(match.group(4)) != 4:
+        return None
+    return int(match.group(1)), int(match.group(3)), match.group(2)
+
+
+def _spelled(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def date_reading(cells: Iterable[tuple[object, object]], setting: str = "auto", language: str = "en",
+                 declared: str | None = None) -> DateReading:
+    """How to read one column's year-last dates (05/12/2026): day or month first.
+
+    The user's ``date_order`` setting decides when set. Otherwise the column's own dates
+    do: 15/12/2026 can only be day-first, 12/15/2026 only month-first. A column where no
+    date tells (every one could be either) is read by ``declared`` (an import layout's
+    order: how the tool writes dates) or the language's: day-first in a Chinese workbook;
+    in an English one each date by its separator (slashes month-first as US tools write
+    them, dots and dashes day-first). One line says which reading was used and how to
+    change it when it was a guess (ambiguous dates read by the language's default), or
+    when the column's dates overrule the layout's order or each other.
+
+    Args:
+        cells: (row, cell) of the column's cells the parser will read (text only counts).
+        setting: ``date_order``: ``auto``, or one of ``DATE_ORDERS``.
+        language: the workbook's language (``en`` / ``zh-CN``).
+        declared: the order the source says it writes (``"dmy"``/``"mdy"``): used,
+            without a word, unless the column's dates show the other.
+    """
+    if setting in DATE_ORDERS:
+        return DateReading(setting.lower())
+    example = None
+    proofs: dict[str, tuple[object, str]] = {}
+    counts = {"dmy": 0, "mdy": 0}
+    for row, cell in cells:
+        parts = _day_month(cell)
+        if parts is None:
+            continue
+        first, second, _ = parts
+        if first > 12 >= second:
+            counts["dmy"] += 1
+            proofs.setdefault("dmy", (row, str(cell).strip()))
+        elif second > 12 >= first:
+            counts["mdy"] += 1
+            proofs.setdefault("mdy", (row, str(cell).strip()))
+        elif first != second and first <= 12 and second <= 12 and example is None:
+            example = (row, str(cell).strip(), parts)
+    if proofs:
+        order = max(counts, key=lambda k: (counts[k], k == "dmy"))
+    else:
+        order = declared or ("dmy" if language == "zh-CN" else None)
+    if declared and set(proofs) <= {declared}:
+        return DateReading(declared)  # the source writes dates as it says
+    if example is None and len(proofs) < 2 and not (declared and proofs):
+        return DateReading(order)
+    words = {"dmy": "day-first", "mdy": "month-first"}
+    if example is not None:
+        row, text, (first, second, sep) = example
+        reading = order or _DEFAULT_ORDER[sep]
+        day = dt.date(2000, first, second) if reading == "mdy" else dt.date(2000, second, first)
+        other = dt.date(2000, second, first) if reading == "mdy" else dt.date(2000, first, second)
+        year = int(re.split(r"[-/.]", _TIME_TAIL.sub("", fold(text)).strip())[2])
+        shown, other_shown = _spelled(day.replace(year=year)), _spelled(other.replace(year=year))
+    else:
+        row, text = proofs[order]
+        reading = order
+    if len(proofs) == 2:
+        minority = "mdy" if order == "dmy" else "dmy"
+        problem = (f"the column mixes day-first ({proofs['dmy'][1]} in row {proofs['dmy'][0]}) and month-first "
+                   f"({proofs['mdy'][1]} in row {proofs['mdy'][0]}) dates")
+        action = f"read {words[order]}, as most are; the {words[minority]} ones are reported; set date_order to change"
+    elif proofs:
+        proof_row, proof = proofs[order]
+        against = f", not {words[declared]} as the layout says" if declared else ""
+        if example is not None:
+            problem = f"dates read {words[order]} ({text} = {shown}), as {proof} in row {proof_row} shows{against}"
+        else:
+            row, text = proof_row, proof
+            problem = f"dates read {words[order]}, as {proof} in row {proof_row} shows{against}"
+        action = f"read {words[order]}; set date_order to change"
+    else:
+        why = {"dmy": "the default for Chinese workbooks"}.get(order or "", "as US tools write them" if sep == "/" else "as European tools write them")
+        problem = f"no date in the column tells whether {text} is {shown} or {other_shown}; read {words[reading]} ({why})"
+        action = f"read {words[reading]}; set date_order to {'MDY' if reading == 'dmy' else 'DMY'} if you meant {other_shown}"
+    return DateReading(order, (row, text, problem, action))
 
 
 _YES = {"y", "yes", "true", "t", "1", "x", "✓", "✔", "√", "是", "有", "对", "已", "已确认", "ok", "1.0"}

@@ -7,15 +7,16 @@ default is used instead, so a typo in one setting does not blank the whole repor
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from funnel.inputs.issues import IssueLog
-from funnel.inputs.parsing import ParseError, parse_date
+from funnel.inputs.parsing import ParseError, fold, parse_date
 
-__all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides"]
+__all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides", "parse_column_names", "nearest_setting"]
 
 
 class Settings(BaseModel):
@@ -45,6 +46,22 @@ class Settings(BaseModel):
     comparison_scale_max: float = Field(5, gt=0, description="top of the comparison score scale (5 or 10)")
     comparison_us: str = Field("", description="header of our column in the comparison table (blank: Us/我方 or the first score column)")
     language: Literal["en", "zh-CN"] = Field("en", description="language of labels")
+    # Reading the inputs
+    date_order: Literal["auto", "DMY", "MDY", "YMD"] = Field(
+        "auto", description="how to read dates such as 05/12/2026: DMY, MDY or YMD; auto tells from each column's own dates"
+    )
+    column_names: str = Field("", description="your headers for columns, e.g. Amount=Deal value; Stage=Phase")
+
+    @field_validator("date_order", mode="before")
+    @classmethod
+    def _order_in_capitals(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) and value.strip().lower() != "auto" else value
+
+    @field_validator("column_names")
+    @classmethod
+    def _pairs(cls, value: str) -> str:
+        parse_column_names(value)
+        return value
 
     @field_validator("amount_bands")
     @classmethod
@@ -78,7 +95,11 @@ def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:
         if not key:
             continue
         if key not in fields:
-            log.add("settings", row, "key", key, f"unknown setting '{key}'", "ignored")
+            near = nearest_setting(key)
+            if near:
+                log.add("settings", row, "key", key, f"unknown setting '{key}' (did you mean {near}?)", f"ignored; rename it {near} to use it")
+            else:
+                log.add("settings", row, "key", key, f"unknown setting '{key}'", "ignored")
             continue
         if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == "":
             continue
@@ -95,6 +116,32 @@ def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:
             default = getattr(Settings(), key)
             log.add("settings", row, "value", value, f"setting '{key}': {why}", f"used {default}")
     return settings
+
+
+def nearest_setting(key: str) -> str | None:
+    """The known setting a mistyped key most likely means (prior_strenght -> prior_strength)."""
+    found = difflib.get_close_matches(key.strip().lower(), list(Settings.model_fields), n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
+def parse_column_names(text: str) -> dict[str, str]:
+    """The ``column_names`` setting as column -> the user's header.
+
+    ``Amount=Deal value; Stage=Phase``: each pair names the column (its header in either
+    language, or its key) and the header that holds it; full-width ``＝`` and ``；`` work too.
+
+    Raises:
+        ValueError: a pair without ``=`` or with an empty side.
+    """
+    pairs: dict[str, str] = {}
+    for part in fold(str(text or "")).split(";"):
+        if not part.strip():
+            continue
+        column, sep, header = part.partition("=")
+        if not sep or not column.strip() or not header.strip():
+            raise ValueError(f"write each pair as Column=your header, separated by ';' (not '{part.strip()}')")
+        pairs[column.strip()] = header.strip()
+    return pairs
 
 
 def _setting_value(value):
@@ -119,7 +166,9 @@ def apply_overrides(settings: Settings, overrides: dict[str, str]) -> Settings:
     data = settings.model_dump()
     for key, value in overrides.items():
         if key not in Settings.model_fields:
-            raise ValueError(f"unknown setting '{key}' (known: {', '.join(Settings.model_fields)})")
+            near = nearest_setting(key)
+            hint = f"did you mean {near}? " if near else ""
+            raise ValueError(f"unknown setting '{key}' ({hint}known: {', '.join(Settings.model_fields)})")
         data[key] = value
     try:
         return Settings(**data)

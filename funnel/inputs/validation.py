@@ -10,6 +10,7 @@ the cells pandas could not read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -17,8 +18,10 @@ import numpy as np
 import pandas as pd
 
 from funnel.inputs import parsing
-from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of
-from funnel.inputs.issues import IssueLog
+from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
+from funnel.inputs.headers import closest, match_headers
+from funnel.inputs.issues import IssueLog, already_reported
+from funnel.inputs.refusals import Refusal
 from funnel.inputs.schemes import default_stages, stage_positions
 from funnel.inputs.settings import Settings, apply_overrides, settings_from_table
 
@@ -43,6 +46,11 @@ class Inputs:
     def issues(self) -> pd.DataFrame:
         """The issues table."""
         return self.log.table()
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        """Required tables or columns missing or unusable: nothing should be computed from these inputs."""
+        return self.log.refusals
 
 
 _CATEGORY_ALIASES = {c.lower(): c for c in FORECAST_CATEGORIES} | {
@@ -222,8 +230,8 @@ def _outside_years(value: object) -> str:
     return f"'{shown}' is outside the years {_FIRST_YEAR}-{_LAST_YEAR}"
 
 
-def _parse_date_in_range(value: object) -> dt.date | None:
-    day = parsing.parse_date(value)
+def _parse_date_in_range(value: object, order: str | None = None) -> dt.date | None:
+    day = parsing.parse_date(value, order)
     if day is not None and not _FIRST_YEAR <= day.year <= _LAST_YEAR:
         raise parsing.ParseError(_outside_years(value))
     return day
@@ -263,7 +271,25 @@ def _fast_date(series: pd.Series) -> pd.Series:
 
 
 def _coerce_date(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    result, bad, why = _coerce_by_parser(series, _fast_date, _parse_date_in_range, None)
+    values, bad, why, _ = _coerce_dates(series)
+    return values, bad, why
+
+
+def _coerce_dates(series: pd.Series, date_order: str = "auto", language: str = "en"):
+    """``_coerce_date`` with the column's reading of year-last dates (``parsing.date_reading``).
+
+    Returns:
+        (values, bad, why, note): the note is the Issues line saying how ambiguous dates
+        were read, or None.
+    """
+    fast = _fast_date(series)
+    unread = _blank_where(series, fast.isna(), False)
+    reading = parsing.DateReading(None)
+    if unread.any():
+        texts = series[unread]
+        firsts = ~texts.duplicated()  # each distinct text once, at its first row
+        reading = parsing.date_reading(zip(texts.index[firsts], texts[firsts]), date_order, language)
+    result, bad, why = _coerce_by_parser(series, lambda _: fast, lambda v: _parse_date_in_range(v, reading.order), None)
     result = pd.to_datetime(result, errors="coerce")
     if result.dt.tz is not None:
         result = result.dt.tz_localize(None)
@@ -273,7 +299,7 @@ def _coerce_date(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         bad |= outside
         result = result.where(~outside)
     # Dates only: the time of day a CRM adds carries no meaning for a close date.
-    return result.dt.normalize().astype("datetime64[ns]"), bad, why
+    return result.dt.normalize().astype("datetime64[ns]"), bad, why, reading.note
 
 
 _FLAG_MAP = {**{k: True for k in parsing._YES}, **{k: False for k in parsing._NO}, "": False}
@@ -372,23 +398,39 @@ def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, p
 _ROW_DROPPED = {"opportunities": "row left out", "stage_history": "row left out", "stages": "row skipped", "quotas": "row left out"}
 
 
-def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False) -> pd.DataFrame | None:
-    """Coerce every contract column of ``raw``; None when required headers are missing."""
+def _date_order(settings: Settings) -> tuple[str, str]:
+    # What reading a date column needs of the settings: the user's date_order and the language.
+    return settings.date_order, settings.language
+
+
+def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False,
+                 date_order: tuple[str, str] = ("auto", "en"), held: dict | None = None) -> pd.DataFrame | None:
+    """Coerce every contract column of ``raw``; None when required headers are missing.
+
+    ``date_order`` is (the date_order setting, the language), for year-last dates. The
+    cells of a column named in ``held`` that could not be read are not reported here:
+    ``held[column]`` gets (bad, why) for the caller, who says what it did instead.
+    """
     spec = TABLES[table]
     if raw is None:
         return None
     present = set(raw.columns)
-    missing = [c.name for c in spec if c.required and c.name not in present]
-    if missing:
-        log.add(table, None, ", ".join(missing), "", f"required column(s) missing: {', '.join(missing)}", "table not used")
-        return None
+    if any(c.required and c.name not in present for c in spec):
+        return None  # refused by validate (or by the workbook's reader), which says what is missing
     out = pd.DataFrame(index=raw.index)
     for col in spec:
         if col.name not in present:
             out[col.name] = _empty_of(col, len(raw), raw.index)
             continue
-        values, bad, why = coerce_column(raw[col.name], col.kind)
-        if bad.any():
+        if col.kind == "date":
+            values, bad, why, note = _coerce_dates(raw[col.name], *date_order)
+            if note is not None:
+                log.add(table, note[0], col.name, note[1], note[2], note[3])
+        else:
+            values, bad, why = coerce_column(raw[col.name], col.kind)
+        if held is not None and col.name in held:
+            held[col.name] = (bad, why)
+        elif bad.any():
             action = _ROW_DROPPED[table] if col.not_blank and table in _ROW_DROPPED else _ACTION[col.kind]
             log.add_many(table, raw.index[bad], col.name, raw[col.name][bad], why[bad], action)
         out[col.name] = values
@@ -439,7 +481,8 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
         if raw is not None:
             log.add("stages", None, "", "", "the stages table is empty", "used the default P/I/B/W/L scheme")
         return default_stages()
-    stages = _typed_table("stages", raw, log)
+    held: dict = {"order": None, "probability": None, "is_won": None, "is_lost": None}
+    stages = _typed_table("stages", raw, log, held=held)
     if stages is None:
         log.add("stages", None, "", "", "the stages table cannot be read", "used the default P/I/B/W/L scheme")
         return default_stages()
@@ -454,17 +497,12 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     dup = stages["code"].duplicated()
     log.add_many("stages", stages.index[dup], "code", stages["code"][dup], "duplicate stage code", "row skipped")
     stages = stages[~dup]
-    no_order = stages["order"].isna()
-    said = no_order & typed_blank("order")
-    log.add_many("stages", stages.index[said], "order", [""] * int(said.sum()), "stage order is blank", "row skipped")
-    stages = stages[~no_order]
-    no_prob = stages["probability"].isna()
-    said = no_prob & typed_blank("probability")
-    log.add_many("stages", stages.index[said], "probability", [""] * int(said.sum()), "stage probability is blank", "row skipped")
-    stages = stages[~no_prob]
+    stages = _place_unordered(stages, raw, held["order"], log)
+    _fill_flags(stages, raw, held, log)
     both = stages["is_won"] & stages["is_lost"]
     log.add_many("stages", stages.index[both], "is_won", stages["code"][both], "a stage cannot be both won and lost", "read as lost")
     stages.loc[both, "is_won"] = False
+    _fill_probabilities(stages, raw, held["probability"], log)
     # A won stage is certain and a lost one is impossible, whatever was typed.
     stages.loc[stages["is_won"], "probability"] = 1.0
     stages.loc[stages["is_lost"], "probability"] = 0.0
@@ -486,11 +524,111 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     return stages.sort_values("order", kind="stable")
 
 
-def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
-    opps = _typed_table("opportunities", raw, log) if raw is not None else None
-    if opps is None:
-        if raw is None:
-            log.add("opportunities", None, "", "", "the opportunities table is missing", "no deals to analyse")
+def _held_problem(raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], column: str, row: object, blank: str) -> tuple[object, str]:
+    # (value as typed, problem) of a cell a held column could not use: unreadable, or blank.
+    bad, why = held
+    if bool(bad.get(row, False)):
+        return raw.at[row, column], why[row]
+    return "", blank
+
+
+def _place_unordered(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], log: IssueLog) -> pd.DataFrame:
+    """A stage whose order is blank or unreadable keeps its place between the rows around
+    it (the first free order after the row above, or before the row below); only a stage
+    with no free order there is skipped."""
+    orders = stages["order"]
+    if not orders.isna().any():
+        return stages
+    used = set(orders.dropna().astype(int))
+    skipped = []
+    for row in stages.index[orders.isna()]:
+        value, problem = _held_problem(raw, held, "order", row, "stage order is blank")
+        above, below = orders.loc[:row].dropna(), orders.loc[row:].dropna()
+        a = int(above.iloc[-1]) if len(above) else None
+        b = int(below.iloc[0]) if len(below) else None
+        if a is not None and b is not None:
+            candidates = list(range(a + 1, b))
+        else:
+            candidates = [a + 1] if a is not None else [b - 1] if b is not None else [1]
+        free = [c for c in candidates if c not in used]
+        if free:
+            orders.loc[row] = free[0]
+            used.add(free[0])
+            log.add("stages", row, "order", value, problem, f"used order {free[0]}, between the rows around it")
+        else:
+            skipped.append(row)
+            log.add("stages", row, "order", value, problem, "row skipped (no free order between the rows around it)")
+    stages["order"] = orders
+    return stages.drop(index=skipped)
+
+
+_SCHEME_NAMES = {"pib": "P/I/B", "six_step": "six-step", "seven_stage": "seven-stage"}
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_stages() -> dict[str, dict]:
+    """Each stage code of the shipped schemes: its probability and flags, and the scheme's name."""
+    from funnel.inputs.schemes import PRESETS, preset_stages
+
+    shipped: dict[str, dict] = {}
+    for name in PRESETS:
+        for row in preset_stages(name).itertuples(index=False):
+            shipped.setdefault(row.code, {"probability": float(row.probability), "is_won": bool(row.is_won),
+                                          "is_lost": bool(row.is_lost), "scheme": _SCHEME_NAMES[name]})
+    return shipped
+
+
+def _fill_flags(stages: pd.DataFrame, raw: pd.DataFrame, held: dict, log: IssueLog) -> None:
+    """A won or lost flag that cannot be read is the shipped scheme's for the same code (W
+    is won), else no: a typo in W's flag must not make every won deal open."""
+    shipped = _shipped_stages()
+    for flag in ("is_won", "is_lost"):
+        bad, why = held[flag]
+        for row in stages.index[bad.reindex(stages.index, fill_value=False).to_numpy(dtype=bool)]:
+            code = stages.at[row, "code"]
+            known = shipped.get(code)
+            value = bool(known[flag]) if known else False
+            action = f"read as {'yes' if value else 'no'}, as for {code} in the {known['scheme']} scheme" if known else "read as no"
+            stages.at[row, flag] = value
+            log.add("stages", row, flag, raw.at[row, flag], why[row], action)
+
+
+def _fill_probabilities(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], log: IssueLog) -> None:
+    """A stage whose probability is blank or unusable is kept with a stand-in, said: won 1
+    and lost 0; a stage of a shipped scheme that scheme's probability; any other stage
+    halfway between the open stages around it (0 before the first, 1 after the last).
+    The empirical and blended probabilities are learned from the deals as always."""
+    bad = held[0].reindex(stages.index, fill_value=False)
+    for row in stages.index[bad & (stages["is_won"] | stages["is_lost"])]:
+        value, problem = _held_problem(raw, held, "probability", row, "")
+        won = bool(stages.at[row, "is_won"])
+        log.add("stages", row, "probability", value, problem, f"used {1 if won else 0}, as for every {'won' if won else 'lost'} stage")
+    missing = stages["probability"].isna() & ~stages["is_won"] & ~stages["is_lost"]
+    if not missing.any():
+        return
+    shipped = _shipped_stages()
+    open_ = stages[~stages["is_won"] & ~stages["is_lost"]].sort_values("order", kind="stable")
+    for row in stages.index[missing]:
+        value, problem = _held_problem(raw, held, "probability", row, "stage probability is blank")
+        code = stages.at[row, "code"]
+        if code in shipped:
+            used, scheme = shipped[code]["probability"], shipped[code]["scheme"]
+            action = f"used {used:g}, the {scheme} scheme's probability for {code}"
+        else:
+            order = stages.at[row, "order"]
+            known = open_[open_["probability"].notna() & ~open_.index.isin(stages.index[missing])]
+            before, after = known[known["order"] < order].tail(1), known[known["order"] > order].head(1)
+            low = (float(before["probability"].iloc[0]), f"{before['code'].iloc[0]} ({before['probability'].iloc[0]:g})") if len(before) else (0.0, "0")
+            high = (float(after["probability"].iloc[0]), f"{after['code'].iloc[0]} ({after['probability'].iloc[0]:g})") if len(after) else (1.0, "won (1)")
+            used = round((low[0] + high[0]) / 2, 6)
+            action = f"used {used:g}, halfway between {low[1]} and {high[1]}"
+        stages.at[row, "probability"] = used
+        log.add("stages", row, "probability", value, problem, action)
+
+
+def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> pd.DataFrame:
+    opps = _typed_table("opportunities", raw, log, date_order=_date_order(settings)) if raw is not None else None
+    if opps is None:  # missing, or refused for a missing column
         return _typed_table("opportunities", pd.DataFrame(columns=list(columns_of("opportunities"))), IssueLog())
     if opps.empty:
         log.add("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")
@@ -536,12 +674,47 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, log:
         [f"close date is before the created date {c:%Y-%m-%d}" for c in opps["created"][backwards]],
         "kept; check the dates",
     )
-    return opps[keep]
+    if len(opps) and not keep.any():
+        if not log.refused("stages"):  # a refused scheme is the cause, and already said
+            _refuse_no_usable_deal(len(opps), log)
+    kept = opps[keep]
+    _report_implausible(kept, raw, stages, settings, log)
+    return kept
+
+
+def _refuse_no_usable_deal(rows: int, log: IssueLog) -> None:
+    # Every row left out: the figures would be zeros, which look like a quiet quarter.
+    issues = log.table()
+    first = issues[(issues["table"] == "opportunities") & (issues["action"] == "row left out")].head(1)
+    why = f" (row {first['row'].iloc[0]}: {first['problem'].iloc[0]})" if len(first) else ""
+    message = (f"none of the {rows:,} deals in the opportunities table can be used{why}: correct those cells, "
+               "or the stage scheme if the stage codes are right")
+    log.refuse(Refusal("opportunities", "", "", message), "no deals to analyse")
+
+
+def _report_implausible(opps: pd.DataFrame, raw: pd.DataFrame, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> None:
+    """Values that read well but cannot be right: an open deal without an amount, a deal
+    created or last active after the as-of date."""
+    closed = set(stages.loc[stages["is_won"] | stages["is_lost"], "code"])
+    candidates = opps["amount"].isna() & ~opps["stage"].isin(closed)
+    if candidates.any():
+        # Typed blank only: an unreadable amount (text, an error cell, a formula without
+        # a saved value) was reported when it was read.
+        candidates &= ~opps.index.isin(list(already_reported(log, "opportunities").get("amount", ())))
+    no_amount = _blank_where(raw["amount"].loc[opps.index], candidates) if candidates.any() else candidates
+    log.add_many("opportunities", opps.index[no_amount], "amount", [""] * int(no_amount.sum()), "open deal has no amount",
+                 "counted as a deal; adds 0 to the pipeline")
+    as_of = pd.Timestamp(settings.as_of)
+    for column, what in (("created", "created"), ("last_activity", "last activity")):
+        future = opps[column] > as_of
+        log.add_many("opportunities", opps.index[future], column, opps[column][future].dt.strftime("%Y-%m-%d"),
+                     f"{what} date is after the as-of date {as_of:%Y-%m-%d}", "kept; check the date (or as_of in Settings)")
 
 
 def _validate_history(
     raw: pd.DataFrame | None, opps: pd.DataFrame, stages: pd.DataFrame, log: IssueLog,
-    listed_ids: pd.Series | Callable[[], pd.Series | None] | None = None,
+    listed_ids: pd.Series | Callable[[], pd.Series | None] | None = None, date_order: tuple[str, str] = ("auto", "en"),
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame:
     empty = pd.DataFrame({"opportunity_id": pd.Series(dtype="object"), "stage": pd.Series(dtype="object"),
                           "entered": pd.Series(dtype="datetime64[ns]")})
@@ -552,7 +725,7 @@ def _validate_history(
         log.add("stage_history", None, "opportunity_id", "", f"{len(raw):,} history row(s) but no usable deal in the opportunities table",
                 "history left out")
         return empty
-    hist = _typed_table("stage_history", raw, log)
+    hist = _typed_table("stage_history", raw, log, date_order=date_order)
     if hist is None:
         return empty
     keep = np.ones(len(hist), dtype=bool)
@@ -589,6 +762,10 @@ def _validate_history(
     if hist.empty:
         return empty
     _report_history_order(hist, deal[valid], stage_pos[valid], stages, log)
+    if as_of is not None:
+        future = hist["entered"] > pd.Timestamp(as_of)
+        log.add_many("stage_history", hist.index[future], "entered", hist["entered"][future].dt.strftime("%Y-%m-%d"),
+                     f"entered date is after the as-of date {as_of:%Y-%m-%d}", "kept; check the date (or as_of in Settings)")
     return hist
 
 
@@ -698,13 +875,43 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
 
 
 def _settings_rows(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame | None:
-    # Values stay raw: each setting has its own type, checked by the pydantic model.
-    if raw is None:
-        return None
-    if "key" not in raw.columns or "value" not in raw.columns:
-        log.add("settings", None, "key, value", "", "the settings table needs the columns key and value", "defaults used")
+    # Values stay raw: each setting has its own type, checked by the pydantic model. A
+    # table without its key and value columns was refused in validate.
+    if raw is None or "key" not in raw.columns or "value" not in raw.columns:
         return None
     return raw[["key", "value"]]
+
+
+def _contract_headers(table: str, frame: pd.DataFrame, log: IssueLog) -> pd.DataFrame:
+    """A raw table's headers read as the contract's names: "Amount" or "close date" is read
+    and reported (a workbook's reader has already done this in the workbook's names)."""
+    headers = [str(h) for h in frame.columns]
+    match = match_headers(headers, {c: () for c in columns_of(table)})
+    if all(headers[p] == key for p, key in match.columns.items()):
+        return frame
+    for position in match.close:
+        key = match.columns[position]
+        log.add(table, None, key, headers[position], f"column '{headers[position]}' read as {key}", f"read; rename it {key} to silence this")
+    return frame.rename(columns={headers[p]: key for p, key in match.columns.items()})
+
+
+def _refuse_missing_columns(table: str, frame: pd.DataFrame, log: IssueLog) -> None:
+    # A raw table (a CSV, a table handed over in code) lacking a required column.
+    present = {str(c) for c in frame.columns}
+    unknown = [] if table == "comparison" else [c for c in map(str, frame.columns) if c not in columns_of(table) and c.strip()]
+    for key in required_columns(table):
+        if key in present:
+            continue
+        found = closest((key,), unknown)
+        where = f"the {table} table has no column {key}"
+        if found:
+            message = f"{where} (found {found}): rename it {key}"
+        elif unknown:
+            others = ", ".join(unknown[:3]) + (", ..." if len(unknown) > 3 else "")
+            message = f"{where} (headers not recognised: {others}): rename the one that holds it {key}"
+        else:
+            message = f"{where}: add a column headed {key}"
+        log.refuse(Refusal(table, key, found or "", message), "table not used")
 
 
 def validate(
@@ -722,10 +929,21 @@ def validate(
             issues table.
 
     Returns:
-        Inputs with clean tables and the issues log.
+        Inputs with clean tables, the issues log and the refusals (``Inputs.refusals``: a
+        required column missing, no deals table, not one usable deal). A refused table is
+        left out, so what can still be computed is (``funnel.analysis.run`` refuses to,
+        unless forced).
     """
     log = log if log is not None else IssueLog()
     raw = {name: _drop_blank_rows(name, frame) for name, frame in raw.items() if name in TABLES}
+    for name, frame in raw.items():
+        if frame is None or log.refused(name):
+            continue
+        raw[name] = frame = _contract_headers(name, frame, log)
+        _refuse_missing_columns(name, frame, log)
+    if raw.get("opportunities") is None and not log.refused("opportunities"):
+        log.refuse(Refusal("opportunities", "", "", "the opportunities table is missing: give the deals "
+                                                    "(opportunities.csv in a folder of CSVs)"), "no deals to analyse")
     for name, frame in raw.items():
         if frame is not None:
             extra = [c for c in frame.columns if c not in columns_of(name)]
@@ -735,12 +953,12 @@ def validate(
     if overrides:
         settings = apply_overrides(settings, overrides)
     stages = _validate_stages(raw.get("stages"), log)
-    opportunities = _validate_opportunities(raw.get("opportunities"), stages, log)
+    opportunities = _validate_opportunities(raw.get("opportunities"), stages, settings, log)
     raw_opps, raw_history = raw.get("opportunities"), raw.get("stage_history")
     listed = None
     if raw_history is not None and not raw_history.empty and raw_opps is not None and "id" in raw_opps.columns:
         listed = lambda: _coerce_text(raw_opps["id"])[0]  # noqa: E731  every id typed, kept or not; read only if needed
-    history = _validate_history(raw.get("stage_history"), opportunities, stages, log, listed)
+    history = _validate_history(raw.get("stage_history"), opportunities, stages, log, listed, _date_order(settings), settings.as_of)
     quotas = _validate_quotas(raw.get("quotas"), settings, log)
     competitors = _typed_table("competitors", raw.get("competitors"), log)
     comparison = _typed_table("comparison", raw.get("comparison"), log, extra_ok=True)

@@ -13,6 +13,7 @@ import pytest
 from funnel.analysis import OUTPUT_TABLES, run
 from funnel.crm.importers import ExportError, import_export
 from funnel.inputs import parsing
+from funnel.inputs.refusals import RefreshRefused
 from funnel.inputs.validation import validate
 from tests.corpus.cases import CASES, EXPORT_CASES, Case, ExportCase
 
@@ -62,7 +63,12 @@ def test_the_corpus_is_large_enough_and_names_are_unique():
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_bad_input(case: Case):
     raw = {name: _raw(spec) for name, spec in case.tables.items()}
-    report = run(raw)  # must finish: no case may end in a traceback
+    if case.refused is not None:
+        with pytest.raises(RefreshRefused) as err:
+            run(raw)
+        assert str(err.value) == case.refused
+        raw = {name: _raw(spec) for name, spec in case.tables.items()}
+    report = run(raw, force=case.refused is not None)  # must finish: no case may end in a traceback
     assert _ordered(_issue_rows(report["issues"])) == _ordered(_expected(case.issues))
     _report_is_whole(report, case.deals)
     deals = report.deals.set_index("id")
@@ -84,6 +90,9 @@ def test_bad_export(case: ExportCase):
         return
     result = import_export(path, case.layout)
     assert _ordered(_issue_rows(result.issues)) == _ordered(_expected(case.issues))
+    opportunities = result.opportunities.set_index("id")
+    for (deal, column), value in case.values.items():
+        assert opportunities.loc[deal, column] == value, (deal, column)
     report = run(result.tables)
     _report_is_whole(report, case.deals)
 

@@ -593,6 +593,114 @@ def test_a_refresh_killed_while_copying_into_a_hard_linked_book_is_undone_by_the
     _assert_valid_and_refreshed(book, reference)
     assert os.path.samefile(book, other) and other.read_bytes() == book.read_bytes()
 
+# ---- inputs refused: a missing table or column changes nothing -----------------------------------------
+_FORCE = "(--force: go ahead with what can be computed)"
+
+
+def _stage_codes(path: Path, codes: list[str]) -> None:
+    # Retype the Stage scheme's codes: every deal's stage is then unknown.
+    hostile.set_cells(path, "Stage scheme", {f"A{row}": f'<c r="A{row}" t="inlineStr"><is><t>{code}</t></is></c>'
+                                             for row, code in enumerate(codes, start=2)})
+
+
+# file -> (the edit a user makes, the exact refusal). Each must exit 2 with one line, leave the
+# file byte-identical, and never reach the save.
+_INPUT_REFUSALS = {
+    "amount_renamed.xlsm": (
+        lambda p: hostile.rename_headers(p, "tblOpportunities", {"Amount": "Amout"}),
+        "tblOpportunities has no column Amount (found Amout): rename it back to Amount, or map it in Settings "
+        "(column_names: Amount=Amout)"),
+    "stage_renamed.xlsm": (
+        lambda p: hostile.rename_headers(p, "tblOpportunities", {"Stage": "Phase"}),
+        "tblOpportunities has no column Stage (headers not recognised: Phase): rename the one that holds it to Stage, "
+        "or map it in Settings (column_names: Stage=that header)"),
+    "order_renamed.xlsm": (
+        lambda p: hostile.rename_headers(p, "tblStages", {"Order": "Rank"}),
+        "tblStages has no column Order (headers not recognised: Rank): rename the one that holds it to Order, "
+        "or map it in Settings (column_names: Order=that header)"),
+    "opportunities_renamed.xlsm": (
+        lambda p: hostile.rename_table(p, "tblOpportunities", "tblDeals"),
+        "no Excel table named tblOpportunities in opportunities_renamed.xlsm; tables with other names: tblDeals. "
+        "Rename the table back to tblOpportunities (Table Design > Table Name), or undo the deletion"),
+    "history_deleted.xlsm": (
+        lambda p: hostile.delete_sheet(p, "Stage history"),
+        "no Excel table named tblStageHistory in history_deleted.xlsm. Rename the table back to tblStageHistory "
+        "(Table Design > Table Name), or undo the deletion"),
+    "no_usable_deal.xlsm": (
+        lambda p: _stage_codes(p, ["K1", "K2", "K3", "K4", "K5"]),
+        "none of the 60 deals in the opportunities table can be used (row 2: unknown stage 'W' (known: K1, K2, K3, K4, K5)): "
+        "correct those cells, or the stage scheme if the stage codes are right"),
+}
+
+
+@pytest.fixture(scope="module")
+def input_refusal_runs(tmp_path_factory: pytest.TempPathFactory, demo_book: Path):
+    """Each refused edit through ``funnel refresh`` and ``funnel report``, and once with ``--force``."""
+    root = tmp_path_factory.mktemp("refused")
+    (root / "files").mkdir()
+    paths, hashes, jobs = {}, {}, []
+    for name, (edit, _) in _INPUT_REFUSALS.items():
+        path = root / "files" / name
+        shutil.copy(demo_book, path)
+        edit(path)
+        paths[name], hashes[name] = path, _sha256(path)
+        jobs.append({"args": ["refresh", str(path)], "case": name, "command": "refresh"})
+        jobs.append({"args": ["report", str(path), "--format", "json"], "case": name, "command": "report"})
+    forced = root / "files" / "forced.xlsm"
+    shutil.copy(paths["amount_renamed.xlsm"], forced)
+    jobs.append({"args": ["refresh", str(forced), "--force"], "case": "forced.xlsm", "command": "refresh"})
+    jobs.append({"args": ["report", str(forced), "--format", "json", "--force"], "case": "forced.xlsm", "command": "report"})
+    results = run_in_harness(jobs, root / "runs")
+    return {(job["case"], job["command"]): result for job, result in zip(jobs, results)}, paths, hashes, forced
+
+
+@pytest.mark.parametrize("name", list(_INPUT_REFUSALS))
+@pytest.mark.parametrize("command", ["refresh", "report"])
+def test_a_missing_table_or_column_is_refused_and_the_file_is_unchanged(input_refusal_runs, name: str, command: str) -> None:
+    runs, paths, hashes, _ = input_refusal_runs
+    run = runs[(name, command)]
+    assert not run["timed_out"] and not run["killed"]
+    assert run["code"] == 2, f"exit code {run['code']}; stderr: {run['stderr']!r}"
+    assert run["reached"]["save"] == 0, run["reached"]
+    assert run["stdout"] == ""
+    said = "Nothing was refreshed, the workbook is unchanged" if command == "refresh" else "no report"
+    assert run["stderr"] == f"funnel: {name}: {said}: {_INPUT_REFUSALS[name][1]} {_FORCE}\n"
+    assert _sha256(paths[name]) == hashes[name], "a refused refresh changed the file"
+    assert _leftovers(paths[name].parent) == []
+
+
+def test_force_refreshes_what_can_be_computed_and_lists_the_refusal(input_refusal_runs) -> None:
+    runs, paths, hashes, forced = input_refusal_runs
+    refreshed, report = runs[("forced.xlsm", "refresh")], runs[("forced.xlsm", "report")]
+    assert refreshed["code"] == 0, refreshed["stderr"]
+    assert refreshed["stdout"].startswith(f"Refreshed {len(OUTPUTS)} output tables from 0 deals.")
+    issues = read_tables(forced, "tblIssues")["tblIssues"]
+    assert ("amount", _INPUT_REFUSALS["amount_renamed.xlsm"][1], "table not used") in set(
+        zip(issues["Column"], issues["Problem"], issues["What was done"]))
+    assert report["code"] == 0, report["stderr"]
+    payload = json.loads(report["stdout"])
+    assert _INPUT_REFUSALS["amount_renamed.xlsm"][1] in {row["problem"] for row in payload["issues"]}
+
+
+def test_the_funnel_script_exits_2_on_refused_inputs(input_refusal_runs, tmp_path: Path) -> None:
+    runs, paths, hashes, _ = input_refusal_runs
+    path = paths["amount_renamed.xlsm"]
+    done = run_funnel_script("refresh", str(path), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("funnel: amount_renamed.xlsm: Nothing was refreshed")
+    assert done.stdout == "" and _sha256(path) == hashes["amount_renamed.xlsm"]
+
+
+def test_a_refused_csv_folder_report_exits_2(tmp_path: Path) -> None:
+    write_csv_folder({"opportunities": pd.DataFrame({"id": ["A1"], "stage": ["P"], "amout": [100]})}, tmp_path / "csv")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["report", str(tmp_path / "csv"), "--format", "json"])
+    assert refused.exit_code == 2
+    assert " ".join(refused.output.split()) == (
+        "funnel: csv: no report: the opportunities table has no column amount (found amout): rename it amount " + _FORCE)
+    forced = runner.invoke(app, ["report", str(tmp_path / "csv"), "--format", "json", "--force"])
+    assert forced.exit_code == 0 and json.loads(forced.output)["summary"][1] == {"metric": "open_deals", "value": 0}
+
 
 # ---- concurrent refreshes -------------------------------------------------------------------------------
 def _reference_outputs(book: Path, folder: Path) -> dict[str, pd.DataFrame]:

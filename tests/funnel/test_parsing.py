@@ -12,7 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from funnel.inputs.parsing import (
+    DateReading,
     ParseError,
+    date_reading,
     fold,
     parse_amount,
     parse_date,
@@ -104,10 +106,17 @@ def test_parse_amount_declared_decimal_resolves_ambiguity(cell, decimal, expecte
     assert parse_amount(cell, decimal=decimal) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("cell, decimal", [("1.234,50", "."), ("$4,800.00", ","), ("12,5", ".")])
+@pytest.mark.parametrize("cell, decimal", [("12,5", "."), ("1.2.3", ","), ("1,23,4", ".")])
 def test_parse_amount_against_the_declared_decimal_is_an_error(cell, decimal):
     with pytest.raises(ParseError):
         parse_amount(cell, decimal=decimal)
+
+
+@pytest.mark.parametrize("cell, decimal, expected", [("4.800,00 €", ".", 4800.0), ("1.234,50", ".", 1234.5),
+                                                     ("$4,800.00", ",", 4800.0), ("EUR 1.234.567,8", ".", 1234567.8)])
+def test_parse_amount_with_both_separators_reads_the_last_as_the_decimal_whatever_is_declared(cell, decimal, expected):
+    # A European cell in an export whose layout declares "." (and the reverse): the text says itself.
+    assert parse_amount(cell, decimal=decimal) == pytest.approx(expected)
 
 
 @given(
@@ -216,7 +225,14 @@ def test_parse_date_rejects_with_a_sentence(cell, order, message):
 
 def test_parse_date_unknown_order_is_a_programming_error():
     with pytest.raises(ValueError, match="date order"):
-        parse_date("3/1/2026", order="ymd")
+        parse_date("3/1/2026", order="ydm")
+
+
+def test_parse_date_year_month_day_order_reads_two_digit_years_first_and_month_before_day():
+    assert parse_date("26/05/12", order="ymd") == dt.date(2026, 5, 12)
+    assert parse_date("05/12/2026", order="ymd") == dt.date(2026, 5, 12)  # month before day, as in Y-M-D
+    with pytest.raises(ParseError, match="read as month/day/year"):
+        parse_date("26/05/12")  # without it the year is last: month 26 does not exist
 
 
 @given(st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2099, 12, 31)), st.sampled_from(["mdy", "dmy"]))
@@ -305,3 +321,59 @@ def test_parsers_only_ever_raise_parse_error(cell):
             continue
         if parser is parse_probability and value is not None:
             assert 0 <= value <= 1 and not math.isnan(value)
+
+
+# ---- how a column's year-last dates are read ---------------------------------------------------------
+def test_a_date_that_can_only_be_day_first_decides_the_column_and_the_ambiguous_one_is_said():
+    reading = date_reading([(2, "05/12/2026"), (7, "15/12/2026")])
+    assert reading.order == "dmy"
+    assert reading.note == (2, "05/12/2026", "dates read day-first (05/12/2026 = 5 Dec 2026), as 15/12/2026 in row 7 shows",
+                            "read day-first; set date_order to change")
+    assert parse_date("05/12/2026", reading.order) == dt.date(2026, 12, 5)
+
+
+def test_a_date_that_can_only_be_month_first_decides_the_column():
+    reading = date_reading([(2, "05/12/2026"), (9, "12/15/2026")])
+    assert reading.order == "mdy"
+    assert reading.note[2] == "dates read month-first (05/12/2026 = 12 May 2026), as 12/15/2026 in row 9 shows"
+
+
+def test_a_wholly_ambiguous_column_follows_the_language_and_says_how_to_change_it():
+    en = date_reading([(2, "05/12/2026")])
+    assert en.order is None and parse_date("05/12/2026", en.order) == dt.date(2026, 5, 12)  # slashes: as US tools write them
+    assert en.note == (2, "05/12/2026", "no date in the column tells whether 05/12/2026 is 12 May 2026 or 5 Dec 2026; "
+                                        "read month-first (as US tools write them)",
+                       "read month-first; set date_order to DMY if you meant 5 Dec 2026")
+    dots = date_reading([(2, "05.12.2026")])
+    assert parse_date("05.12.2026", dots.order) == dt.date(2026, 12, 5)
+    assert dots.note[3] == "read day-first; set date_order to MDY if you meant 12 May 2026"
+    zh = date_reading([(2, "05/12/2026")], language="zh-CN")
+    assert zh.order == "dmy" and zh.note[2].endswith("read day-first (the default for Chinese workbooks)")
+
+
+
+def test_a_layouts_order_is_used_without_a_word_unless_the_column_shows_the_other():
+    assert date_reading([(2, "05.12.2026")], declared="mdy") == DateReading("mdy")
+    assert date_reading([(2, "05/12/2026"), (3, "2/20/2026")], declared="mdy") == DateReading("mdy")
+    overruled = date_reading([(2, "15.12.2026")], declared="mdy")
+    assert overruled == DateReading("dmy", (2, "15.12.2026", "dates read day-first, as 15.12.2026 in row 2 shows, "
+                                                              "not month-first as the layout says",
+                                            "read day-first; set date_order to change"))
+
+
+def test_the_setting_decides_and_nothing_is_said():
+    for setting, order in (("DMY", "dmy"), ("MDY", "mdy"), ("YMD", "ymd")):
+        assert date_reading([(2, "05/12/2026"), (3, "15/12/2026")], setting) == DateReading(order)
+
+
+def test_nothing_is_said_when_no_date_is_ambiguous():
+    assert date_reading([(2, "15/12/2026"), (3, "2026-01-05"), (4, "1/1/2026"), (5, 46082)]) == DateReading("dmy")
+    assert date_reading([(2, "12/15/2026")]) == DateReading("mdy")
+    assert date_reading([]) == DateReading(None)
+
+
+def test_a_column_mixing_both_readings_follows_the_majority_and_says_so():
+    reading = date_reading([(2, "15/12/2026"), (3, "16/12/2026"), (4, "12/13/2026")])
+    assert reading.order == "dmy"
+    assert reading.note == (2, "15/12/2026", "the column mixes day-first (15/12/2026 in row 2) and month-first (12/13/2026 in row 4) dates",
+                            "read day-first, as most are; the month-first ones are reported; set date_order to change")

@@ -89,8 +89,9 @@ def accounts(report):
     return account_grades(report.deals).set_index("account")
 
 
-def test_book_is_clean(report):
-    assert report.inputs.issues.empty
+def test_book_is_clean_but_for_the_open_deal_without_an_amount(report):
+    # A10 (sheet row 13) is open in P with no amount: said, and counted as a deal.
+    assert report.inputs.issues[["row", "column", "problem"]].values.tolist() == [[13, "amount", "open deal has no amount"]]
 
 
 def test_pareto_of_accounts(accounts):

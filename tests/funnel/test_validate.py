@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from funnel.analysis import run
+from funnel.inputs.refusals import RefreshRefused, Refusal
 from funnel.inputs.schemes import default_stages
 from funnel.inputs.validation import coerce_column, validate
 
@@ -105,13 +107,41 @@ def test_an_empty_opportunities_table_is_said_out_loud():
     assert _issues(inputs) == [("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")]
 
 
-def test_a_renamed_header_is_missing_plus_unknown():
+def test_a_renamed_header_is_refused_naming_the_header_that_may_be_it():
     inputs = validate({"opportunities": _table([{"id": "A1", "Stage Name": "P", "amount": 1}])})
+    message = "the opportunities table has no column stage (found Stage Name): rename it stage"
+    assert inputs.refusals == [Refusal("opportunities", "stage", "Stage Name", message)]
+    # Forced, the refusal is an issue row like the rest, and no deal is read.
     assert _issues(inputs) == [
+        ("opportunities", None, "stage", "Stage Name", message, "table not used"),
         ("opportunities", None, "Stage Name", "", "unknown column(s)", "ignored; check the header spelling"),
-        ("opportunities", None, "stage", "", "required column(s) missing: stage", "table not used"),
     ]
     assert inputs.opportunities.empty
+    with pytest.raises(RefreshRefused) as err:
+        run({"opportunities": _table([{"id": "A1", "Stage Name": "P", "amount": 1}])})
+    assert str(err.value) == message
+
+
+def test_a_header_in_other_case_or_spacing_is_read_and_only_the_close_one_said():
+    inputs = validate({"opportunities": _table([{"ID": "A1", "Stage": "P", "close-date": "2026-03-01", "amount": 1}])})
+    assert inputs.refusals == []
+    assert _issues(inputs) == [("opportunities", None, "close_date", "close-date", "column 'close-date' read as close_date",
+                                "read; rename it close_date to silence this")]
+    assert inputs.opportunities["close_date"].tolist() == [pd.Timestamp("2026-03-01")]
+
+
+def test_deals_of_which_none_can_be_used_are_refused_not_reported_as_zeros():
+    inputs = validate({"opportunities": _table([{"id": "A1", "stage": "K1", "amount": 1}, {"id": "A2", "stage": "K2", "amount": 2}])})
+    assert [r.message for r in inputs.refusals] == [
+        "none of the 2 deals in the opportunities table can be used (row 2: unknown stage 'K1' (known: P, I, B, W, L)): "
+        "correct those cells, or the stage scheme if the stage codes are right"]
+
+
+def test_no_opportunities_table_is_refused():
+    inputs = validate({"stages": _table(_stage_rows())})
+    assert [r.message for r in inputs.refusals] == [
+        "the opportunities table is missing: give the deals (opportunities.csv in a folder of CSVs)"]
+    assert validate({"opportunities": pd.DataFrame(columns=["id", "stage", "amount"])}).refusals == []  # empty is not missing
 
 
 def test_every_row_is_either_kept_or_reported_left_out():
@@ -143,23 +173,64 @@ def _stage_rows(**changes) -> list[dict]:
 
 @pytest.mark.parametrize(
     "order, problem",
-    [("first", "'first' is not a number"), (1.5, "1.5 is not a whole number")],
+    [("first", "'first' is not a number"), (1.5, "1.5 is not a whole number"), (None, "stage order is blank")],
 )
-def test_a_stage_table_left_without_an_open_stage_falls_back_instead_of_crashing(order, problem):
-    inputs = validate({"stages": _table(_stage_rows(order=order)), "opportunities": _table(BASE)})
+def test_a_stage_whose_order_cannot_be_read_keeps_its_place_between_the_rows_around_it(order, problem):
+    rows = _stage_rows()
+    rows.insert(1, {"code": "I", "order": order, "probability": 0.5, "forecast_category": "", "is_won": "", "is_lost": ""})
+    rows[2]["order"], rows[3]["order"] = 3, 4  # P 1, I ?, W 3, L 4: 2 is free between P and W
+    inputs = validate({"stages": _table(rows), "opportunities": _table(BASE)})
+    assert _issues(inputs) == [("stages", 3, "order", "" if order is None else str(order), problem,
+                                "used order 2, between the rows around it")]
+    assert inputs.stages[["code", "order"]].values.tolist() == [["P", 1], ["I", 2], ["W", 3], ["L", 4]]
+
+
+def test_a_stage_order_with_no_free_place_is_skipped_and_said():
+    rows = _stage_rows(order="first")  # P ?, W 2, L 3: 1 is free before W
+    inputs = validate({"stages": _table(rows), "opportunities": _table(BASE)})
+    assert _issues(inputs) == [("stages", 2, "order", "first", "'first' is not a number", "used order 1, between the rows around it")]
+    rows = _stage_rows()
+    rows.insert(1, {"code": "I", "order": "?", "probability": 0.5, "forecast_category": "", "is_won": "", "is_lost": ""})
+    inputs = validate({"stages": _table(rows), "opportunities": _table(BASE)})  # P 1, I ?, W 2: no order between
+    assert _issues(inputs) == [("stages", 3, "order", "?", "'?' is not a number", "row skipped (no free order between the rows around it)")]
+    assert inputs.stages["code"].tolist() == ["P", "W", "L"]
+
+
+def test_a_stage_table_left_without_an_open_stage_falls_back_instead_of_crashing():
+    rows = _stage_rows(is_won="yes")  # P marked won: no stage left to be open in
+    inputs = validate({"stages": _table(rows), "opportunities": _table(BASE)})
     assert _issues(inputs) == [
         ("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme"),
-        ("stages", 2, "order", str(order), problem, "row skipped"),
     ]
     pd.testing.assert_frame_equal(inputs.stages, default_stages())
 
 
-def test_a_blank_stage_order_is_reported_as_blank():
-    rows = _stage_rows()
-    rows.insert(1, {"code": "I", "order": None, "probability": 0.5, "forecast_category": "", "is_won": "", "is_lost": ""})
-    inputs = validate({"stages": _table(rows), "opportunities": _table(BASE)})
-    assert _issues(inputs) == [("stages", 3, "order", "", "stage order is blank", "row skipped")]
-    assert inputs.stages["code"].tolist() == ["P", "W", "L"]
+@pytest.mark.parametrize("probability, problem", [(1.5, "probability 1.5 is outside 0..1 (write 70% or 0.7)"),
+                                                  ("high", "'high' is not a probability"), (None, "stage probability is blank")])
+def test_a_stage_probability_that_cannot_be_used_falls_back_and_the_stage_stays(probability, problem):
+    # P of the shipped P/I/B scheme is 0.2: the stand-in, so every P deal still counts.
+    inputs = validate({"stages": _table(_stage_rows(probability=probability)), "opportunities": _table(BASE)})
+    assert _issues(inputs) == [("stages", 2, "probability", "" if probability is None else str(probability), problem,
+                                "used 0.2, the P/I/B scheme's probability for P")]
+    assert inputs.stages.set_index("code").loc["P", "probability"] == 0.2
+    assert inputs.opportunities["id"].tolist() == ["A1", "A2"]
+
+
+def test_a_custom_stage_probability_that_cannot_be_used_is_halfway_between_its_neighbours():
+    rows = [
+        {"code": "Q1", "order": 1, "probability": 0.1, "forecast_category": "", "is_won": "no", "is_lost": "no"},
+        {"code": "Q2", "order": 2, "probability": "#N/A", "forecast_category": "", "is_won": "no", "is_lost": "no"},
+        {"code": "Q3", "order": 3, "probability": 0.5, "forecast_category": "", "is_won": "no", "is_lost": "no"},
+        {"code": "Q4", "order": 4, "probability": 2, "forecast_category": "", "is_won": "no", "is_lost": "no"},
+        {"code": "W", "order": 5, "probability": 7, "forecast_category": "", "is_won": "yes", "is_lost": "no"},
+    ]
+    inputs = validate({"stages": _table(rows), "opportunities": _table([{"id": "A1", "stage": "Q2", "amount": 1}])})
+    assert _issues(inputs) == [
+        ("stages", 3, "probability", "#N/A", "Excel error #N/A instead of a probability", "used 0.3, halfway between Q1 (0.1) and Q3 (0.5)"),
+        ("stages", 5, "probability", "2", "probability 2 is outside 0..1 (write 70% or 0.7)", "used 0.75, halfway between Q3 (0.5) and won (1)"),
+        ("stages", 6, "probability", "7", "probability 7 is outside 0..1 (write 70% or 0.7)", "used 1, as for every won stage"),
+    ]
+    assert inputs.stages.set_index("code")["probability"].to_dict() == {"Q1": 0.1, "Q2": 0.3, "Q3": 0.5, "Q4": 0.75, "W": 1.0}
 
 
 def test_history_for_a_deal_left_out_is_not_called_missing():

@@ -322,7 +322,8 @@ class TestWeightedPipeline:
     def test_a_missing_required_column_is_named(self):
         without_stage = [[cell for i, cell in enumerate(row) if i != 2] for row in OPPORTUNITIES]
         got = FUNNEL_WEIGHTED_PIPELINE(without_stage, STAGES, "2026-Q2")
-        assert got == "opportunities: required column(s) missing: stage"
+        assert got == ("tblOpportunities has no column Stage: add it back (or undo the deletion), "
+                       "or map a header to it in Settings (column_names: Stage=that header)")
 
     def test_a_table_without_its_header_row_says_so(self):
         # =FUNNEL_WEIGHTED_PIPELINE(tblOpportunities, ...): Excel passes the data rows only.

@@ -187,3 +187,25 @@ def test_as_of_and_problems_survive_the_workbook(refreshed):
     values = refreshed.action("setValues", "tblSummary")["values"]
     assert values[0] == [metric_label("as_of", refreshed.language), DEMO_AS_OF.isoformat()]
     assert refreshed.message == closing_message(refreshed.report, len(OUTPUT_TABLES))
+
+
+def test_the_button_shows_a_refusal_in_a_box_and_writes_nothing(tmp_path, monkeypatch):
+    # The Refresh button calls refresh() with no book: the caller's. A renamed required
+    # header refuses: the one action queued is a warning box naming the table, the column
+    # and the fix; no table is resized or written, and no traceback reaches Excel.
+    from tests.support import hostile
+    from udfs import xlwings_book
+
+    path = new_workbook(tmp_path / "demo.xlsm", "en", demo_tables(size=40))
+    hostile.rename_headers(path, "tblOpportunities", {"Amount": "Amout"})
+    book = xw.Book(json=book_json_from_file(path))
+    try:
+        monkeypatch.setattr(xlwings_book, "caller_book", lambda: XlwingsBook(book))
+        message = refresh()
+        actions = json.loads(json.dumps(book.json()))["actions"]
+    finally:
+        book.close()
+    assert message == ("Nothing was refreshed, the workbook is unchanged: tblOpportunities has no column Amount (found Amout): "
+                       "rename it back to Amount, or map it in Settings (column_names: Amount=Amout)")
+    assert [a["func"] for a in actions] == ["alert"]
+    assert actions[0]["args"] == [message, "Funnel", "ok", "critical", ""]

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from funnel.demo.data import demo_tables
+from funnel.inputs.refusals import RefreshRefused
 from tests.support import hostile
 from udfs.macros import refresh
 from workbook.build import new_workbook
@@ -128,15 +129,35 @@ def test_renamed_input_sheet_still_reads(book: Path, baseline) -> None:
     _assert_outputs_equal(outputs, baseline, skip=())
 
 
-def test_deleted_quotas_sheet_is_reported_and_the_forecast_has_no_quota(book: Path, baseline) -> None:
+def _refused(path: Path, message: str) -> None:
+    # The refresh refuses with exactly this message, before writing anything: the file is byte-identical.
+    before = path.read_bytes()
+    book = FileBook(path)
+    with pytest.raises(RefreshRefused) as err:
+        refresh(book)
+    assert str(err.value) == message
+    assert path.read_bytes() == before
+    assert book.message == ""  # finish was never reached
+
+
+def test_deleted_quotas_sheet_is_refused_so_last_weeks_attainment_stays(book: Path, baseline) -> None:
     hostile.delete_sheet(book, "Quotas")
-    message, outputs, issues = _refresh(book)
+    _refused(book, "no Excel table named tblQuotas in book.xlsm. Rename the table back to tblQuotas (Table Design > Table Name), "
+                   "or undo the deletion")
+
+
+def test_deleted_quotas_sheet_forced_refreshes_without_quotas(book: Path, baseline) -> None:
+    hostile.delete_sheet(book, "Quotas")
+    before = hostile.members(book)
+    refresh(FileBook(book), force=True)
+    _assert_nothing_lost(before, book)
+    outputs = read_tables(book, list(OUTPUTS))
+    issues = _issues(outputs["tblIssues"])
     assert issues == [
-        ("quotas", None, "", "tblQuotas", "the Excel table tblQuotas is missing (no Excel table named tblQuotas in book.xlsm)",
-         "left out; defaults used"),
+        ("quotas", None, "", "tblQuotas", "no Excel table named tblQuotas in book.xlsm. Rename the table back to tblQuotas "
+         "(Table Design > Table Name), or undo the deletion", "left out; defaults used"),
         *_baseline_issues(baseline),
     ]
-    assert message == _message(SIZE, len(issues))
     periods, base = outputs["tblForecastPeriods"], baseline["tblForecastPeriods"]
     assert base["Quota"].notna().any(), "the demo has quotas, so the baseline shows some"
     assert periods[["Quota", "Attainment"]].isna().all().all()
@@ -149,19 +170,36 @@ def test_deleted_quotas_sheet_is_reported_and_the_forecast_has_no_quota(book: Pa
                                                    "tblForecastTeams", "tblRange"))
 
 
-def test_renamed_opportunities_table_says_which_table_is_missing(book: Path, baseline) -> None:
-    hostile.rename_table(book, "tblOpportunities", "tblDeals")
+def test_deleted_optional_sheet_is_reported_and_the_rest_refreshes(book: Path, baseline) -> None:
+    # The competition tables are optional: without Stakeholders, only the decision chain is empty.
+    hostile.delete_sheet(book, "Stakeholders")
     message, outputs, issues = _refresh(book)
+    assert ("stakeholders", None, "", "tblStakeholders", "the Excel table tblStakeholders is missing "
+            "(no Excel table named tblStakeholders in book.xlsm)", "left out; defaults used") in issues
+    assert message == _message(SIZE, len(issues))
+
+
+def test_renamed_opportunities_table_is_refused_naming_the_table_and_the_fix(book: Path, baseline) -> None:
+    hostile.rename_table(book, "tblOpportunities", "tblDeals")
+    _refused(book, "no Excel table named tblOpportunities in book.xlsm; tables with other names: tblDeals. Rename the table back "
+                   "to tblOpportunities (Table Design > Table Name), or undo the deletion")
+
+
+def test_renamed_opportunities_table_forced_writes_zero_deals_and_says_why(book: Path, baseline) -> None:
+    hostile.rename_table(book, "tblOpportunities", "tblDeals")
+    book_ = FileBook(book)
+    refresh(book_, force=True)
+    outputs = read_tables(book, list(OUTPUTS))
+    issues = _issues(outputs["tblIssues"])
     assert issues[0] == (
         "opportunities", None, "", "tblOpportunities",
-        "the Excel table tblOpportunities is missing (no Excel table named tblOpportunities in book.xlsm; "
-        "tables with other names: tblDeals)",
+        "no Excel table named tblOpportunities in book.xlsm; tables with other names: tblDeals. Rename the table back "
+        "to tblOpportunities (Table Design > Table Name), or undo the deletion",
         "no deals to analyse",
     )
-    assert message == _message(0, len(issues))
+    assert book_.message == _message(0, len(issues))
     summary = _summary(outputs)
     assert summary["Open deals"] == 0 and summary["Won deals"] == 0
-    assert summary["Problems in the data (see Issues)"] == len(issues)
     # The renamed table is the user's data, still there under its new name.
     deals = read_tables(book, "tblDeals")["tblDeals"]
     assert len(deals) == SIZE and deals["Deal ID"].iloc[0] == "OPP-000001"
@@ -185,15 +223,45 @@ def test_headers_typed_in_the_other_language(book: Path, baseline) -> None:
     _assert_outputs_equal(outputs, baseline, skip=())
 
 
-def test_headers_renamed_to_unknown_text(book: Path, baseline) -> None:
-    hostile.rename_headers(book, "tblOpportunities", {"Owner": "Rep", "Amount": "Deal value"})
+def test_a_header_renamed_to_unknown_text_is_refused_naming_the_header_it_may_be(book: Path, baseline) -> None:
+    hostile.rename_headers(book, "tblOpportunities", {"Amount": "Amout"})
+    _refused(book, "tblOpportunities has no column Amount (found Amout): rename it back to Amount, "
+                   "or map it in Settings (column_names: Amount=Amout)")
+
+
+def test_a_deleted_header_is_refused_listing_what_is_there(book: Path, baseline) -> None:
+    hostile.rename_headers(book, "tblOpportunities", {"Stage": "Phase"})
+    _refused(book, "tblOpportunities has no column Stage (headers not recognised: Phase): rename the one that holds it to Stage, "
+                   "or map it in Settings (column_names: Stage=that header)")
+
+
+def test_headers_close_to_known_ones_are_read_and_said(book: Path, baseline) -> None:
+    # An alias, a currency in brackets, other spacing: read, each said once; every figure as before.
+    hostile.rename_headers(book, "tblOpportunities", {"Amount": "Amt", "Owner": "Sales rep", "Close date": "Close-Date"})
+    hostile.rename_headers(book, "tblStages", {"Probability": "Probability (%)"})
     message, outputs, issues = _refresh(book)
-    assert issues[:2] == [
-        ("opportunities", None, "Rep, Deal value", "", "unknown column(s)", "ignored; check the header spelling"),
-        ("opportunities", None, "amount", "", "required column(s) missing: amount", "table not used"),
-    ]
-    assert message == _message(0, len(issues))
-    assert len(outputs["tblStageStats"]) == len(baseline["tblStageStats"])  # stages listed, with no deals
+    assert sorted(issues, key=repr) == sorted([
+        ("opportunities", None, "owner", "Sales rep", "column 'Sales rep' read as Owner", "read; rename it Owner to silence this"),
+        ("opportunities", None, "amount", "Amt", "column 'Amt' read as Amount", "read; rename it Amount to silence this"),
+        ("opportunities", None, "close_date", "Close-Date", "column 'Close-Date' read as Close date",
+         "read; rename it Close date to silence this"),
+        ("stages", None, "probability", "Probability (%)", "column 'Probability (%)' read as Probability",
+         "read; rename it Probability to silence this"),
+        *_baseline_issues(baseline),
+    ], key=repr)
+    _assert_outputs_equal(outputs, baseline, skip=("tblIssues", "tblSummary"))
+
+
+def test_a_header_mapped_in_settings_is_read_silently(book: Path, baseline) -> None:
+    hostile.rename_headers(book, "tblOpportunities", {"Amount": "Betrag"})
+    _refused(book, "tblOpportunities has no column Amount (headers not recognised: Betrag): rename the one that holds it to Amount, "
+                   "or map it in Settings (column_names: Amount=that header)")
+    settings = read_tables(book, "tblSettings")["tblSettings"]
+    row = int(settings.index[settings["Setting"] == "column_names"][0])  # a new workbook lists it, blank
+    hostile.set_cells(book, "Settings", {f"B{row}": f'<c r="B{row}" t="inlineStr"><is><t>Amount=Betrag</t></is></c>'})
+    message, outputs, issues = _refresh(book)
+    assert issues == _baseline_issues(baseline)
+    _assert_outputs_equal(outputs, baseline, skip=())
 
 
 def test_extra_columns_added_by_the_user(book: Path, baseline) -> None:
@@ -269,6 +337,49 @@ def test_excel_error_values_are_reported_not_silently_blank(book: Path, baseline
         ("opportunities", 5, "stage", "#VALUE!", "Excel error #VALUE! in the cell", "read as blank"),
     ]
     assert message == _message(SIZE - 1, len(issues))
+
+
+def test_formulas_without_a_saved_value_are_reported_not_silently_blank(book: Path, baseline) -> None:
+    # What openpyxl or a script writes: the formula and no value, or an empty one; Excel always saves the value.
+    hostile.set_cells(book, "Opportunities", {
+        "G2": '<c r="G2"><f>133000*1</f></c>',
+        "G3": '<c r="G3"><f>B3&amp;"x"</f><v/></c>',
+    })
+    message, outputs, issues = _refresh(book)
+    problem = "the cell's formula has no saved value (the file was written by a program, not saved by Excel)"
+    action = "read as blank; recalculate in Excel and save, or enter the value"
+    assert issues[:2] == [("opportunities", 2, "amount", "=133000*1", problem, action),
+                          ("opportunities", 3, "amount", '=B3&"x"', problem, action)]
+    assert message == _message(SIZE, len(issues))
+
+
+def test_a_formula_typed_by_openpyxl_is_reported(book: Path, baseline) -> None:
+    # The issue's case: a script sets an amount to a formula with openpyxl and saves; the
+    # file then holds the formula and no value until Excel calculates it.
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["Opportunities"]["G2"] = "=G3*2"
+    wb.save(book)
+    raw, log = read_inputs(FileBook(book))
+    issues = log.table()
+    assert issues.iloc[0].tolist() == [
+        "opportunities", 2, "amount", "=G3*2",
+        "the cell's formula has no saved value (the file was written by a program, not saved by Excel)",
+        "read as blank; recalculate in Excel and save, or enter the value"]
+    assert pd.isna(raw["opportunities"].loc[2, "amount"])
+
+
+def test_a_bad_stage_probability_degrades_that_value_and_every_deal_stays(book: Path, baseline) -> None:
+    # P = 1.5 used to drop the stage, and every P deal became "unknown stage 'P'".
+    stages = read_tables(book, "tblStages")["tblStages"]
+    row = int(stages.index[stages["Code"] == "P"][0])
+    hostile.set_cells(book, "Stage scheme", {f"D{row}": f'<c r="D{row}"><v>1.5</v></c>'})
+    message, outputs, issues = _refresh(book)
+    assert issues == [*_baseline_issues(baseline), ("stages", row, "probability", "1.5", "probability 1.5 is outside 0..1 (write 70% or 0.7)",
+                                                    "used 0.2, the P/I/B scheme's probability for P")]
+    assert message == _message(SIZE, len(issues))
+    _assert_outputs_equal(outputs, baseline, skip=("tblIssues", "tblSummary"))  # the demo's P is 0.2 too
 
 
 # ---- output sheets and tables the user (or an older version) changed -----------------------------------
