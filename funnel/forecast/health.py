@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.forecast.stages import HistoryKeys, deal_time_order
+from funnel.inputs.keys import decoded, looked_up, positions
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
 
@@ -46,28 +47,32 @@ def _history_by_deal(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.Data
                      keys: HistoryKeys | None = None) -> pd.DataFrame:
     # History rows of these deals with the deal's row position, the stage's row position
     # in ``stages`` (-1 unknown) and the stage order, in (deal, date) order, same-day rows
-    # in the order they were given. Integer keys throughout: no text is hashed twice.
+    # in the order they were given. Integer keys throughout: no text is hashed twice, and
+    # the stage's text comes along only for stages outside the scheme.
     if keys is not None and keys.fits(deals, history):
         position, stage_pos = keys.deal, keys.stage
     else:
-        position = pd.Index(deals["id"]).get_indexer(history["opportunity_id"])
+        position = positions(pd.Index(deals["id"]), history["opportunity_id"])
         stage_pos = stage_positions(stages, history["stage"])
-    stage = history["stage"].to_numpy()
     entered = history["entered"].to_numpy(dtype="datetime64[ns]")
     known = position >= 0
-    if not known.all():
-        position, stage_pos, stage, entered = position[known], stage_pos[known], stage[known], entered[known]
+    rows = np.flatnonzero(known) if not known.all() else None
+    if rows is not None:
+        position, stage_pos, entered = position[rows], stage_pos[rows], entered[rows]
     sort = deal_time_order(position, entered)
     order_of = np.append(stages["order"].to_numpy(dtype=float), np.nan)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "position": position[sort],
-            "stage": stage[sort],
             "entered": entered[sort],
             "order": order_of[stage_pos[sort]],
             "stage_pos": stage_pos[sort],
         }
     )
+    if (stage_pos < 0).any():
+        stage = decoded(history["stage"])
+        frame["stage"] = (stage if rows is None else stage[rows])[sort]
+    return frame
 
 
 def step_backs(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> np.ndarray:
@@ -119,7 +124,7 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
     as_of = pd.Timestamp(settings.as_of).to_datetime64()
     n = len(deals)
     is_open = deals["is_open"].to_numpy(dtype=bool)
-    stage = deals["stage"].to_numpy()
+    stage = decoded(deals["stage"])
     created = deals["created"].to_numpy(dtype="datetime64[ns]")
     out = pd.DataFrame(index=deals.index)
 
@@ -139,7 +144,7 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
         latest_entry[position[last_row]] = entered[last_row]
         # Same stage as the deal's current one, by stage position (text only where unknown).
         stage_pos = frame["stage_pos"].to_numpy()
-        in_current = (stage_pos == stage_positions(stages, stage)[position]) & (stage_pos >= 0)
+        in_current = (stage_pos == stage_positions(stages, deals["stage"])[position]) & (stage_pos >= 0)
         unknown = stage_pos < 0
         if unknown.any():
             in_current[unknown] = frame["stage"].to_numpy()[unknown] == stage[position[unknown]]
@@ -165,7 +170,7 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
     use_created = np.isnan(days) & (stage == first_stage)
     days = np.where(use_created, days_since(created), days)
     out["days_in_stage"] = np.where(is_open, days, np.nan)
-    out["stage_median_days"] = np.where(is_open, pd.Series(stage).map(median).to_numpy(dtype=float), np.nan)
+    out["stage_median_days"] = np.where(is_open, looked_up(deals["stage"], median).astype(float), np.nan)
     with np.errstate(invalid="ignore"):
         out["stale"] = is_open & (out["days_in_stage"].to_numpy() > settings.stale_multiple * out["stage_median_days"].to_numpy())
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from funnel.inputs.keys import looked_up, positions
 from funnel.inputs.schemes import open_stages, stage_positions
 
 __all__ = [
@@ -56,11 +57,12 @@ def history_keys(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFram
         stages: the stage scheme.
 
     Returns:
-        The keys: one hash lookup of the deal ids and one of the stage codes.
+        The keys: one lookup per distinct deal id and stage code (the history's key
+        columns are categorical once validated).
     """
     if history.empty:
         return HistoryKeys(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
-    return HistoryKeys(pd.Index(deals["id"]).get_indexer(history["opportunity_id"]), stage_positions(stages, history["stage"]))
+    return HistoryKeys(positions(pd.Index(deals["id"]), history["opportunity_id"]), stage_positions(stages, history["stage"]))
 
 
 def _keys_for(keys: HistoryKeys | None, deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> HistoryKeys:
@@ -159,9 +161,9 @@ def stage_probabilities(
     lost_codes = set(stages.loc[stages["is_lost"], "code"])
     if reached is None:
         reached = reached_order(opportunities, history, stages)
-    stage = opportunities["stage"].to_numpy()
-    won = np.isin(stage, list(won_codes))
-    closed = won | np.isin(stage, list(lost_codes))
+    stage = opportunities["stage"]
+    won = stage.isin(list(won_codes)).to_numpy(dtype=bool)
+    closed = won | stage.isin(list(lost_codes)).to_numpy(dtype=bool)
     # Deals per furthest order, then "reached at least order o" by a reverse cumulative sum.
     orders = reached.to_numpy()
     all_orders = np.sort(stages["order"].unique())
@@ -201,7 +203,7 @@ def used_probability(
     """
     table = probabilities.set_index("code")
     by_method = table[method] if method != "empirical" else table["empirical"].fillna(table["configured"])
-    prob = opportunities["stage"].map(by_method).astype(float)
+    prob = pd.Series(looked_up(opportunities["stage"], by_method), index=opportunities.index, dtype=float)
     override = opportunities["probability_override"]
     prob = override.where(override.notna(), prob)
     won = opportunities["stage"].isin(stages.loc[stages["is_won"], "code"])
