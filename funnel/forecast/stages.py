@@ -11,6 +11,7 @@ it was in the funnel).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,8 @@ class HistoryKeys:
     """Integer keys of each stage-history row, worked out once per run.
 
     deal: the row position of the row's deal in the deal table (-1: not one of its deals);
-    stage: the row position of the row's stage in the stage table (-1: not a stage).
+    stage: the row position of the row's stage in the stage table (-1: not a stage);
+    entered: each row's ``entered`` (datetime64[ns]), for ``by_time``.
     Analyses that take ``keys`` use them instead of looking the text up again; they must
     come from ``history_keys`` on the same deals (rows in the same order), history and
     stages.
@@ -40,6 +42,13 @@ class HistoryKeys:
 
     deal: np.ndarray
     stage: np.ndarray
+    entered: np.ndarray | None = None
+
+    @cached_property
+    def by_time(self) -> np.ndarray:
+        """``deal_time_order(deal, entered)``: the rows by deal, then time, sorted once for
+        every analysis that walks a deal's history in order."""
+        return deal_time_order(self.deal, self.entered)
 
     def fits(self, deals: pd.DataFrame, history: pd.DataFrame) -> bool:
         """Whether these keys can belong to ``deals`` and ``history`` (same history length,
@@ -61,8 +70,9 @@ def history_keys(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFram
         columns are categorical once validated).
     """
     if history.empty:
-        return HistoryKeys(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
-    return HistoryKeys(positions(pd.Index(deals["id"]), history["opportunity_id"]), stage_positions(stages, history["stage"]))
+        return HistoryKeys(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0, dtype="datetime64[ns]"))
+    return HistoryKeys(positions(pd.Index(deals["id"]), history["opportunity_id"]), stage_positions(stages, history["stage"]),
+                       history["entered"].to_numpy(dtype="datetime64[ns]"))
 
 
 def _keys_for(keys: HistoryKeys | None, deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> HistoryKeys:

@@ -53,7 +53,7 @@ def _stays_by_stage(history: pd.DataFrame, stages: pd.DataFrame, keys: HistoryKe
     deal = keys.deal if usable else pd.factorize(history["opportunity_id"])[0]
     stage_of_row = keys.stage if usable else stage_positions(stages, history["stage"])
     entered = history["entered"].to_numpy(dtype="datetime64[ns]")
-    order = deal_time_order(deal, entered)
+    order = keys.by_time if usable and keys.entered is not None else deal_time_order(deal, entered)
     deal, entered = deal[order], entered[order]
     same = np.append(deal[1:] == deal[:-1], False)
     left = np.append(entered[1:], entered[-1:])

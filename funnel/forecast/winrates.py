@@ -90,7 +90,9 @@ def win_rates(deals: pd.DataFrame) -> pd.DataFrame:
         Long table: dimension, segment, won, lost, closed, win_rate, ci_low, ci_high,
         won_amount, lost_amount. dimension ``overall`` has one row ``all``.
     """
-    closed = deals[deals["is_won"] | deals["is_lost"]]
+    wanted = ["is_won", "is_lost", "amount", "period", "competitors", *SEGMENTS]
+    # Only the columns read here: cutting the whole deal table would copy every column.
+    closed = deals.loc[deals["is_won"] | deals["is_lost"], [c for c in wanted if c in deals.columns]]
     columns = ["dimension", "segment", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "won_amount", "lost_amount"]
     if closed.empty:
         return pd.DataFrame(columns=columns)
@@ -115,7 +117,7 @@ def win_rate_trend(deals: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """
     from funnel.inputs.periods import NO_CLOSE_DATE, period_of
 
-    closed = deals[(deals["is_won"] | deals["is_lost"]) & (deals["period"] != NO_CLOSE_DATE)]
+    closed = deals.loc[(deals["is_won"] | deals["is_lost"]) & (deals["period"] != NO_CLOSE_DATE), ["is_won", "is_lost", "amount", "period"]]
     columns = ["period", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "change"]
     if closed.empty:
         return pd.DataFrame(columns=columns)

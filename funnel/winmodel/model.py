@@ -486,6 +486,10 @@ def score_deals(
         for col in scored.columns:
             column = out[col]
             column[is_open] = scored[col].to_numpy()
+    # Text stays plain objects here: typing a text column (pandas' string inference) costs a
+    # pass over every row, and only the open deals' rows are shown (``deal_scores_table``).
+    out = {col: pd.Series(values, index=deals.index, dtype=object) if values.dtype == object else values
+           for col, values in out.items()}
     return pd.DataFrame(out, index=deals.index, columns=list(SCORE_COLUMNS))
 
 
@@ -530,6 +534,18 @@ DEAL_SCORE_COLUMNS = (
 )
 
 
+def _typed(shown: pd.Series, whole: pd.Series) -> pd.Series | np.ndarray:
+    # A text column of ``score_deals`` typed as pandas types text built from it (its
+    # string dtype, where pandas has one), looking only at the rows shown: the whole
+    # column would be typed alike, since the rows left out hold text or nothing.
+    if shown.dtype != object:
+        return shown
+    values = shown.to_numpy()
+    if pd.notna(values).any() or not whole.notna().any():
+        return values  # typed as the table is built
+    return pd.Series(values, index=shown.index, dtype=pd.Series(np.array([""], dtype=object)).dtype)
+
+
 def deal_scores_table(deals: pd.DataFrame, scores: pd.DataFrame, health: pd.DataFrame | None = None) -> pd.DataFrame:
     """The "Deal scores" output: one row per open deal, in the deals' order.
 
@@ -546,7 +562,8 @@ def deal_scores_table(deals: pd.DataFrame, scores: pd.DataFrame, health: pd.Data
     """
     is_open = deals["is_open"].to_numpy(dtype=bool)
     base = plain(deals.loc[is_open, ["id", "account", "name", "owner", "stage", "amount", "stage_probability", "used_probability"]])
-    table = base.join(scores.loc[is_open, list(SCORE_COLUMNS)].drop(columns=["log_odds"]))
+    shown = scores.loc[is_open, list(SCORE_COLUMNS)].drop(columns=["log_odds"])
+    table = base.join(pd.DataFrame({col: _typed(values, scores[col]) for col, values in shown.items()}, index=shown.index))
     if health is not None:
         table = table.join(health.loc[is_open])
     columns = [*DEAL_SCORE_COLUMNS, *([] if health is None else list(health.columns))]
