@@ -74,10 +74,11 @@ def labelled(codes: np.ndarray, names, index: pd.Index | None = None) -> pd.Seri
 def codes_and_labels(values, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(codes, labels) of a key column: row i holds ``labels[codes[i]]``, code -1 missing.
 
-    ``labels`` are distinct and in text order (as a group-by sorts them; with
-    ``sort=False`` a plain column's are in order of appearance): a categorical column's
-    categories (its codes as they are, no text hashed), else one factorize. Labels may
-    include values no row holds (a categorical's unused categories).
+    ``labels`` are distinct: a categorical column's categories, its codes as they are (no
+    text hashed; in text order as ``encode_keys`` makes them, the history's deal ids
+    excepted), else those of one factorize, in text order as a group-by sorts them (with
+    ``sort=False``, in order of appearance). Labels may include values no row holds (a
+    categorical's unused categories).
     """
     if _is_categorical(values):
         cat = values.array if isinstance(values, (pd.Series, pd.Index)) else values
