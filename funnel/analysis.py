@@ -86,7 +86,7 @@ WIN_BRANCH = ("model_scores", "health", "calibration", "reliability", "range_for
 # What is computed here while an executor computes WIN_BRANCH (everything else that does
 # not need the branch; the tables that report problems to the log among them).
 _BESIDE_THE_BRANCH = ("stage_stats", "forecast", "forecast_teams", "forecast_periods", "win_rates", "comparison",
-                      "head_to_head", "accounts", "qualification", "stakeholders", "decision_chain", "deal_qualification")
+                      "head_to_head", "accounts", "qualification", "stakeholders", "chain", "decision_chain", "deal_qualification")
 
 # What qualification adds to each row of the Deal scores table.
 _DEAL_SCORE_QUALIFICATION = ("urgency", "importance", "completeness_6w2p", "man_ok", "go_ok", "role_coverage", "dm_supportive", "risks")
@@ -303,13 +303,18 @@ class Analysis:
         return read_stakeholders(self.inputs.stakeholders, self.deals["id"], self.inputs.log)
 
     @cached_property
+    def chain(self) -> pd.DataFrame:
+        """Each deal's decision-chain columns, indexed like ``deals``."""
+        return chain_columns(self.stakeholders, self.deals, self.settings.language)
+
+    @cached_property
     def decision_chain(self) -> pd.DataFrame:
-        return decision_chain_table(self.stakeholders, self.deals, self.settings.language)
+        return decision_chain_table(self.stakeholders, self.deals, self.settings.language, self.chain)
 
     @cached_property
     def deal_qualification(self) -> pd.DataFrame:
         """``qualification_columns`` and each deal's decision-chain columns, indexed like ``deals``."""
-        return self.qualification_columns.join(chain_columns(self.stakeholders, self.deals, self.settings.language))
+        return self.qualification_columns.join(self.chain)
 
     # --- what was wrong, and the headline ------------------------------------------------------
 

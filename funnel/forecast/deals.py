@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.forecast.stages import used_probability
+from funnel.inputs.keys import filled, labelled, looked_up
 from funnel.inputs.periods import period_labels
 from funnel.inputs.settings import Settings
 
@@ -21,7 +22,8 @@ NONE_LABEL = "(none)"
 
 
 def amount_band_labels(amounts: pd.Series, edges: list[float]) -> pd.Series:
-    """The amount band of each amount, e.g. ``50,000-200,000``; blank amounts: ``no amount``."""
+    """The amount band of each amount, e.g. ``50,000-200,000``; blank amounts: ``no amount``
+    (a categorical column)."""
     names = []
     bounds = [-np.inf, *edges, np.inf]
     for lo, hi in zip(bounds, bounds[1:]):
@@ -31,11 +33,10 @@ def amount_band_labels(amounts: pd.Series, edges: list[float]) -> pd.Series:
             names.append(f">= {lo:,.0f}")
         else:
             names.append(f"{lo:,.0f}-{hi:,.0f}")
-    codes = np.searchsorted(np.asarray(edges, dtype=float), amounts.to_numpy(dtype=float), side="right")
-    labels = np.asarray(names, dtype=object)[np.minimum(codes, len(names) - 1)]
-    out = pd.Series(labels, index=amounts.index, dtype=object)
-    out[amounts.isna().to_numpy()] = "no amount"
-    return out
+    values = amounts.to_numpy(dtype=float)
+    band = np.minimum(np.searchsorted(np.asarray(edges, dtype=float), values, side="right"), len(names) - 1)
+    band[np.isnan(values)] = len(names)
+    return labelled(band, [*names, "no amount"], amounts.index)  # a key column like the others
 
 
 def deal_table(
@@ -66,7 +67,7 @@ def deal_table(
     deals["is_lost"] = deals["stage"].isin(lost_codes)
     deals["is_open"] = ~(deals["is_won"] | deals["is_lost"])
     deals["period"] = period_labels(deals["close_date"], settings)
-    stage_category = deals["stage"].map(stages.set_index("code")["forecast_category"])
+    stage_category = pd.Series(looked_up(deals["stage"], stages.set_index("code")["forecast_category"]), index=deals.index, dtype=object)
     category = deals["forecast_category"].where(deals["forecast_category"].notna(), stage_category)
     # A closed deal's category is fixed by its outcome, whatever override it carries.
     category = category.where(~deals["is_won"], "Closed").where(~deals["is_lost"], "Omitted")
@@ -82,6 +83,6 @@ def deal_table(
     deals["used_probability"] = used
     deals["weighted"] = deals["amount"].fillna(0) * used
     for col in ("owner", "team", "source", "product", "industry", "account"):
-        deals[col] = deals[col].fillna(NONE_LABEL)
+        deals[col] = filled(deals[col], NONE_LABEL)
     deals["amount_band"] = amount_band_labels(deals["amount"], settings.band_edges())
     return deals

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.forecast.stages import HistoryKeys, deal_time_order
+from funnel.inputs.keys import decoded, looked_up, positions
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
 
@@ -43,31 +44,30 @@ HEALTH_COLUMNS = (
 
 
 def _history_by_deal(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame,
-                     keys: HistoryKeys | None = None) -> pd.DataFrame:
+                     keys: HistoryKeys | None = None) -> dict[str, np.ndarray]:
     # History rows of these deals with the deal's row position, the stage's row position
     # in ``stages`` (-1 unknown) and the stage order, in (deal, date) order, same-day rows
-    # in the order they were given. Integer keys throughout: no text is hashed twice.
-    if keys is not None and keys.fits(deals, history):
+    # in the order they were given: columns as arrays, row i of each is row i. Integer keys
+    # throughout: no text is hashed twice, and the stage's text comes along only for
+    # stages outside the scheme.
+    fit = keys is not None and keys.fits(deals, history)
+    if fit:
         position, stage_pos = keys.deal, keys.stage
     else:
-        position = pd.Index(deals["id"]).get_indexer(history["opportunity_id"])
+        position = positions(pd.Index(deals["id"]), history["opportunity_id"])
         stage_pos = stage_positions(stages, history["stage"])
-    stage = history["stage"].to_numpy()
     entered = history["entered"].to_numpy(dtype="datetime64[ns]")
     known = position >= 0
-    if not known.all():
-        position, stage_pos, stage, entered = position[known], stage_pos[known], stage[known], entered[known]
-    sort = deal_time_order(position, entered)
+    rows = np.flatnonzero(known) if not known.all() else None
+    if rows is not None:
+        position, stage_pos, entered = position[rows], stage_pos[rows], entered[rows]
+    sort = keys.by_time if fit and rows is None and keys.entered is not None else deal_time_order(position, entered)
     order_of = np.append(stages["order"].to_numpy(dtype=float), np.nan)
-    return pd.DataFrame(
-        {
-            "position": position[sort],
-            "stage": stage[sort],
-            "entered": entered[sort],
-            "order": order_of[stage_pos[sort]],
-            "stage_pos": stage_pos[sort],
-        }
-    )
+    frame = {"position": position[sort], "entered": entered[sort], "order": order_of[stage_pos[sort]], "stage_pos": stage_pos[sort]}
+    if (stage_pos < 0).any():
+        stage = decoded(history["stage"])
+        frame["stage"] = (stage if rows is None else stage[rows])[sort]
+    return frame
 
 
 def step_backs(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> np.ndarray:
@@ -84,17 +84,17 @@ def step_backs(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame)
     return _count_step_backs(_history_by_deal(deals, history, stages), stages, len(deals))
 
 
-def _count_step_backs(frame: pd.DataFrame, stages: pd.DataFrame, deals: int) -> np.ndarray:
+def _count_step_backs(frame: dict[str, np.ndarray], stages: pd.DataFrame, deals: int) -> np.ndarray:
     # Step-backs per deal position from ``_history_by_deal`` rows, same-day rows taken in
     # stage order (rows already in that order need no second sort).
-    position, entered, order = frame["position"].to_numpy(), frame["entered"].to_numpy(), frame["order"].to_numpy()
+    position, entered, order, stage_pos = frame["position"], frame["entered"], frame["order"], frame["stage_pos"]
     tie = (position[1:] == position[:-1]) & (entered[1:] == entered[:-1])
     if (tie & ~(order[1:] >= order[:-1])).any():
-        frame = frame.iloc[np.lexsort((order, entered, position))]
-        position, order = frame["position"].to_numpy(), frame["order"].to_numpy()
+        resort = np.lexsort((order, entered, position))
+        position, order, stage_pos = position[resort], order[resort], stage_pos[resort]
     open_stage = np.append(~(stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool), False)
-    is_open = open_stage[frame["stage_pos"].to_numpy()]
-    back = np.zeros(len(frame), dtype=bool)
+    is_open = open_stage[stage_pos]
+    back = np.zeros(len(position), dtype=bool)
     back[1:] = (position[1:] == position[:-1]) & is_open[1:] & (order[1:] < order[:-1])
     return np.bincount(position[back], minlength=deals).astype(int)
 
@@ -119,7 +119,7 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
     as_of = pd.Timestamp(settings.as_of).to_datetime64()
     n = len(deals)
     is_open = deals["is_open"].to_numpy(dtype=bool)
-    stage = deals["stage"].to_numpy()
+    stage = decoded(deals["stage"])
     created = deals["created"].to_numpy(dtype="datetime64[ns]")
     out = pd.DataFrame(index=deals.index)
 
@@ -132,22 +132,21 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
     median = pd.Series(dtype=float)
     backs = np.zeros(n, dtype=int)
     frame = _history_by_deal(deals, history, stages, keys) if not history.empty else None
-    if frame is not None and len(frame):
-        position, entered = frame["position"].to_numpy(), frame["entered"].to_numpy()
+    if frame is not None and len(frame["position"]):
+        position, entered = frame["position"], frame["entered"]
         # Rows are in date order per deal: the last row of a deal is its latest entry.
         last_row = np.r_[position[1:] != position[:-1], True]
         latest_entry[position[last_row]] = entered[last_row]
         # Same stage as the deal's current one, by stage position (text only where unknown).
-        stage_pos = frame["stage_pos"].to_numpy()
-        in_current = (stage_pos == stage_positions(stages, stage)[position]) & (stage_pos >= 0)
+        stage_pos = frame["stage_pos"]
+        in_current = (stage_pos == stage_positions(stages, deals["stage"])[position]) & (stage_pos >= 0)
         unknown = stage_pos < 0
         if unknown.any():
-            in_current[unknown] = frame["stage"].to_numpy()[unknown] == stage[position[unknown]]
-        current_rows = frame[in_current]
-        if len(current_rows):
-            current_at = current_rows["position"].to_numpy()
+            in_current[unknown] = frame["stage"][unknown] == stage[position[unknown]]
+        current_at = position[in_current]
+        if len(current_at):
             last_current = np.r_[current_at[1:] != current_at[:-1], True]
-            entered_current[current_at[last_current]] = current_rows["entered"].to_numpy()[last_current]
+            entered_current[current_at[last_current]] = entered[in_current][last_current]
         # Finished stays: from entering a stage to entering the deal's next recorded stage.
         same_next = np.r_[position[1:] == position[:-1], False]
         stay = (np.r_[entered[1:], entered[:1]] - entered) / np.timedelta64(1, "D")
@@ -157,7 +156,7 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
             median = stays.groupby(stage_pos[same_next]).median()
             median.index = stages["code"].to_numpy()[median.index.to_numpy()]
         else:
-            median = stays.groupby(frame["stage"].to_numpy()[same_next]).median()
+            median = stays.groupby(frame["stage"][same_next]).median()
         backs = _count_step_backs(frame, stages, n)
 
     days = days_since(entered_current)
@@ -165,7 +164,7 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
     use_created = np.isnan(days) & (stage == first_stage)
     days = np.where(use_created, days_since(created), days)
     out["days_in_stage"] = np.where(is_open, days, np.nan)
-    out["stage_median_days"] = np.where(is_open, pd.Series(stage).map(median).to_numpy(dtype=float), np.nan)
+    out["stage_median_days"] = np.where(is_open, looked_up(deals["stage"], median).astype(float), np.nan)
     with np.errstate(invalid="ignore"):
         out["stale"] = is_open & (out["days_in_stage"].to_numpy() > settings.stale_multiple * out["stage_median_days"].to_numpy())
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.forecast.deals import NONE_LABEL
+from funnel.inputs.keys import codes_and_labels
 
 __all__ = ["FORECAST_COLUMNS", "weighted_pipeline", "quota_table"]
 
@@ -33,6 +34,18 @@ FORECAST_COLUMNS = (
 _CATEGORY_COLUMN = {"Pipeline": "pipeline", "Best Case": "best_case", "Commit": "commit"}
 
 
+def _team_of_owner(deals: pd.DataFrame) -> pd.Series:
+    # Each named owner's team, the one most of the owner's deals carry: the pairs counted
+    # on their codes, in text order, then ranked exactly as ``value_counts`` ranks them.
+    owner, owners = codes_and_labels(deals["owner"])
+    team, teams = codes_and_labels(deals["team"])
+    named = (owner >= 0) & (team >= 0) & (np.append(owners != NONE_LABEL, False)[owner])
+    pair, count = np.unique(owner[named].astype(np.int64) * max(len(teams), 1) + team[named], return_counts=True)
+    index = pd.MultiIndex.from_arrays([owners[pair // max(len(teams), 1)], teams[pair % max(len(teams), 1)]], names=["owner", "team"])
+    pairs = pd.Series(count, index=index, name="count").sort_values(ascending=False)
+    return pairs.reset_index().drop_duplicates("owner").set_index("owner")["team"]
+
+
 def quota_table(quotas: pd.DataFrame, deals: pd.DataFrame, by: list[str]) -> pd.Series:
     """Quota per group of ``by`` (a subset of period, team, owner).
 
@@ -45,8 +58,7 @@ def quota_table(quotas: pd.DataFrame, deals: pd.DataFrame, by: list[str]) -> pd.
         return pd.Series(dtype=float)
     owner_rows = quotas[quotas["owner"].notna()].copy()
     # Each owner's team: the one most of the owner's deals carry (counted, not looped).
-    pairs = deals.loc[deals["owner"] != NONE_LABEL, ["owner", "team"]].value_counts(sort=True)
-    team_of = pairs.reset_index().drop_duplicates("owner").set_index("owner")["team"]
+    team_of = _team_of_owner(deals)
     owner_rows["team"] = owner_rows["team"].fillna(owner_rows["owner"].map(team_of)).fillna(NONE_LABEL)
     if by == ["period", "team", "owner"]:
         return owner_rows.groupby(by)["quota"].sum()
@@ -61,6 +73,14 @@ def quota_table(quotas: pd.DataFrame, deals: pd.DataFrame, by: list[str]) -> pd.
     raise ValueError(f"no quota for grouping {by}")
 
 
+def _labelled_index(index: pd.Index, by: list[str], keys: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.Index:
+    # The group-by's index of codes, as the text the codes stand for.
+    if len(by) == 1:
+        return pd.Index(keys[by[0]][1][index.to_numpy()], name=by[0])
+    levels = [keys[key][1][index.get_level_values(key).to_numpy()] for key in by]
+    return pd.MultiIndex.from_arrays(levels, names=by)
+
+
 def weighted_pipeline(deals: pd.DataFrame, quotas: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """The forecast table grouped by ``by`` (``["period"]``, ``["period", "team"]`` or
     ``["period", "team", "owner"]``).
@@ -73,7 +93,9 @@ def weighted_pipeline(deals: pd.DataFrame, quotas: pd.DataFrame, by: list[str]) 
     d = deals
     amount = d["amount"].fillna(0.0)
     is_open = d["is_open"]
-    frame = pd.DataFrame({key: d[key] for key in by})
+    # Grouped on the keys' integer codes, whose order is the text's (see funnel.inputs.keys).
+    keys = {key: codes_and_labels(d[key]) for key in by}
+    frame = pd.DataFrame({key: codes for key, (codes, _) in keys.items()}, index=d.index)
     frame["open_deals"] = is_open.astype(int)
     frame["open_amount"] = amount.where(is_open, 0.0)
     frame["weighted"] = d["weighted"].where(is_open, 0.0)
@@ -86,7 +108,11 @@ def weighted_pipeline(deals: pd.DataFrame, quotas: pd.DataFrame, by: list[str]) 
     frame["won_deals"] = d["is_won"].astype(int)
     frame["closed_won"] = amount.where(d["is_won"], 0.0)
     frame["lost_deals"] = d["is_lost"].astype(int)
+    blank = (frame[by].to_numpy() < 0).any(axis=1)
+    if blank.any():
+        frame = frame[~blank]  # a group-by leaves blank keys out
     table = frame.groupby(by, sort=True).sum()
+    table.index = _labelled_index(table.index, by, keys)
     quota = quota_table(quotas, deals, by)
     if not quota.empty:
         quota.index = quota.index.set_names(by)

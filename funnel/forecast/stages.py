@@ -11,10 +11,12 @@ it was in the funnel).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from funnel.inputs.keys import looked_up, positions
 from funnel.inputs.schemes import open_stages, stage_positions
 
 __all__ = [
@@ -31,7 +33,8 @@ class HistoryKeys:
     """Integer keys of each stage-history row, worked out once per run.
 
     deal: the row position of the row's deal in the deal table (-1: not one of its deals);
-    stage: the row position of the row's stage in the stage table (-1: not a stage).
+    stage: the row position of the row's stage in the stage table (-1: not a stage);
+    entered: each row's ``entered`` (datetime64[ns]), for ``by_time``.
     Analyses that take ``keys`` use them instead of looking the text up again; they must
     come from ``history_keys`` on the same deals (rows in the same order), history and
     stages.
@@ -39,6 +42,13 @@ class HistoryKeys:
 
     deal: np.ndarray
     stage: np.ndarray
+    entered: np.ndarray | None = None
+
+    @cached_property
+    def by_time(self) -> np.ndarray:
+        """``deal_time_order(deal, entered)``: the rows by deal, then time, sorted once for
+        every analysis that walks a deal's history in order."""
+        return deal_time_order(self.deal, self.entered)
 
     def fits(self, deals: pd.DataFrame, history: pd.DataFrame) -> bool:
         """Whether these keys can belong to ``deals`` and ``history`` (same history length,
@@ -56,11 +66,13 @@ def history_keys(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFram
         stages: the stage scheme.
 
     Returns:
-        The keys: one hash lookup of the deal ids and one of the stage codes.
+        The keys: one lookup per distinct deal id and stage code (the history's key
+        columns are categorical once validated).
     """
     if history.empty:
-        return HistoryKeys(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
-    return HistoryKeys(pd.Index(deals["id"]).get_indexer(history["opportunity_id"]), stage_positions(stages, history["stage"]))
+        return HistoryKeys(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0, dtype="datetime64[ns]"))
+    return HistoryKeys(positions(pd.Index(deals["id"]), history["opportunity_id"]), stage_positions(stages, history["stage"]),
+                       history["entered"].to_numpy(dtype="datetime64[ns]"))
 
 
 def _keys_for(keys: HistoryKeys | None, deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame) -> HistoryKeys:
@@ -159,9 +171,9 @@ def stage_probabilities(
     lost_codes = set(stages.loc[stages["is_lost"], "code"])
     if reached is None:
         reached = reached_order(opportunities, history, stages)
-    stage = opportunities["stage"].to_numpy()
-    won = np.isin(stage, list(won_codes))
-    closed = won | np.isin(stage, list(lost_codes))
+    stage = opportunities["stage"]
+    won = stage.isin(list(won_codes)).to_numpy(dtype=bool)
+    closed = won | stage.isin(list(lost_codes)).to_numpy(dtype=bool)
     # Deals per furthest order, then "reached at least order o" by a reverse cumulative sum.
     orders = reached.to_numpy()
     all_orders = np.sort(stages["order"].unique())
@@ -201,7 +213,7 @@ def used_probability(
     """
     table = probabilities.set_index("code")
     by_method = table[method] if method != "empirical" else table["empirical"].fillna(table["configured"])
-    prob = opportunities["stage"].map(by_method).astype(float)
+    prob = pd.Series(looked_up(opportunities["stage"], by_method), index=opportunities.index, dtype=float)
     override = opportunities["probability_override"]
     prob = override.where(override.notna(), prob)
     won = opportunities["stage"].isin(stages.loc[stages["is_won"], "code"])

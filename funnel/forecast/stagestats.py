@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.forecast.stages import HistoryKeys, deal_time_order, reached_order
+from funnel.inputs.keys import codes_and_labels, looked_up
 from funnel.inputs.schemes import stage_positions
 
 __all__ = ["stage_durations", "stage_statistics", "days_in_current_stage"]
@@ -52,7 +53,7 @@ def _stays_by_stage(history: pd.DataFrame, stages: pd.DataFrame, keys: HistoryKe
     deal = keys.deal if usable else pd.factorize(history["opportunity_id"])[0]
     stage_of_row = keys.stage if usable else stage_positions(stages, history["stage"])
     entered = history["entered"].to_numpy(dtype="datetime64[ns]")
-    order = deal_time_order(deal, entered)
+    order = keys.by_time if usable and keys.entered is not None else deal_time_order(deal, entered)
     deal, entered = deal[order], entered[order]
     same = np.append(deal[1:] == deal[:-1], False)
     left = np.append(entered[1:], entered[-1:])
@@ -78,6 +79,17 @@ def days_in_current_stage(deals: pd.DataFrame, history: pd.DataFrame, as_of) -> 
     return days.reindex(deals["id"].to_numpy())
 
 
+def _open_by_stage(deals: pd.DataFrame) -> pd.DataFrame:
+    # Open deals, their amount and weighted amount per stage, grouped on the stage codes.
+    codes, labels = codes_and_labels(deals["stage"])
+    rows = deals["is_open"].to_numpy(dtype=bool) & (codes >= 0)  # a group-by leaves blank keys out
+    frame = pd.DataFrame({"stage": codes[rows], "amount": deals["amount"].to_numpy()[rows], "weighted": deals["weighted"].to_numpy()[rows]})
+    grouped = frame.groupby("stage", sort=True)
+    by_stage = pd.DataFrame({"open_deals": grouped.size(), "open_amount": grouped["amount"].sum(), "weighted": grouped["weighted"].sum()})
+    by_stage.index = pd.Index(labels[by_stage.index.to_numpy()], name="stage")
+    return by_stage
+
+
 def stage_statistics(
     deals: pd.DataFrame,
     history: pd.DataFrame,
@@ -99,11 +111,7 @@ def stage_statistics(
         (finished stays behind the median).
     """
     out = probabilities.copy()
-    open_deals = deals[deals["is_open"]]
-    by_stage = open_deals.groupby("stage").agg(
-        open_deals=("id", "size"), open_amount=("amount", "sum"), weighted=("weighted", "sum")
-    )
-    out = out.join(by_stage, on="code")
+    out = out.join(_open_by_stage(deals), on="code")
     out[["open_deals"]] = out[["open_deals"]].fillna(0).astype(int)
     out[["open_amount", "weighted"]] = out[["open_amount", "weighted"]].fillna(0.0)
     out["used"] = out[method] if method != "empirical" else out["empirical"].fillna(out["configured"])
@@ -111,7 +119,7 @@ def stage_statistics(
     terminal = stages.set_index("code").loc[out["code"], ["is_won", "is_lost"]].any(axis=1).to_numpy()
     reached = (reached if reached is not None else reached_order(deals, history, stages, keys)).to_numpy()
     open_orders = out.loc[~terminal, "order"].to_numpy()
-    sitting_order = deals["stage"].map(stages.set_index("code")["order"]).where(deals["is_open"]).to_numpy()
+    sitting_order = np.where(deals["is_open"].to_numpy(dtype=bool), looked_up(deals["stage"], stages.set_index("code")["order"]), np.nan)
     won = deals["is_won"].to_numpy()
     reach_counts, conversions = [], []
     for order in out["order"]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnel.inputs.keys import codes_and_labels, decoded
 from funnel.inputs.settings import Settings
 
 __all__ = ["Z95", "wilson_interval", "win_rates", "win_rate_trend", "SEGMENTS", "competitor_present"]
@@ -35,28 +36,51 @@ def wilson_interval(won, closed, z: float = Z95) -> tuple[np.ndarray, np.ndarray
 
 def competitor_present(deals: pd.DataFrame) -> pd.Series:
     """``yes`` where the deal names at least one competitor, else ``no``."""
+    return pd.Series(np.where(_names_competitor(deals), "yes", "no"), index=deals.index)
+
+
+def _names_competitor(deals: pd.DataFrame) -> np.ndarray:
     # Once per distinct cell: a book repeats a few competitor lists many times.
-    codes, cells = pd.factorize(deals["competitors"].fillna("").astype(str).to_numpy(dtype=object))
-    named = np.array([cell.replace(";", "").strip() != "" for cell in cells.tolist()] + [False], dtype=bool)[codes]
-    return pd.Series(np.where(named, "yes", "no"), index=deals.index)
+    codes, cells = codes_and_labels(deals["competitors"], sort=False)
+    named = [not _blank_cell(cell) and str(cell).replace(";", "").strip() != "" for cell in cells.tolist()]
+    return np.array([*named, False], dtype=bool)[codes]
 
 
-def _rates(closed: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+def _blank_cell(cell) -> bool:
+    return cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA
+
+
+def _rates(closed: pd.DataFrame, codes: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    # Grouped on the integer codes of the segment (row i in segment labels[codes[i]],
+    # -1: none), in the labels' order: the text order a group-by on the text gives.
     amount = closed["amount"].fillna(0.0)
     frame = pd.DataFrame(
         {
-            "segment": keys.to_numpy(),
+            "segment": codes,
             "won": closed["is_won"].astype(int).to_numpy(),
             "lost": closed["is_lost"].astype(int).to_numpy(),
             "won_amount": amount.where(closed["is_won"], 0.0).to_numpy(),
             "lost_amount": amount.where(closed["is_lost"], 0.0).to_numpy(),
         }
     )
-    table = frame.groupby("segment", sort=True).sum().reset_index()
+    if (codes < 0).any():
+        frame = frame[codes >= 0]  # a group-by leaves blank keys out
+    table = frame.groupby("segment", sort=True).sum()
+    table.index = pd.Index(labels[table.index.to_numpy()], name="segment")
+    table = table.reset_index()
     table["closed"] = table["won"] + table["lost"]
     table["win_rate"] = table["won"] / table["closed"]
     table["ci_low"], table["ci_high"] = wilson_interval(table["won"], table["closed"])
     return table
+
+
+def _segment_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    # The segment's codes and labels as its text (``astype(str)``) groups: a key column
+    # of text without blanks (every segment of the deal table) is its own text.
+    codes, labels = codes_and_labels(values)
+    if (codes >= 0).all() and all(type(v) is str for v in labels.tolist()):
+        return codes, labels
+    return codes_and_labels(pd.Series(decoded(values), index=values.index).astype(str))
 
 
 def win_rates(deals: pd.DataFrame) -> pd.DataFrame:
@@ -66,15 +90,21 @@ def win_rates(deals: pd.DataFrame) -> pd.DataFrame:
         Long table: dimension, segment, won, lost, closed, win_rate, ci_low, ci_high,
         won_amount, lost_amount. dimension ``overall`` has one row ``all``.
     """
-    closed = deals[deals["is_won"] | deals["is_lost"]]
+    wanted = ["is_won", "is_lost", "amount", "period", "competitors", *SEGMENTS]
+    # Only the columns read here: cutting the whole deal table would copy every column.
+    closed = deals.loc[deals["is_won"] | deals["is_lost"], [c for c in wanted if c in deals.columns]]
     columns = ["dimension", "segment", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "won_amount", "lost_amount"]
     if closed.empty:
         return pd.DataFrame(columns=columns)
-    parts = [_rates(closed, pd.Series("all", index=closed.index)).assign(dimension="overall")]
-    parts.append(_rates(closed, closed["period"]).assign(dimension="period"))
+    everyone = np.zeros(len(closed), dtype=np.intp)
+    parts = [_rates(closed, everyone, np.array(["all"], dtype=object)).assign(dimension="overall")]
+    parts.append(_rates(closed, *codes_and_labels(closed["period"])).assign(dimension="period"))
     for segment in SEGMENTS:
-        keys = competitor_present(closed) if segment == "competitor_present" else closed[segment]
-        parts.append(_rates(closed, keys.astype(str)).assign(dimension=segment))
+        if segment == "competitor_present":
+            codes, labels = _names_competitor(closed).astype(np.intp), np.array(["no", "yes"], dtype=object)
+        else:
+            codes, labels = _segment_codes(closed[segment])
+        parts.append(_rates(closed, codes, labels).assign(dimension=segment))
     return pd.concat(parts, ignore_index=True)[columns]
 
 
@@ -87,12 +117,12 @@ def win_rate_trend(deals: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """
     from funnel.inputs.periods import NO_CLOSE_DATE, period_of
 
-    closed = deals[(deals["is_won"] | deals["is_lost"]) & (deals["period"] != NO_CLOSE_DATE)]
+    closed = deals.loc[(deals["is_won"] | deals["is_lost"]) & (deals["period"] != NO_CLOSE_DATE), ["is_won", "is_lost", "amount", "period"]]
     columns = ["period", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "change"]
     if closed.empty:
         return pd.DataFrame(columns=columns)
     current = period_of(settings.as_of, settings)
-    table = _rates(closed, closed["period"]).rename(columns={"segment": "period"})
+    table = _rates(closed, *codes_and_labels(closed["period"])).rename(columns={"segment": "period"})
     table = table[table["period"] <= current].tail(settings.trend_periods).reset_index(drop=True)
     table["change"] = table["win_rate"].diff()
     return table[columns]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.inputs import parsing
+from funnel.inputs.keys import labelled
 from funnel.inputs.settings import Settings
 
 __all__ = ["NO_CLOSE_DATE", "period_labels", "period_of", "normalize_period_label", "period_start"]
@@ -22,22 +23,31 @@ NO_CLOSE_DATE = "no close date"
 
 
 def period_labels(dates: pd.Series, settings: Settings) -> pd.Series:
-    """The period label of each date; missing dates get ``NO_CLOSE_DATE``."""
+    """The period label of each date; missing dates get ``NO_CLOSE_DATE``.
+
+    A categorical column (categories in text order, which is time order): each distinct
+    period's label is written once.
+    """
     dates = pd.to_datetime(dates)
-    missing = dates.isna()
+    missing = dates.isna().to_numpy()
     year = dates.dt.year.fillna(0).astype(int).to_numpy()
     month = dates.dt.month.fillna(1).astype(int).to_numpy()
     if settings.period == "month":
-        labels = np.char.add(np.char.add(year.astype(str), "-"), np.char.zfill(month.astype(str), 2))
+        key = year * 12 + (month - 1)
     else:
         start = settings.fiscal_year_start_month
         shifted = (month - start) % 12  # months into the fiscal year
         fy = year + ((month >= start) & (start != 1)).astype(int)
-        quarter = shifted // 3 + 1
-        labels = np.char.add(np.char.add(fy.astype(str), "-Q"), quarter.astype(str))
-    out = pd.Series(labels.astype(object), index=dates.index)
-    out[missing.to_numpy()] = NO_CLOSE_DATE
-    return out
+        key = fy * 4 + shifted // 3
+    key = np.where(missing, np.iinfo(np.int64).max, key.astype(np.int64))
+    distinct, codes = np.unique(key, return_inverse=True)
+    if settings.period == "month":
+        names = [f"{k // 12}-{k % 12 + 1:02d}" for k in distinct.tolist()]
+    else:
+        names = [f"{k // 4}-Q{k % 4 + 1}" for k in distinct.tolist()]
+    if missing.any():
+        names[-1] = NO_CLOSE_DATE
+    return labelled(codes.reshape(-1), names, dates.index)
 
 
 def period_of(day: dt.date, settings: Settings) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.inputs import parsing
+from funnel.inputs.keys import codes_and_labels
 
 __all__ = ["PRESETS", "preset_stages", "default_stages", "open_stages", "stage_positions"]
 
@@ -69,7 +70,8 @@ def stage_positions(stages: pd.DataFrame, codes) -> np.ndarray:
     if not index.is_unique:
         keep = ~index.duplicated()
         return np.append(np.flatnonzero(keep), -1)[index[keep].get_indexer(codes)]
-    # A column repeats a few codes: factorizing it and looking up the distinct codes is
-    # cheaper than a lookup per row. Missing values get code -1, which picks the -1.
-    value_codes, distinct = pd.factorize(np.asarray(codes, dtype=object))
-    return np.append(index.get_indexer(distinct), -1)[value_codes]
+    # A column repeats a few codes: looking up its distinct codes (a categorical column's
+    # categories, else those one factorize finds) is cheaper than a lookup per row.
+    # Missing values get code -1, which picks the -1.
+    value_codes, distinct = codes_and_labels(codes, sort=False)
+    return np.append(index.get_indexer(pd.Index(distinct, dtype=object)), -1)[value_codes]

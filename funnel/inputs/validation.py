@@ -21,6 +21,7 @@ from funnel.inputs import parsing
 from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
 from funnel.inputs.headers import closest, match_headers
 from funnel.inputs.issues import IssueLog, already_reported
+from funnel.inputs.keys import encode_keys
 from funnel.inputs.refusals import Refusal
 from funnel.inputs.schemes import default_stages, stage_positions
 from funnel.inputs.settings import Settings, apply_overrides, settings_from_table
@@ -964,7 +965,7 @@ def validate(
     comparison = _typed_table("comparison", raw.get("comparison"), log, extra_ok=True)
     stakeholders = _typed_table("stakeholders", raw.get("stakeholders"), log)
     empty = lambda t: _typed_table(t, pd.DataFrame(columns=list(columns_of(t))), IssueLog())  # noqa: E731
-    return Inputs(
+    inputs = Inputs(
         settings=settings,
         stages=stages,
         opportunities=opportunities,
@@ -975,3 +976,4 @@ def validate(
         stakeholders=stakeholders if stakeholders is not None else empty("stakeholders"),
         log=log,
     )
+    return encode_keys(inputs)  # the key columns as categorical codes, hashed once

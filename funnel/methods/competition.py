@@ -40,6 +40,7 @@ import pandas as pd
 
 from funnel.forecast.winrates import wilson_interval
 from funnel.inputs.issues import IssueLog, already_reported, blank_or_unread
+from funnel.inputs.keys import codes_and_labels, in_order_of_appearance
 from funnel.inputs.settings import Settings
 from funnel.inputs.validation import coerce_column  # the same number reading as every other table
 from funnel.methods.labels import label, localize
@@ -364,22 +365,24 @@ def _reason_texts(reasons: pd.Series) -> np.ndarray:
     return texts[codes]
 
 
-def _top_reasons(reasons: pd.Series, language: str, top: int = 3, folded: bool = False) -> str:
-    # "Price (3); Timing (1)": grouped case-insensitively, most frequent first, then by name.
-    # ``folded``: the reasons are already ``_reason_text`` (blank: None or NaN).
-    reasons = reasons.tolist()
-    # Folded reasons are text or blank (None, or NaN once pandas stores them as str).
-    texts = [r for r in reasons if isinstance(r, str)] if folded else [t for t in map(_reason_text, reasons) if t is not None]
-    if not texts:
+def _top_reason_codes(codes: np.ndarray, texts: np.ndarray, language: str, top: int = 3) -> str:
+    # "Price (3); Timing (1)" of the folded reasons ``texts[codes]`` (code -1: blank):
+    # grouped case-insensitively and shown as first spelled, most frequent first, then by
+    # name. Counted on the codes: each distinct reason is handled once, not each deal.
+    codes = codes[codes >= 0]
+    if not len(codes):
         return ""
-    first: dict[str, str] = {}
+    used, first_at, count = np.unique(codes, return_index=True, return_counts=True)
+    first: dict[str, tuple[int, str]] = {}
     counts: dict[str, int] = {}
-    for text in texts:
+    for code, at, n in zip(used.tolist(), first_at.tolist(), count.tolist()):
+        text = texts[code]
         key = text.casefold()
-        first.setdefault(key, text)
-        counts[key] = counts.get(key, 0) + 1
+        if key not in first or at < first[key][0]:
+            first[key] = (at, text)
+        counts[key] = counts.get(key, 0) + n
     ranked = sorted(counts, key=lambda k: (-counts[k], k))[:top]
-    return join_labels([f"{first[k]} ({counts[k]})" for k in ranked], language)
+    return join_labels([f"{first[k][1]} ({counts[k]})" for k in ranked], language)
 
 
 def _read_competitors(competitors: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
@@ -423,44 +426,47 @@ def head_to_head(deals: pd.DataFrame, competitors: pd.DataFrame | None = None, l
     log = log if log is not None else IssueLog()
     known = _read_competitors(competitors, log)
     cells = deals["competitors"] if "competitors" in deals.columns else pd.Series(None, index=deals.index, dtype=object)
-    # Books repeat the same few cells: split each distinct cell once.
+    # Books repeat the same few cells: split each distinct cell once (in order of first
+    # appearance, which names competitors in the row order too).
     no_comp_key = "\x00none"
-    codes, uniques = pd.factorize(cells.astype(object))
-    names_of = [split_competitors(cell) if not _is_blank(cell) else [] for cell in uniques]
+    codes, uniques = in_order_of_appearance(*codes_and_labels(cells, sort=False))
+    names_of = [split_competitors(cell) if not _is_blank(cell) else [] for cell in uniques.tolist()]
     keys_of = [[n.casefold() for n in ns] or [no_comp_key] for ns in names_of] + [[no_comp_key]]
-    keys = pd.Series([keys_of[c] for c in codes.tolist()], index=deals.index, dtype=object)
     display: dict[str, str] = {}
-    # Distinct cells in order of first appearance name competitors in the row order too.
     for ns in names_of:
         for n in ns:
             display.setdefault(n.casefold(), n)
     for key, row in known.iterrows():
         display.setdefault(key, row["competitor"])
-    amount = deals["amount"].fillna(0.0)
-    weighted = deals["weighted"].fillna(0.0) if "weighted" in deals.columns else pd.Series(0.0, index=deals.index)
-    cycle = (pd.to_datetime(deals["close_date"]) - pd.to_datetime(deals["created"])).dt.days.astype(float)
-    base = pd.DataFrame({
-        "key": keys, "is_won": deals["is_won"].astype(bool), "is_lost": deals["is_lost"].astype(bool),
-        "is_open": deals["is_open"].astype(bool), "amount": amount, "weighted": weighted, "cycle": cycle,
-        "lost_reason": _reason_texts(deals["lost_reason"]) if "lost_reason" in deals.columns else None,
-    }, index=deals.index).explode("key")
-    base["closed"] = base["is_won"] | base["is_lost"]
-    rows = []
     all_keys = [k for k in display] + [no_comp_key]
-    grouped = dict(tuple(base.groupby("key", sort=False))) if not base.empty else {}
+    # Which competitors each distinct cell names (last row: a blank cell, code -1).
+    column = {key: j for j, key in enumerate(all_keys)}
+    names = np.zeros((len(keys_of), len(all_keys)), dtype=bool)
+    for u, ks in enumerate(keys_of):
+        names[u, [column[k] for k in ks]] = True
+    amount = deals["amount"].fillna(0.0).to_numpy(dtype=float)
+    weighted = deals["weighted"].fillna(0.0).to_numpy(dtype=float) if "weighted" in deals.columns else np.zeros(len(deals))
+    cycle = (pd.to_datetime(deals["close_date"]) - pd.to_datetime(deals["created"])).dt.days.astype(float).to_numpy()
+    is_won, is_lost = deals["is_won"].to_numpy(dtype=bool), deals["is_lost"].to_numpy(dtype=bool)
+    is_open, closed = deals["is_open"].to_numpy(dtype=bool), is_won | is_lost
+    reasons = _reason_texts(deals["lost_reason"]) if "lost_reason" in deals.columns else np.full(len(deals), None, dtype=object)
+    reason_code, reason_texts = pd.factorize(reasons)
+    rows = []
     for key in all_keys:
-        part = grouped.get(key, base.iloc[0:0])
-        closed = part[part["closed"]]
-        won, lost, open_ = part[part["is_won"]], part[part["is_lost"]], part[part["is_open"]]
+        # The deals naming this competitor, in row order (all of them for a key that no
+        # deal names: none).
+        of_key = names[codes, column[key]]
+        met, won, lost, open_ = of_key & closed, of_key & is_won, of_key & is_lost, of_key & is_open
+        cycles = pd.Series(cycle[met])
         rows.append({
             "key": key,
             "competitor": label("marker", "no_competitor", language) if key == no_comp_key else display[key],
-            "met": len(closed), "won": len(won), "lost": len(lost),
-            "won_amount": float(won["amount"].sum()), "lost_amount": float(lost["amount"].sum()),
-            "median_cycle_days": float(closed["cycle"].median()) if closed["cycle"].notna().any() else np.nan,
-            "top_lost_reasons": _top_reasons(lost["lost_reason"], language, folded=True),
-            "open_deals": len(open_), "open_amount": float(open_["amount"].sum()),
-            "open_weighted": float(open_["weighted"].sum()),
+            "met": int(met.sum()), "won": int(won.sum()), "lost": int(lost.sum()),
+            "won_amount": float(amount[won].sum()), "lost_amount": float(amount[lost].sum()),
+            "median_cycle_days": float(cycles.median()) if cycles.notna().any() else np.nan,
+            "top_lost_reasons": _top_reason_codes(reason_code[lost], reason_texts, language),
+            "open_deals": int(open_.sum()), "open_amount": float(amount[open_].sum()),
+            "open_weighted": float(weighted[open_].sum()),
             "strengths": known["strengths"].get(key) if key in known.index else None,
             "weaknesses": known["weaknesses"].get(key) if key in known.index else None,
         })

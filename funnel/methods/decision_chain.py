@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.inputs.issues import IssueLog, already_reported, blank_or_unread
+from funnel.inputs.keys import plain
 from funnel.methods.labels import codes, label, labels, localize, parse_enum
 from funnel.methods.qualification import join_labels
 
@@ -198,13 +199,15 @@ def _pattern_text(marks: np.ndarray, names: list[str], language: str, index: pd.
     return pd.Series(text[which.reshape(-1)], index=index, dtype=object)
 
 
-def decision_chain_table(stakeholders: pd.DataFrame, deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+def decision_chain_table(stakeholders: pd.DataFrame, deals: pd.DataFrame, language: str = "en",
+                         chain: pd.DataFrame | None = None) -> pd.DataFrame:
     """The decision-chain table: one row per open deal that has stakeholders, riskiest first.
 
     Args:
         stakeholders: the output of ``read_stakeholders``.
         deals: the deal table.
         language: language of the text columns.
+        chain: ``chain_columns(stakeholders, deals, language)`` when already computed.
 
     Returns:
         id, account, name, owner, stage, amount, and the ``chain_columns`` (with
@@ -213,9 +216,9 @@ def decision_chain_table(stakeholders: pd.DataFrame, deals: pd.DataFrame, langua
     columns = ["id", "account", "name", "owner", "stage", "amount", "stakeholders", "roles_covered", "role_coverage",
                "roles_known", "roles_missing", "decision_makers", "dm_met", "dm_supportive", "dm_relationship",
                "dm_relationship_label", "supporters", "hostile", *RISK_FLAGS, "risk_count", "risks"]
-    chain = chain_columns(stakeholders, deals, language)
+    chain = chain_columns(stakeholders, deals, language) if chain is None else chain
     rows = deals["is_open"].to_numpy(dtype=bool) & (chain["stakeholders"].to_numpy() > 0)
-    table = deals.loc[rows, ["id", "account", "name", "owner", "stage", "amount"]].join(chain[rows])
+    table = plain(deals.loc[rows, ["id", "account", "name", "owner", "stage", "amount"]]).join(chain[rows])
     table["dm_relationship_label"] = localize(table["dm_relationship"], "relationship", language)
     table = table.sort_values(["risk_count", "amount", "id"], ascending=[False, False, True], na_position="last", kind="stable")
     return table.reindex(columns=columns).reset_index(drop=True)

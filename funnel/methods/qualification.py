@@ -44,6 +44,7 @@ import pandas as pd
 from funnel import catalog
 from funnel.forecast.deals import NONE_LABEL
 from funnel.inputs.contract import GO_NO_GO_FLAGS, MAN_FLAGS, QUALIFICATION_5W2P, QUALIFICATION_6W2P
+from funnel.inputs.keys import codes_and_labels, filled, plain, positions
 from funnel.inputs.settings import Settings
 from funnel.methods.labels import label, localize, normalize_language
 
@@ -302,9 +303,11 @@ def account_grades(deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:
     if deals.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     amount = deals["amount"].fillna(0.0)
+    # Grouped on the account's integer codes (in text order), labelled afterwards.
+    account_code, account_names = codes_and_labels(filled(deals["account"], NONE_LABEL))
     frame = pd.DataFrame(
         {
-            "account": deals["account"].fillna(NONE_LABEL).to_numpy(),
+            "account": account_code,
             "deals": 1,
             "open_deals": deals["is_open"].astype(int).to_numpy(),
             "open_amount": amount.where(deals["is_open"], 0.0).to_numpy(),
@@ -314,7 +317,9 @@ def account_grades(deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:
             "lost_amount": amount.where(deals["is_lost"], 0.0).to_numpy(),
         }
     )
-    table = frame.groupby("account", sort=True).sum().reset_index()
+    table = frame[account_code >= 0].groupby("account", sort=True).sum()
+    table.index = pd.Index(account_names[table.index.to_numpy()], name="account")
+    table = table.reset_index()
     closed = table["won_deals"] + table["lost_deals"]
     table["win_rate"] = (table["won_deals"] / closed.where(closed > 0)).astype(float)
     named = table["account"] != NONE_LABEL
@@ -374,9 +379,11 @@ def qualification_columns(deals: pd.DataFrame, settings: Settings, accounts: pd.
     out["importance"] = importance(deals["amount"], settings.importance_key_amount, settings.importance_important_amount)
     out = out.join(question_completeness(deals, language)).join(man_gate(deals, language)).join(go_no_go(deals, language))
     by_account = accounts.set_index("account")
-    account = deals["account"].fillna(NONE_LABEL) if "account" in deals.columns else pd.Series(NONE_LABEL, index=deals.index)
-    out["account_stars"] = account.map(by_account["stars"]).astype("Int64")
-    out["account_in_top_80"] = account.map(by_account["in_top_80"]).fillna(False).astype(bool)
+    account = filled(deals["account"], NONE_LABEL) if "account" in deals.columns else pd.Series(NONE_LABEL, index=deals.index)
+    # Each deal's account row, looked up once per distinct account.
+    row = positions(by_account.index, account)
+    out["account_stars"] = pd.Series(by_account["stars"].astype("Int64").array.take(row, allow_fill=True), index=deals.index)
+    out["account_in_top_80"] = np.append(by_account["in_top_80"].fillna(False).to_numpy(dtype=bool), False)[row]
     return out
 
 
@@ -401,7 +408,7 @@ def qualification_table(deals: pd.DataFrame, settings: Settings, per_deal: pd.Da
                "go_missing", "account_stars", "account_in_top_80"]
     open_deals = deals[deals["is_open"]]
     cols = (qualification_columns(deals, settings) if per_deal is None else per_deal).loc[open_deals.index]
-    table = open_deals.reindex(columns=["id", "account", "name", "owner", "stage", "amount", "close_date"]).join(cols)
+    table = plain(open_deals.reindex(columns=["id", "account", "name", "owner", "stage", "amount", "close_date"])).join(cols)
     table["urgency_label"] = _localize_distinct(table["urgency"], "urgency", language)
     table["importance_label"] = _localize_distinct(table["importance"], "importance", language)
     table = table.sort_values(["days_to_close", "id"], na_position="last", kind="stable")

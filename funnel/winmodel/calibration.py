@@ -44,7 +44,7 @@ import pandas as pd
 from funnel.forecast.stages import HistoryKeys, reached_order, stage_probabilities
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
-from funnel.winmodel.model import deal_facts, fit_win_model, score_rows
+from funnel.winmodel.model import deal_facts, fact_columns, fit_win_model, score_rows
 
 __all__ = [
     "METHODS",
@@ -211,7 +211,7 @@ def backtest(
         is nothing to learn from or nothing to predict.
     """
     closed_mask = ((deals["is_won"] | deals["is_lost"]) & deals["close_date"].notna()).to_numpy(dtype=bool)
-    closed = deals[closed_mask]
+    closed = fact_columns(deals, "id", "stage", "close_date", "is_won", "is_lost")[closed_mask]
     if cutoff is None:
         cutoff = default_cutoff(closed["close_date"])
     if cutoff is None:

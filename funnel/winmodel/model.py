@@ -45,6 +45,7 @@ import pandas as pd
 
 from funnel.forecast.stages import reached_order
 from funnel.inputs.contract import MAN_FLAGS, QUALIFICATION_6W2P
+from funnel.inputs.keys import codes_and_labels, in_order_of_appearance, plain
 from funnel.inputs.settings import Settings
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "WinModel",
     "DealFacts",
     "deal_facts",
+    "fact_columns",
     "factor_effects",
     "score_rows",
     "probability_from_log_odds",
@@ -208,6 +210,13 @@ class DealFacts:
         return frame[frame["deals"] > 0].reset_index(drop=True)
 
 
+def fact_columns(deals: pd.DataFrame, *more: str) -> pd.DataFrame:
+    """The columns of ``deals`` that ``deal_facts`` reads, and ``more``: a narrow frame is
+    cheaper to cut into closed, open, training and test deals than the whole deal table."""
+    wanted = [*more, *MODEL_FIELDS[:6], *QUALIFICATION_6W2P, *MAN_FLAGS, "competitors"]
+    return deals[[c for c in dict.fromkeys(wanted) if c in deals.columns]]
+
+
 def deal_facts(deals: pd.DataFrame) -> DealFacts:
     """The model's facts of each deal (see ``DealFacts``).
 
@@ -218,14 +227,27 @@ def deal_facts(deals: pd.DataFrame) -> DealFacts:
     fields = {}
     for name in MODEL_FIELDS[:6]:
         column = deals[name] if name in deals.columns else pd.Series(None, index=deals.index, dtype=object)
-        codes, values = pd.factorize(column.astype(object).where(column.notna(), "(none)"))
-        fields[name] = (codes, np.asarray([str(v) for v in values], dtype=object))
+        fields[name] = _field_codes(column)
     answered = deals[list(QUALIFICATION_6W2P)].fillna(False).astype(bool).sum(axis=1).to_numpy()
     fields["qualification"] = _qualification_band(answered)
     man = deals[list(MAN_FLAGS)].fillna(False).astype(bool).all(axis=1).to_numpy()
     fields["man"] = (np.where(man, 0, 1), np.array(["MAN complete", "MAN incomplete"], dtype=object))
-    codes, texts = pd.factorize(deals["competitors"])
-    return DealFacts(fields, np.asarray(codes), [_split_competitors(t) for t in texts])
+    # Distinct cells in order of first appearance: a competitor is named as first spelled.
+    codes, texts = in_order_of_appearance(*codes_and_labels(deals["competitors"], sort=False))
+    return DealFacts(fields, codes, [_split_competitors(t) for t in texts.tolist()])
+
+
+def _field_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    # A field's (codes, values) from its key codes; a blank is the value "(none)".
+    codes, values = codes_and_labels(column, sort=False)
+    values = np.asarray([str(v) for v in values.tolist()], dtype=object)
+    missing = codes < 0
+    if missing.any():
+        at = np.flatnonzero(values == "(none)")
+        if not len(at):
+            at, values = [len(values)], np.append(values, np.array(["(none)"], dtype=object))
+        codes = np.where(missing, at[0], codes)
+    return codes, values
 
 
 def _reaching(counts_at: np.ndarray) -> np.ndarray:
@@ -267,7 +289,7 @@ def fit_win_model(
     codes, orders = _open_stage_orders(stages)
     n_stages = len(orders)
     closed_mask = (deals["is_won"] | deals["is_lost"]).to_numpy(dtype=bool)
-    closed = deals[closed_mask]
+    closed = fact_columns(deals, "id", "stage", "is_won", "is_lost")[closed_mask]
     won = closed["is_won"].to_numpy(dtype=bool)
     n_won, n_closed = int(won.sum()), len(closed)
     base = float(np.log((n_won + alpha) / (n_closed - n_won + alpha)))
@@ -458,12 +480,16 @@ def score_deals(
     if not model.usable:
         out["model_probability"] = np.where(is_open, deals["stage_probability"].to_numpy(dtype=float), np.nan)
     elif is_open.any():
-        open_deals = deals[is_open]
+        open_deals = fact_columns(deals, "id", "stage")[is_open]
         orders = reached_order(open_deals, history, stages).to_numpy() if reached is None else reached.to_numpy()[is_open]
         scored = score_rows(model, deal_facts(open_deals), model.stage_index(orders))
         for col in scored.columns:
             column = out[col]
             column[is_open] = scored[col].to_numpy()
+    # Text stays plain objects here: typing a text column (pandas' string inference) costs a
+    # pass over every row, and only the open deals' rows are shown (``deal_scores_table``).
+    out = {col: pd.Series(values, index=deals.index, dtype=object) if values.dtype == object else values
+           for col, values in out.items()}
     return pd.DataFrame(out, index=deals.index, columns=list(SCORE_COLUMNS))
 
 
@@ -485,7 +511,7 @@ def model_probabilities(model: WinModel, deals: pd.DataFrame, reached: pd.Series
     is_open = deals["is_open"].to_numpy(dtype=bool)
     probability = np.full(len(deals), np.nan)
     if is_open.any():
-        facts = deal_facts(deals[is_open])
+        facts = deal_facts(fact_columns(deals)[is_open])
         scored = score_rows(model, facts, model.stage_index(reached.to_numpy()[is_open]), explain=False)
         probability[is_open] = scored["model_probability"].to_numpy()
     return pd.Series(probability, index=deals.index, name="model_probability")
@@ -508,6 +534,18 @@ DEAL_SCORE_COLUMNS = (
 )
 
 
+def _typed(shown: pd.Series, whole: pd.Series) -> pd.Series | np.ndarray:
+    # A text column of ``score_deals`` typed as pandas types text built from it (its
+    # string dtype, where pandas has one), looking only at the rows shown: the whole
+    # column would be typed alike, since the rows left out hold text or nothing.
+    if shown.dtype != object:
+        return shown
+    values = shown.to_numpy()
+    if pd.notna(values).any() or not whole.notna().any():
+        return values  # typed as the table is built
+    return pd.Series(values, index=shown.index, dtype=pd.Series(np.array([""], dtype=object)).dtype)
+
+
 def deal_scores_table(deals: pd.DataFrame, scores: pd.DataFrame, health: pd.DataFrame | None = None) -> pd.DataFrame:
     """The "Deal scores" output: one row per open deal, in the deals' order.
 
@@ -523,8 +561,9 @@ def deal_scores_table(deals: pd.DataFrame, scores: pd.DataFrame, health: pd.Data
         three strongest factors each way with their effects) plus the health columns.
     """
     is_open = deals["is_open"].to_numpy(dtype=bool)
-    base = deals.loc[is_open, ["id", "account", "name", "owner", "stage", "amount", "stage_probability", "used_probability"]]
-    table = base.join(scores.loc[is_open, list(SCORE_COLUMNS)].drop(columns=["log_odds"]))
+    base = plain(deals.loc[is_open, ["id", "account", "name", "owner", "stage", "amount", "stage_probability", "used_probability"]])
+    shown = scores.loc[is_open, list(SCORE_COLUMNS)].drop(columns=["log_odds"])
+    table = base.join(pd.DataFrame({col: _typed(values, scores[col]) for col, values in shown.items()}, index=shown.index))
     if health is not None:
         table = table.join(health.loc[is_open])
     columns = [*DEAL_SCORE_COLUMNS, *([] if health is None else list(health.columns))]
