@@ -33,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-# The checkout first: bench/udfs.py would otherwise stand in for the udfs package.
+# The checkout first, when run from it without an install.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb  # noqa: E402

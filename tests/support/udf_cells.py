@@ -1,5 +1,5 @@
 """Tables as xlwings hands a range to a UDF, and the demo's UDF calls, for the UDF tests
-and bench/udfs.py.
+and bench/worksheet_functions.py.
 
 A 2-D list with the header row first, None for blank cells, floats for every number,
 dates as datetimes (classic Excel) or serial numbers (Office.js), yes/no flags as the

@@ -11,7 +11,7 @@ The demo's tables (``demo_tables(size=--deals)``) as Excel passes them to a UDF
 
 Last line: engine_s=<best s> slowest_first_ms=<ms> slowest_again_ms=<ms>
 
-    python bench/udfs.py [--deals 1000] [--repeat 3]
+    python bench/worksheet_functions.py [--deals 1000] [--repeat 3]
 """
 
 from __future__ import annotations
