@@ -299,7 +299,10 @@ def report_json(result, only: list[str] | None = None) -> str:
     for name, frame in result.tables.items():
         if only and name not in only:
             continue
-        payload[name] = json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
+        # pandas 2 writes a nullable integer column that holds a blank as floats (8.0): as objects, 8.
+        ints = {col: object for col, kind in frame.dtypes.items()
+                if isinstance(kind, pd.api.extensions.ExtensionDtype) and kind.kind in "iu"}
+        payload[name] = json.loads(frame.astype(ints).to_json(orient="records", date_format="iso", date_unit="s"))
     payload["settings"] = json.loads(result.settings.model_dump_json())
     return json.dumps(payload, ensure_ascii=False, indent=1)
 

@@ -22,7 +22,9 @@ __all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides
 class Settings(BaseModel):
     """Every setting a workbook can carry, with its default."""
 
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    # protected_namespaces=(): "model_min_closed" is a setting, not pydantic's; without it
+    # pydantic before 2.10 warns on the user's terminal at every start.
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, protected_namespaces=())
 
     as_of: dt.date = Field(default_factory=dt.date.today, description="the day the figures are as of")
     currency: str = Field("CNY", description="currency shown next to amounts")

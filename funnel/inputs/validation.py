@@ -256,7 +256,7 @@ def _fast_date(series: pd.Series) -> pd.Series:
             return stamps.astype("datetime64[ns]")
     is_dt = obj.map(
         lambda v: isinstance(v, (dt.date, pd.Timestamp)) and v == v and _FIRST_YEAR <= v.year <= _LAST_YEAR, na_action="ignore"
-    ).fillna(False).astype(bool)
+    ).eq(True)  # a missing cell (left NaN by the map) is no date
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     if is_dt.any():
         out[is_dt] = pd.to_datetime(obj[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None) if getattr(v, "tzinfo", None) else pd.Timestamp(v)))
@@ -318,7 +318,7 @@ def _coerce_flag(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         return series.fillna(0).eq(1), bad, why
     # Each distinct cell text is read once: a workbook's yes/no columns repeat two values.
     answer, bad_cells, problem = _per_value(series, _flags_of_uniques)
-    answer = pd.Series(answer, index=series.index, dtype=object).fillna(False).astype(bool)
+    answer = pd.Series(answer.astype(bool), index=series.index)  # True/False per cell (missing: False)
     return answer, pd.Series(bad_cells.astype(bool), index=series.index), pd.Series(problem, index=series.index, dtype="object")
 
 

@@ -444,7 +444,7 @@ def head_to_head(deals: pd.DataFrame, competitors: pd.DataFrame | None = None, l
     names = np.zeros((len(keys_of), len(all_keys)), dtype=bool)
     for u, ks in enumerate(keys_of):
         names[u, [column[k] for k in ks]] = True
-    amount = deals["amount"].fillna(0.0).to_numpy(dtype=float)
+    amount = deals["amount"].astype(float).fillna(0.0).to_numpy()
     weighted = deals["weighted"].fillna(0.0).to_numpy(dtype=float) if "weighted" in deals.columns else np.zeros(len(deals))
     cycle = (pd.to_datetime(deals["close_date"]) - pd.to_datetime(deals["created"])).dt.days.astype(float).to_numpy()
     is_won, is_lost = deals["is_won"].to_numpy(dtype=bool), deals["is_lost"].to_numpy(dtype=bool)

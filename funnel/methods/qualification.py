@@ -302,7 +302,7 @@ def account_grades(deals: pd.DataFrame, language: str = "en") -> pd.DataFrame:
                "win_rate", "revenue_rank", "revenue_share", "cumulative_share", "in_top_80", "stars", "stars_label"]
     if deals.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    amount = deals["amount"].fillna(0.0)
+    amount = deals["amount"].astype(float).fillna(0.0)
     # Grouped on the account's integer codes (in text order), labelled afterwards.
     account_code, account_names = codes_and_labels(filled(deals["account"], NONE_LABEL))
     frame = pd.DataFrame(
