@@ -1033,6 +1033,11 @@ def merge_into(existing: pd.DataFrame | None, imported: pd.DataFrame | ImportRes
             start = len(old) + 2
         additions = additions.reindex(columns=columns)
         additions.index = pd.RangeIndex(start, start + len(additions))
+        # A column blank on one side and typed on the other is kept as objects: pandas
+        # changed (2.x to 3) whether a blank side counts when the column's type is chosen.
+        for column in columns:
+            if old[column].dtype != additions[column].dtype and (old[column].isna().all() or additions[column].isna().all()):
+                old[column], additions[column] = old[column].astype(object), additions[column].astype(object)
         merged = pd.concat([old, additions])
     else:
         merged = old

@@ -59,7 +59,11 @@ def quota_table(quotas: pd.DataFrame, deals: pd.DataFrame, by: list[str]) -> pd.
     owner_rows = quotas[quotas["owner"].notna()].copy()
     # Each owner's team: the one most of the owner's deals carry (counted, not looped).
     team_of = _team_of_owner(deals)
-    owner_rows["team"] = owner_rows["team"].fillna(owner_rows["owner"].map(team_of).fillna(NONE_LABEL))
+    # As objects: a blank column, or no owner with deals, reads as floats, and pandas
+    # (differently by release) objects to filling floats with text.
+    team = owner_rows["team"].astype(object)
+    team = team.where(team.notna(), owner_rows["owner"].map(team_of).astype(object))
+    owner_rows["team"] = team.where(team.notna(), NONE_LABEL)
     if by == ["period", "team", "owner"]:
         return owner_rows.groupby(by)["quota"].sum()
     team_rows = quotas[quotas["owner"].isna() & quotas["team"].notna()]

@@ -537,7 +537,7 @@ def _place_unordered(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Ser
     """A stage whose order is blank or unreadable keeps its place between the rows around
     it (the first free order after the row above, or before the row below); only a stage
     with no free order there is skipped."""
-    orders = stages["order"]
+    orders = stages["order"].copy()
     if not orders.isna().any():
         return stages
     used = set(orders.dropna().astype(int))

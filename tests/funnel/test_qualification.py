@@ -230,7 +230,7 @@ def test_account_invariants(rows):
     # Counts and amounts are conserved.
     assert a["deals"].sum() == len(d)
     assert a["won_deals"].sum() == d["is_won"].sum() and a["lost_deals"].sum() == d["is_lost"].sum()
-    assert np.isclose(a["won_amount"].sum(), d.loc[d["is_won"], "amount"].fillna(0).sum())
+    assert np.isclose(a["won_amount"].sum(), d.loc[d["is_won"], "amount"].astype(float).sum())
     named = a[a["account"] != "(none)"]
     assert named["stars"].between(2, 5).all()
     total = named["won_amount"].sum()

@@ -143,7 +143,7 @@ _deals = st.lists(
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_deals, st.floats(0, 2e6), st.floats(0, 5e6))
 def test_range_invariants(rows, won, quota):
-    frame = pd.DataFrame(rows, columns=["amount", "used_probability", "category"])
+    frame = pd.DataFrame(rows, columns=["amount", "used_probability", "category"]).astype({"amount": float, "used_probability": float})
     frame["is_open"], frame["is_won"], frame["period"] = True, False, "2026-Q3"
     closed = pd.DataFrame({"amount": [won], "used_probability": [1.0], "category": ["Closed"], "is_open": [False],
                            "is_won": [True], "period": ["2026-Q3"]})
