@@ -123,24 +123,31 @@ def demo(
     size: int = typer.Option(2000, min=10, help="Number of deals to generate."),
     lang: str = typer.Option("en", help="Language of the workbook: en or zh-CN."),
     seed: int = typer.Option(7, help="Random seed (the same seed gives the same data)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output even when Excel's owner file (~$name) "
+                               "says it is open."),
 ) -> None:
     """Generate the demo data, build the demo workbook and refresh it."""
     from funnel.demo.competition import demo_competition_tables
     from funnel.demo.data import demo_tables
     from udfs.macros import refresh_report
     from workbook.build import new_workbook
+    from workbook.errors import WorkbookError
     from workbook.filebook import FileBook
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
     started = time.perf_counter()
-    with console.status("Generating demo data...") as status:
-        tables = demo_tables(size=size, seed=seed)
-        tables.update(demo_competition_tables(tables))
-        status.update("Building the workbook...")
-        new_workbook(out, lang, tables)
-        book = FileBook(out, report=lambda text: status.update(text), executor=runtime.default_executor())
-        report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds
+    try:
+        with console.status("Generating demo data...") as status:
+            tables = demo_tables(size=size, seed=seed)
+            tables.update(demo_competition_tables(tables))
+            status.update("Building the workbook...")
+            new_workbook(out, lang, tables, force=force)
+            book = FileBook(out, report=lambda text: status.update(text), force=force,
+                            executor=runtime.default_executor())
+            report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds
+    except WorkbookError as err:
+        _fail(_naming(out, err))
     _forecast_glance(report)
     _headline(report)
     console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
@@ -164,13 +171,14 @@ def new(
     demo_data: bool = typer.Option(False, "--demo", help="Fill the input tables with demo data."),
     lang: str = typer.Option("en", help="Language: en or zh-CN."),
     scheme: str = typer.Option("pib", help="Stage scheme: pib, six_step or seven_stage."),
-    force: bool = typer.Option(False, help="Overwrite an existing file."),
+    force: bool = typer.Option(False, help="Overwrite an existing file (even one Excel's owner file says is open)."),
 ) -> None:
     """Build a new funnel workbook (.xlsm)."""
     from funnel.demo.competition import demo_competition_tables
     from funnel.demo.data import demo_tables
     from funnel.inputs.schemes import PRESETS, preset_stages
     from workbook.build import new_workbook
+    from workbook.errors import WorkbookError
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
@@ -185,7 +193,10 @@ def new(
         tables.update(demo_competition_tables(tables))
     else:
         tables = {"stages": preset_stages(scheme, lang)}
-    new_workbook(path, lang, tables)
+    try:
+        new_workbook(path, lang, tables, force=force)
+    except WorkbookError as err:
+        _fail(_naming(path, err))
     console.print(f"Wrote [bold]{path}[/]. Open it in Excel and press Refresh, or run: funnel refresh {path}")
 
 

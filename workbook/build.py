@@ -14,6 +14,7 @@ import io
 import os
 from importlib import resources
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import xlsxwriter
@@ -32,6 +33,7 @@ from workbook.layout import (
     TableLayout,
     header,
 )
+from workbook.package.save import save_atomically, saving
 from workbook.vba_project import VbaModule, build_vba_project
 
 __all__ = ["new_workbook", "vba_modules", "XLWINGS_CONF"]
@@ -233,8 +235,11 @@ def new_workbook(
     language: str = "en",
     tables: dict[str, pd.DataFrame] | None = None,
     settings: Settings | None = None,
+    *,
+    force: bool = False,
 ) -> Path:
-    """Build a funnel workbook.
+    """Build a funnel workbook, saved atomically: a file that was at ``path`` stays whole
+    until the new one is complete (see ``workbook.package.save``).
 
     Args:
         path: where to write the .xlsm.
@@ -242,11 +247,25 @@ def new_workbook(
         tables: canonical input tables to fill in (the demo); empty tables otherwise,
             with the default P/I/B/W/L stage scheme.
         settings: settings to write; defaults otherwise (the language is set to ``language``).
+        force: replace ``path`` even when Excel's owner file says it is open.
 
     Returns:
         The path written.
+
+    Raises:
+        OpenInExcel: Excel has ``path`` open (unless ``force``).
+        WorkbookBusy: a refresh is saving ``path`` right now.
+        SaveFailed: the disk is full or writing is not permitted; ``path`` is unchanged.
     """
     path = Path(path)
+    with saving(path, force=force) as target:
+        save_atomically(target, lambda out: _write_workbook(out, language, tables, settings), target,
+                        workbook=path, force=force)
+    return path
+
+
+def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame] | None,
+                    settings: Settings | None) -> None:
     tables = dict(tables or {})
     settings = (settings or Settings()).model_copy(update={"language": language})
     if tables.get("settings") is not None:
@@ -257,7 +276,7 @@ def new_workbook(
     if tables.get("stages") is None:
         tables["stages"] = preset_stages("pib", language)
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False})
     fmt = _Formats(wb, settings.currency)
     sheets: dict[str, object] = {}
     code_names: list[str] = []
@@ -325,4 +344,3 @@ def new_workbook(
     wb.add_vba_project(io.BytesIO(build_vba_project(vba_modules(code_names))), is_stream=True)
     wb.set_properties({"title": "funnel", "comments": "Built by funnel"})
     wb.close()
-    return path

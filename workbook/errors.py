@@ -77,7 +77,7 @@ class SaveFailed(WorkbookError):
     def from_os_error(cls, workbook: Path, exc: OSError) -> "SaveFailed":
         """The one-line refusal for an ``OSError`` met while saving ``workbook``, saying which it was."""
         reason, what, fix = cls.describe(workbook, exc)
-        return cls(f"could not save {workbook.name}: {what} (nothing was changed; {fix} and refresh again)", reason)
+        return cls(f"could not save {workbook.name}: {what} (nothing was changed; {fix} and try again)", reason)
 
     @staticmethod
     def describe(workbook: Path, exc: OSError) -> tuple[str, str, str]:

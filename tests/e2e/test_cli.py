@@ -502,14 +502,14 @@ def file_runs(tmp_path_factory: pytest.TempPathFactory, demo_book: Path):
         book = Path(shutil.copy(demo_book, disk / f"{name}.xlsm"))
         if prepare == "fill":
             hostile.fill_disk(disk)
-            line = f"could not save {name}.xlsm: the disk is full (nothing was changed; free some space and refresh again)"
+            line = f"could not save {name}.xlsm: the disk is full (nothing was changed; free some space and try again)"
         elif prepare == "ro":
             subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True, capture_output=True)
             line = (f"could not save {name}.xlsm: {disk} is on a read-only file system (nothing was changed; copy the "
-                    "workbook to a writable folder (or save elsewhere with --out) and refresh again)")
+                    "workbook to a writable folder (or save elsewhere with --out) and try again)")
         elif hostile.set_immutable(book):
             line = (f"could not save {name}.xlsm: permission denied in {disk} (nothing was changed; make the folder and "
-                    "the workbook writable, or close the program that holds the file, and refresh again)")
+                    "the workbook writable, or close the program that holds the file, and try again)")
         else:
             continue
         cases[name] = (book, [["refresh"]], line)

@@ -55,6 +55,22 @@ def test_demo_builds_and_refreshes_the_workbook(tmp_path):
     assert len(reported["forecast_periods"]) == len(expected["forecast_periods"])
 
 
+def test_demo_refuses_to_replace_a_workbook_excel_has_open(tmp_path):
+    from tests.support import hostile
+
+    out = tmp_path / "demo.xlsm"
+    out.write_bytes(b"the user's edits")
+    hostile.excel_owner_file(out, "Li Wei")
+    done = _command("demo", "--out", str(out), "--size", "60")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert ("demo.xlsm is open in Excel by Li Wei (owner file ~$demo.xlsm); close it there and try again, "
+            "or pass --force if Excel is not running") in " ".join(done.stderr.split())
+    assert out.read_bytes() == b"the user's edits"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.xlsm", "~$demo.xlsm"]
+    assert _command("demo", "--out", str(out), "--size", "60", "--force").returncode == 0
+    assert out.read_bytes()[:2] == b"PK"
+
+
 def test_new_then_refresh_in_place_then_report_with_a_setting(tmp_path):
     book = tmp_path / "Q4 Forecast.xlsm"
     assert _invoke("new", str(book), "--demo", "--lang", "zh-CN").exit_code == 0

@@ -33,7 +33,7 @@ from workbook.package import lock, read_owner_name, save, zipwriter
 from workbook.package.save import backup_path
 from workbook.table_reader import read_tables
 
-DISK_FULL = "could not save book.xlsm: the disk is full (nothing was changed; free some space and refresh again)"
+DISK_FULL = "could not save book.xlsm: the disk is full (nothing was changed; free some space and try again)"
 OPEN_BY_LI_WEI = (
     "book.xlsm is open in Excel by Li Wei (owner file ~$book.xlsm); "
     "close it there and try again, or pass --force if Excel is not running"
@@ -42,12 +42,12 @@ OPEN_BY_LI_WEI = (
 
 def _permission_denied(folder: Path) -> str:
     return (f"could not save book.xlsm: permission denied in {folder} (nothing was changed; make the folder and the "
-            "workbook writable, or close the program that holds the file, and refresh again)")
+            "workbook writable, or close the program that holds the file, and try again)")
 
 
 def _read_only(folder: Path) -> str:
     return (f"could not save book.xlsm: {folder} is on a read-only file system (nothing was changed; copy the "
-            "workbook to a writable folder (or save elsewhere with --out) and refresh again)")
+            "workbook to a writable folder (or save elsewhere with --out) and try again)")
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +293,45 @@ def test_excel_opening_the_workbook_during_the_save_is_caught(book: Path, monkey
 
     monkeypatch.setattr(zipwriter.PackageAssembler, "finish", excel_opens_it)
     _refused(book, OpenInExcel, OPEN_BY_LI_WEI)
+
+
+# ---- building a workbook over one that is there -----------------------------------------------
+def test_building_over_a_workbook_open_in_excel_is_refused_and_force_replaces_it(book: Path) -> None:
+    owner = hostile.excel_owner_file(book, "Li Wei")
+    before = _sha(book)
+    with pytest.raises(OpenInExcel) as err:
+        new_workbook(book, "en")
+    assert str(err.value) == OPEN_BY_LI_WEI
+    assert _sha(book) == before and _ours(book.parent) == []
+    new_workbook(book, "en", force=True)
+    assert _sha(book) != before and owner.exists() and _ours(book.parent) == []
+    assert read_tables(book, ["tblOpportunities"])["tblOpportunities"].dropna(how="all").empty  # the new, empty book
+
+
+def test_a_build_that_fails_midway_leaves_the_old_workbook_whole(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import workbook.build
+
+    def disk_fills_up(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(workbook.build, "build_vba_project", disk_fills_up)  # late in the build
+    before = _sha(book)
+    with pytest.raises(SaveFailed) as err:
+        new_workbook(book, "en")
+    assert str(err.value) == DISK_FULL
+    assert _sha(book) == before and _ours(book.parent) == []
+
+
+def test_a_rebuilt_workbook_keeps_the_permissions_and_a_new_one_takes_the_umask(book: Path, tmp_path: Path) -> None:
+    book.chmod(0o640)
+    new_workbook(book, "en")
+    assert stat.S_IMODE(book.stat().st_mode) == 0o640
+    mask = os.umask(0o027)
+    try:
+        fresh = new_workbook(tmp_path / "fresh.xlsm", "en")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o640  # 0o666 & ~0o027, not mkstemp's 0o600
 
 
 def test_reading_a_workbook_open_in_excel_is_fine(book: Path) -> None:

@@ -133,7 +133,8 @@ def save_atomically(
     Args:
         dst: the file to write (a link's target, see ``saving``).
         write: writes the new contents to the stream it is given.
-        mode_from: the file whose permissions the new one takes.
+        mode_from: the file whose permissions the new one takes (when there is none, the
+            mode the user's umask gives a new file).
         workbook: the workbook as the user named it, for messages (default ``dst``).
         force: replace it even if Excel opened it meanwhile.
 
@@ -173,10 +174,15 @@ def save_atomically(
 
 
 def _keep_permissions(tmp: Path, mode_from: Path) -> None:
-    # The new file takes the old one's owner, group and mode, as far as we are allowed.
+    # The new file takes the old one's owner, group and mode, as far as we are allowed; a
+    # file new to the folder, the mode any program would give it (mkstemp's is 0600).
     try:
         old = os.stat(mode_from)
     except OSError:
+        try:
+            os.chmod(tmp, 0o666 & ~_umask())
+        except OSError:
+            pass
         return
     if hasattr(os, "chown"):  # POSIX; chown before chmod, which it may otherwise undo
         new = os.stat(tmp)
@@ -189,6 +195,20 @@ def _keep_permissions(tmp: Path, mode_from: Path) -> None:
         os.chmod(tmp, stat.S_IMODE(old.st_mode))
     except OSError:
         pass
+
+
+def _umask() -> int:
+    # Linux says it without changing it; elsewhere set and put back (the only portable way).
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _other_hard_links(dst: Path) -> bool:
