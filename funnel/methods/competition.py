@@ -278,8 +278,12 @@ def comparison_tables(long: pd.DataFrame, vendors: list[str], us: str | None, la
     agg = frame.groupby(["opportunity_id", "vendor"], sort=False).agg(
         weighted_sum=("_ws", "sum"), weight_coverage=("_w_scored", "sum"),
         factors_scored=("_scored", "sum"), factors=("factor", "size"),
+        lowest=("score", "min"), highest=("score", "max"),
     ).reset_index()
-    agg["weighted_total"] = agg["weighted_sum"] / agg["weight_coverage"].where(agg["weight_coverage"] > 0)
+    # A weighted mean lies between the scores it averages; a tiny (subnormal) weight's
+    # rounding could push it outside, so it is held there.
+    agg["weighted_total"] = (agg["weighted_sum"] / agg["weight_coverage"].where(agg["weight_coverage"] > 0)).clip(
+        agg["lowest"], agg["highest"])
     agg["is_us"] = agg["vendor"].eq(us)
     agg["_group"] = agg["opportunity_id"].map({g: i for i, g in enumerate(groups)})
     agg["_col"] = agg["vendor"].map(order)

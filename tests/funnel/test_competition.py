@@ -329,6 +329,17 @@ def test_split_competitors(cell, names):
     assert split_competitors(cell) == names
 
 
+def test_a_subnormal_weight_keeps_the_total_between_the_scores():
+    # Found by hypothesis: 1.5 x 5e-324 rounds to 1e-323, and 1e-323 / 5e-324 = 2.0, above
+    # the only score averaged. The total is held between the scores it averages.
+    table = pd.DataFrame({"opportunity_id": ["O2", "O2"], "factor": ["price", "service"], "weight": [1.0, 5e-324],
+                          "Us": [None, None], "R1": [None, 1.5], "R2": [0.0, None]}, index=pd.RangeIndex(2, 4))
+    long, vendors, us = read_comparison(table, pd.Series(["O2"]), 5, IssueLog())
+    result, _ = comparison_tables(long, vendors, us)
+    totals = result.set_index("vendor")["weighted_total"]
+    assert (totals["R1"], totals["R2"]) == (1.5, 0.0)
+
+
 # Hypothesis: random comparison tables and random books.
 
 _score = st.one_of(st.none(), st.integers(0, 5), st.floats(0, 5, allow_nan=False))
