@@ -271,6 +271,8 @@ def import_(
     into: Path = typer.Option(..., "--into", help="The workbook to import into (built when it does not exist)."),
     layout: str = typer.Option("auto", help="maven, salesforce, hubspot, auto, or a mapping JSON file."),
     lang: str = typer.Option("en", help="Language of a new workbook: en or zh-CN."),
+    force: bool = typer.Option(False, "--force", help="Write even when Excel's owner file (~$name) says the workbook "
+                               "is open."),
 ) -> None:
     """Import a CRM export into a workbook's input tables; re-importing never duplicates deals."""
     from funnel.crm.importers import ExportError, import_export
@@ -283,7 +285,7 @@ def import_(
         with console.status(f"Reading {export.name}..."):
             result = import_export(export, layout)
         with console.status(f"Writing into {into.name}..."):
-            counts = import_into_workbook(result, into, lang)
+            counts = import_into_workbook(result, into, lang, force=force)
     except (ExportError, WorkbookError) as err:
         _fail(str(err))
     table = Table(title=f"Import of {export.name} ({result.layout})", title_justify="left")

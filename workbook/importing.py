@@ -57,8 +57,10 @@ def _language(book: FileBook) -> str:
     return "en"
 
 
-def import_into_workbook(result: ImportResult, path: str | Path, language: str = "en") -> dict[str, int]:
-    """Write an import into the workbook at ``path`` (built first when it does not exist).
+def import_into_workbook(result: ImportResult, path: str | Path, language: str = "en", *,
+                         force: bool = False) -> dict[str, int]:
+    """Write an import into the workbook at ``path`` (built first when it does not exist);
+    ``force``: even when Excel's owner file says the workbook is open.
 
     Returns:
         Counts: added, updated, unchanged, not_in_import, skipped deals, and history_added.
@@ -73,7 +75,7 @@ def import_into_workbook(result: ImportResult, path: str | Path, language: str =
         tables = {"opportunities": merged}
         if history is not None:
             tables["stage_history"] = history
-        new_workbook(path, language, tables)
+        new_workbook(path, language, tables, force=force)
         counts["history_added"] = 0 if history is None else len(history)
         return counts
 
@@ -93,5 +95,5 @@ def import_into_workbook(result: ImportResult, path: str | Path, language: str =
         fresh = history[[tuple(r) not in seen for r in history[key].astype(str).to_numpy()]]
         counts["history_added"] = len(fresh)
         frames["tblStageHistory"] = sheet_frame("tblStageHistory", pd.concat([old, fresh], ignore_index=True), language)
-    write_tables(path, path, frames)
+    write_tables(path, path, frames, force=force)
     return counts

@@ -71,6 +71,26 @@ def test_demo_refuses_to_replace_a_workbook_excel_has_open(tmp_path):
     assert out.read_bytes()[:2] == b"PK"
 
 
+def test_import_leaves_a_workbook_excel_has_open_unchanged_unless_forced(tmp_path):
+    from tests.funnel.test_importers import SALESFORCE_REPORT
+    from tests.support import hostile
+
+    export = tmp_path / "report.csv"
+    export.write_text(SALESFORCE_REPORT, encoding="utf-8")
+    book = tmp_path / "pipeline.xlsm"
+    assert _invoke("new", str(book)).exit_code == 0
+    before = book.read_bytes()
+    hostile.excel_owner_file(book, "Li Wei")
+    done = _command("import", str(export), "--into", str(book))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert ("pipeline.xlsm is open in Excel by Li Wei (owner file ~$pipeline.xlsm); close it there and try again, "
+            "or pass --force if Excel is not running") in " ".join(done.stderr.split())
+    assert book.read_bytes() == before
+    forced = _command("import", str(export), "--into", str(book), "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "Deals: 7 added" in " ".join(forced.stdout.split())  # the report's seven deals
+
+
 def test_new_then_refresh_in_place_then_report_with_a_setting(tmp_path):
     book = tmp_path / "Q4 Forecast.xlsm"
     assert _invoke("new", str(book), "--demo", "--lang", "zh-CN").exit_code == 0
