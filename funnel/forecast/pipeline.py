@@ -59,7 +59,9 @@ def quota_table(quotas: pd.DataFrame, deals: pd.DataFrame, by: list[str]) -> pd.
     owner_rows = quotas[quotas["owner"].notna()].copy()
     # Each owner's team: the one most of the owner's deals carry (counted, not looped).
     team_of = _team_of_owner(deals)
-    owner_rows["team"] = owner_rows["team"].fillna(owner_rows["owner"].map(team_of).fillna(NONE_LABEL))
+    # As objects: with no deal to take a team from, the lookup is all NaN floats, which
+    # pandas 3.1 will not fill with text.
+    owner_rows["team"] = owner_rows["team"].fillna(owner_rows["owner"].map(team_of).astype(object).fillna(NONE_LABEL))
     if by == ["period", "team", "owner"]:
         return owner_rows.groupby(by)["quota"].sum()
     team_rows = quotas[quotas["owner"].isna() & quotas["team"].notna()]
