@@ -43,10 +43,19 @@ def categorical(values: pd.Series, categories=None, in_order: bool = False) -> p
             deal ids, so that a code is the deal's row.
     """
     if _is_categorical(values):
-        return values
-    # One factorize of the column (a hash table per row is the cost), then a lookup of
-    # its distinct values only.
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=categories is None)
+        if categories is None:
+            return values
+        # Already hashed (validation reads the history's keys as categoricals): only its
+        # categories some row holds are looked up among the given ones.
+        codes, labels = codes_and_labels(values)
+        used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(labels)))
+        recode = np.full(len(labels) + 1, -1, dtype=np.intp)
+        recode[used] = np.arange(len(used))
+        codes, uniques = recode[codes], labels[used]
+    else:
+        # One factorize of the column (a hash table per row is the cost), then a lookup of
+        # its distinct values only.
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=categories is None)
     uniques = pd.Index(uniques, dtype=object)  # an Index: a plain array would be copied into one
     if categories is None:
         labels = pd.Index(uniques, dtype=object)

@@ -21,7 +21,7 @@ from funnel.inputs import parsing
 from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
 from funnel.inputs.headers import closest, match_headers
 from funnel.inputs.issues import IssueLog, already_reported
-from funnel.inputs.keys import encode_keys
+from funnel.inputs.keys import KEY_COLUMNS, encode_keys, positions
 from funnel.inputs.refusals import Refusal
 from funnel.inputs.schemes import default_stages, stage_positions
 from funnel.inputs.settings import Settings, apply_overrides, settings_from_table
@@ -78,8 +78,12 @@ def _per_value(series: pd.Series, fn: Callable[[pd.Series], tuple]) -> list[np.n
     ``(values per distinct value, value for missing)`` pair per output; an empty list of
     values means every row gets the missing value.
     """
-    codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
-    outputs = fn(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    codes, uniques = _factorized(series)
+    return _spread(codes, fn(pd.Series(uniques, dtype=object)))
+
+
+def _spread(codes: np.ndarray, outputs) -> list[np.ndarray]:
+    # Each output's value per distinct value, gathered to the rows by their codes.
     spread = []
     for out, missing in outputs:
         out = np.asarray(out, dtype=object)
@@ -90,6 +94,19 @@ def _per_value(series: pd.Series, fn: Callable[[pd.Series], tuple]) -> list[np.n
         # Code -1 (missing) picks the appended last element: one gather, no second pass.
         spread.append(np.append(out, np.array([missing], dtype=object))[codes])
     return spread
+
+
+def _factorized(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct non-missing values as objects) of one column; code -1 is missing.
+
+    Text read by pandas is Arrow-backed: it is dictionary-encoded where it lies, not
+    first copied out as a million Python strings and hashed again.
+    """
+    if isinstance(series.dtype, pd.StringDtype):
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    else:
+        codes, uniques = pd.factorize(series.astype("object"), use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
 
 
 def _as_text(value: object) -> str:
@@ -152,10 +169,27 @@ def _text_of_uniques(u: pd.Series, code: bool):
     return [(cleaned, None), (errors, False), (why, "")]
 
 
-def _coerce_text(series: pd.Series, code: bool = False) -> tuple[pd.Series, pd.Series, pd.Series]:
-    text, bad, why = _per_value(series, lambda u: _text_of_uniques(u, code))
+def _coerce_text(series: pd.Series, code: bool = False, as_key: bool = False) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Text (or, with ``code``, a code) per cell; ``as_key``: as a categorical column whose
+    categories are the distinct texts in text order, from the one factorize done here."""
+    codes, uniques = _factorized(series)
+    (cleaned, _), *problems = _text_of_uniques(pd.Series(uniques, dtype=object), code)
+    bad, why = _spread(codes, problems)
     index = series.index
-    return pd.Series(text, index=index, dtype="object"), pd.Series(bad.astype(bool), index=index), pd.Series(why, index=index, dtype="object")
+    if as_key:
+        text = pd.Series(_key_codes(codes, cleaned), index=index)
+    else:
+        (spread,) = _spread(codes, [(cleaned, None)])
+        text = pd.Series(spread, index=index, dtype="object")
+    return text, pd.Series(bad.astype(bool), index=index), pd.Series(why, index=index, dtype="object")
+
+
+def _key_codes(codes: np.ndarray, cleaned: list) -> pd.Categorical:
+    # Several typed values may read as one text (" A" and "a" as code A): the categories
+    # are the distinct texts, sorted, as funnel.inputs.keys.categorical makes them.
+    text_codes, labels = pd.factorize(np.asarray(cleaned, dtype=object), sort=True)
+    rows = np.append(np.asarray(text_codes, dtype=np.intp), -1)[codes]
+    return pd.Categorical.from_codes(rows, dtype=pd.CategoricalDtype(pd.Index(labels, dtype=object)))
 
 
 def _coerce_code(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -405,12 +439,15 @@ def _date_order(settings: Settings) -> tuple[str, str]:
 
 
 def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: bool = False,
-                 date_order: tuple[str, str] = ("auto", "en"), held: dict | None = None) -> pd.DataFrame | None:
+                 date_order: tuple[str, str] = ("auto", "en"), held: dict | None = None,
+                 keys: tuple[str, ...] = ()) -> pd.DataFrame | None:
     """Coerce every contract column of ``raw``; None when required headers are missing.
 
     ``date_order`` is (the date_order setting, the language), for year-last dates. The
     cells of a column named in ``held`` that could not be read are not reported here:
-    ``held[column]`` gets (bad, why) for the caller, who says what it did instead.
+    ``held[column]`` gets (bad, why) for the caller, who says what it did instead. The
+    text columns named in ``keys`` come out categorical (``_coerce_text``'s ``as_key``), so
+    that ``encode_keys`` need not hash them again.
     """
     spec = TABLES[table]
     if raw is None:
@@ -427,6 +464,8 @@ def _typed_table(table: str, raw: pd.DataFrame | None, log: IssueLog, extra_ok: 
             values, bad, why, note = _coerce_dates(raw[col.name], *date_order)
             if note is not None:
                 log.add(table, note[0], col.name, note[1], note[2], note[3])
+        elif col.name in keys:
+            values, bad, why = _coerce_text(raw[col.name], code=col.kind == "code", as_key=True)
         else:
             values, bad, why = coerce_column(raw[col.name], col.kind)
         if held is not None and col.name in held:
@@ -726,7 +765,7 @@ def _validate_history(
         log.add("stage_history", None, "opportunity_id", "", f"{len(raw):,} history row(s) but no usable deal in the opportunities table",
                 "history left out")
         return empty
-    hist = _typed_table("stage_history", raw, log, date_order=date_order)
+    hist = _typed_table("stage_history", raw, log, date_order=date_order, keys=KEY_COLUMNS["stage_history"])
     if hist is None:
         return empty
     keep = np.ones(len(hist), dtype=bool)
@@ -739,7 +778,7 @@ def _validate_history(
             blank[missing] = _blank(raw.loc[missing, col]).to_numpy()
         log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), f"{col.replace('_', ' ')} is blank", "row left out")
     # Each history row's deal by one hash lookup (ids are unique by now); -1 = not a deal.
-    deal = pd.Index(opps["id"]).get_indexer(hist["opportunity_id"])
+    deal = positions(pd.Index(opps["id"]), hist["opportunity_id"])
     unknown_deal = keep & (deal < 0)
     left_out = np.zeros(len(hist), dtype=bool)
     if unknown_deal.any():
@@ -796,10 +835,10 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.nd
         # One line per deal: its first such row, and how many there were.
         _, first, counts = np.unique(d[mask], return_index=True, return_counts=True)
         picked = positions[first]
-        ids = hist["opportunity_id"].to_numpy(dtype=object)[picked].tolist()
-        codes = hist["stage"].to_numpy(dtype=object)[picked].tolist()
+        ids = hist["opportunity_id"].iloc[picked].tolist()
+        codes = hist["stage"].iloc[picked].tolist()
         prev = stage_codes[prev_p[mask][first]].tolist()
-        days = np.datetime_as_string(hist["entered"].to_numpy().astype("datetime64[D]")[picked]).tolist()
+        days = np.datetime_as_string(hist["entered"].to_numpy()[picked].astype("datetime64[D]")).tolist()
         # Plain f-strings over lists: tens of thousands of messages, no pandas text ops.
         if action.endswith("step back"):
             message = [
