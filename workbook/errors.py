@@ -31,7 +31,18 @@ __all__ = [
     "WorkbookDamaged",
     "OpenInExcel",
     "SaveFailed",
+    "UNTRUSTED_FIX",
+    "NOT_A_ZIP_FIX",
+    "TRIM_FIX",
 ]
+
+# What a refusal tells the user to do, for the refusals that share one.
+UNTRUSTED_FIX = "; refused: use a copy of the workbook you trust"
+NOT_A_ZIP_FIX = ("; if it is a workbook, open it in Excel and save it as .xlsm (File > Save As), "
+                 "or copy it again if this copy was cut short")
+# A sheet whose used range is vast: a format or a stray value in a far cell.
+TRIM_FIX = ("; in Excel, delete the rows and columns after the data on that sheet (Ctrl+End shows "
+            "the last cell Excel keeps) and save")
 
 
 class WorkbookError(Exception):

@@ -232,7 +232,7 @@ def uncached_formulas(data: bytes, tables: list[TableInfo]) -> list[tuple[str, i
 
 def _vetted_sheet(pkg: XlsxPackage, part: str) -> bytes:
     data = pkg.read_part(part, limit=MAX_SHEET_PART_BYTES)
-    check_sheet_cells(pkg.member(part).name, data)
+    check_sheet_cells(pkg.member(part).name, data, pkg.sheet_name_of(part))
     return data
 
 
@@ -250,20 +250,20 @@ def _inflate_in_slices(pkg: XlsxPackage, part: str, ready: Callable[[bytes], Non
         (the whole sheet XML, whether it went out in slices). A sheet not cut is vetted
         whole and not handed on.
     """
-    name = pkg.member(part).name
+    name, sheet = pkg.member(part).name, pkg.sheet_name_of(part)
     cutter = _RowCutter(SLICE_BYTES)
     pieces = []
     for piece in pkg.inflate_part(part, limit=MAX_SHEET_PART_BYTES, piece=_INFLATE_PIECE):
         pieces.append(piece)
         for ready_slice in cutter.feed(piece):
             if cutter.cuts == 1:  # the head, with its declared <dimension>, checked once
-                check_sheet_cells(name, cutter.original_head + _SLICE_TAIL)
-            check_sheet_cells(name, ready_slice)
+                check_sheet_cells(name, cutter.original_head + _SLICE_TAIL, sheet)
+            check_sheet_cells(name, ready_slice, sheet)
             ready(ready_slice)
     data = b"".join(pieces)
     del pieces
     last = cutter.finish(data)
-    check_sheet_cells(name, last)
+    check_sheet_cells(name, last, sheet)
     if cutter.cuts:
         ready(last)
     return data, cutter.cuts > 0

@@ -43,6 +43,7 @@ from funnel_cli.main import app
 from tests.support import hostile
 from udfs.macros import refresh
 from workbook.build import new_workbook
+from workbook.errors import NOT_A_ZIP_FIX, TRIM_FIX, UNTRUSTED_FIX
 from workbook.filebook import FileBook
 from workbook.layout import OUTPUTS
 from workbook.package import lock_path, open_package
@@ -272,23 +273,26 @@ def _hostile_files(src: Path, folder: Path) -> dict[str, tuple[Path, str]]:
     # file name -> (path, what the one-line refusal must say)
     folder.mkdir()
     opportunities = hostile.sheet_part(src, "Opportunities")
+    untrusted, not_zip, trim = UNTRUSTED_FIX, NOT_A_ZIP_FIX, TRIM_FIX  # each refusal names its fix
     cases = {
-        "zip_bomb.xlsm": (hostile.zip_bomb(src, folder / "zip_bomb.xlsm"), "zip bomb"),
-        "lying_zip_bomb.xlsm": (hostile.lying_zip_bomb(src, folder / "lying_zip_bomb.xlsm"), "zip bomb"),
+        "zip_bomb.xlsm": (hostile.zip_bomb(src, folder / "zip_bomb.xlsm"), f"zip bomb?){untrusted}"),
+        "lying_zip_bomb.xlsm": (hostile.lying_zip_bomb(src, folder / "lying_zip_bomb.xlsm"), f"(zip bomb?){untrusted}"),
         "laughs_in_strings.xlsm": (hostile.entity_bomb(src, folder / "laughs_in_strings.xlsm"),
-                                   "DTD/entity declarations are not allowed"),
+                                   f"DTD/entity declarations are not allowed in a workbook (Excel never writes them){untrusted}"),
         "laughs_in_sheet.xlsm": (hostile.entity_bomb(src, folder / "laughs_in_sheet.xlsm", part=opportunities, bom=True),
-                                 "DTD/entity declarations are not allowed"),
+                                 f"sheet 'Opportunities' ({opportunities}): XML DTD/entity declarations are not allowed"),
         "huge_dimension.xlsm": (hostile.huge_sheet(src, folder / "huge_dimension.xlsm"),
-                                "declares a used range A1:XFD1048576 of 17,179,869,184 cells"),
+                                f"sheet 'Opportunities' ({opportunities}): declares a used range A1:XFD1048576 of "
+                                f"17,179,869,184 cells (limit 20,000,000){trim}"),
         "corner_cells.xlsm": (hostile.huge_sheet(src, folder / "corner_cells.xlsm", corners_only=True),
-                              "cells span 1,048,576 rows x 16,384 columns"),
+                              f"sheet 'Opportunities' ({opportunities}): cells span 1,048,576 rows x 16,384 columns = "
+                              f"17,179,869,184 positions (limit 20,000,000){trim}"),
         "truncated.xlsm": (hostile.truncated(src, folder / "truncated.xlsm"), "truncated"),
         "cut_short.xlsm": (hostile.truncated(src, folder / "cut_short.xlsm", keep=0.999), "truncated"),
         "password_ole.xlsm": (hostile.encrypted_ole(folder / "password_ole.xlsm"), "password-protected"),
-        "picture.xlsm": (hostile.png_file(folder / "picture.xlsm"), "not a zip file"),
-        "export.xlsm": (hostile.csv_file(folder / "export.xlsm"), "not a zip file"),
-        "empty.xlsm": (hostile.empty_file(folder / "empty.xlsm"), "not a zip file (too short)"),
+        "picture.xlsm": (hostile.png_file(folder / "picture.xlsm"), f"(no end of central directory){not_zip}"),
+        "export.xlsm": (hostile.csv_file(folder / "export.xlsm"), f"(no end of central directory){not_zip}"),
+        "empty.xlsm": (hostile.empty_file(folder / "empty.xlsm"), f"not a zip file (too short){not_zip}"),
     }
     if hostile.encrypted_by_msoffcrypto(src, folder / "password.xlsm") is not None:
         cases["password.xlsm"] = (folder / "password.xlsm", "password-protected")
@@ -429,7 +433,9 @@ def test_the_funnel_script_exits_non_zero_on_a_refused_file(hostile_runs, tmp_pa
     path, problem = cases["truncated.xlsm"]
     done = run_funnel_script("refresh", str(path), cwd=tmp_path)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip() == "funnel: truncated.xlsm is not a zip file, or is truncated (no end of central directory)"
+    assert done.stderr.strip() == ("funnel: truncated.xlsm is not a zip file, or is truncated (no end of central directory); "
+                                   "if it is a workbook, open it in Excel and save it as .xlsm (File > Save As), or copy it "
+                                   "again if this copy was cut short")
     assert done.stdout == "" and _sha256(path) == hashes["truncated.xlsm"]
 
 

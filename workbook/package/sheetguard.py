@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workbook.errors import NotAWorkbook, WorkbookTooLarge
+from workbook.errors import TRIM_FIX, UNTRUSTED_FIX, NotAWorkbook, WorkbookTooLarge
 from workbook.package.cellrefs import column_index, parse_range
 from workbook.package.limits import EXCEL_MAX_COLS, EXCEL_MAX_ROWS, MAX_SHEET_CELLS
 from workbook.package.xmlsafety import check_utf8, prolog_end
@@ -38,7 +38,7 @@ _CELL_SCAN = rb'<c(?: r="(?:([A-Za-z]{2,})([0-9]+)|[A-Za-z]([0-9]{%d,}))|(?! r="
 _LAST_ROW_RE = re.compile(rb'<row r="([0-9]+)"')
 
 
-def check_sheet_cells(part: str, data: bytes) -> CellSpan:
+def check_sheet_cells(part: str, data: bytes, sheet: str | None = None) -> CellSpan:
     """Bound the cell rectangle a worksheet part spans, refusing hostile or oversized sheets.
 
     Every ``<c>`` element must carry its ``r="A1"`` reference first, as Excel, XlsxWriter,
@@ -48,6 +48,7 @@ def check_sheet_cells(part: str, data: bytes) -> CellSpan:
     Args:
         part: the sheet's package path, for messages.
         data: the inflated worksheet part.
+        sheet: the sheet's name, which messages lead with when given.
 
     Returns:
         The bounds found.
@@ -58,6 +59,7 @@ def check_sheet_cells(part: str, data: bytes) -> CellSpan:
         WorkbookTooLarge: declared dimension or actual cells span more than
             ``MAX_SHEET_CELLS`` positions, or lie outside Excel's grid.
     """
+    part = f"sheet {sheet!r} ({part})" if sheet else part  # what the user can find
     check_utf8(part, data[:256])
     root_at, prefix = prolog_end(part, data)
     if prefix:
@@ -73,7 +75,7 @@ def check_sheet_cells(part: str, data: bytes) -> CellSpan:
         if declared > MAX_SHEET_CELLS:
             raise WorkbookTooLarge(
                 f"{part}: declares a used range {dim.group(1).decode()} of {declared:,} cells "
-                f"(limit {MAX_SHEET_CELLS:,})"
+                f"(limit {MAX_SHEET_CELLS:,}){TRIM_FIX}"
             )
     start = data.find(b"<sheetData", root_at)
     if start < 0:
@@ -109,13 +111,13 @@ def check_sheet_cells(part: str, data: bytes) -> CellSpan:
     max_row, max_col = _exact_span(part, region, last_row)
     if max_row > EXCEL_MAX_ROWS or max_col > EXCEL_MAX_COLS:
         raise WorkbookTooLarge(
-            f"{part}: a cell lies outside Excel's grid (row {max_row:,}, column {max_col:,})"
+            f"{part}: a cell lies outside Excel's grid (row {max_row:,}, column {max_col:,}){UNTRUSTED_FIX}"
         )
     cells = max_row * max_col
     if cells > MAX_SHEET_CELLS:
         raise WorkbookTooLarge(
             f"{part}: cells span {max_row:,} rows x {max_col:,} columns = {cells:,} positions "
-            f"(limit {MAX_SHEET_CELLS:,})"
+            f"(limit {MAX_SHEET_CELLS:,}){TRIM_FIX}"
         )
     return CellSpan(max_row, max_col, cells)
 

@@ -138,6 +138,10 @@ class XlsxPackage(ZipArchive):
         """Sheet name -> part path, in workbook order (all sheet kinds)."""
         return {s.name: s.part for s in self._sheets}
 
+    def sheet_name_of(self, part: str) -> str | None:
+        """The name on the tab of the sheet stored in ``part`` (None: no sheet points to it)."""
+        return next((s.name for s in self._sheets if s.part == part), None)
+
     def sheet(self, name: str) -> SheetInfo:
         """The sheet called ``name`` (case-insensitive, as Excel compares sheet names).
 

@@ -122,7 +122,7 @@ def _plan(pkg: XlsxPackage, frames: Mapping[str, pd.DataFrame], deflater: Thread
 
     def rewrite(sheet_part: str, data: bytes) -> Callable[[], bytes]:
         sheet_changes = by_sheet[sheet_part]
-        check_sheet_cells(sheet_part, data)
+        check_sheet_cells(sheet_part, data, pkg.sheet_name_of(sheet_part))
         others = [t for t in all_tables.values() if t.sheet_part == sheet_part and t.name not in {c.info.name for c in sheet_changes}]
         return lambda: rewrite_sheet(sheet_part, data, sheet_changes, others, pkg.date1904)
 

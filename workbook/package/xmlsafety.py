@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree as ET
 
-from workbook.errors import NotAWorkbook
+from workbook.errors import UNTRUSTED_FIX, NotAWorkbook
 
 __all__ = ["parse_xml", "check_xml_prolog", "check_utf8", "prolog_end", "tag_name", "attribute", "children", "child"]
 
@@ -45,7 +45,7 @@ def parse_xml(part: str, data: bytes) -> ET.Element:
     """
     check_utf8(part, data[:256])
     if _DTD_RE.search(data):
-        raise NotAWorkbook(f"{part}: XML DTD/entity declarations are not allowed in a workbook")
+        raise NotAWorkbook(f"{part}: XML DTD/entity declarations are not allowed in a workbook (Excel never writes them){UNTRUSTED_FIX}")
     try:
         return ET.fromstring(data)
     except ET.ParseError as exc:
@@ -105,7 +105,7 @@ def prolog_end(part: str, data: bytes) -> tuple[int, bytes]:
                 end = data.find(b"-->", lt)
                 pos = n if end < 0 else end + 3
             else:
-                raise NotAWorkbook(f"{part}: XML DTD/entity declarations are not allowed in a workbook")
+                raise NotAWorkbook(f"{part}: XML DTD/entity declarations are not allowed in a workbook (Excel never writes them){UNTRUSTED_FIX}")
         else:
             m = _ROOT_RE.match(data, lt)
             return lt, (m.group(1) or b"") if m else b""

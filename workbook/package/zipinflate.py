@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 from typing import Iterator
 
-from workbook.errors import NotAWorkbook, WorkbookDamaged
+from workbook.errors import UNTRUSTED_FIX, NotAWorkbook, WorkbookDamaged
 from workbook.package.zipformat import STORED, ZipMember
 
 __all__ = ["inflate_entry"]
@@ -88,5 +88,5 @@ def _overrun(archive: str, m: ZipMember, d: "zlib._Decompress", raw: bytes, size
         return _damaged(archive, m, f"inflates to {size:,} bytes, not the {m.file_size:,} its zip header declares")
     return NotAWorkbook(
         f"{archive}: {m.name} inflates far past the {m.file_size:,} bytes its zip header declares "
-        "(zip bomb?); refused: use a copy of the workbook you trust"
+        f"(zip bomb?){UNTRUSTED_FIX}"
     )

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Iterator, Self
 
-from workbook.errors import NotAWorkbook, WorkbookError, WorkbookTooLarge
+from workbook.errors import NOT_A_ZIP_FIX, UNTRUSTED_FIX, NotAWorkbook, WorkbookError, WorkbookTooLarge
 from workbook.package.limits import (
     MAX_CENTRAL_DIRECTORY_BYTES,
     MAX_COMPRESSION_RATIO,
@@ -154,7 +154,7 @@ class ZipArchive:
         size = self.file_size
         name = self.path.name
         if size < EOCD.size:
-            raise NotAWorkbook(f"{name} is not a zip file (too short)")
+            raise NotAWorkbook(f"{name} is not a zip file (too short){NOT_A_ZIP_FIX}")
         tail_len = min(size, EOCD.size + 0xFFFF)
         tail = self._read_at(size - tail_len, tail_len)
         pos = tail.rfind(EOCD_SIG)
@@ -165,7 +165,7 @@ class ZipArchive:
                     break
             pos = tail.rfind(EOCD_SIG, 0, pos)
         if pos < 0:
-            raise NotAWorkbook(f"{name} is not a zip file, or is truncated (no end of central directory)")
+            raise NotAWorkbook(f"{name} is not a zip file, or is truncated (no end of central directory){NOT_A_ZIP_FIX}")
         eocd_at = size - tail_len + pos
         _, disk, cd_disk, n_disk, n_total, cd_size, cd_offset, clen = EOCD.unpack_from(tail, pos)
         comment = tail[pos + EOCD.size : pos + EOCD.size + clen]
@@ -233,12 +233,12 @@ class ZipArchive:
             total += usize
             if total > MAX_TOTAL_UNCOMPRESSED_BYTES:
                 raise WorkbookTooLarge(
-                    f"{name}: inflates to more than {MAX_TOTAL_UNCOMPRESSED_BYTES:,} bytes (zip bomb?)"
+                    f"{name}: inflates to more than {MAX_TOTAL_UNCOMPRESSED_BYTES:,} bytes (zip bomb?){UNTRUSTED_FIX}"
                 )
             if usize > RATIO_CHECK_MIN_BYTES and usize > MAX_COMPRESSION_RATIO * max(csize, 1):
                 raise WorkbookTooLarge(
                     f"{name}: entry {member_name!r} inflates {usize / max(csize, 1):,.0f}x "
-                    f"(limit {MAX_COMPRESSION_RATIO}x; zip bomb?)"
+                    f"(limit {MAX_COMPRESSION_RATIO}x; zip bomb?){UNTRUSTED_FIX}"
                 )
             members.append(
                 dict(
@@ -273,7 +273,7 @@ class ZipArchive:
         for i, mem in enumerate(ordered):
             nxt = ordered[i + 1]["header_offset"] if i + 1 < len(ordered) else cd_offset
             if mem["data_offset"] + mem["compressed_size"] > nxt:
-                raise NotAWorkbook(f"{name}: zip entries overlap or run past the directory (zip bomb?)")
+                raise NotAWorkbook(f"{name}: zip entries overlap or run past the directory (zip bomb?){UNTRUSTED_FIX}")
             mem["entry_end"] = nxt
         out = []
         for mem in members:
