@@ -258,6 +258,13 @@ def _coerce_prob(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 # cannot hold it (nor anything after 2262) and it is not a close date anyone means.
 _FIRST_YEAR, _LAST_YEAR = 1900, 2199
 _LAST_SERIAL = (dt.date(_LAST_YEAR, 12, 31) - parsing.EXCEL_EPOCH.date()).days
+# The same years as instants: comparing against them spares computing every date's year.
+_FIRST_DAY, _AFTER_LAST_DAY = pd.Timestamp(_FIRST_YEAR, 1, 1), pd.Timestamp(_LAST_YEAR + 1, 1, 1)
+
+
+def _in_years(dates: pd.Series) -> pd.Series:
+    """Whether each (tz-naive) date lies in the years _FIRST_YEAR-_LAST_YEAR; NaT is not."""
+    return (dates >= _FIRST_DAY) & (dates < _AFTER_LAST_DAY)
 
 
 def _outside_years(value: object) -> str:
@@ -276,7 +283,7 @@ def _fast_date(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         series = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
         # Other units hold years nanoseconds cannot; those go to the parser, which says why.
-        return series.where(series.dt.year.between(_FIRST_YEAR, _LAST_YEAR)).astype("datetime64[ns]")
+        return series.where(_in_years(series)).astype("datetime64[ns]")
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         # Excel serial numbers (1900 date system); others go to the parser, which says why.
         ok = series.between(61, _LAST_SERIAL)
@@ -286,7 +293,7 @@ def _fast_date(series: pd.Series) -> pd.Series:
     if pd.api.types.infer_dtype(obj, skipna=True) in ("datetime", "date"):
         # A workbook's date column: every cell already a date; convert in one call.
         stamps = pd.to_datetime(obj, errors="coerce")
-        if getattr(stamps.dt, "tz", None) is None and stamps.dropna().dt.year.between(_FIRST_YEAR, _LAST_YEAR).all():
+        if getattr(stamps.dt, "tz", None) is None and _in_years(stamps.dropna()).all():
             return stamps.astype("datetime64[ns]")
     is_dt = obj.map(
         lambda v: isinstance(v, (dt.date, pd.Timestamp)) and v == v and _FIRST_YEAR <= v.year <= _LAST_YEAR, na_action="ignore"
@@ -328,7 +335,7 @@ def _coerce_dates(series: pd.Series, date_order: str = "auto", language: str = "
     result = pd.to_datetime(result, errors="coerce")
     if result.dt.tz is not None:
         result = result.dt.tz_localize(None)
-    outside = result.notna() & ((result.dt.year < _FIRST_YEAR) | (result.dt.year > _LAST_YEAR))
+    outside = result.notna() & ~_in_years(result)
     if outside.any():
         why[outside] = [_outside_years(f"{v:%Y-%m-%d}") for v in result[outside]]
         bad |= outside
