@@ -829,9 +829,10 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.nd
     order_rank = np.unique(stage_order, return_inverse=True)[1].reshape(-1)[stage_pos]
     by_time = _by_deal_then_time(deal, entered, order_rank)
     d, o, p = deal[by_time], order[by_time], stage_pos[by_time]
-    same = np.r_[False, d[1:] == d[:-1]]
-    prev_o = np.r_[np.inf, o[:-1]]
-    prev_p = np.r_[0, p[:-1]]
+    # Each row beside the row before it (np.concatenate: np.r_ parses its index each call).
+    same = np.concatenate(([False], d[1:] == d[:-1]))
+    prev_o = np.concatenate(([np.inf], o[:-1]))
+    prev_p = np.concatenate(([0], p[:-1]))
     back = same & (o < prev_o)
     after_close = same & stage_closed[prev_p] & ~back
     stage_codes = stages["code"].to_numpy(dtype=object)
