@@ -82,7 +82,7 @@ class SaveFailed(WorkbookError):
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
-        self.reason = reason  # "disk full", "permission", "read-only" or "i/o"
+        self.reason = reason  # "disk full", "permission", "read-only", "no folder" or "i/o"
 
     @classmethod
     def from_os_error(cls, workbook: Path, exc: OSError) -> "SaveFailed":
@@ -99,6 +99,8 @@ class SaveFailed(WorkbookError):
         if exc.errno in (errno.EACCES, errno.EPERM):
             return ("permission", f"permission denied in {folder}",
                     "make the folder and the workbook writable, or close the program that holds the file,")
+        if exc.errno == errno.ENOENT and not folder.is_dir():
+            return "no folder", f"the folder {folder} does not exist", "create it, or choose a path in a folder that exists,"
         if exc.errno == errno.EROFS:
             return ("read-only", f"{folder} is on a read-only file system",
                     "copy the workbook to a writable folder (or save elsewhere with --out)")

@@ -322,6 +322,15 @@ def test_a_build_that_fails_midway_leaves_the_old_workbook_whole(book: Path, mon
     assert _sha(book) == before and _ours(book.parent) == []
 
 
+def test_building_into_a_folder_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    missing = tmp_path / "no such folder"
+    with pytest.raises(SaveFailed) as err:
+        new_workbook(missing / "book.xlsm", "en")
+    assert str(err.value) == (f"could not save book.xlsm: the folder {missing} does not exist (nothing was changed; "
+                              "create it, or choose a path in a folder that exists, and try again)")
+    assert err.value.reason == "no folder" and not missing.exists()
+
+
 def test_a_rebuilt_workbook_keeps_the_permissions_and_a_new_one_takes_the_umask(book: Path, tmp_path: Path) -> None:
     book.chmod(0o640)
     new_workbook(book, "en")
