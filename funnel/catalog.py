@@ -18,6 +18,7 @@ The keys are grouped by what the words are:
                                     their natural order
     separator.*                     how a list of labels is joined
     message.*                       what a refresh says when it is done
+    cli.*                           what the command line prints around its tables
     advice.*, warning.*             what the negotiation course says about a concession plan
 
 ``text(key, language, **fields)`` gives one text; ``{name}`` fields are filled from the
@@ -529,6 +530,18 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "message.problems_found": ("{problems} problem(s) found in the data: see the Issues sheet.",
                                "发现 {problems} 个数据问题，见“问题”表。"),
     "message.no_problems": ("No problems found in the data.", "未发现数据问题。"),
+    # What the command line prints around the tables (funnel report, demo, refresh).
+    "cli.headline": ("As of {as_of}: {open_deals} open deals, open {currency} {open_amount}, weighted {currency} "
+                     "{weighted}; won {won_deals} ({currency} {won_amount}), lost {lost_deals}, win rate {win_rate}; "
+                     "{issues} problem(s) in the data.",
+                     "截至 {as_of}：在途商机 {open_deals} 个，在途金额 {currency} {open_amount}，加权 {currency} "
+                     "{weighted}；赢单 {won_deals} 个（{currency} {won_amount}），丢单 {lost_deals} 个，赢率 {win_rate}；"
+                     "数据问题 {issues} 个。"),
+    "cli.no_win_rate": ("n/a (no closed deal)", "暂无（没有已关闭的商机）"),
+    "cli.more_rows": ("first {shown} of {rows} rows", "显示前 {shown} 行，共 {rows} 行"),
+    "cli.no_rows": ("no rows", "无数据"),
+    "cli.more_columns": ("{columns} more column(s) do not fit: --format xlsx or csv shows every column",
+                         "另有 {columns} 列放不下：用 --format xlsx 或 csv 查看全部列"),
     # Why the recommended concession pattern works, and what goes wrong with the others.
     "advice.concession.shrinking": (
         "Recommended: big first, then smaller steps make the buyer feel the price has reached its floor.",

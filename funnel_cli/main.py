@@ -68,53 +68,40 @@ def _read_source(source: Path):
     return read_inputs(FileBook(source))
 
 
-def _show(report, names: list[str] | None = None, rows: int = 15) -> None:
-    for name, frame in report.tables.items():
-        if names and name not in names:
-            continue
-        table = Table(title=f"{name} ({len(frame)} rows)", title_justify="left", show_lines=False)
-        for col in frame.columns:
-            table.add_column(str(col), overflow="fold")
-        for record in frame.head(rows).itertuples(index=False):
-            table.add_row(*(_fmt(v) for v in record))
-        console.print(table)
-
-
-def _fmt(value) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.0f}"
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
-
-
 def _forecast_glance(report) -> None:
     """The forecast by period around as-of, in a table narrow enough for a terminal."""
+    from funnel import catalog
     from funnel.inputs.periods import period_of
+    from funnel_cli.show import formatted
+    from workbook.layout import header
 
+    language = report.settings.language
     f = report["forecast_periods"]
     current = period_of(report.settings.as_of, report.settings)
     shown = f[(f["period"] >= current) | (f["period"] == f["period"].max())].head(6)
-    table = Table(title="Forecast by period", title_justify="left")
-    for name in ("period", "open deals", "weighted", "commit", "closed won", "quota", "attainment"):
-        table.add_column(name, justify="left" if name == "period" else "right")
-    for r in shown.itertuples(index=False):
-        table.add_row(r.period, f"{r.open_deals:,}", f"{r.weighted:,.0f}", f"{r.commit:,.0f}", f"{r.closed_won:,.0f}",
-                      "" if pd.isna(r.quota) else f"{r.quota:,.0f}", "" if pd.isna(r.attainment) else f"{r.attainment:.0%}")
+    columns = {"period": "text", "open_deals": "int", "weighted": "money", "commit": "money", "closed_won": "money",
+               "quota": "money", "attainment": "percent"}
+    table = Table(title=catalog.text("title.tblForecastPeriods", language), title_justify="left")
+    for key, fmt in columns.items():
+        table.add_column(header("tblForecastPeriods", key, language), justify="left" if fmt == "text" else "right")
+    for record in shown.to_dict("records"):
+        table.add_row(*(formatted(record[key], fmt) for key, fmt in columns.items()))
     console.print(table)
 
 
 def _headline(report) -> None:
+    from funnel import catalog
+    from funnel_cli.show import formatted
+
+    language = report.settings.language
     s = dict(zip(report["summary"]["metric"], report["summary"]["value"]))
-    cur = report.settings.currency
-    console.print(
-        f"[bold]As of {pd.Timestamp(s['as_of']):%Y-%m-%d}[/]: {s['open_deals']:,} open deals, "
-        f"open {cur} {s['open_amount']:,.0f}, weighted {cur} {s['weighted_pipeline']:,.0f}; "
-        f"won {s['won_deals']:,} ({cur} {s['won_amount']:,.0f}), lost {s['lost_deals']:,}, "
-        f"win rate {s['win_rate']:.1%}; {s['issues']} problem(s) in the data."
-    )
+    money = {k: formatted(s[k], "money") for k in ("open_amount", "weighted_pipeline", "won_amount")}
+    win_rate = catalog.text("cli.no_win_rate", language) if pd.isna(s["win_rate"]) else formatted(s["win_rate"], "percent")
+    console.print(Text(catalog.text(
+        "cli.headline", language, as_of=f"{pd.Timestamp(s['as_of']):%Y-%m-%d}", open_deals=f"{s['open_deals']:,}",
+        currency=report.settings.currency, open_amount=money["open_amount"], weighted=money["weighted_pipeline"],
+        won_deals=f"{s['won_deals']:,}", won_amount=money["won_amount"], lost_deals=f"{s['lost_deals']:,}",
+        win_rate=win_rate, issues=f"{s['issues']:,}")))
 
 
 @app.command()
@@ -233,23 +220,42 @@ def refresh(
     console.print(f"{message} ({time.perf_counter() - started:.2f} s, saved to {out or path})")
 
 
+_REPORT_FORMATS = ("table", "json", "csv", "xlsx")
+
+
 @app.command()
 def report(
     source: Path = typer.Argument(..., help="A workbook (.xlsm/.xlsx) or a folder of CSVs named like the tables."),
-    format: str = typer.Option("table", "--format", help="json or table."),
+    format: str = typer.Option("table", "--format", help="table (readable, on the terminal), json (every table, "
+                               "contract keys), csv (one table to the terminal, or every table into --out FOLDER), "
+                               "xlsx (every table into --out FILE.xlsx)."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a setting for this run: KEY=VALUE."),
-    only: Optional[list[str]] = typer.Option(None, "--table", help="Show only these tables."),
+    only: Optional[list[str]] = typer.Option(None, "--table", help="Show only these tables (names as in the JSON)."),
+    rows: int = typer.Option(15, "--rows", min=1, help="Rows of each table shown by --format table."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where --format csv (a folder) or xlsx (a file) writes."),
     force: bool = typer.Option(False, "--force", help="Report even when a required table or column is missing: "
-                               "what can be computed, the problem listed in issues."),
+                               "what can be computed, the problem listed in issues; replace --out even when Excel "
+                               "has it open."),
 ) -> None:
-    """Every output table, as JSON keyed by table name or as readable tables. Writes nothing."""
+    """Every output table, on the terminal, as JSON, CSV or a plain .xlsx. Writes nothing else."""
+    from funnel.analysis import OUTPUT_TABLES
     from funnel.inputs.refusals import RefreshRefused
+    from funnel_cli.show import show_table
     from workbook.errors import WorkbookError
+    from workbook.export import TABLE_NAMES, export_xlsx, shown_tables, table_csv, write_csv_tables
 
     if not source.exists():
         _fail(f"no such workbook or folder: {source}")
-    if format not in ("json", "table"):
-        _fail(f"--format takes json or table, got '{format}'")
+    if format not in _REPORT_FORMATS:
+        _fail(f"--format takes {', '.join(_REPORT_FORMATS)}, got '{format}'")
+    known = TABLE_NAMES if format != "json" else OUTPUT_TABLES
+    unknown = [name for name in only or [] if name not in known]
+    if unknown:
+        _fail(f"--table: no table {', '.join(unknown)}; the tables are {', '.join(known)}")
+    if format == "xlsx" and (out is None or out.suffix.lower() != ".xlsx"):
+        _fail("--format xlsx writes a file: give it with --out FILE.xlsx")
+    if format == "csv" and out is None and len(only or []) != 1:
+        _fail("--format csv prints one table (--table NAME) or writes every table into a folder (--out FOLDER)")
     try:
         result = _report_of(source, _overrides(set_), force)
     except RefreshRefused as err:
@@ -260,8 +266,25 @@ def report(
         _fail(str(err))
     if format == "json":
         sys.stdout.write(report_json(result, only) + "\n")
+    elif format == "xlsx":
+        try:
+            export_xlsx(result, out, only, force=force)
+        except WorkbookError as err:
+            _fail(_naming(out, err))
+        console.print(f"Wrote {len(only or TABLE_NAMES)} table(s) to {out}", highlight=False)
+    elif format == "csv":
+        tables = shown_tables(result, only)
+        if out is None:
+            sys.stdout.write(table_csv(next(iter(tables.values()))))
+            return
+        try:
+            written = write_csv_tables(tables, out)
+        except OSError as err:
+            _fail(f"{out}: cannot write the CSV files: {err.strerror or err}")
+        console.print(f"Wrote {len(written)} CSV file(s) into {out}", highlight=False)
     else:
-        _show(result, only)
+        for name, frame in shown_tables(result, only).items():
+            show_table(console, name, frame, result.settings.language, rows)
         _headline(result)
 
 

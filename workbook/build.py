@@ -83,7 +83,7 @@ def vba_modules(sheet_code_names: list[str]) -> list[VbaModule]:
     return modules
 
 
-class _Formats:
+class Formats:
     """XlsxWriter formats shared by every sheet, created once per workbook."""
 
     def __init__(self, wb: xlsxwriter.Workbook, currency: str) -> None:
@@ -129,7 +129,7 @@ def _table_data(layout: TableLayout, frame: pd.DataFrame | None, language: str) 
     return rows
 
 
-def _add_table(ws, layout: TableLayout, fmt: _Formats, language: str, frame: pd.DataFrame | None = None,
+def _add_table(ws, layout: TableLayout, fmt: Formats, language: str, frame: pd.DataFrame | None = None,
                extra_headers: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
     """Write one Excel Table at its anchor; returns (first_row, first_col, last_row, last_col)."""
     row0, col0 = layout.anchor
@@ -277,7 +277,7 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
         tables["stages"] = preset_stages("pib", language)
 
     wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False})
-    fmt = _Formats(wb, settings.currency)
+    fmt = Formats(wb, settings.currency)
     sheets: dict[str, object] = {}
     code_names: list[str] = []
 

@@ -15,7 +15,7 @@ import pandas as pd
 from funnel.inputs.contract import TABLES
 from funnel.inputs.issues import IssueLog
 
-__all__ = ["read_csv_folder", "write_csv_folder"]
+__all__ = ["read_csv_folder", "write_csv_folder", "safe_text"]
 
 
 def read_csv_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
@@ -43,8 +43,9 @@ def read_csv_folder(folder: str | Path) -> tuple[dict[str, pd.DataFrame | None],
 _FORMULA_START = ("=", "+", "-", "@")
 
 
-def _safe_text(value):
-    # A spreadsheet opening the CSV must never run a cell as a formula.
+def safe_text(value):
+    """``value``, led by an apostrophe when it is text a spreadsheet would run as a formula
+    (it starts with = + - @): opening the CSV must never run a cell."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
@@ -59,7 +60,7 @@ def write_csv_folder(tables: dict[str, pd.DataFrame], folder: str | Path) -> lis
         out = frame.copy()
         for col in out.columns:
             if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
-                out[col] = out[col].map(_safe_text)
+                out[col] = out[col].map(safe_text)
         path = folder / f"{name}.csv"
         out.to_csv(path, index=False, date_format="%Y-%m-%d")
         written.append(path)
