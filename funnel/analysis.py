@@ -40,6 +40,7 @@ from funnel.forecast.deals import deal_table
 from funnel.forecast.health import deal_health, health_counts
 from funnel.forecast.pipeline import quota_table, weighted_pipeline
 from funnel.forecast.ranges import range_forecast
+from funnel.forecast.readiness import readiness_issues
 from funnel.forecast.stages import HistoryKeys, history_keys, reached_order, stage_probabilities
 from funnel.forecast.stagestats import stage_statistics
 from funnel.forecast.winrates import win_rate_trend, win_rates
@@ -320,9 +321,15 @@ class Analysis:
 
     @cached_property
     def issues(self) -> pd.DataFrame:
-        """Every problem in the inputs: validation's, then those the tables above found."""
+        """Every problem in the inputs: first what keeps the figures from reading as a forecast
+        (``readiness_issues``), then validation's and those the tables above found."""
         self.compute(("comparison", "stakeholders", "head_to_head"))  # each reports to the log once
-        return self.inputs.issues
+        found = self.inputs.issues
+        ready = readiness_issues(self.deals, self.inputs.stage_history, self.inputs.quotas, self.settings)
+        if not len(ready):
+            return found
+        ready["row"] = ready["row"].astype("Int64")
+        return pd.concat([ready, found], ignore_index=True) if len(found) else ready
 
     @cached_property
     def summary(self) -> pd.DataFrame:

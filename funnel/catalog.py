@@ -19,6 +19,8 @@ The keys are grouped by what the words are:
     separator.*                     how a list of labels is joined
     message.*                       what a refresh says when it is done
     cli.*                           what the command line prints around its tables
+    readiness.*                     what keeps the figures from reading as a forecast
+    import.*                        the settings chosen for a workbook built around an import
     advice.*, warning.*             what the negotiation course says about a concession plan
 
 ``text(key, language, **fields)`` gives one text; ``{name}`` fields are filled from the
@@ -530,6 +532,30 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "message.problems_found": ("{problems} problem(s) found in the data: see the Issues sheet.",
                                "发现 {problems} 个数据问题，见“问题”表。"),
     "message.no_problems": ("No problems found in the data.", "未发现数据问题。"),
+    # What keeps the figures from reading as a forecast (funnel.forecast.readiness).
+    "readiness.old_data": ("the newest date in the data is {latest}, {days} days before as-of: every open deal looks "
+                           "stale and the current period has no deals",
+                           "数据中最新的日期是 {latest}，比截至日期早 {days} 天：所有在途商机都显得停滞，当期没有商机"),
+    "readiness.old_data_action": ("to see the data as of its own time, set as_of = {latest} in Settings",
+                                  "如需按数据当时的情况查看，在“设置”中把 as_of 设为 {latest}"),
+    "readiness.no_close_date": ("{deals} of {open} open deals have no close date: they are in no period's forecast "
+                                "(shown under 'no close date')",
+                                "{open} 个在途商机中有 {deals} 个没有预计成交日期：不计入任何期间的预测（列在“no close date”下）"),
+    "readiness.no_close_date_action": ("fill in Close date on the Opportunities sheet",
+                                       "在“商机”表中填写预计成交日期"),
+    "readiness.no_quotas": ("no quotas: attainment, coverage and the chance of reaching quota stay blank",
+                            "没有指标：达成率、覆盖率和完成指标的概率均为空"),
+    "readiness.no_quotas_action": ("fill in the Quotas table (owner, team, period, quota)",
+                                   "在“指标”表中填写负责人、团队、期间和指标"),
+    # The settings of a workbook built around a CRM export (funnel.crm.book_settings).
+    "import.as_of_from_data": ("as_of set to {as_of}, the newest date in the export ({days} days ago), so that the "
+                               "figures read as of the data's own time: change it in Settings to see today",
+                               "as_of 设为导出数据中最新的日期 {as_of}（{days} 天前），使数字按数据当时的情况计算：如需按今天查看，请在“设置”中修改"),
+    "import.currency_from_export": ("currency set to {currency}, the code in the export's currency column",
+                                    "货币设为导出数据货币列中的 {currency}"),
+    "import.currency_default": ("currency left at {currency} (the export names none): set currency in Settings, "
+                                "or import with --currency CODE",
+                                "货币保持为 {currency}（导出数据未注明货币）：可在“设置”中修改，或导入时加 --currency 代码"),
     # What the command line prints around the tables (funnel report, demo, refresh).
     "cli.headline": ("As of {as_of}: {open_deals} open deals, open {currency} {open_amount}, weighted {currency} "
                      "{weighted}; won {won_deals} ({currency} {won_amount}), lost {lost_deals}, win rate {win_rate}; "

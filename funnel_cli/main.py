@@ -294,21 +294,32 @@ def import_(
     into: Path = typer.Option(..., "--into", help="The workbook to import into (built when it does not exist)."),
     layout: str = typer.Option("auto", help="maven, salesforce, hubspot, auto, or a mapping JSON file."),
     lang: str = typer.Option("en", help="Language of a new workbook: en or zh-CN."),
+    currency: Optional[str] = typer.Option(None, "--currency", help="Currency code of a new workbook (default: the "
+                                           "export's currency column, else CNY)."),
     force: bool = typer.Option(False, "--force", help="Write even when Excel's owner file (~$name) says the workbook "
                                "is open."),
 ) -> None:
-    """Import a CRM export into a workbook's input tables; re-importing never duplicates deals."""
+    """Import a CRM export into a workbook's input tables; re-importing never duplicates deals.
+
+    A new workbook is set as of the export's newest date when that is more than a quarter
+    ago, in the export's currency; an existing one keeps its settings.
+    """
+    from funnel.crm.book_settings import new_book_settings
     from funnel.crm.importers import ExportError, import_export
     from workbook.errors import WorkbookError
     from workbook.importing import import_into_workbook
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
+    if currency is not None and not (currency.strip().isalpha() and 2 <= len(currency.strip()) <= 5):
+        _fail(f"--currency takes a currency code such as USD or CNY, got '{currency}'")
+    new_book = not into.exists()
     try:
         with console.status(f"Reading {export.name}..."):
             result = import_export(export, layout)
+        settings, notes = new_book_settings(result, lang, currency) if new_book else (None, [])
         with console.status(f"Writing into {into.name}..."):
-            counts = import_into_workbook(result, into, lang, force=force)
+            counts = import_into_workbook(result, into, lang, force=force, settings=settings)
     except (ExportError, WorkbookError) as err:
         _fail(str(err))
     table = Table(title=f"Import of {export.name} ({result.layout})", title_justify="left")
@@ -322,6 +333,11 @@ def import_(
         console.print(f"[yellow]{len(issues)} problem(s) in the export[/] (first 10):")
         for r in issues.head(10).itertuples(index=False):
             console.print(f"  {r.table} row {r.row}, {r.column}: {r.problem} ({r.action})")
+    for note in notes:
+        console.print(Text(note))
+    if currency is not None and not new_book:
+        console.print(f"--currency {currency} is for a new workbook: {into.name} keeps its own (change it in Settings)",
+                      highlight=False)
     console.print(
         f"Deals: {counts['added']:,} added, {counts['updated']:,} updated, {counts['unchanged']:,} unchanged, "
         f"{counts['skipped']:,} skipped; {counts['history_added']:,} stage-history rows added to {into}. "

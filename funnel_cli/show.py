@@ -19,6 +19,7 @@ __all__ = ["formatted", "fitted_columns", "show_table"]
 
 _LAYOUT_OF = {layout.table: layout for layout in OUTPUTS.values()}
 _GAP = 3  # what rich puts between two columns (a space, the divider, a space)
+_TEXT_WIDTH = 40  # a longer text (a problem, the risks) wraps within this width
 
 # A wide table's columns most worth a narrow terminal's room, shown first; the rest follow
 # in the sheet's order as far as they fit.
@@ -34,7 +35,7 @@ _FIRST_COLUMNS = {
                       "unanswered"),
     "decision_chain": ("id", "stage", "amount", "role_coverage", "dm_supportive", "roles_missing", "risks"),
     "head_to_head": ("competitor", "met", "won", "lost", "win_rate", "open_amount", "top_lost_reasons"),
-    "issues": ("table", "row", "column", "value", "problem", "action"),
+    "issues": ("table", "row", "column", "problem", "action", "value"),
 }
 
 
@@ -81,12 +82,14 @@ def show_table(console: Console, name: str, frame: pd.DataFrame, language: str, 
     headers = [frame.columns[i] for i in order]
     cells = [[formatted(v, col.fmt) for v in frame[header].head(rows)] for col, header in zip(columns, headers)]
     widths = [max([cell_len(str(h)), *(cell_len(c) for c in column)]) for h, column in zip(headers, cells)]
+    widths = [min(w, _TEXT_WIDTH) if col.fmt == "text" else w for w, col in zip(widths, columns)]
     shown = fitted_columns(widths, console.width - 4)
     title = layout.title(language) or layout.sheet(language)
     table = Table(title=f"{title} [dim]({name})[/]", title_justify="left")
     for col, header in zip(columns[:shown], headers[:shown]):
         right = col.fmt in ("money", "int", "number", "percent", "prob")
-        table.add_column(str(header), justify="right" if right else "left", no_wrap=True)
+        table.add_column(str(header), justify="right" if right else "left", no_wrap=right,
+                         max_width=None if right else _TEXT_WIDTH)
     for r in range(min(rows, len(frame))):
         table.add_row(*(cells[c][r] for c in range(shown)))
     notes = []

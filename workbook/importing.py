@@ -15,6 +15,7 @@ import pandas as pd
 
 from funnel.crm.importers import ImportResult, merge_into
 from funnel.inputs.issues import IssueLog
+from funnel.inputs.settings import Settings
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
 from workbook.layout import INPUTS, YES_NO
@@ -58,9 +59,10 @@ def _language(book: FileBook) -> str:
 
 
 def import_into_workbook(result: ImportResult, path: str | Path, language: str = "en", *,
-                         force: bool = False) -> dict[str, int]:
-    """Write an import into the workbook at ``path`` (built first when it does not exist);
-    ``force``: even when Excel's owner file says the workbook is open.
+                         force: bool = False, settings: Settings | None = None) -> dict[str, int]:
+    """Write an import into the workbook at ``path`` (built first, with ``settings``, when it
+    does not exist; an existing workbook keeps its own); ``force``: even when Excel's owner
+    file says the workbook is open.
 
     Returns:
         Counts: added, updated, unchanged, not_in_import, skipped deals, and history_added.
@@ -75,7 +77,7 @@ def import_into_workbook(result: ImportResult, path: str | Path, language: str =
         tables = {"opportunities": merged}
         if history is not None:
             tables["stage_history"] = history
-        new_workbook(path, language, tables, force=force)
+        new_workbook(path, language, tables, settings, force=force)
         counts["history_added"] = 0 if history is None else len(history)
         return counts
 

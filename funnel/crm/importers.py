@@ -397,6 +397,7 @@ class ImportResult:
     summary: pd.DataFrame
     layout: str
     extra: pd.DataFrame = field(default_factory=pd.DataFrame)
+    currency: str | None = None  # the one currency code of the export's currency column, if it has one
 
     @property
     def issues(self) -> pd.DataFrame:
@@ -507,14 +508,15 @@ class _Importer:
         opps = self._constants(opps)
         if "amount" not in opps:
             opps["amount"] = np.nan  # a required column: blank amounts still let deals count
-        self._currency(frame)
+        currency = self._currency(frame)
         self._outcome_amounts(opps)
         tables = {"opportunities": opps[[c for c in columns_of("opportunities") if c in opps]]}
         history = self._history(frame, tables["opportunities"])
         if history is not None:
             tables["stage_history"] = history
         self.summary.add("deals imported", len(opps))
-        return ImportResult(tables=tables, log=self.log, summary=self.summary.table(), layout=layout.name, extra=extra)
+        return ImportResult(tables=tables, log=self.log, summary=self.summary.table(), layout=layout.name, extra=extra,
+                            currency=currency)
 
     def _data_frame(self) -> pd.DataFrame:
         # Data rows as text, indexed by Excel row; blank lines and a report footer dropped.
@@ -736,7 +738,8 @@ class _Importer:
             self.summary.add(f"{canonical} set to '{value}'", int(blank.sum()), "a constant of the layout, where blank")
         return opps
 
-    def _currency(self, frame: pd.DataFrame) -> None:
+    def _currency(self, frame: pd.DataFrame) -> str | None:
+        # The code of the export's currency column when all its amounts share one.
         position = {}
         for i, header in enumerate(self.header):
             position.setdefault(_key(header), i)
@@ -750,7 +753,8 @@ class _Importer:
                                  "not converted: amounts add up as they are")
                 if codes:
                     self.summary.add("currency", len(values), ", ".join(codes))
-                return
+                return codes[0] if len(codes) == 1 else None
+        return None
 
     def _outcome_amounts(self, opps: pd.DataFrame) -> None:
         codes = opps["stage"]

@@ -444,7 +444,7 @@ def test_missing_file_and_bad_option_exit_non_zero(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["refresh", str(tmp_path / "nope.xlsm")])
     assert missing.exit_code == 2 and "no such workbook" in missing.output
     bad = runner.invoke(app, ["report", str(tmp_path), "--format", "xml"])
-    assert bad.exit_code == 2 and "--format takes json or table, got 'xml'" in bad.output
+    assert bad.exit_code == 2 and "--format takes table, json, csv, xlsx, got 'xml'" in bad.output
 
 
 # ---- links, Excel's owner file, full and read-only disks, damaged and hostile zips ----------------------

@@ -136,6 +136,26 @@ def test_import_the_maven_sample_twice_never_duplicates(tmp_path):
     assert refreshed.exit_code == 0 and "8800 deals" in _said(refreshed)
 
 
+@pytest.mark.skipif(not MAVEN.exists(), reason="the shared Maven CRM sample is not beside this checkout")
+def test_a_book_built_around_an_old_export_is_as_of_its_data_and_says_what_it_lacks(tmp_path):
+    book = tmp_path / "maven.xlsm"
+    done = _invoke("import", str(MAVEN), "--into", str(book), "--layout", "maven", "--currency", "usd")
+    assert done.exit_code == 0, done.output
+    assert "as_of set to 2017-12-31, the newest date in the export" in _said(done)
+    report = json.loads(_invoke("report", str(book), "--format", "json", "--table", "issues").output)
+    assert report["settings"]["as_of"] == "2017-12-31" and report["settings"]["currency"] == "USD"
+    said = [(r["table"], r["problem"]) for r in report["issues"]]
+    assert said == [
+        ("opportunities", "2,089 of 2,089 open deals have no close date: they are in no period's forecast "
+                          "(shown under 'no close date')"),
+        ("quotas", "no quotas: attainment, coverage and the chance of reaching quota stay blank"),
+    ]
+    again = _invoke("import", str(MAVEN), "--into", str(book), "--currency", "EUR")
+    assert "--currency EUR is for a new workbook" in _said(again)
+    bad = _invoke("import", str(MAVEN), "--into", str(tmp_path / "x.xlsm"), "--currency", "US Dollar")
+    assert bad.exit_code == 2 and "--currency takes a currency code" in _said(bad)
+
+
 def _command(*args: str) -> subprocess.CompletedProcess:
     """The installed ``funnel`` console script (what a user types), run as a process."""
     script = Path(sys.executable).with_name("funnel")
