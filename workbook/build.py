@@ -129,6 +129,17 @@ def _table_data(layout: TableLayout, frame: pd.DataFrame | None, language: str) 
     return rows
 
 
+def _print_setup(ws, header_row: int) -> None:
+    # Printed, a sheet reads like a report: landscape, one page wide (as many tall as it
+    # needs), its table headers on every page, and a footer with the sheet, the file and
+    # the page, so that a printed page can be traced back.
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&L&A&C&F&R&P / &N")
+
+
 def _add_table(ws, layout: TableLayout, fmt: Formats, language: str, frame: pd.DataFrame | None = None,
                extra_headers: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
     """Write one Excel Table at its anchor; returns (first_row, first_col, last_row, last_col)."""
@@ -303,6 +314,7 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
             _add_table(ws, layout, fmt, language)
         if layouts[0].anchor[0] < 10:  # not where a chart sits above the tables
             ws.freeze_panes(layouts[0].anchor[0] + 1, 0)
+        _print_setup(ws, header_row=layouts[0].anchor[0])
     _charts(wb, sheets, language)
 
     yes_no = list(YES_NO[language])
@@ -316,6 +328,7 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
             extra = (catalog.text("sample.comparison.us", language), catalog.text("sample.comparison.rival", language))
         row0, col0, last_row, last_col = _add_table(ws, layout, fmt, language, frame, extra)
         ws.freeze_panes(row0 + 1, 0)
+        _print_setup(ws, header_row=row0)
         end = max(last_row, row0 + _VALIDATION_ROWS)
         for i, col in enumerate(layout.columns):
             c = col0 + i

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -103,6 +105,38 @@ def test_pdf_export_has_a_page_for_every_sheet(book):
     # each; xlwings.conf is hidden and does not print.
     visible = [name for name in book["seen"]["sheets"] if name != "xlwings.conf"]
     assert pdf["pages"] >= len(visible)
+
+
+def _printed_pages(pdf: str) -> tuple[dict[str, int], list[str]]:
+    # Calc's PDF of the workbook, page by page (poppler's pdftotext): each page's footer reads
+    # "<sheet>   <file>   <page> / <pages>"; pages counted per sheet, and the pages without one.
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    footer = re.compile(r"^\s*(.+?)\s{2,}\S+\.xlsm\s{2,}(\d+) / (\d+)\s*$")
+    per_sheet: dict[str, int] = {}
+    unmarked = []
+    for number, page in enumerate(text.split("\f")[:-1], start=1):
+        lines = [line for line in page.splitlines() if line.strip()]
+        found = footer.match(lines[-1]) if lines else None
+        if found is None:
+            unmarked.append(f"page {number}")
+            continue
+        per_sheet[found.group(1)] = per_sheet.get(found.group(1), 0) + 1
+    return per_sheet, unmarked
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
+                    reason="poppler-utils (pdftotext, pdfinfo) is not installed")
+def test_every_output_sheet_prints_on_a_few_landscape_pages_with_a_footer(book):
+    # Printing the demo once gave 621 pages (no page setup): now each output sheet is one
+    # page wide, landscape, its headers repeated, every page saying its sheet, file and number.
+    pdf = book["seen"]["pdf"]["path"]
+    per_sheet, unmarked = _printed_pages(pdf)
+    assert unmarked == []
+    for sheet in _output_sheets(book["language"]):
+        assert 1 <= per_sheet.get(sheet, 0) <= 3, (sheet, per_sheet.get(sheet))
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", pdf], capture_output=True, text=True, check=True).stdout
+    pages = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", sizes)
+    assert pages and all(float(w) > float(h) for w, h in pages)
 
 
 def test_vba_modules_are_read_by_libreoffice(book):
