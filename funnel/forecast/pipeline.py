@@ -1,9 +1,14 @@
 """Weighted pipeline by close period, owner and team, against quota.
 
-Per group: open deals and amount, weighted amount (amount x used probability), open
-amount per forecast category, closed won to date, quota, attainment (closed won / quota)
-and coverage (open amount / remaining quota). Deals without a close date land in an
-explicit ``no close date`` period instead of vanishing.
+Per group: open deals and amount, weighted amount (amount x used probability), the
+forecast categories, closed won to date, quota, attainment (closed won / quota) and
+coverage (open amount / remaining quota; blank where there is no quota or it is already
+met). Deals without a close date land in an explicit ``no close date`` period instead of
+vanishing.
+
+The categories roll up the way Salesforce's cumulative forecasts do, here and on every
+sheet: commit = closed won + open Commit, best case = commit + open Best Case; pipeline is
+the open Pipeline amount alone.
 """
 
 from __future__ import annotations
@@ -117,6 +122,9 @@ def weighted_pipeline(deals: pd.DataFrame, quotas: pd.DataFrame, by: list[str]) 
         frame = frame[~blank]  # a group-by leaves blank keys out
     table = frame.groupby(by, sort=True).sum()
     table.index = _labelled_index(table.index, by, keys)
+    # Cumulative, per group (so that the groupings still add up): what is won, plus what is called.
+    table["commit"] = table["closed_won"] + table["commit"]
+    table["best_case"] = table["commit"] + table["best_case"]
     quota = quota_table(quotas, deals, by)
     if not quota.empty:
         quota.index = quota.index.set_names(by)

@@ -73,10 +73,12 @@ def test_forecast_by_period(report):
     f = report["forecast_periods"]
     q1 = _row(f, period="2026-Q1")
     assert (q1.open_deals, q1.won_deals, q1.closed_won, q1.lost_deals) == (0, 1, 100.0, 2)
+    # Cumulative categories: commit = closed won + open Commit; best case = commit + open Best Case.
+    assert (q1.commit, q1.best_case) == (100.0, 100.0)
     q2 = _row(f, period="2026-Q2")
     # D4 (I, Best Case) 200 + D5 (B, Commit) 300; weighted 100 + 270.
     assert (q2.open_deals, q2.open_amount, q2.weighted) == (2, 500.0, pytest.approx(370.0))
-    assert (q2.best_case, q2.commit, q2.pipeline) == (200.0, 300.0, 0.0)
+    assert (q2.commit, q2.best_case, q2.pipeline) == (300.0, 500.0, 0.0)  # 0 won + 300; 300 + 200
     # Quota 400 + 300; nothing won yet -> attainment 0; coverage 500 / 700.
     assert q2.quota == 700.0 and q2.attainment == 0.0
     assert q2.coverage == pytest.approx(500 / 700)
