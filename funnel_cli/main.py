@@ -306,6 +306,33 @@ def import_(
     )
 
 
+addin_app = typer.Typer(no_args_is_help=True, help="The funnel Excel add-in (funnel.xlam): a Funnel ribbon tab for any workbook.")
+app.add_typer(addin_app, name="addin")
+
+
+@addin_app.command("build")
+def addin_build(
+    out: Path = typer.Option(Path("funnel.xlam"), help="Where to write the add-in."),
+    lang: str = typer.Option("en", help="Language of the ribbon's labels: en or zh-CN."),
+    force: bool = typer.Option(False, "--force", help="Overwrite even when Excel's owner file says it is open."),
+) -> None:
+    """Build funnel.xlam: the Funnel ribbon tab and every FUNNEL_* worksheet function."""
+    from funnel import catalog
+    from udfs.addin import functions_module, worksheet_functions
+    from workbook.addin import build_addin
+    from workbook.errors import WorkbookError
+
+    if lang not in ("en", "zh-CN"):
+        _fail(f"--lang takes en or zh-CN, got '{lang}'")
+    if out.suffix.lower() != ".xlam":
+        _fail(f"{out} must end in .xlam (Excel loads add-ins by that extension)")
+    try:
+        build_addin(out, functions_module(), lang, force=force)
+    except WorkbookError as err:
+        _fail(_naming(out, err))
+    console.print(catalog.text("addin.built", "en", path=out, functions=len(worksheet_functions())), soft_wrap=True)
+
+
 def report_json(result, only: list[str] | None = None) -> str:
     """Every output table as JSON: {table name: [row objects]}; dates as ISO text."""
     payload = {}
