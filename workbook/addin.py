@@ -288,7 +288,7 @@ def _as_addin(xlsm: bytes, ribbon: str) -> bytes:
 
 
 def _stamped(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    # A fixed date (XlsxWriter's own default): the same input gives the same bytes.
+    # XlsxWriter's own entry date (1980-01-01) for every entry, the ribbon part too.
     stamped = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
     stamped.compress_type = zipfile.ZIP_DEFLATED
     return stamped

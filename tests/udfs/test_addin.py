@@ -1,0 +1,190 @@
+"""The add-in (``funnel addin build``) read back as Excel would, from the built file.
+
+The VBA is read with olevba (oletools), the package with zipfile and ElementTree, the
+ribbon and every part checked by openxml-audit (which carries Microsoft's customUI
+schemas), and LibreOffice opens the .xlam. What only Excel can show (the tab appears, its
+buttons run Python, the functions recalculate) is not claimed here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from oletools.olevba import VBA_Parser
+from openxml_audit import FileFormat, OpenXmlValidator
+
+from funnel import catalog
+from tests.support.libreoffice import libreoffice_missing
+from udfs import functions
+from udfs.addin import functions_module, worksheet_functions
+from workbook.addin import (
+    ADDIN_CONTENT_TYPE,
+    CONF_SHEET,
+    CUSTOM_UI_NAMESPACE,
+    CUSTOM_UI_PART,
+    CUSTOM_UI_RELATIONSHIP,
+    RIBBON_BUTTONS,
+    build_addin,
+)
+from workbook.build import XLWINGS_CONF
+
+ROOT = Path(__file__).resolve().parents[2]
+LO_SCRIPT = ROOT / "tests" / "support" / "lo_vba_modules.py"
+CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+UI = "{" + CUSTOM_UI_NAMESPACE + "}"
+# RibbonX attributes that name a VBA callback, and the arguments RibbonX calls it with.
+ACTIONS = {"onAction"}
+GETTERS = {"getLabel", "getEnabled", "getVisible", "getScreentip", "getSupertip", "getImage", "getPressed"}
+
+
+@pytest.fixture(scope="module", params=["en", "zh-CN"])
+def addin(request, tmp_path_factory) -> tuple[Path, str]:
+    path = tmp_path_factory.mktemp(f"addin-{request.param}") / "funnel.xlam"
+    build_addin(path, functions_module(), request.param)
+    return path, request.param
+
+
+def vba_code(path: Path) -> dict[str, str]:
+    """Module name -> source, as olevba extracts it from the built file."""
+    parser = VBA_Parser(str(path))
+    try:
+        assert parser.detect_vba_macros()
+        return {name.rsplit(".", 1)[0]: code.replace("\r\n", "\n") for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def ribbon(path: Path) -> ElementTree.Element:
+    with zipfile.ZipFile(path) as package:
+        return ElementTree.fromstring(package.read(CUSTOM_UI_PART))
+
+
+def audit(path: Path) -> list[str]:
+    result = OpenXmlValidator(file_format=FileFormat.MICROSOFT_365, max_errors=0).validate(str(path))
+    return [f"{e.part_uri or ''}: {e.description}" for e in result.errors]
+
+
+def test_the_package_is_an_addin_with_a_ribbon(addin):
+    path, _ = addin
+    with zipfile.ZipFile(path) as package:
+        types = ElementTree.fromstring(package.read("[Content_Types].xml"))
+        rels = ElementTree.fromstring(package.read("_rels/.rels"))
+        names = set(package.namelist())
+    overrides = {o.get("PartName"): o.get("ContentType") for o in types.iter(CT + "Override")}
+    assert overrides["/xl/workbook.xml"] == ADDIN_CONTENT_TYPE
+    assert overrides["/" + CUSTOM_UI_PART] == "application/xml"
+    links = {r.get("Type"): r.get("Target") for r in rels.iter(REL + "Relationship")}
+    assert links[CUSTOM_UI_RELATIONSHIP] == CUSTOM_UI_PART
+    assert CUSTOM_UI_PART in names and "xl/vbaProject.bin" in names
+
+
+def test_every_callback_the_ribbon_names_is_in_the_vba_with_the_ribbonx_signature(addin):
+    path, _ = addin
+    code = "\n".join(vba_code(path).values())
+    named = []
+    for element in ribbon(path).iter():
+        for attribute, callback in element.attrib.items():
+            if attribute in ACTIONS | GETTERS:
+                named.append((attribute, callback))
+                args = r"control\s+As\s+IRibbonControl" + (r",\s*ByRef\s+returnedVal(\s+As\s+Variant)?" if attribute in GETTERS else "")
+                signature = rf"^\s*(Public\s+)?Sub\s+{re.escape(callback)}\s*\(\s*{args}\s*\)\s*$"
+                assert re.search(signature, code, re.I | re.M), f"{attribute}={callback}: no such Sub in the VBA"
+    assert sorted(c for a, c in named if a == "onAction") == sorted(b.callback for b in RIBBON_BUTTONS)
+
+
+def test_the_tab_has_the_buttons_of_the_list_labelled_in_the_build_language(addin):
+    path, language = addin
+    root = ribbon(path)
+    tabs = list(root.iter(UI + "tab"))
+    assert [t.get("label") for t in tabs] == [catalog.text("ribbon.tab", language)]
+    buttons = {b.get("onAction"): b.get("label") for b in root.iter(UI + "button")}
+    assert buttons == {b.callback: catalog.text(f"ribbon.{b.key}", language) for b in RIBBON_BUTTONS}
+    assert len(RIBBON_BUTTONS) == 6  # Refresh, Import, New, Issues, Settings, About
+
+
+def test_every_worksheet_function_is_declared_with_its_parameters(addin):
+    path, _ = addin
+    code = vba_code(path)["FunnelFunctions"]
+    wanted = [name for name in functions.__all__ if name.startswith("FUNNEL_")]
+    declared = re.findall(r"^Function (FUNNEL_\w+)\((.*)\)$", code, re.M)
+    assert [name for name, _ in declared] == wanted
+    for name, params in declared:
+        signature = inspect.signature(getattr(functions, name))
+        expected = [("Optional " if p.default is not inspect.Parameter.empty else "") + p.name
+                    for p in signature.parameters.values()]
+        assert [p.strip() for p in params.split(",")] == expected, name
+        # The call xlwings' Import Functions writes: the module, the name, every argument, the active workbook.
+        call = f'{name} = XLPy.CallUDF("udfs.functions", "{name}", Array({", ".join(signature.parameters)}), ActiveWorkbook'
+        assert call in code
+
+
+def test_the_vba_has_xlwings_addin_module_named_for_funnel(addin):
+    path, _ = addin
+    code = vba_code(path)
+    assert re.search(r'Public Const PROJECT_NAME As String = "funnel"', code["xlwings"])
+    assert re.search(r"^Public Function RunPython\(", code["xlwings"], re.M)
+    assert "ActiveWorkbook.Name" in code["xlwings"]  # RunPython hands Python the active workbook
+
+
+def test_the_config_sheet_holds_xlwings_keys(addin):
+    path, _ = addin
+    with zipfile.ZipFile(path) as package:
+        workbook = package.read("xl/workbook.xml").decode()
+        strings = re.findall(r"<t[^>]*>([^<]*)</t>", package.read("xl/sharedStrings.xml").decode())
+    assert f'name="{CONF_SHEET}"' in workbook
+    assert 'visibility="hidden"' in workbook
+    keys = [key for key, _ in XLWINGS_CONF]
+    assert {"Interpreter_Win", "Interpreter_Mac", "PYTHONPATH", "UDF Modules"} <= set(keys)
+    assert set(keys) <= set(strings) and "udfs.functions" in strings
+
+
+def test_openxml_audit_finds_nothing_in_the_addin(addin):
+    path, _ = addin
+    assert audit(path) == []
+
+
+def test_openxml_audit_checks_the_ribbon_against_the_customui_schema(addin, tmp_path):
+    # The clean result above means something only if a wrong ribbon is caught.
+    path, _ = addin
+    broken = tmp_path / "broken.xlam"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == CUSTOM_UI_PART:
+                data = data.replace(b'size="large"', b'size="huge"', 1)
+            dst.writestr(info, data)
+    found = audit(broken)
+    assert any("huge" in line for line in found), found
+
+
+def test_worksheet_functions_are_the_funnel_ones():
+    assert set(worksheet_functions()) == {n for n in functions.__all__ if n.startswith(functions.UDF_PREFIX)}
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_addin_and_lists_its_modules(addin):
+    reason = libreoffice_missing()
+    if reason:
+        pytest.skip(reason)
+    path, _ = addin
+    run = subprocess.run(
+        ["/usr/bin/python3", str(LO_SCRIPT), str(path), "--timeout", "120",
+         "--filter", "Calc MS Excel 2007 VBA XML", "--library", "funnel"],
+        capture_output=True, text=True, timeout=180,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+    )
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout)
+    assert found["library"] == "funnel"
+    assert set(found["modules"]) >= {"ThisWorkbook", "Sheet1", "FunnelRibbon", "FunnelFunctions", "xlwings"}
+    assert "Sub FunnelRefresh(control As IRibbonControl)" in found["modules"]["FunnelRibbon"]["code"]
+    assert found["code_names"] == {CONF_SHEET: "Sheet1"}
