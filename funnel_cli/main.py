@@ -167,13 +167,14 @@ _FORCE_HINT = "(--force: go ahead with what can be computed)"
 
 @app.command()
 def new(
-    path: Path = typer.Argument(..., help="The .xlsm to create."),
+    path: Path = typer.Argument(..., help="The workbook to create: .xlsm (with its own Refresh buttons) or .xlsx "
+                                "(no macros: refresh from the add-in's Funnel tab or with funnel refresh)."),
     demo_data: bool = typer.Option(False, "--demo", help="Fill the input tables with demo data."),
     lang: str = typer.Option("en", help="Language: en or zh-CN."),
     scheme: str = typer.Option("pib", help="Stage scheme: pib, six_step or seven_stage."),
     force: bool = typer.Option(False, help="Overwrite an existing file (even one Excel's owner file says is open)."),
 ) -> None:
-    """Build a new funnel workbook (.xlsm)."""
+    """Build a new funnel workbook (.xlsm, or a macro-free .xlsx)."""
     from funnel.demo.competition import demo_competition_tables
     from funnel.demo.data import demo_tables
     from funnel.inputs.schemes import PRESETS, preset_stages
@@ -186,8 +187,8 @@ def new(
         _fail(f"--scheme takes one of {', '.join(PRESETS)}, got '{scheme}'")
     if path.exists() and not force:
         _fail(f"{path} exists; pass --force to overwrite it")
-    if path.suffix.lower() != ".xlsm":
-        _fail(f"{path} must end in .xlsm (the workbook carries macros)")
+    if path.suffix.lower() not in (".xlsm", ".xlsx"):
+        _fail(f"{path} must end in .xlsm (with its own Refresh buttons) or .xlsx (no macros: the add-in's Funnel tab)")
     if demo_data:
         tables = demo_tables(2000, scheme=scheme)
         tables.update(demo_competition_tables(tables))
@@ -197,7 +198,8 @@ def new(
         new_workbook(path, lang, tables, force=force)
     except WorkbookError as err:
         _fail(_naming(path, err))
-    console.print(f"Wrote [bold]{path}[/]. Open it in Excel and press Refresh, or run: funnel refresh {path}")
+    where = "press Refresh" if path.suffix.lower() == ".xlsm" else "press Refresh on the Funnel tab (funnel addin install)"
+    console.print(f"Wrote [bold]{path}[/]. Open it in Excel and {where}, or run: funnel refresh {path}")
 
 
 @app.command()
