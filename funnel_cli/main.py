@@ -335,6 +335,98 @@ def addin_build(
     console.print(catalog.text("addin.built", "en", path=out, functions=len(worksheet_functions())), soft_wrap=True)
 
 
+def _appdata() -> Path | None:
+    import os
+
+    return Path(os.environ["APPDATA"]) if os.environ.get("APPDATA") else None
+
+
+@addin_app.command("install")
+def addin_install(
+    addin: Path = typer.Argument(Path("funnel.xlam"), help="The built add-in (funnel addin build)."),
+) -> None:
+    """Copy the add-in into Excel's XLSTART folder and write its config (this Python, the UDF module)."""
+    from funnel import catalog
+    from workbook.addin import ExcelNotHere, install_addin
+
+    try:
+        where = install_addin(addin, sys.platform, Path.home(), sys.executable, _appdata())
+    except ExcelNotHere:
+        _fail(catalog.text("addin.no_excel", "en", platform=sys.platform, path=addin.resolve()))
+    except FileNotFoundError:
+        _fail(catalog.text("addin.missing_file", "en", path=addin))
+    except OSError as err:
+        _fail(f"could not install the add-in: {err}")
+    console.print(catalog.text("addin.installed", "en", path=where.addin, config=where.config), soft_wrap=True)
+
+
+@addin_app.command("uninstall")
+def addin_uninstall() -> None:
+    """Remove the add-in from Excel's XLSTART folder, and its config."""
+    from funnel import catalog
+    from workbook.addin import ExcelNotHere, placement, uninstall_addin
+
+    try:
+        where = uninstall_addin(sys.platform, Path.home(), _appdata())
+    except ExcelNotHere:
+        _fail(catalog.text("addin.no_excel", "en", platform=sys.platform, path=Path("funnel.xlam").resolve()))
+    except FileNotFoundError:
+        _fail(catalog.text("addin.not_installed", "en", path=placement(sys.platform, Path.home(), _appdata()).addin))
+    except OSError as err:
+        _fail(f"could not uninstall the add-in: {err}")
+    console.print(catalog.text("addin.uninstalled", "en", path=where.addin, config=where.config), soft_wrap=True)
+
+
+def doctor_report(platform: str, home: Path, appdata: Path | None, executable: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """What ``funnel doctor`` shows: (item, value) rows, and what does not agree (empty: all agree)."""
+    import platform as python_platform
+    from importlib.metadata import version
+
+    from funnel import catalog
+    from workbook.addin import ExcelNotHere, addin_xlwings_version, configured_interpreter, placement
+
+    xlwings_version = version("xlwings")
+    rows = [("Python", f"{python_platform.python_version()} ({executable})"), ("funnel", _installed_version()),
+            ("xlwings", xlwings_version)]
+    problems: list[str] = []
+    try:
+        where = placement(platform, home, appdata)
+    except ExcelNotHere:
+        rows.append(("add-in", catalog.text("addin.no_excel", "en", platform=platform, path=Path("funnel.xlam").resolve())))
+        return rows, problems
+    if not where.addin.is_file():
+        problems.append(catalog.text("doctor.no_addin", "en", path=where.addin))
+        return rows, problems
+    built_with = addin_xlwings_version(where.addin) or "unknown"
+    configured = configured_interpreter(where.config, platform) or ""
+    rows += [("add-in", str(where.addin)), ("add-in's xlwings", built_with), ("add-in's Python", configured or "(none)")]
+    if built_with != xlwings_version:
+        problems.append(catalog.text("doctor.xlwings_differs", "en", addin=built_with, installed=xlwings_version))
+    if not configured or Path(configured) != Path(executable):
+        problems.append(catalog.text("doctor.other_python", "en", configured=configured or "(none)", executable=executable))
+    return rows, problems
+
+
+@app.command()
+def doctor() -> None:
+    """Which Python, funnel and xlwings the add-in will use, and whether they agree (exit 1 when not)."""
+    from funnel import catalog
+
+    rows, problems = doctor_report(sys.platform, Path.home(), _appdata(), sys.executable)
+    table = Table(title="funnel doctor", title_justify="left")
+    table.add_column("item")
+    table.add_column("value", overflow="fold")
+    for item, value in rows:
+        table.add_row(item, value)
+    console.print(table)
+    for problem in problems:
+        err_console.print(Text(problem), soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    if any(item == "add-in's Python" for item, _ in rows):
+        console.print(catalog.text("doctor.agree", "en"), soft_wrap=True)
+
+
 def report_json(result, only: list[str] | None = None) -> str:
     """Every output table as JSON: {table name: [row objects]}; dates as ISO text."""
     payload = {}

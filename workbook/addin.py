@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,12 +43,18 @@ from workbook.vba_project import VbaModule, build_vba_project, read_vba_project
 __all__ = [
     "ADDIN_CONTENT_TYPE",
     "ADDIN_NAME",
+    "ExcelNotHere",
+    "Placement",
     "CONF_SHEET",
     "CUSTOM_UI_PART",
     "PROJECT_NAME",
     "RIBBON_BUTTONS",
     "RibbonButton",
     "build_addin",
+    "configured_interpreter",
+    "install_addin",
+    "placement",
+    "uninstall_addin",
     "callback_module",
     "config_lines",
     "config_path",
@@ -348,3 +355,89 @@ def config_lines(platform: str, interpreter: str, pythonpath: str = "") -> str:
     key = "Interpreter_Win" if platform == "win32" else "Interpreter_Mac"
     pairs = [(key, interpreter), ("PYTHONPATH", pythonpath), ("UDF Modules", UDF_MODULES)]
     return "".join(f'"{k}","{v}"\n' for k, v in pairs)
+
+
+class ExcelNotHere(RuntimeError):
+    """This platform has no desktop Excel (Linux, say): nothing to install into."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the add-in and its config go for one user on one platform."""
+
+    addin: Path  # the .xlam in XLSTART
+    config: Path  # the user's config file xlwings' GetConfig reads
+    runpython: Path | None = None  # macOS: the AppleScript RunPython needs (xlwings runpython install)
+
+
+def placement(platform: str, home: Path, appdata: Path | None = None) -> Placement:
+    """Where ``install_addin`` puts things for ``platform`` and the user whose home is ``home``.
+
+    Raises:
+        ExcelNotHere: ``platform`` is neither Windows nor macOS.
+    """
+    xlstart, config = xlstart_dir(platform, home, appdata), config_path(platform, home)
+    if xlstart is None or config is None:
+        raise ExcelNotHere(platform)
+    runpython = None
+    if platform == "darwin":
+        import xlwings
+
+        runpython = home / "Library" / "Application Scripts" / "com.microsoft.Excel" / f"xlwings-{xlwings.__version__}.applescript"
+    return Placement(xlstart / ADDIN_NAME, config, runpython)
+
+
+def install_addin(source: Path, platform: str, home: Path, interpreter: str, appdata: Path | None = None) -> Placement:
+    """Copy the built add-in into Excel's XLSTART and write its config, as ``xlwings addin install`` does.
+
+    Args:
+        source: the built ``funnel.xlam``.
+        platform: ``sys.platform``.
+        home: the user's home folder.
+        interpreter: the Python that has funnel installed (``sys.executable``).
+        appdata: ``%APPDATA%`` on Windows.
+
+    Raises:
+        ExcelNotHere: no desktop Excel on ``platform``.
+        FileNotFoundError: ``source`` does not exist.
+    """
+    where = placement(platform, home, appdata)
+    if not source.is_file():
+        raise FileNotFoundError(source)
+    where.addin.parent.mkdir(parents=True, exist_ok=True)
+    if where.addin.resolve() != source.resolve():
+        shutil.copyfile(source, where.addin)
+    where.config.parent.mkdir(parents=True, exist_ok=True)
+    where.config.write_text(config_lines(platform, interpreter), encoding="utf-8")
+    if where.runpython is not None:
+        where.runpython.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_xlwings_dir() / where.runpython.name, where.runpython)
+    return where
+
+
+def uninstall_addin(platform: str, home: Path, appdata: Path | None = None) -> Placement:
+    """Remove the add-in from XLSTART and its config file (xlwings' RunPython script stays: others use it).
+
+    Raises:
+        ExcelNotHere: no desktop Excel on ``platform``.
+        FileNotFoundError: the add-in is not installed.
+    """
+    where = placement(platform, home, appdata)
+    if not where.addin.exists():
+        raise FileNotFoundError(where.addin)
+    where.addin.unlink()
+    if where.config.exists():
+        where.config.unlink()
+    return where
+
+
+def configured_interpreter(config: Path, platform: str) -> str | None:
+    """The Python the config file names for ``platform`` (None: no file, or no such line)."""
+    if not config.is_file():
+        return None
+    key = "interpreter_win" if platform == "win32" else "interpreter_mac"
+    for line in config.read_text(encoding="utf-8").splitlines():
+        name, _, value = line.partition(",")
+        if name.strip().strip('"').lower() == key:
+            return value.strip().strip('"')
+    return None
