@@ -13,10 +13,13 @@ can import its Windows-only UDF machinery.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import inspect
 import logging
 import platform
 import sys
+import traceback
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -75,27 +78,30 @@ def log_path() -> Path:
     return Path.home() / ".funnel" / "funnel.log"
 
 
-def _logging() -> None:
-    # Once per process: the ribbon's errors into the log file as well as xlwings' box.
-    root = logging.getLogger("udfs")
-    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
-        log_path().parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log_path(), encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(logging.INFO)
+def _logged(callback):
+    # What went wrong in a ribbon callback is appended to the log (xlwings shows the box).
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except Exception:
+            try:
+                log_path().parent.mkdir(parents=True, exist_ok=True)
+                with log_path().open("a", encoding="utf-8") as log:
+                    log.write(f"{datetime.datetime.now():%Y-%m-%d %H:%M:%S} {callback.__name__}\n{traceback.format_exc()}\n")
+            except OSError:
+                logger.exception("%s failed and the log could not be written", callback.__name__)
+            raise
+    return run
 
 
+@_logged
 def refresh(book=None) -> str:
     """Refresh: the active workbook's output tables from its input tables (``udfs.macros.refresh``)."""
-    _logging()
-    try:
-        return refresh_macro(book)
-    except Exception:
-        logger.exception("Refresh failed")
-        raise
+    return refresh_macro(book)
 
 
+@_logged
 def import_export(export: str, book=None) -> str:
     """Import CRM export...: merge the export at ``export`` into the workbook's input tables.
 
@@ -112,7 +118,6 @@ def import_export(export: str, book=None) -> str:
     from workbook.importing import sheet_frame
     from workbook.mapping import to_canonical
 
-    _logging()
     target = caller_book() if book is None else XlwingsBook(book)
     language = _book_language(target)
     result = read_export(Path(export), "auto")
@@ -149,11 +154,11 @@ def _book_language(book) -> str:
     return "en"
 
 
+@_logged
 def new_workbook(path: str, language: str = "en") -> str:
     """New funnel workbook...: build an empty funnel workbook at ``path`` (its VBA opens it)."""
     from workbook.build import new_workbook as build
 
-    _logging()
     build(path, language)
     return path
 
@@ -172,6 +177,7 @@ def about_text(addin_version: str, language: str = "en") -> str:
                         log=log_path())
 
 
+@_logged
 def about(book=None) -> str:
     """Show ``about_text`` in a box in Excel."""
     import xlwings as xw

@@ -188,3 +188,108 @@ def test_libreoffice_opens_the_addin_and_lists_its_modules(addin):
     assert set(found["modules"]) >= {"ThisWorkbook", "Sheet1", "FunnelRibbon", "FunnelFunctions", "xlwings"}
     assert "Sub FunnelRefresh(control As IRibbonControl)" in found["modules"]["FunnelRibbon"]["code"]
     assert found["code_names"] == {CONF_SHEET: "Sheet1"}
+
+
+@pytest.mark.xlwings_remote
+@pytest.mark.skipif(os.environ.get("XLWINGS_LICENSE_KEY") is None,
+                    reason="xlwings' remote-interpreter engine needs XLWINGS_LICENSE_KEY=noncommercial")
+def test_the_refresh_button_runs_on_an_xlsx_through_xlwings_and_writes_what_the_cli_writes(tmp_path, monkeypatch):
+    # The ribbon's Refresh calls udfs.addin.refresh() with no book: xlwings' caller, here a
+    # remote-engine Book on a macro-free .xlsx. What it queues is compared with the tables
+    # `funnel refresh` writes into a copy of the same file.
+    import shutil
+
+    import xlwings as xw
+    from typer.testing import CliRunner
+
+    from funnel.demo.data import demo_tables
+    from funnel_cli.main import app
+    from tests.support.xlwings_json import book_json_from_file
+    from tests.udfs.test_refresh_remote import as_sent
+    from udfs import addin as ribbon
+    from udfs import xlwings_book
+    from workbook.build import new_workbook
+    from workbook.layout import OUTPUTS
+    from workbook.table_reader import read_tables
+
+    path = new_workbook(tmp_path / "book.xlsx", "en", demo_tables(size=120))
+    copy = tmp_path / "cli.xlsx"
+    shutil.copyfile(path, copy)
+    assert CliRunner().invoke(app, ["refresh", str(copy)]).exit_code == 0
+    book = xw.Book(json=book_json_from_file(path))
+    try:
+        monkeypatch.setattr(xlwings_book, "caller_book", lambda: xlwings_book.XlwingsBook(book))
+        message = ribbon.refresh()
+        actions = json.loads(json.dumps(book.json()))["actions"]
+    finally:
+        book.close()
+    assert message.startswith("Refreshed ")
+    written = [a for a in actions if a["func"] == "setValues"]
+    cli = read_tables(copy, list(OUTPUTS))
+    compared = 0
+    for name, layout in OUTPUTS.items():
+        rows = cli[name][cli[name].notna().any(axis=1)]  # an empty table keeps one blank row
+        found = [a for a in written if a["start_row"] == layout.anchor[0] + 1
+                 and a["start_column"] == layout.anchor[1] and a["column_count"] == len(rows.columns)]
+        if rows.empty:
+            continue  # nothing to write: the table is only resized to its one blank row
+        compared += 1
+        values = next(a["values"] for a in found if len(a["values"]) == len(rows))
+        expected = [[as_sent(v) for v in row] for row in rows.itertuples(index=False, name=None)]
+        for got, want in zip(values, expected):
+            for cell, value in zip(got, want):
+                if isinstance(value, float) and not isinstance(cell, str):
+                    assert cell == pytest.approx(value, rel=1e-9, abs=1e-9), name
+                else:
+                    assert cell == value or str(cell) == str(value), (name, cell, value)
+    assert compared == len(written) > 10
+
+
+def test_a_failing_ribbon_callback_is_logged_and_still_raises(tmp_path, monkeypatch):
+    from udfs import addin as ribbon
+    from workbook.errors import WorkbookError
+
+    log = tmp_path / "funnel.log"
+    monkeypatch.setattr(ribbon, "log_path", lambda: log)
+    with pytest.raises(WorkbookError):
+        ribbon.new_workbook(str(tmp_path / "no such folder" / "book.xlsx"))
+    text = log.read_text(encoding="utf-8")
+    assert "new_workbook" in text and "no such folder" in text
+
+
+def test_new_funnel_workbook_from_the_ribbon_is_a_macro_free_xlsx(tmp_path):
+    from udfs import addin as ribbon
+
+    path = tmp_path / "book.xlsx"
+    assert ribbon.new_workbook(str(path), "zh-CN") == str(path)
+    with zipfile.ZipFile(path) as package:
+        assert "xl/vbaProject.bin" not in package.namelist()
+        assert catalog.text("note.refresh_tab", "zh-CN") in package.read("xl/sharedStrings.xml").decode()
+
+
+@pytest.mark.xlwings_remote
+@pytest.mark.skipif(os.environ.get("XLWINGS_LICENSE_KEY") is None,
+                    reason="xlwings' remote-interpreter engine needs XLWINGS_LICENSE_KEY=noncommercial")
+def test_import_from_the_ribbon_writes_the_deals_into_the_open_workbook(tmp_path):
+    import xlwings as xw
+
+    from tests.support.xlwings_json import book_json_from_file
+    from udfs import addin as ribbon
+    from workbook.build import new_workbook
+    from workbook.layout import INPUTS
+
+    path = new_workbook(tmp_path / "book.xlsx", "en")
+    export = tmp_path / "crm.csv"
+    export.write_text("id,name,stage,amount,close_date,owner\nD1,Alpha,P,1000,2026-03-31,Ann\n"
+                      "D2,Beta,W,2500,2026-02-15,Bo\n", encoding="utf-8")
+    book = xw.Book(json=book_json_from_file(path))
+    try:
+        message = ribbon.import_export(str(export), book)
+        actions = json.loads(json.dumps(book.json()))["actions"]
+    finally:
+        book.close()
+    assert message.startswith("Deals: 2 added, 0 updated, 0 unchanged, 0 skipped")
+    anchor = INPUTS["tblOpportunities"].anchor
+    written = [a for a in actions if a["func"] == "setValues" and a["start_row"] == anchor[0] + 1]
+    assert len(written) == 1 and [row[0] for row in written[0]["values"]] == ["D1", "D2"]
+    assert actions[-1]["func"] == "alert" and actions[-1]["args"][0] == message
