@@ -98,7 +98,7 @@ class RibbonButton:
 RIBBON_BUTTONS = (
     RibbonButton("refresh", "workbook", "FunnelRefresh", 'RunPython "import udfs.addin; udfs.addin.refresh()"', "RefreshAll"),
     RibbonButton("import", "workbook", "FunnelImport", "ImportExport", "ImportTextFile"),
-    RibbonButton("new", "workbook", "FunnelNew", "NewWorkbook", "FileNew"),
+    RibbonButton("new", "workbook", "FunnelNew", "NewFunnelWorkbook", "FileNew"),
     RibbonButton("issues", "go_to", "FunnelGoToIssues", 'GoToTable "tblIssues"', "ErrorChecking"),
     RibbonButton("settings", "go_to", "FunnelSettings", 'GoToTable "tblSettings"', "ControlProperties"),
     RibbonButton("about", "help", "FunnelAbout", 'RunPython "import udfs.addin; udfs.addin.about()"', "Info"),
@@ -187,7 +187,7 @@ Private Sub ImportExport()
     RunPython "import udfs.addin; udfs.addin.import_export(" & PyString(CStr(path)) & ")"
 End Sub
 
-Private Sub NewWorkbook()
+Private Sub NewFunnelWorkbook()
     Dim path As Variant
     #If Mac Then
         path = Application.GetSaveAsFilename("funnel.xlsx")
