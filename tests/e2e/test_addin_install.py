@@ -17,7 +17,7 @@ import xlwings
 from typer.testing import CliRunner
 
 from funnel_cli.main import app, doctor_report
-from udfs.addin import functions_module
+from udfs.addin import functions_module, worksheet_functions
 from workbook.addin import ExcelNotHere, build_addin, install_addin, uninstall_addin
 
 runner = CliRunner()
@@ -113,3 +113,14 @@ def test_install_on_linux_exits_2_with_one_line(built):
     assert len(lines) == 1 and "Excel does not run on linux" in lines[0] and str(built.resolve()) in lines[0]
     doctor = runner.invoke(app, ["doctor"])
     assert doctor.exit_code == 0 and xlwings.__version__ in doctor.output
+
+
+def test_addin_build_from_the_command_line(tmp_path):
+    out = tmp_path / "funnel.xlam"
+    result = runner.invoke(app, ["addin", "build", "--out", str(out), "--lang", "zh-CN"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(worksheet_functions())} worksheet functions" in " ".join(result.output.split()) and out.is_file()
+    wrong = runner.invoke(app, ["addin", "build", "--out", str(tmp_path / "funnel.xlsm")])
+    assert wrong.exit_code == 2 and "must end in .xlam" in wrong.output
+    language = runner.invoke(app, ["addin", "build", "--lang", "fr"])
+    assert language.exit_code == 2 and "--lang takes en or zh-CN" in language.output
