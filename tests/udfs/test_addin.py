@@ -293,3 +293,12 @@ def test_import_from_the_ribbon_writes_the_deals_into_the_open_workbook(tmp_path
     written = [a for a in actions if a["func"] == "setValues" and a["start_row"] == anchor[0] + 1]
     assert len(written) == 1 and [row[0] for row in written[0]["values"]] == ["D1", "D2"]
     assert actions[-1]["func"] == "alert" and actions[-1]["args"][0] == message
+
+
+def test_vba_strings_carry_any_text_without_a_code_page():
+    # The message boxes' words go into the VBA as ASCII: quotes doubled, the rest as ChrW().
+    from workbook.addin import _vba_string
+
+    assert _vba_string('say "hi"') == '"say ""hi"""'
+    assert _vba_string("问题 tbl") == 'ChrW(38382) & ChrW(39064) & " tbl"'
+    assert _vba_string("") == '""'
