@@ -74,6 +74,32 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "heading.issues": ("Problems found in the input tables", "输入数据中的问题"),
     "note.refresh": ("Press Refresh to recompute from the input sheets.", "按“刷新”按钮重新计算。"),
     "button.refresh": ("Refresh", "刷新"),
+    "note.refresh_tab": ("Refresh from the Funnel tab to recompute from the input sheets (the funnel add-in).",
+                         "在“销售漏斗”选项卡上点“刷新”重新计算（需加载 funnel 加载项）。"),
+    # --- The add-in's ribbon tab (workbook/addin.py) ---------------------------------
+    "ribbon.tab": ("Funnel", "销售漏斗"),
+    "ribbon.group.workbook": ("Workbook", "工作簿"),
+    "ribbon.group.go_to": ("Go to", "转到"),
+    "ribbon.group.help": ("Help", "帮助"),
+    "ribbon.refresh": ("Refresh", "刷新"),
+    "ribbon.import": ("Import CRM export...", "导入 CRM 导出..."),
+    "ribbon.new": ("New funnel workbook...", "新建漏斗工作簿..."),
+    "ribbon.issues": ("Go to Issues", "转到问题"),
+    "ribbon.settings": ("Settings", "设置"),
+    "ribbon.about": ("About", "关于"),
+    "ribbon.refresh.tip": ("Recompute every output table of the active workbook from its input tables.",
+                           "根据活动工作簿的输入表重新计算所有结果表。"),
+    "ribbon.import.tip": ("Merge a CRM export (CSV) into the active workbook's Opportunities and Stage history.",
+                          "将 CRM 导出（CSV）合并到活动工作簿的商机与阶段历史表。"),
+    "ribbon.new.tip": ("Build a new funnel workbook (.xlsx, no macros) and open it.",
+                       "新建一个漏斗工作簿（.xlsx，无宏）并打开。"),
+    "ribbon.issues.tip": ("Show the Issues sheet: the problems found in the input tables.",
+                          "显示“问题”表：输入数据中发现的问题。"),
+    "ribbon.settings.tip": ("Show the Settings table of the active workbook.", "显示活动工作簿的设置表。"),
+    "ribbon.about.tip": ("The add-in's version, the Python it uses and where its log is.",
+                         "加载项版本、所用的 Python 及日志位置。"),
+    "ribbon.not_funnel": ("The active workbook has no {table} table: open a funnel workbook, or build one with New funnel workbook.",
+                          "活动工作簿中没有 {table} 表：请打开漏斗工作簿，或用“新建漏斗工作簿”创建。"),
     # --- Output tables' captions ----------------------------------------------------
     "title.tblSummary": ("Headline figures", "关键指标"),
     "title.tblForecastPeriods": ("By period", "按期间"),
@@ -568,6 +594,37 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "cli.no_rows": ("no rows", "无数据"),
     "cli.more_columns": ("{columns} more column(s) do not fit: --format xlsx or csv shows every column",
                          "另有 {columns} 列放不下：用 --format xlsx 或 csv 查看全部列"),
+    "message.imported": ("Deals: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped; "
+                         "{history} stage-history rows added. Press Refresh to recompute.",
+                         "商机：新增 {added}，更新 {updated}，未变 {unchanged}，跳过 {skipped}；新增阶段历史 {history} 行。"
+                         "请点“刷新”重新计算。"),
+    "message.about": ("funnel add-in {addin}. Python {python} at {executable}; funnel {funnel}, xlwings {xlwings}. "
+                      "Log: {log}",
+                      "funnel 加载项 {addin}。Python {python}（{executable}）；funnel {funnel}，xlwings {xlwings}。"
+                      "日志：{log}"),
+    # --- The add-in on the command line (funnel addin ..., funnel doctor) -------------
+    "addin.built": ("Wrote {path}: the Funnel tab, {functions} worksheet functions. Install it with: funnel addin install {path}",
+                    "已写入 {path}：“销售漏斗”选项卡，{functions} 个工作表函数。安装：funnel addin install {path}"),
+    "addin.installed": ("Installed {path}; config written to {config}. Restart Excel to see the Funnel tab.",
+                        "已安装 {path}；配置已写入 {config}。重启 Excel 即可看到“销售漏斗”选项卡。"),
+    "addin.uninstalled": ("Removed {path} and its config {config}. Restart Excel.",
+                          "已删除 {path} 及其配置 {config}。请重启 Excel。"),
+    "addin.not_installed": ("The add-in is not installed: nothing at {path}.", "加载项未安装：{path} 处没有文件。"),
+    "addin.no_excel": ("Excel does not run on {platform}, so the add-in cannot be installed here; the built add-in is {path} "
+                       "(copy it to a Windows or macOS machine and run funnel addin install there).",
+                       "{platform} 上没有 Excel，无法在此安装加载项；已生成的加载项是 {path}"
+                       "（复制到 Windows 或 macOS 上再运行 funnel addin install）。"),
+    "addin.missing_file": ("No add-in at {path}: build it first with funnel addin build --out {path}",
+                           "{path} 处没有加载项：请先运行 funnel addin build --out {path}"),
+    "doctor.agree": ("The pieces agree: the add-in calls this Python, which has funnel and the xlwings the add-in was built with.",
+                     "各部分一致：加载项调用此 Python，其中装有 funnel 及构建加载项所用的 xlwings。"),
+    "doctor.xlwings_differs": ("The add-in was built with xlwings {addin} but this Python has xlwings {installed}: "
+                               "run funnel addin build and funnel addin install again.",
+                               "加载项以 xlwings {addin} 构建，而此 Python 装的是 xlwings {installed}："
+                               "请重新运行 funnel addin build 与 funnel addin install。"),
+    "doctor.no_addin": ("No installed add-in found at {path}.", "未在 {path} 找到已安装的加载项。"),
+    "doctor.other_python": ("The add-in's config names the Python {configured}, not this one ({executable}).",
+                            "加载项配置指定的 Python 是 {configured}，不是当前的 {executable}。"),
     # Why the recommended concession pattern works, and what goes wrong with the others.
     "advice.concession.shrinking": (
         "Recommended: big first, then smaller steps make the buyer feel the price has reached its floor.",

@@ -154,13 +154,14 @@ _FORCE_HINT = "(--force: go ahead with what can be computed)"
 
 @app.command()
 def new(
-    path: Path = typer.Argument(..., help="The .xlsm to create."),
+    path: Path = typer.Argument(..., help="The workbook to create: .xlsm (with its own Refresh buttons) or .xlsx "
+                                "(no macros: refresh from the add-in's Funnel tab or with funnel refresh)."),
     demo_data: bool = typer.Option(False, "--demo", help="Fill the input tables with demo data."),
     lang: str = typer.Option("en", help="Language: en or zh-CN."),
     scheme: str = typer.Option("pib", help="Stage scheme: pib, six_step or seven_stage."),
     force: bool = typer.Option(False, help="Overwrite an existing file (even one Excel's owner file says is open)."),
 ) -> None:
-    """Build a new funnel workbook (.xlsm)."""
+    """Build a new funnel workbook (.xlsm, or a macro-free .xlsx)."""
     from funnel.demo.competition import demo_competition_tables
     from funnel.demo.data import demo_tables
     from funnel.inputs.schemes import PRESETS, preset_stages
@@ -173,8 +174,8 @@ def new(
         _fail(f"--scheme takes one of {', '.join(PRESETS)}, got '{scheme}'")
     if path.exists() and not force:
         _fail(f"{path} exists; pass --force to overwrite it")
-    if path.suffix.lower() != ".xlsm":
-        _fail(f"{path} must end in .xlsm (the workbook carries macros)")
+    if path.suffix.lower() not in (".xlsm", ".xlsx"):
+        _fail(f"{path} must end in .xlsm (with its own Refresh buttons) or .xlsx (no macros: the add-in's Funnel tab)")
     if demo_data:
         tables = demo_tables(2000, scheme=scheme)
         tables.update(demo_competition_tables(tables))
@@ -184,7 +185,8 @@ def new(
         new_workbook(path, lang, tables, force=force)
     except WorkbookError as err:
         _fail(_naming(path, err))
-    console.print(f"Wrote [bold]{path}[/]. Open it in Excel and press Refresh, or run: funnel refresh {path}")
+    where = "press Refresh" if path.suffix.lower() == ".xlsm" else "press Refresh on the Funnel tab (funnel addin install)"
+    console.print(f"Wrote [bold]{path}[/]. Open it in Excel and {where}, or run: funnel refresh {path}")
 
 
 @app.command()
@@ -343,6 +345,125 @@ def import_(
         f"{counts['skipped']:,} skipped; {counts['history_added']:,} stage-history rows added to {into}. "
         f"Next: funnel refresh {into}"
     )
+
+
+addin_app = typer.Typer(no_args_is_help=True, help="The funnel Excel add-in (funnel.xlam): a Funnel ribbon tab for any workbook.")
+app.add_typer(addin_app, name="addin")
+
+
+@addin_app.command("build")
+def addin_build(
+    out: Path = typer.Option(Path("funnel.xlam"), help="Where to write the add-in."),
+    lang: str = typer.Option("en", help="Language of the ribbon's labels: en or zh-CN."),
+    force: bool = typer.Option(False, "--force", help="Overwrite even when Excel's owner file says it is open."),
+) -> None:
+    """Build funnel.xlam: the Funnel ribbon tab and every FUNNEL_* worksheet function."""
+    from funnel import catalog
+    from udfs.addin import functions_module, worksheet_functions
+    from workbook.addin import build_addin
+    from workbook.errors import WorkbookError
+
+    if lang not in ("en", "zh-CN"):
+        _fail(f"--lang takes en or zh-CN, got '{lang}'")
+    if out.suffix.lower() != ".xlam":
+        _fail(f"{out} must end in .xlam (Excel loads add-ins by that extension)")
+    try:
+        build_addin(out, functions_module(), lang, force=force)
+    except WorkbookError as err:
+        _fail(_naming(out, err))
+    console.print(catalog.text("addin.built", "en", path=out, functions=len(worksheet_functions())), soft_wrap=True)
+
+
+def _appdata() -> Path | None:
+    import os
+
+    return Path(os.environ["APPDATA"]) if os.environ.get("APPDATA") else None
+
+
+@addin_app.command("install")
+def addin_install(
+    addin: Path = typer.Argument(Path("funnel.xlam"), help="The built add-in (funnel addin build)."),
+) -> None:
+    """Copy the add-in into Excel's XLSTART folder and write its config (this Python, the UDF module)."""
+    from funnel import catalog
+    from workbook.addin import ExcelNotHere, install_addin
+
+    try:
+        where = install_addin(addin, sys.platform, Path.home(), sys.executable, _appdata())
+    except ExcelNotHere:
+        _fail(catalog.text("addin.no_excel", "en", platform=sys.platform, path=addin.resolve()))
+    except FileNotFoundError:
+        _fail(catalog.text("addin.missing_file", "en", path=addin))
+    except OSError as err:
+        _fail(f"could not install the add-in: {err}")
+    console.print(catalog.text("addin.installed", "en", path=where.addin, config=where.config), soft_wrap=True)
+
+
+@addin_app.command("uninstall")
+def addin_uninstall() -> None:
+    """Remove the add-in from Excel's XLSTART folder, and its config."""
+    from funnel import catalog
+    from workbook.addin import ExcelNotHere, placement, uninstall_addin
+
+    try:
+        where = uninstall_addin(sys.platform, Path.home(), _appdata())
+    except ExcelNotHere:
+        _fail(catalog.text("addin.no_excel", "en", platform=sys.platform, path=Path("funnel.xlam").resolve()))
+    except FileNotFoundError:
+        _fail(catalog.text("addin.not_installed", "en", path=placement(sys.platform, Path.home(), _appdata()).addin))
+    except OSError as err:
+        _fail(f"could not uninstall the add-in: {err}")
+    console.print(catalog.text("addin.uninstalled", "en", path=where.addin, config=where.config), soft_wrap=True)
+
+
+def doctor_report(platform: str, home: Path, appdata: Path | None, executable: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """What ``funnel doctor`` shows: (item, value) rows, and what does not agree (empty: all agree)."""
+    import platform as python_platform
+    from importlib.metadata import version
+
+    from funnel import catalog
+    from workbook.addin import ExcelNotHere, addin_xlwings_version, configured_interpreter, placement
+
+    xlwings_version = version("xlwings")
+    rows = [("Python", f"{python_platform.python_version()} ({executable})"), ("funnel", _installed_version()),
+            ("xlwings", xlwings_version)]
+    problems: list[str] = []
+    try:
+        where = placement(platform, home, appdata)
+    except ExcelNotHere:
+        rows.append(("add-in", catalog.text("addin.no_excel", "en", platform=platform, path=Path("funnel.xlam").resolve())))
+        return rows, problems
+    if not where.addin.is_file():
+        problems.append(catalog.text("doctor.no_addin", "en", path=where.addin))
+        return rows, problems
+    built_with = addin_xlwings_version(where.addin) or "unknown"
+    configured = configured_interpreter(where.config, platform) or ""
+    rows += [("add-in", str(where.addin)), ("add-in's xlwings", built_with), ("add-in's Python", configured or "(none)")]
+    if built_with != xlwings_version:
+        problems.append(catalog.text("doctor.xlwings_differs", "en", addin=built_with, installed=xlwings_version))
+    if not configured or Path(configured) != Path(executable):
+        problems.append(catalog.text("doctor.other_python", "en", configured=configured or "(none)", executable=executable))
+    return rows, problems
+
+
+@app.command()
+def doctor() -> None:
+    """Which Python, funnel and xlwings the add-in will use, and whether they agree (exit 1 when not)."""
+    from funnel import catalog
+
+    rows, problems = doctor_report(sys.platform, Path.home(), _appdata(), sys.executable)
+    table = Table(title="funnel doctor", title_justify="left")
+    table.add_column("item")
+    table.add_column("value", overflow="fold")
+    for item, value in rows:
+        table.add_row(item, value)
+    console.print(table)
+    for problem in problems:
+        err_console.print(Text(problem), soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    if any(item == "add-in's Python" for item, _ in rows):
+        console.print(catalog.text("doctor.agree", "en"), soft_wrap=True)
 
 
 def report_json(result, only: list[str] | None = None) -> str:

@@ -1,10 +1,12 @@
-"""Building a new funnel workbook (.xlsm) with XlsxWriter.
+"""Building a new funnel workbook (.xlsm, or a macro-free .xlsx) with XlsxWriter.
 
 Owns the first shape of every sheet: output sheets (titles, Refresh buttons, empty
 output tables, native charts over those tables) and input sheets (Excel Tables with
 localized headers, number formats, dropdowns), the ``xlwings.conf`` sheet and the VBA
 project (our ``workbook/vba/*.bas`` plus xlwings' standalone module taken from the
-installed xlwings package). A refresh fills the output tables later; the charts follow
+installed xlwings package). A path ending in ``.xlsx`` gets the same sheets and tables
+with no macros: no VBA, no buttons, no ``xlwings.conf``; its output sheets say to refresh
+from the Funnel tab (the add-in, ``workbook.addin``). A refresh fills the output tables later; the charts follow
 their tables because the refresh writer moves chart ranges with the rows.
 """
 
@@ -253,7 +255,8 @@ def new_workbook(
     until the new one is complete (see ``workbook.package.save``).
 
     Args:
-        path: where to write the .xlsm.
+        path: where to write: an .xlsm (its own Refresh buttons and macros), or an .xlsx
+            (no macros; refreshed from the add-in's Funnel tab or ``funnel refresh``).
         language: ``en`` or ``zh-CN`` for sheet names, headers and labels.
         tables: canonical input tables to fill in (the demo); empty tables otherwise,
             with the default P/I/B/W/L stage scheme.
@@ -270,13 +273,14 @@ def new_workbook(
     """
     path = Path(path)
     with saving(path, force=force) as target:
-        save_atomically(target, lambda out: _write_workbook(out, language, tables, settings), target,
+        macros = path.suffix.lower() != ".xlsx"
+        save_atomically(target, lambda out: _write_workbook(out, language, tables, settings, macros), target,
                         workbook=path, force=force)
     return path
 
 
 def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame] | None,
-                    settings: Settings | None) -> None:
+                    settings: Settings | None, macros: bool = True) -> None:
     tables = dict(tables or {})
     settings = (settings or Settings()).model_copy(update={"language": language})
     if tables.get("settings") is not None:
@@ -296,7 +300,8 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
         if name not in sheets:
             ws = wb.add_worksheet(name)
             code = f"Sheet{len(sheets) + 1}"
-            ws.set_vba_name(code)
+            if macros:  # the code names the VBA project's document modules attach to
+                ws.set_vba_name(code)
             code_names.append(code)
             sheets[name] = ws
         return sheets[name]
@@ -306,8 +311,12 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
         layouts = [t for t in OUTPUTS.values() if t.sheet_key == sheet_key]
         ws = sheet(layouts[0].sheet(language))
         ws.write(0, 0, catalog.text(f"heading.{sheet_key}", language), fmt.title)
-        ws.write(1, 0, catalog.text("note.refresh", language), fmt.subtitle)
-        ws.insert_button(0, 6, {"macro": REFRESH_MACRO, "caption": catalog.text("button.refresh", language), "width": 110, "height": 32})
+        if macros:
+            ws.write(1, 0, catalog.text("note.refresh", language), fmt.subtitle)
+            ws.insert_button(0, 6, {"macro": REFRESH_MACRO, "caption": catalog.text("button.refresh", language),
+                                    "width": 110, "height": 32})
+        else:
+            ws.write(1, 0, catalog.text("note.refresh_tab", language), fmt.subtitle)
         for layout in layouts:
             if layout.title(language):
                 ws.write(layout.anchor[0] - 1, layout.anchor[1], layout.title(language), fmt.caption)
@@ -347,13 +356,13 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
     code_header = stages_layout.headers(language)[0]
     wb.define_name("StageCodes", f"=tblStages[{code_header}]")
 
-    conf = sheet("xlwings.conf")
-    for r, (key, value) in enumerate(XLWINGS_CONF):
-        conf.write_string(r, 0, key)
-        conf.write_string(r, 1, value)
-    conf.hide()
-
-    wb.set_vba_name("ThisWorkbook")
-    wb.add_vba_project(io.BytesIO(build_vba_project(vba_modules(code_names))), is_stream=True)
+    if macros:
+        conf = sheet("xlwings.conf")
+        for r, (key, value) in enumerate(XLWINGS_CONF):
+            conf.write_string(r, 0, key)
+            conf.write_string(r, 1, value)
+        conf.hide()
+        wb.set_vba_name("ThisWorkbook")
+        wb.add_vba_project(io.BytesIO(build_vba_project(vba_modules(code_names))), is_stream=True)
     wb.set_properties({"title": "funnel", "comments": "Built by funnel"})
     wb.close()

@@ -2,7 +2,7 @@
 
 Run with the system Python that has LibreOffice's UNO bridge (not the project's venv):
 
-    /usr/bin/python3 tests/support/lo_vba_modules.py book.xlsm [--timeout 90]
+    /usr/bin/python3 tests/support/lo_vba_modules.py book.xlsm [--timeout 90] [--filter NAME] [--library NAME]
 
 Starts a private headless soffice (its own throw-away profile, its own pipe), turns on
 Calc's "load VBA code" options, opens the workbook hidden with macros allowed, and prints
@@ -34,18 +34,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workbook", type=Path)
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds before giving up")
+    parser.add_argument("--library", default=VBA_LIBRARY, help="the Basic library: the VBA project's name")
+    parser.add_argument("--filter", default=None,
+                        help="import filter, e.g. 'Calc MS Excel 2007 VBA XML' for an .xlam (no type detection for it)")
     args = parser.parse_args()
     try:
         with OfficeSession(timeout=args.timeout) as context:
-            print(json.dumps(read_modules(context, args.workbook.resolve()), indent=1))
+            print(json.dumps(read_modules(context, args.workbook.resolve(), args.filter, args.library), indent=1))
     except OfficeDidNotStart as err:
         print(err, file=sys.stderr)
         return 2
     return 0
 
 
-def read_modules(context, workbook: Path) -> dict:
-    """Open `workbook` in the remote soffice and read its VBA library and sheet code names."""
+def read_modules(context, workbook: Path, filter_name: str | None = None, library_name: str = VBA_LIBRARY) -> dict:
+    """Open `workbook` in the remote soffice (with import filter `filter_name`, if given) and
+    read its VBA library and sheet code names."""
     smgr = context.ServiceManager
     enable_vba_import(context)
     desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", context)
@@ -57,17 +61,18 @@ def read_modules(context, workbook: Path) -> dict:
             prop("Hidden", True),
             prop("ReadOnly", True),
             prop("MacroExecutionMode", ALWAYS_EXECUTE_NO_WARN),
-        ),
+        )
+        + ((prop("FilterName", filter_name),) if filter_name else ()),
     )
     if document is None:
         raise RuntimeError(f"LibreOffice could not open {workbook}")
     try:
         libraries = document.BasicLibraries
         result = {"library": None, "modules": {}, "code_names": {}}
-        if libraries.hasByName(VBA_LIBRARY):
-            libraries.loadLibrary(VBA_LIBRARY)
-            library = libraries.getByName(VBA_LIBRARY)
-            result["library"] = VBA_LIBRARY
+        if libraries.hasByName(library_name):
+            libraries.loadLibrary(library_name)
+            library = libraries.getByName(library_name)
+            result["library"] = library_name
             for name in library.ElementNames:
                 result["modules"][name] = {
                     "type": library.getModuleInfo(name).ModuleType,
