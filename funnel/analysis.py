@@ -41,6 +41,7 @@ from funnel.forecast.health import deal_health, health_counts
 from funnel.forecast.pipeline import quota_table, weighted_pipeline
 from funnel.forecast.ranges import range_forecast
 from funnel.forecast.readiness import readiness_issues
+from funnel.forecast.risk import risk_columns, sorted_by_risk
 from funnel.forecast.stages import HistoryKeys, history_keys, reached_order, stage_probabilities
 from funnel.forecast.stagestats import stage_statistics
 from funnel.forecast.winrates import win_rate_trend, win_rates
@@ -254,11 +255,13 @@ class Analysis:
     @cached_property
     def deal_scores(self) -> pd.DataFrame:
         """One row per open deal: stage and model probability, its factors, health flags and
-        the deal's qualification and decision-chain figures."""
+        the deal's qualification and decision-chain figures; the amount at risk and why,
+        the most at risk first (``funnel.forecast.risk``)."""
         deals = self.deals
         scores = deal_scores_table(deals, self.model_scores, self.health)
         extra = self.deal_qualification.reindex(columns=list(_DEAL_SCORE_QUALIFICATION)).set_axis(deals["id"].to_numpy())
-        return scores.join(extra, on="id")
+        scores = scores.join(extra, on="id")
+        return sorted_by_risk(scores.join(risk_columns(scores, self.settings.language)))
 
     # --- competition (these report problems in their tables to the log) ------------------------
 

@@ -20,6 +20,7 @@ The keys are grouped by what the words are:
     message.*                       what a refresh says when it is done
     cli.*                           what the command line prints around its tables
     readiness.*                     what keeps the figures from reading as a forecast
+    risk.*                          why a deal is at risk (the Deal scores' reason)
     import.*                        the settings chosen for a workbook built around an import
     advice.*, warning.*             what the negotiation course says about a concession plan
 
@@ -299,6 +300,9 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblDealScores.owner": ("Owner", "负责人"),
     "header.tblDealScores.stage": ("Stage", "阶段"),
     "header.tblDealScores.amount": ("Amount", "金额"),
+    "header.tblDealScores.amount_at_risk": ("Amount at risk", "风险金额"),
+    "header.tblDealScores.warning_signs": ("Warning signs", "预警数"),
+    "header.tblDealScores.reason": ("Why at risk (strongest first)", "风险原因（最严重的在前）"),
     "header.tblDealScores.stage_probability": ("Stage probability", "阶段概率"),
     "header.tblDealScores.model_probability": ("Model probability", "模型概率"),
     "header.tblDealScores.used_probability": ("Used probability", "采用概率"),
@@ -558,6 +562,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "message.problems_found": ("{problems} problem(s) found in the data: see the Issues sheet.",
                                "发现 {problems} 个数据问题，见“问题”表。"),
     "message.no_problems": ("No problems found in the data.", "未发现数据问题。"),
+    # Why a deal is at risk, strongest sign first (funnel.forecast.risk).
+    "risk.overdue": ("close date passed {days} days ago", "预计成交日期已过 {days} 天"),
+    "risk.pushed": ("close date pushed out", "预计成交日期被推后"),
+    "risk.stale": ("{days} days in stage (median {median})", "在本阶段 {days} 天（中位数 {median} 天）"),
+    "risk.inactive": ("no activity for {days} days", "{days} 天没有活动"),
     # What keeps the figures from reading as a forecast (funnel.forecast.readiness).
     "readiness.old_data": ("the newest date in the data is {latest}, {days} days before as-of: every open deal looks "
                            "stale and the current period has no deals",

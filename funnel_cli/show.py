@@ -30,7 +30,7 @@ _FIRST_COLUMNS = {
     "stage_stats": ("code", "name", "open_deals", "open_amount", "weighted", "configured", "empirical", "blended",
                     "used", "conversion_to_next"),
     "range_forecast": ("period", "closed_won", "expected", "p10", "p50", "p90", "quota", "prob_reach_quota"),
-    "deal_scores": ("id", "stage", "amount", "used_probability", "basis", "risks", "stale", "overdue"),
+    "deal_scores": ("id", "stage", "amount", "amount_at_risk", "reason", "used_probability", "basis"),
     "qualification": ("id", "stage", "amount", "urgency_label", "importance_label", "completeness_5w2p", "man_ok",
                       "unanswered"),
     "decision_chain": ("id", "stage", "amount", "role_coverage", "dm_supportive", "roles_missing", "risks"),

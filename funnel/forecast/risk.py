@@ -1,0 +1,63 @@
+"""Which open deals put the forecast at risk, by how much, and why in words.
+
+A deal is at risk when it carries one of deal health's warning signs (``funnel.forecast.
+health``): its amount is then at risk, so that the amounts at risk add up to the Summary's
+flagged amount. The reason lists the signs strongest first, with the figures behind each:
+a close date already passed (the forecast counts the deal in a period that is over), a
+close date pushed out, too long in the stage against the stage's median, no activity;
+then what the decision chain lacks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel import catalog
+
+__all__ = ["WARNING_SIGNS", "risk_columns", "sorted_by_risk"]
+
+# Deal health's flags, strongest first.
+WARNING_SIGNS = ("overdue", "pushed", "stale", "inactive")
+
+
+def _whole(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):,.0f}"
+
+
+def risk_columns(scores: pd.DataFrame, language: str) -> pd.DataFrame:
+    """amount_at_risk, warning_signs (how many of ``WARNING_SIGNS``) and reason, per row of
+    the Deal scores table (its health and decision-chain columns), indexed like it.
+
+    The reason is blank for a deal with no sign and no decision-chain risk.
+    """
+    flags = {sign: scores[sign].fillna(False).to_numpy(dtype=bool) for sign in WARNING_SIGNS}
+    count = np.sum(list(flags.values()), axis=0) if len(scores) else np.zeros(0, dtype=int)
+    amount = scores["amount"].fillna(0.0).to_numpy(dtype=float)
+    separator = catalog.text("separator.list", language)
+    no_chain = catalog.text("label.risk.no_stakeholders", language)
+    reasons = []
+    for i, row in enumerate(scores.itertuples(index=False)):
+        words = []
+        if flags["overdue"][i]:
+            words.append(catalog.text("risk.overdue", language, days=_whole(row.days_overdue)))
+        if flags["pushed"][i]:
+            words.append(catalog.text("risk.pushed", language))
+        if flags["stale"][i]:
+            words.append(catalog.text("risk.stale", language, days=_whole(row.days_in_stage),
+                                      median=_whole(row.stage_median_days)))
+        if flags["inactive"][i]:
+            words.append(catalog.text("risk.inactive", language, days=_whole(row.days_since_activity)))
+        chain = row.risks if isinstance(row.risks, str) else ""
+        if chain and (chain != no_chain or words):
+            words.append(chain)
+        reasons.append(separator.join(words))
+    return pd.DataFrame({"amount_at_risk": np.where(count > 0, amount, 0.0), "warning_signs": count.astype(int),
+                         "reason": reasons}, index=scores.index)
+
+
+def sorted_by_risk(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows with the most amount at risk first; then more warning signs, larger amount, id."""
+    order = table.sort_values(["amount_at_risk", "warning_signs", "amount", "id"],
+                              ascending=[False, False, False, True], kind="stable", na_position="last")
+    return order.reset_index(drop=True)
