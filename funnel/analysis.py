@@ -51,7 +51,7 @@ from funnel.methods.competition import check_importance_settings, comparison_tab
 from funnel.methods.decision_chain import chain_columns, decision_chain_table, read_stakeholders
 from funnel.methods.qualification import account_grades, qualification_columns, qualification_table
 from funnel.winmodel.calibration import BacktestPredictions, backtest_predictions, backtest_tables, reliability_by_bin
-from funnel.winmodel.choice import Choice, choose_method
+from funnel.winmodel.choice import Choice, choice_table, choose_method
 from funnel.winmodel.model import WinModel, deal_scores_table, fit_win_model, model_probabilities, score_deals
 
 __all__ = ["Analysis", "Report", "OUTPUT_TABLES", "WIN_BRANCH", "Executor", "run", "summary_table"]
@@ -70,6 +70,7 @@ OUTPUT_TABLES = (
     "calibration",
     "reliability",
     "reliability_chart",
+    "forecast_choice",
     "health_counts",
     "head_to_head",
     "comparison_result",
@@ -180,7 +181,7 @@ class Analysis:
         return backtest_predictions(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached, keys=self.keys)
 
     @cached_property
-    def forecast_choice(self) -> Choice:
+    def method_choice(self) -> Choice:
         """Which probability the forecast uses, and the backtest figures it was chosen on."""
         s = self.settings
         if s.forecast_method == "stage":  # nothing to learn or backtest to forecast by the stage
@@ -188,11 +189,16 @@ class Analysis:
         return choose_method(self.backtest_predictions, s.probability_method, s.forecast_method, self.win_model.usable)
 
     @cached_property
+    def forecast_choice(self) -> pd.DataFrame:
+        """The choice of ``method_choice`` as the Win rates sheet's one-row table."""
+        return choice_table(self.method_choice, self.settings.language)
+
+    @cached_property
     def deals(self) -> pd.DataFrame:
         """The deal table every forecast reads: the per-deal model's probability where
-        ``forecast_choice`` chose the model (overrides and closed deals keep theirs); else
+        ``method_choice`` chose the model (overrides and closed deals keep theirs); else
         the stage probabilities."""
-        if self.forecast_choice.method != "model":
+        if self.method_choice.method != "model":
             return self.stage_deals
         i = self.inputs
         probability = model_probabilities(self.win_model, self.stage_deals, self.reached)

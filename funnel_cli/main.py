@@ -107,6 +107,8 @@ def _forecast_glance(report) -> None:
 
 
 def _headline(report) -> None:
+    from funnel.winmodel.choice import choice_line
+
     s = dict(zip(report["summary"]["metric"], report["summary"]["value"]))
     cur = report.settings.currency
     console.print(
@@ -115,6 +117,7 @@ def _headline(report) -> None:
         f"won {s['won_deals']:,} ({cur} {s['won_amount']:,.0f}), lost {s['lost_deals']:,}, "
         f"win rate {s['win_rate']:.1%}; {s['issues']} problem(s) in the data."
     )
+    console.print(Text(choice_line(report.analysis.method_choice, report.settings.language)), soft_wrap=True)
 
 
 @app.command()

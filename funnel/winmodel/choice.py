@@ -21,16 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from funnel import catalog
 from funnel.winmodel.calibration import BacktestPredictions, brier_score
 
-__all__ = ["RESAMPLES", "SEED", "LEVEL", "REASONS", "Choice", "paired_bootstrap_interval", "choose_method"]
+__all__ = ["RESAMPLES", "SEED", "LEVEL", "REASONS", "CHOICE_COLUMNS", "Choice", "paired_bootstrap_interval", "choose_method",
+           "choice_table", "choice_line"]
 
 RESAMPLES = 1000
 SEED = 19
 LEVEL = 0.95
 # Why a method was chosen; each has a catalog text ``choice.<reason>``.
 REASONS = ("model_better", "model_not_better", "no_backtest", "model_fell_back", "set_model", "set_stage", "model_not_usable")
+CHOICE_COLUMNS = ("setting", "method", "baseline", "brier_model", "brier_stage", "difference", "ci_low", "ci_high",
+                  "deals", "predictions", "reason")
 # Resamples drawn at once: bounds the memory a large book's bootstrap takes.
 _CELLS_AT_ONCE = 4_000_000
 
@@ -149,3 +154,35 @@ def choose_method(
     if figures["high"] < 0:
         return chosen("model", "model_better")
     return chosen("stage", "model_not_better")
+
+
+def _reason(choice: Choice, language: str) -> str:
+    return catalog.text(f"choice.{choice.reason}", language, baseline=choice.baseline)
+
+
+def choice_table(choice: Choice, language: str) -> pd.DataFrame:
+    """The choice as the one-row table the Win rates sheet shows (``CHOICE_COLUMNS``).
+
+    difference = brier_model - brier_stage; ci_low, ci_high its interval; reason in the
+    workbook's language. Figures are blank without a backtest.
+    """
+    row = {
+        "setting": choice.setting, "method": choice.method, "baseline": choice.baseline,
+        "brier_model": choice.brier_model, "brier_stage": choice.brier_stage, "difference": choice.difference,
+        "ci_low": choice.low, "ci_high": choice.high, "deals": choice.deals, "predictions": choice.predictions,
+        "reason": _reason(choice, language),
+    }
+    return pd.DataFrame([row], columns=list(CHOICE_COLUMNS))
+
+
+def choice_line(choice: Choice, language: str) -> str:
+    """The choice in one line (the command line's headline)."""
+    reason = _reason(choice, language)
+    if np.isnan(choice.brier_model):
+        return catalog.text("message.forecast_choice_alone", language, method=choice.method, setting=choice.setting,
+                            reason=reason)
+    return catalog.text(
+        "message.forecast_choice", language, method=choice.method, setting=choice.setting, baseline=choice.baseline,
+        brier_model=f"{choice.brier_model:.4f}", brier_stage=f"{choice.brier_stage:.4f}", low=f"{choice.low:+.4f}",
+        high=f"{choice.high:+.4f}", deals=f"{choice.deals:,}", reason=reason,
+    )

@@ -124,7 +124,7 @@ def test_auto_is_the_default_and_a_bad_value_is_an_issue():
 
 def test_the_default_demo_forecasts_by_the_model_it_backtests_better():
     analysis = Analysis(validate(demo_tables(size=2000, seed=7)))
-    choice = analysis.forecast_choice
+    choice = analysis.method_choice
     assert (choice.method, choice.reason) == ("model", "model_better")
     # The figures the issue quotes for the demo: model 0.174 against blended 0.208.
     assert choice.brier_model == pytest.approx(0.1744, abs=1e-4) and choice.brier_stage == pytest.approx(0.2082, abs=1e-4)
@@ -132,3 +132,24 @@ def test_the_default_demo_forecasts_by_the_model_it_backtests_better():
     open_deals = analysis.deals[analysis.deals["is_open"] & analysis.deals["probability_override"].isna()]
     scores = analysis.model_scores.loc[open_deals.index, "model_probability"]
     pd.testing.assert_series_equal(open_deals["used_probability"], scores, check_names=False)
+
+
+def test_the_choice_table_and_line_say_what_was_chosen_and_why():
+    from funnel.winmodel.choice import CHOICE_COLUMNS, choice_line, choice_table
+
+    won = np.arange(40) % 2 == 0
+    choice = choose_method(_found(np.where(won, 0.8, 0.2), np.full(40, 0.5), won), "blended")
+    table = choice_table(choice, "en")
+    assert list(table.columns) == list(CHOICE_COLUMNS) and len(table) == 1
+    row = table.iloc[0]
+    assert (row["setting"], row["method"], row["baseline"], row["deals"]) == ("auto", "model", "blended", 40)
+    assert row["difference"] == pytest.approx(0.04 - 0.25)
+    assert row["reason"].startswith("the model's backtest beats the blended stage probability")
+    assert choice_table(choice, "zh-CN").iloc[0]["reason"].startswith("模型的回测优于blended阶段概率")
+    line = choice_line(choice, "en")
+    assert line.startswith("Forecast by model (forecast_method auto): backtest Brier model 0.0400, blended 0.2500")
+    assert "-0.2100 to -0.2100 over 40 deals" in line
+    assert choice_line(choose_method(None, "blended"), "en") == (
+        "Forecast by stage (forecast_method auto): no backtest is possible (no closed deals both before and after the "
+        "cut-off), so the blended stage probability is used.")
+    assert choice_line(choose_method(None, "blended"), "zh-CN").startswith("预测采用 stage")
