@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -120,12 +121,21 @@ def _headline(report) -> None:
     console.print(Text(choice_line(report.analysis.method_choice, report.settings.language)), soft_wrap=True)
 
 
+class Scenario(str, Enum):
+    """The demo's scenarios (``funnel.demo.data.SCENARIOS``); typer answers any other with usage and exit 2."""
+
+    default = "default"
+    noise = "noise"
+
+
 @app.command()
 def demo(
     out: Path = typer.Option(Path("demo.xlsm"), help="Where to write the demo workbook."),
     size: int = typer.Option(2000, min=10, help="Number of deals to generate."),
     lang: str = typer.Option("en", help="Language of the workbook: en or zh-CN."),
     seed: int = typer.Option(7, help="Random seed (the same seed gives the same data)."),
+    scenario: Scenario = typer.Option(Scenario.default, help="default: outcomes follow the deals' owners, sources, "
+                                      "products, competitors and qualification; noise: they follow none of them."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output even when Excel's owner file (~$name) "
                                "says it is open."),
 ) -> None:
@@ -142,7 +152,7 @@ def demo(
     started = time.perf_counter()
     try:
         with console.status("Generating demo data...") as status:
-            tables = demo_tables(size=size, seed=seed)
+            tables = demo_tables(size=size, seed=seed, scenario=scenario.value)
             tables.update(demo_competition_tables(tables))
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)

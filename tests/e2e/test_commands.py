@@ -42,7 +42,7 @@ def test_demo_builds_and_refreshes_the_workbook(tmp_path):
     out = tmp_path / "demo.xlsm"
     result = _invoke("demo", "--out", str(out), "--size", "200")
     assert result.exit_code == 0, result.output
-    assert "Refreshed 18 output tables from 200 deals" in _said(result)
+    assert "Refreshed 19 output tables from 200 deals" in _said(result)
     # What the workbook now says is exactly what the engine computes from the demo tables.
     tables = demo_tables(size=200, seed=7)
     tables.update(demo_competition_tables(tables))
@@ -150,6 +150,7 @@ def _command(*args: str) -> subprocess.CompletedProcess:
     (("refresh",), "Missing argument 'path'", True),
     (("demo", "--bogus"), "No such option: --bogus", True),
     (("nosuch",), "No such command 'nosuch'", True),
+    (("demo", "--scenario", "nope"), "Invalid value for '--scenario'", True),
     (("report", "x.xlsm", "--format"), "Option '--format' requires an argument", False),  # typer shows no usage line here
 ])
 def test_command_line_mistakes_are_usage_errors(args, said, usage):

@@ -153,3 +153,19 @@ def test_the_choice_table_and_line_say_what_was_chosen_and_why():
         "Forecast by stage (forecast_method auto): no backtest is possible (no closed deals both before and after the "
         "cut-off), so the blended stage probability is used.")
     assert choice_line(choose_method(None, "blended"), "zh-CN").startswith("预测采用 stage")
+
+
+def test_the_noise_demo_keeps_the_stage_probability():
+    # The same business, outcomes by chance alone: the model learns noise and auto sees it.
+    noise = demo_tables(size=2000, seed=7, scenario="noise")
+    choice = Analysis(validate(noise)).method_choice
+    assert (choice.method, choice.reason) == ("stage", "model_not_better")
+    assert choice.brier_model > choice.brier_stage and choice.high > 0
+    # The default scenario's data is what it was before scenarios (seed 7: 467 won, 1,282 lost,
+    # 251 open, as funnel demo has always printed); the noise book has the same deals.
+    default = demo_tables(size=2000, seed=7)
+    assert default["opportunities"]["stage"].value_counts()[["W", "L"]].tolist() == [467, 1282]
+    assert (~default["opportunities"]["stage"].isin(["W", "L"])).sum() == 251
+    assert noise["opportunities"]["id"].tolist() == default["opportunities"]["id"].tolist()
+    with pytest.raises(ValueError, match="unknown demo scenario 'nois'"):
+        demo_tables(size=20, scenario="nois")
