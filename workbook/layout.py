@@ -337,8 +337,10 @@ OUTPUTS: dict[str, TableLayout] = {
             _c("empirical", "percent", 10),
             _c("blended", "percent", 10),
             _c("model", "percent", 10),
+            _c("model_platt", "percent", 10),
+            _c("model_isotonic", "percent", 10),
         )),
-        TableLayout("tblForecastChoice", "forecast_choice", "win_rates", (3, 43), (
+        TableLayout("tblForecastChoice", "forecast_choice", "win_rates", (3, 45), (
             _c("setting", width=9),
             _c("method", width=10),
             _c("baseline", width=11),

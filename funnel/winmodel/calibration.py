@@ -27,7 +27,11 @@ Methods compared: ``configured`` (the scheme's stage probabilities), ``empirical
 no training deal did), ``blended`` (the two mixed with ``prior_strength``), ``model``
 (the naive Bayes model of ``funnel.winmodel.model`` fitted on the training deals; below
 ``model_min_closed`` training deals it falls back to the stage probability of
-``probability_method`` and says so in ``note``).
+``probability_method`` and says so in ``note``), ``model_platt`` and ``model_isotonic``
+(the model's probabilities recalibrated by Platt scaling or isotonic regression, each
+half of the test deals by close date mapped by what the other half taught:
+``funnel.winmodel.recalibration``). The forecast itself uses the raw model: the
+recalibrated rows measure whether recalibration would help.
 
 Scores: Brier score (mean squared error of the probability; lower is better; always
 predicting 0.5 scores 0.25) and log loss (mean of -log of the probability given to what
@@ -47,6 +51,7 @@ from funnel.forecast.stages import HistoryKeys, reached_order, stage_probabiliti
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
 from funnel.winmodel.model import deal_facts, fact_columns, fit_win_model, score_rows
+from funnel.winmodel.recalibration import cross_fitted
 
 __all__ = [
     "METHODS",
@@ -63,7 +68,7 @@ __all__ = [
     "backtest_tables",
 ]
 
-METHODS = ("configured", "empirical", "blended", "model")
+METHODS = ("configured", "empirical", "blended", "model", "model_platt", "model_isotonic")
 CALIBRATION_COLUMNS = ("method", "brier", "log_loss", "deals", "predictions", "won_share", "cutoff", "train_deals", "note")
 RELIABILITY_COLUMNS = ("method", "bin", "predicted_mean", "observed_rate", "count")
 _EPS = 1e-15
@@ -247,7 +252,7 @@ def backtest_tables(found: BacktestPredictions | None) -> tuple[pd.DataFrame, pd
                 "won_share": float(won.mean()),
                 "cutoff": found.cutoff,
                 "train_deals": found.train_deals,
-                "note": found.note if method == "model" else "",
+                "note": found.note if method.startswith("model") else "",
             }
         )
         reliability.append(reliability_table(method, p, won))
@@ -328,6 +333,11 @@ def backtest_predictions(
         predictions["model"] = predictions[fallback]
         deals_word = "deal" if model.closed_deals == 1 else "deals"
         note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed {deals_word} before the cut-off"
+    # The model recalibrated, each half of the test deals (by close date) by the other's map.
+    close = test["close_date"].to_numpy()
+    later = close[rows] >= np.sort(close)[len(close) // 2]
+    for name, p in cross_fitted(predictions["model"], won, later).items():
+        predictions[f"model_{name}"] = p
 
     return BacktestPredictions(cutoff, len(train), len(test), rows, won, predictions, note)
 
@@ -342,7 +352,7 @@ def reliability_by_bin(reliability: pd.DataFrame) -> pd.DataFrame:
     """
     labels = [f"{b / _BINS:.1f}-{(b + 1) / _BINS:.1f}" for b in range(_BINS)]
     out = pd.DataFrame({"bin": labels, "bin_mid": (np.arange(_BINS) + 0.5) / _BINS})
-    for method in ("configured", "empirical", "blended", "model"):
+    for method in METHODS:
         rates = reliability[reliability["method"] == method].set_index("bin")["observed_rate"]
         out[method] = out["bin"].map(rates).astype(float)
     return out
