@@ -223,8 +223,8 @@ def refresh(
                                "the book is open."),
 ) -> None:
     """Refresh a workbook headless: the same macro the Refresh button runs."""
-    from udfs.macros import RefreshRefused, refused_message
-    from udfs.macros import refresh as refresh_macro
+    from funnel.winmodel.choice import choice_line
+    from udfs.macros import RefreshRefused, refresh_report, refused_message
     from workbook.errors import WorkbookError
     from workbook.filebook import FileBook
 
@@ -235,7 +235,7 @@ def refresh(
         with console.status("Refreshing...") as status:
             book = FileBook(path, out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
-            refresh_macro(book, _overrides(set_), force=force)
+            report, _ = refresh_report(book, _overrides(set_), force=force)  # what the Refresh button runs
             message = book.message  # the macro's message, plus what the save had to leave out
     except RefreshRefused as err:
         _fail(f"{path.name}: {refused_message(err)} {_FORCE_HINT}")
@@ -244,6 +244,7 @@ def refresh(
     except ValueError as err:
         _fail(str(err))
     console.print(f"{message} ({time.perf_counter() - started:.2f} s, saved to {out or path})")
+    console.print(Text(choice_line(report.analysis.method_choice, report.settings.language)), soft_wrap=True)
 
 
 @app.command()
