@@ -325,8 +325,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblReliability.empirical": ("Empirical", "历史概率"),
     "header.tblReliability.blended": ("Blended", "融合概率"),
     "header.tblReliability.model": ("Model", "模型"),
-    "header.tblReliability.model_platt": ("Model, Platt-scaled", "模型（Platt校准）"),
-    "header.tblReliability.model_isotonic": ("Model, isotonic", "模型（保序校准）"),
+    "header.tblReliability.model_platt": ("Model (Platt)", "模型（Platt校准）"),
+    "header.tblReliability.model_isotonic": ("Model (isotonic)", "模型（保序校准）"),
     # tblHeadToHead
     "header.tblHeadToHead.competitor": ("Competitor", "竞争对手"),
     "header.tblHeadToHead.met": ("Closed deals met", "交手已关闭商机"),
