@@ -52,7 +52,8 @@ from funnel.inputs.validation import Inputs, validate
 from funnel.methods.competition import check_importance_settings, comparison_tables, head_to_head, read_comparison
 from funnel.methods.decision_chain import chain_columns, decision_chain_table, read_stakeholders
 from funnel.methods.qualification import account_grades, qualification_columns, qualification_table
-from funnel.winmodel.calibration import backtest, reliability_by_bin
+from funnel.winmodel.calibration import BacktestPredictions, backtest_predictions, backtest_tables, reliability_by_bin
+from funnel.winmodel.choice import Choice, choice_table, choose_method
 from funnel.winmodel.model import WinModel, deal_scores_table, fit_win_model, model_probabilities, score_deals
 
 __all__ = ["Analysis", "Report", "OUTPUT_TABLES", "WIN_BRANCH", "Executor", "run", "summary_table"]
@@ -71,6 +72,7 @@ OUTPUT_TABLES = (
     "calibration",
     "reliability",
     "reliability_chart",
+    "forecast_choice",
     "health_counts",
     "head_to_head",
     "comparison_result",
@@ -172,11 +174,33 @@ class Analysis:
         return fit_win_model(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached)
 
     @cached_property
+    def backtest_predictions(self) -> BacktestPredictions | None:
+        """Every method's predictions of the deals closed after the backtest's cut-off.
+
+        On the stage method's deal table: a closed deal's facts and outcome are the same in
+        either, and the choice of method (``deals``) is made on this backtest."""
+        i = self.inputs
+        return backtest_predictions(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached, keys=self.keys)
+
+    @cached_property
+    def method_choice(self) -> Choice:
+        """Which probability the forecast uses, and the backtest figures it was chosen on."""
+        s = self.settings
+        if s.forecast_method == "stage":  # nothing to learn or backtest to forecast by the stage
+            return choose_method(None, s.probability_method, "stage")
+        return choose_method(self.backtest_predictions, s.probability_method, s.forecast_method, self.win_model.usable)
+
+    @cached_property
+    def forecast_choice(self) -> pd.DataFrame:
+        """The choice of ``method_choice`` as the Win rates sheet's one-row table."""
+        return choice_table(self.method_choice, self.settings.language)
+
+    @cached_property
     def deals(self) -> pd.DataFrame:
-        """The deal table every forecast reads: with ``forecast_method`` model, the per-deal
-        model's probability where it has learned enough (overrides and closed deals keep
-        theirs); else the stage probabilities."""
-        if self.settings.forecast_method != "model" or not self.win_model.usable:
+        """The deal table every forecast reads: the per-deal model's probability where
+        ``method_choice`` chose the model (overrides and closed deals keep theirs); else
+        the stage probabilities."""
+        if self.method_choice.method != "model":
             return self.stage_deals
         i = self.inputs
         probability = model_probabilities(self.win_model, self.stage_deals, self.reached)
@@ -233,8 +257,7 @@ class Analysis:
     @cached_property
     def backtest(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(calibration, reliability) of the stage methods and the model, on a time split."""
-        i = self.inputs
-        return backtest(self.deals, i.stage_history, i.stages, self.settings, reached=self.reached, keys=self.keys)
+        return backtest_tables(self.backtest_predictions)
 
     @cached_property
     def calibration(self) -> pd.DataFrame:

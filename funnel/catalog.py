@@ -22,6 +22,7 @@ The keys are grouped by what the words are:
     readiness.*                     what keeps the figures from reading as a forecast
     risk.*                          why a deal is at risk (the Deal scores' reason)
     import.*                        the settings chosen for a workbook built around an import
+    choice.<reason>                 why the forecast uses the model or the stage probability
     advice.*, warning.*             what the negotiation course says about a concession plan
 
 ``text(key, language, **fields)`` gives one text; ``{name}`` fields are filled from the
@@ -112,6 +113,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "title.tblRange": ("What will book: range by period (current and later)", "预计成交区间（本期及以后）"),
     "title.tblDealScores": ("Open deals: model probability, reasons, health and qualification", "在途商机：模型概率、原因、健康度与资格"),
     "title.tblCalibration": ("Calibration backtest (lower is better)", "校准回测（越低越好）"),
+    "title.tblForecastChoice": ("Forecast method: model or stage probability, chosen by the backtest",
+                                "预测方法：模型或阶段概率（由回测选择）"),
     "title.tblReliability": ("Reliability: observed win rate by predicted probability", "可靠性：按预测概率的实际赢率"),
     "title.tblHeadToHead": ("Head-to-head record", "对战记录"),
     "title.tblComparisonResult": ("The comparison table that decides (weighted totals)", "决定生死的比较表（加权总分）"),
@@ -336,6 +339,18 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblCalibration.cutoff": ("Learned before", "学习截止日"),
     "header.tblCalibration.train_deals": ("Deals learned from", "学习商机数"),
     "header.tblCalibration.note": ("Note", "备注"),
+    # tblForecastChoice
+    "header.tblForecastChoice.setting": ("Setting", "设置"),
+    "header.tblForecastChoice.method": ("Forecast uses", "预测采用"),
+    "header.tblForecastChoice.baseline": ("Stage probability compared", "对比的阶段概率"),
+    "header.tblForecastChoice.brier_model": ("Model Brier", "模型Brier分数"),
+    "header.tblForecastChoice.brier_stage": ("Stage Brier", "阶段Brier分数"),
+    "header.tblForecastChoice.difference": ("Difference (model - stage)", "差值（模型-阶段）"),
+    "header.tblForecastChoice.ci_low": ("95% low", "95%下限"),
+    "header.tblForecastChoice.ci_high": ("95% high", "95%上限"),
+    "header.tblForecastChoice.deals": ("Deals predicted", "预测商机数"),
+    "header.tblForecastChoice.predictions": ("Predictions", "预测次数"),
+    "header.tblForecastChoice.reason": ("Why", "原因"),
     # tblReliability
     "header.tblReliability.bin": ("Predicted", "预测概率区间"),
     "header.tblReliability.bin_mid": ("Perfect", "理想"),
@@ -343,6 +358,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblReliability.empirical": ("Empirical", "历史概率"),
     "header.tblReliability.blended": ("Blended", "融合概率"),
     "header.tblReliability.model": ("Model", "模型"),
+    "header.tblReliability.model_platt": ("Model (Platt)", "模型（Platt校准）"),
+    "header.tblReliability.model_isotonic": ("Model (isotonic)", "模型（保序校准）"),
     # tblHeadToHead
     "header.tblHeadToHead.competitor": ("Competitor", "竞争对手"),
     "header.tblHeadToHead.met": ("Closed deals met", "交手已关闭商机"),
@@ -634,6 +651,38 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "doctor.no_addin": ("No installed add-in found at {path}.", "未在 {path} 找到已安装的加载项。"),
     "doctor.other_python": ("The add-in's config names the Python {configured}, not this one ({executable}).",
                             "加载项配置指定的 Python 是 {configured}，不是当前的 {executable}。"),
+    "message.forecast_choice": (
+        "Forecast by {method} (forecast_method {setting}): backtest Brier model {brier_model}, {baseline} {brier_stage}, "
+        "difference 95% interval {low} to {high} over {deals} deals; {reason}.",
+        "预测采用 {method}（forecast_method {setting}）：回测Brier分数 模型 {brier_model}，{baseline} {brier_stage}，"
+        "差值95%区间 {low} 至 {high}（{deals} 个商机）；{reason}。"),
+    "message.forecast_choice_alone": ("Forecast by {method} (forecast_method {setting}): {reason}.",
+                                      "预测采用 {method}（forecast_method {setting}）：{reason}。"),
+    # Why the forecast uses what it uses (funnel.winmodel.choice); {baseline}: blended, empirical or configured.
+    "choice.model_better": (
+        "the model's backtest beats the {baseline} stage probability by more than its uncertainty "
+        "(the 95% interval of the Brier difference lies below 0)",
+        "模型的回测优于{baseline}阶段概率，且超出其不确定性（Brier差值的95%区间整体低于0）"),
+    "choice.model_not_better": (
+        "the model's backtest does not beat the {baseline} stage probability by more than its uncertainty "
+        "(the 95% interval of the Brier difference reaches 0 or above), so the stage probability is used",
+        "模型的回测未能超出不确定性地优于{baseline}阶段概率（Brier差值的95%区间触及或高于0），故采用阶段概率"),
+    "choice.no_backtest": (
+        "no backtest is possible (no closed deals both before and after the cut-off), so the {baseline} stage "
+        "probability is used",
+        "无法回测（截止日前后没有都已关闭的商机），故采用{baseline}阶段概率"),
+    "choice.model_fell_back": (
+        "too few deals closed before the backtest's cut-off for the model to be tested, so the {baseline} stage "
+        "probability is used",
+        "回测截止日前关闭的商机太少，无法检验模型，故采用{baseline}阶段概率"),
+    "choice.model_not_usable": (
+        "too few closed deals for the model (setting model_min_closed), so the {baseline} stage probability is used",
+        "已关闭商机太少，模型不可用（设置 model_min_closed），故采用{baseline}阶段概率"),
+    "choice.set_model": ("forecast_method is set to model: the per-deal model is used whatever its backtest "
+                         "(compared with the {baseline} stage probability)",
+                         "forecast_method 设为 model：无论回测如何都采用逐单模型（对比{baseline}阶段概率）"),
+    "choice.set_stage": ("forecast_method is set to stage: the {baseline} stage probability is used",
+                         "forecast_method 设为 stage：采用{baseline}阶段概率"),
     # Why the recommended concession pattern works, and what goes wrong with the others.
     "advice.concession.shrinking": (
         "Recommended: big first, then smaller steps make the buyer feel the price has reached its floor.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -91,6 +92,7 @@ def _forecast_glance(report) -> None:
 
 def _headline(report) -> None:
     from funnel import catalog
+    from funnel.winmodel.choice import choice_line
     from funnel_cli.show import formatted
 
     language = report.settings.language
@@ -102,6 +104,14 @@ def _headline(report) -> None:
         currency=report.settings.currency, open_amount=money["open_amount"], weighted=money["weighted_pipeline"],
         won_deals=f"{s['won_deals']:,}", won_amount=money["won_amount"], lost_deals=f"{s['lost_deals']:,}",
         win_rate=win_rate, issues=f"{s['issues']:,}")))
+    console.print(Text(choice_line(report.analysis.method_choice, language)), soft_wrap=True)
+
+
+class Scenario(str, Enum):
+    """The demo's scenarios (``funnel.demo.data.SCENARIOS``); typer answers any other with usage and exit 2."""
+
+    default = "default"
+    noise = "noise"
 
 
 @app.command()
@@ -110,6 +120,8 @@ def demo(
     size: int = typer.Option(2000, min=10, help="Number of deals to generate."),
     lang: str = typer.Option("en", help="Language of the workbook: en or zh-CN."),
     seed: int = typer.Option(7, help="Random seed (the same seed gives the same data)."),
+    scenario: Scenario = typer.Option(Scenario.default, help="default: outcomes follow the deals' owners, sources, "
+                                      "products, competitors and qualification; noise: they follow none of them."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output even when Excel's owner file (~$name) "
                                "says it is open."),
 ) -> None:
@@ -126,7 +138,7 @@ def demo(
     started = time.perf_counter()
     try:
         with console.status("Generating demo data...") as status:
-            tables = demo_tables(size=size, seed=seed)
+            tables = demo_tables(size=size, seed=seed, scenario=scenario.value)
             tables.update(demo_competition_tables(tables))
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)
@@ -199,8 +211,8 @@ def refresh(
                                "the book is open."),
 ) -> None:
     """Refresh a workbook headless: the same macro the Refresh button runs."""
-    from udfs.macros import RefreshRefused, refused_message
-    from udfs.macros import refresh as refresh_macro
+    from funnel.winmodel.choice import choice_line
+    from udfs.macros import RefreshRefused, refresh_report, refused_message
     from workbook.errors import WorkbookError
     from workbook.filebook import FileBook
 
@@ -211,7 +223,7 @@ def refresh(
         with console.status("Refreshing...") as status:
             book = FileBook(path, out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
-            refresh_macro(book, _overrides(set_), force=force)
+            report, _ = refresh_report(book, _overrides(set_), force=force)  # what the Refresh button runs
             message = book.message  # the macro's message, plus what the save had to leave out
     except RefreshRefused as err:
         _fail(f"{path.name}: {refused_message(err)} {_FORCE_HINT}")
@@ -220,6 +232,7 @@ def refresh(
     except ValueError as err:
         _fail(str(err))
     console.print(f"{message} ({time.perf_counter() - started:.2f} s, saved to {out or path})")
+    console.print(Text(choice_line(report.analysis.method_choice, report.settings.language)), soft_wrap=True)
 
 
 _REPORT_FORMATS = ("table", "json", "csv", "xlsx")

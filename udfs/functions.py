@@ -509,8 +509,10 @@ def _analysis(
         overrides: Settings to override (the UDF's own method or prior strength).
         columns: The opportunity columns the figure depends on; the rest are not read.
             Only id and stage problems leave a row out, so this changes no figure.
-        follows_forecast_method: The figure uses the per-deal model when the settings'
-            forecast_method is ``model``, so the model's columns are read then too.
+        follows_forecast_method: The figure may use the per-deal model (forecast_method
+            ``auto``, the default, lets the backtest decide; ``model``), so the model's
+            columns are read too: always, since the setting is known only once the
+            tables are validated and validating twice costs more.
     """
     try:
         key = hashlib.blake2b(pickle.dumps((given, required, overrides, columns, follows_forecast_method), protocol=5)).digest()
@@ -519,10 +521,9 @@ def _analysis(
     if key is not None and key in _ANALYSES:
         _ANALYSES.move_to_end(key)
         return _ANALYSES[key]
+    if follows_forecast_method:
+        columns = (*columns, *_MODEL_COLUMNS)
     inputs, raw = _validated(given, required, overrides, columns)
-    if follows_forecast_method and inputs.settings.forecast_method == "model":
-        # Only now is it known that the model, and so the columns it reads, are needed.
-        inputs, raw = _validated(given, required, overrides, (*columns, *_MODEL_COLUMNS))
     found = Analysis(inputs), raw
     if key is not None:
         _ANALYSES[key] = found

@@ -6,6 +6,12 @@ qualified (5W+2P answers, MAN). Quality drives how far it moves through the funn
 the stage history, win rates and the per-deal model all have something true to find.
 The same seed gives the same data; ``size`` scales the number of deals, so benchmarks
 use the generator too.
+
+Scenario ``noise`` is the same business where the outcome follows none of those factors:
+a deal's quality is chance alone, so owners, sources, products, competitors and
+qualification tell nothing about winning beyond the stage a deal reached. A per-deal
+model can only learn noise there; ``forecast_method = auto`` should keep the stage
+probability (``tests/funnel/test_choice.py``).
 """
 
 from __future__ import annotations
@@ -18,9 +24,14 @@ import pandas as pd
 from funnel.inputs.contract import GO_NO_GO_FLAGS, MAN_FLAGS, QUALIFICATION_6W2P, columns_of
 from funnel.inputs.schemes import preset_stages
 
-__all__ = ["DEMO_AS_OF", "demo_tables"]
+__all__ = ["DEMO_AS_OF", "SCENARIOS", "demo_tables"]
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
+SCENARIOS = ("default", "noise")
+# The noise scenario's quality: about the default's mean factor effect, and a spread like
+# the default's factors and noise together, so win rates and cycle lengths look alike.
+_NOISE_MEAN = -0.2
+_NOISE_SCALE = 2.0
 
 _TEAMS = {
     "East 华东": ["Li Wei", "Wang Fang", "Zhang Min", "Liu Yang"],
@@ -66,6 +77,7 @@ def demo_tables(
     rework: float = 0.03,
     stage_days: float = 1.0,
     loss_rate: float = 1.0,
+    scenario: str = "default",
 ) -> dict[str, pd.DataFrame]:
     """Generate the demo workbook's input tables.
 
@@ -80,11 +92,18 @@ def demo_tables(
         loss_rate: share of the steps that do not move a deal forward which lose it; the
             rest keep it waiting in its stage. 1 = a deal that does not advance is lost.
             Benchmarks use a low rate with short stages for long, busy histories.
+        scenario: ``default`` (outcomes follow the deal's factors) or ``noise`` (chance
+            alone; see the module docstring).
 
     Returns:
         settings, stages, opportunities, stage_history, quotas as canonical tables, each
         indexed by the sheet row it would occupy (header in row 1).
+
+    Raises:
+        ValueError: an unknown scenario.
     """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown demo scenario '{scenario}' (use {' or '.join(SCENARIOS)})")
     rng = np.random.default_rng(seed)
     stages = preset_stages(scheme)
     open_stages = stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
@@ -121,15 +140,16 @@ def demo_tables(
     stage_mean_days = np.linspace(35, 60, len(open_codes)) * stage_days
     for i in range(size):
         comps = list(rng.choice(comp_names, n_comp[i], replace=False)) if n_comp[i] else []
-        quality = (
+        factors = (
             skill[owner_idx[i]]
             + _PRODUCTS[product_names[product_idx[i]]][1]
             + _SOURCES[source_names[source_idx[i]]]
             + sum(_COMPETITORS[c] for c in comps)
             + 1.6 * (quals[i].mean() - 0.5)
             + (0.6 if mans[i].all() else -0.2)
-            + rng.normal(0, 0.5)
         )
+        chance = rng.normal(0, 0.5)
+        quality = factors + chance if scenario == "default" else _NOISE_MEAN + _NOISE_SCALE * chance
         when = created[i]
         history = [(open_codes[0], when)]
         level = 0

@@ -35,7 +35,10 @@ class Settings(BaseModel):
     )
     prior_strength: float = Field(10.0, ge=0, description="weight of the configured probability when blending")
     # Per-deal model (win probability issue)
-    forecast_method: Literal["stage", "model"] = Field("stage", description="stage probability or the per-deal model")
+    forecast_method: Literal["auto", "model", "stage"] = Field(
+        "auto", description="auto: the per-deal model where its backtest beats the stage probability, else the stage "
+        "probability; model or stage: always that one"
+    )
     model_min_closed: int = Field(20, ge=1, description="closed deals needed before the model is used")
     # Deal health
     stale_multiple: float = Field(2.0, gt=0, description="stale when days in stage exceed this x the median")

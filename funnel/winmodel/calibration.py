@@ -27,7 +27,11 @@ Methods compared: ``configured`` (the scheme's stage probabilities), ``empirical
 no training deal did), ``blended`` (the two mixed with ``prior_strength``), ``model``
 (the naive Bayes model of ``funnel.winmodel.model`` fitted on the training deals; below
 ``model_min_closed`` training deals it falls back to the stage probability of
-``probability_method`` and says so in ``note``).
+``probability_method`` and says so in ``note``), ``model_platt`` and ``model_isotonic``
+(the model's probabilities recalibrated by Platt scaling or isotonic regression, each
+half of the test deals by close date mapped by what the other half taught:
+``funnel.winmodel.recalibration``). The forecast itself uses the raw model: the
+recalibrated rows measure whether recalibration would help.
 
 Scores: Brier score (mean squared error of the probability; lower is better; always
 predicting 0.5 scores 0.25) and log loss (mean of -log of the probability given to what
@@ -38,6 +42,8 @@ prediction against the observed win rate in each bin.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -45,6 +51,7 @@ from funnel.forecast.stages import HistoryKeys, reached_order, stage_probabiliti
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
 from funnel.winmodel.model import deal_facts, fact_columns, fit_win_model, score_rows
+from funnel.winmodel.recalibration import cross_fitted
 
 __all__ = [
     "METHODS",
@@ -56,9 +63,12 @@ __all__ = [
     "log_loss",
     "reliability_table",
     "backtest",
+    "BacktestPredictions",
+    "backtest_predictions",
+    "backtest_tables",
 ]
 
-METHODS = ("configured", "empirical", "blended", "model")
+METHODS = ("configured", "empirical", "blended", "model", "model_platt", "model_isotonic")
 CALIBRATION_COLUMNS = ("method", "brier", "log_loss", "deals", "predictions", "won_share", "cutoff", "train_deals", "note")
 RELIABILITY_COLUMNS = ("method", "bin", "predicted_mean", "observed_rate", "count")
 _EPS = 1e-15
@@ -180,6 +190,27 @@ def _empty_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(columns=list(CALIBRATION_COLUMNS)), pd.DataFrame(columns=list(RELIABILITY_COLUMNS))
 
 
+@dataclass(frozen=True)
+class BacktestPredictions:
+    """What a backtest predicted, one entry per snapshot (see the module docstring).
+
+    deal: the test deal's position (0 .. deals - 1) of each snapshot; won: its outcome;
+    predictions: method of ``METHODS`` -> the probability each snapshot was given.
+    """
+
+    cutoff: pd.Timestamp
+    train_deals: int
+    deals: int
+    deal: np.ndarray
+    won: np.ndarray
+    predictions: dict[str, np.ndarray]
+    note: str = ""  # why the model fell back, blank when it did not
+
+    @property
+    def model_fell_back(self) -> bool:
+        return bool(self.note)
+
+
 def backtest(
     deals: pd.DataFrame,
     history: pd.DataFrame,
@@ -190,6 +221,54 @@ def backtest(
     keys: HistoryKeys | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest the stage probabilities and the win model on deals closed after a cut-off.
+
+    Args: as ``backtest_predictions``.
+
+    Returns:
+        (calibration, reliability). calibration: one row per method of ``METHODS`` with
+        ``CALIBRATION_COLUMNS`` (deals = test deals, predictions = snapshots scored,
+        won_share = share of snapshots whose deal was won, train_deals = deals learned
+        from). reliability: ``RELIABILITY_COLUMNS`` per method. Both are empty when there
+        is nothing to learn from or nothing to predict.
+    """
+    return backtest_tables(backtest_predictions(deals, history, stages, settings, cutoff, reached, keys))
+
+
+def backtest_tables(found: BacktestPredictions | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(calibration, reliability) of ``backtest_predictions``' result (see ``backtest``)."""
+    if found is None:
+        return _empty_tables()
+    won = found.won
+    calibration, reliability = [], []
+    for method in METHODS:
+        p = found.predictions[method]
+        calibration.append(
+            {
+                "method": method,
+                "brier": brier_score(p, won),
+                "log_loss": log_loss(p, won),
+                "deals": found.deals,
+                "predictions": len(p),
+                "won_share": float(won.mean()),
+                "cutoff": found.cutoff,
+                "train_deals": found.train_deals,
+                "note": found.note if method.startswith("model") else "",
+            }
+        )
+        reliability.append(reliability_table(method, p, won))
+    return pd.DataFrame(calibration, columns=list(CALIBRATION_COLUMNS)), pd.concat(reliability, ignore_index=True)
+
+
+def backtest_predictions(
+    deals: pd.DataFrame,
+    history: pd.DataFrame,
+    stages: pd.DataFrame,
+    settings: Settings,
+    cutoff: pd.Timestamp | None = None,
+    reached: pd.Series | None = None,
+    keys: HistoryKeys | None = None,
+) -> BacktestPredictions | None:
+    """Every method's prediction of every snapshot of the deals closed after a cut-off.
 
     Args:
         deals: the deal table (``deal_table``); closed deals with a close date are used.
@@ -204,24 +283,20 @@ def backtest(
         keys: ``funnel.forecast.stages.history_keys(deals, history, stages)`` when already computed.
 
     Returns:
-        (calibration, reliability). calibration: one row per method of ``METHODS`` with
-        ``CALIBRATION_COLUMNS`` (deals = test deals, predictions = snapshots scored,
-        won_share = share of snapshots whose deal was won, train_deals = deals learned
-        from). reliability: ``RELIABILITY_COLUMNS`` per method. Both are empty when there
-        is nothing to learn from or nothing to predict.
+        The predictions, or None when there is nothing to learn from or nothing to predict.
     """
     closed_mask = ((deals["is_won"] | deals["is_lost"]) & deals["close_date"].notna()).to_numpy(dtype=bool)
     closed = fact_columns(deals, "id", "stage", "close_date", "is_won", "is_lost")[closed_mask]
     if cutoff is None:
         cutoff = default_cutoff(closed["close_date"])
     if cutoff is None:
-        return _empty_tables()
+        return None
     cutoff = pd.Timestamp(cutoff)
     in_train = (closed["close_date"] < cutoff).to_numpy(dtype=bool)
     train = closed[in_train]
     test = closed[~in_train]
     if train.empty or test.empty:
-        return _empty_tables()
+        return None
 
     open_rows = stages.assign(_row=np.arange(len(stages)))[~(stages["is_won"] | stages["is_lost"]).to_numpy()].sort_values("order")
     if keys is not None and keys.fits(deals, history) and open_rows["code"].is_unique:
@@ -258,25 +333,13 @@ def backtest(
         predictions["model"] = predictions[fallback]
         deals_word = "deal" if model.closed_deals == 1 else "deals"
         note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed {deals_word} before the cut-off"
+    # The model recalibrated, each half of the test deals (by close date) by the other's map.
+    close = test["close_date"].to_numpy()
+    later = close[rows] >= np.sort(close)[len(close) // 2]
+    for name, p in cross_fitted(predictions["model"], won, later).items():
+        predictions[f"model_{name}"] = p
 
-    calibration, reliability = [], []
-    for method in METHODS:
-        p = predictions[method]
-        calibration.append(
-            {
-                "method": method,
-                "brier": brier_score(p, won),
-                "log_loss": log_loss(p, won),
-                "deals": len(test),
-                "predictions": len(p),
-                "won_share": float(won.mean()),
-                "cutoff": cutoff,
-                "train_deals": len(train),
-                "note": note if method == "model" else "",
-            }
-        )
-        reliability.append(reliability_table(method, p, won))
-    return pd.DataFrame(calibration, columns=list(CALIBRATION_COLUMNS)), pd.concat(reliability, ignore_index=True)
+    return BacktestPredictions(cutoff, len(train), len(test), rows, won, predictions, note)
 
 
 def reliability_by_bin(reliability: pd.DataFrame) -> pd.DataFrame:
@@ -289,7 +352,7 @@ def reliability_by_bin(reliability: pd.DataFrame) -> pd.DataFrame:
     """
     labels = [f"{b / _BINS:.1f}-{(b + 1) / _BINS:.1f}" for b in range(_BINS)]
     out = pd.DataFrame({"bin": labels, "bin_mid": (np.arange(_BINS) + 0.5) / _BINS})
-    for method in ("configured", "empirical", "blended", "model"):
+    for method in METHODS:
         rates = reliability[reliability["method"] == method].set_index("bin")["observed_rate"]
         out[method] = out["bin"].map(rates).astype(float)
     return out

@@ -42,7 +42,9 @@ def test_demo_builds_and_refreshes_the_workbook(tmp_path):
     out = tmp_path / "demo.xlsm"
     result = _invoke("demo", "--out", str(out), "--size", "200")
     assert result.exit_code == 0, result.output
-    assert "Refreshed 18 output tables from 200 deals" in _said(result)
+    assert "Refreshed 19 output tables from 200 deals" in _said(result)
+    expected_choice = "Forecast by {} (forecast_method auto): backtest Brier model"
+    assert expected_choice.format("model") in _said(result) or expected_choice.format("stage") in _said(result)
     # What the workbook now says is exactly what the engine computes from the demo tables.
     tables = demo_tables(size=200, seed=7)
     tables.update(demo_competition_tables(tables))
@@ -97,6 +99,7 @@ def test_new_then_refresh_in_place_then_report_with_a_setting(tmp_path):
     refreshed = _invoke("refresh", str(book))
     assert refreshed.exit_code == 0, refreshed.output
     assert "已刷新" in _said(refreshed)
+    assert "预测采用" in _said(refreshed) and "（forecast_method auto）" in _said(refreshed)  # the method chosen, and why
     monthly = json.loads(_invoke("report", str(book), "--format", "json", "--set", "period=month").output)
     assert monthly["settings"]["period"] == "month"
     assert all(len(p) == 7 for p in pd.DataFrame(monthly["forecast_periods"])["period"] if p != "no close date")
@@ -170,6 +173,7 @@ def _command(*args: str) -> subprocess.CompletedProcess:
     (("refresh",), "Missing argument 'path'", True),
     (("demo", "--bogus"), "No such option: --bogus", True),
     (("nosuch",), "No such command 'nosuch'", True),
+    (("demo", "--scenario", "nope"), "Invalid value for '--scenario'", True),
     (("report", "x.xlsm", "--format"), "Option '--format' requires an argument", False),  # typer shows no usage line here
 ])
 def test_command_line_mistakes_are_usage_errors(args, said, usage):

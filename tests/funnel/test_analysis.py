@@ -26,11 +26,20 @@ def _computed(analysis: Analysis) -> set[str]:
 
 
 def test_one_table_computes_only_what_it_reads(raw):
+    analysis = Analysis(validate(raw, {"forecast_method": "stage"}))
+    analysis.forecast_periods
+    assert _computed(analysis) == {"keys", "reached", "stage_probabilities", "stage_deals", "method_choice", "deals",
+                                   "forecast_periods"}
+    analysis.head_to_head
+    assert "win_model" not in _computed(analysis) and "backtest_predictions" not in _computed(analysis)
+
+
+def test_auto_backtests_before_it_forecasts(raw):
+    # forecast_method auto (the default): the forecast's probabilities depend on the backtest.
     analysis = Analysis(validate(raw))
     analysis.forecast_periods
-    assert _computed(analysis) == {"keys", "reached", "stage_probabilities", "stage_deals", "deals", "forecast_periods"}
-    analysis.head_to_head
-    assert "win_model" not in _computed(analysis) and "backtest" not in _computed(analysis)
+    assert {"win_model", "backtest_predictions", "method_choice"} <= _computed(analysis)
+    assert "backtest" not in _computed(analysis)  # its tables are made only when asked for
 
 
 def test_the_model_forecast_fits_the_model_once(raw, monkeypatch):

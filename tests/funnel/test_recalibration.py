@@ -1,0 +1,72 @@
+"""Platt scaling and isotonic regression of the model's probabilities, pinned by hand, and their
+cross-fitting in the backtest (each half of the test deals mapped by the other half)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from funnel.winmodel.recalibration import cross_fitted, fit_isotonic, fit_platt, isotonic, platt
+
+
+def test_platt_with_one_prediction_learns_the_observed_rate():
+    # logit(0.5) = 0, so only b moves: sigmoid(b) = 1/4 gives b = -ln 3.
+    a, b = fit_platt([0.5] * 4, [1, 0, 0, 0])
+    assert b == pytest.approx(-math.log(3)) and platt([0.5], (a, b))[0] == pytest.approx(0.25)
+
+
+def test_platt_with_two_predictions_fits_both_rates():
+    # x = logit 0.2 = -ln 4 (won 1 of 4) and logit 0.8 = +ln 4 (won 2 of 4): two points, two
+    # parameters, so sigmoid(-a ln4 + b) = 1/4 and sigmoid(a ln4 + b) = 1/2:
+    # b = -ln3 / 2, a = ln3 / (2 ln4) = 0.39624.
+    a, b = fit_platt([0.2] * 4 + [0.8] * 4, [1, 0, 0, 0, 1, 1, 0, 0])
+    assert a == pytest.approx(math.log(3) / (2 * math.log(4))) and b == pytest.approx(-math.log(3) / 2)
+    assert platt([0.2, 0.8], (a, b)) == pytest.approx([0.25, 0.5])
+
+
+def test_platt_with_one_outcome_is_the_identity():
+    assert fit_platt([0.3, 0.6], [1, 1]) == (1.0, 0.0)
+
+
+def test_isotonic_pools_the_violators():
+    # Outcomes 0, 1, 0, 1 at 0.1 .. 0.4: the middle pair violates the order and pools to 0.5.
+    fit = fit_isotonic([0.1, 0.2, 0.3, 0.4], [0, 1, 0, 1])
+    assert fit[1].tolist() == [0.0, 0.5, 0.5, 1.0]
+    # Between fitted predictions: the step at or below; below all of them: the first.
+    assert isotonic([0.05, 0.25, 0.35, 0.9], fit).tolist() == [0.0, 0.5, 0.5, 1.0]
+    # Equal predictions are one point, weighted by their count: 0.2 won 1 of 2, 0.6 won 1 of 1;
+    # 0.7 won 0 of 3 pools with 0.6: (1 + 0) / (1 + 3) = 0.25, then with 0.2: 1/2 > 1/4, so
+    # all pool: 2 / 6.
+    fit = fit_isotonic([0.2, 0.2, 0.6, 0.7, 0.7, 0.7], [1, 0, 1, 0, 0, 0])
+    assert fit[0].tolist() == [0.2, 0.6, 0.7] and fit[1] == pytest.approx([1 / 3] * 3)
+
+
+def test_each_half_is_mapped_by_the_other_half():
+    p = np.full(6, 0.5)
+    later = np.array([False, False, False, True, True, True])
+    won = np.array([1, 0, 0, 1, 1, 0], dtype=bool)  # earlier half won 1 of 3, later 2 of 3
+    out = cross_fitted(p, won, later)
+    for name in ("platt", "isotonic"):
+        assert out[name] == pytest.approx([2 / 3] * 3 + [1 / 3] * 3)
+    # A half whose other half has one outcome only keeps the raw probability: the later half
+    # (the earlier won 3 of 3); the earlier half takes the later's 1 of 3.
+    out = cross_fitted(p, np.array([1, 1, 1, 1, 0, 0], dtype=bool), later)
+    assert out["platt"] == pytest.approx([1 / 3] * 3 + [0.5] * 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=40))
+def test_maps_are_probabilities_and_isotonic_never_decreases(rows):
+    p = np.array([r[0] for r in rows])
+    won = np.array([r[1] for r in rows])
+    values, fitted = fit_isotonic(p, won)
+    assert np.all(np.diff(fitted) >= -1e-12) and np.all((fitted >= 0) & (fitted <= 1))
+    # The fit keeps the total: as many wins as the outcomes hold.
+    counts = np.unique(p, return_counts=True)[1]
+    assert float(np.sum(fitted * counts)) == pytest.approx(float(won.sum()))
+    mapped = platt(p, fit_platt(p, won))
+    assert np.all((mapped >= 0) & (mapped <= 1))
