@@ -36,6 +36,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import pandas as pd
 
+from funnel.forecast.dashboard import flag_counts, owner_attainment, period_figures, top_gaps, top_risks
 from funnel.forecast.deals import deal_table
 from funnel.forecast.health import deal_health, health_counts
 from funnel.forecast.pipeline import quota_table, weighted_pipeline
@@ -46,6 +47,7 @@ from funnel.forecast.stages import HistoryKeys, history_keys, reached_order, sta
 from funnel.forecast.stagestats import stage_statistics
 from funnel.forecast.winrates import win_rate_trend, win_rates
 from funnel.inputs.issues import IssueLog
+from funnel.inputs.periods import period_of
 from funnel.inputs.refusals import RefreshRefused
 from funnel.inputs.settings import Settings
 from funnel.inputs.validation import Inputs, validate
@@ -60,6 +62,11 @@ __all__ = ["Analysis", "Report", "OUTPUT_TABLES", "WIN_BRANCH", "Executor", "run
 
 # Every output table, in the order a report lists them.
 OUTPUT_TABLES = (
+    "dashboard_figures",
+    "dashboard_flags",
+    "dashboard_risks",
+    "dashboard_owners",
+    "dashboard_gaps",
     "summary",
     "stage_stats",
     "forecast",
@@ -342,6 +349,33 @@ class Analysis:
     def deal_qualification(self) -> pd.DataFrame:
         """``qualification_columns`` and each deal's decision-chain columns, indexed like ``deals``."""
         return self.qualification_columns.join(self.chain)
+
+    # --- the Dashboard: the current period at a glance (funnel.forecast.dashboard) ------------
+
+    @cached_property
+    def current_period(self) -> str:
+        """The period as-of falls in."""
+        return period_of(self.settings.as_of, self.settings)
+
+    @cached_property
+    def dashboard_figures(self) -> pd.DataFrame:
+        return period_figures(self.range_forecast, self.current_period, self.settings.language)
+
+    @cached_property
+    def dashboard_flags(self) -> pd.DataFrame:
+        return flag_counts(self.health_counts, self.settings.language)
+
+    @cached_property
+    def dashboard_risks(self) -> pd.DataFrame:
+        return top_risks(self.deal_scores)
+
+    @cached_property
+    def dashboard_owners(self) -> pd.DataFrame:
+        return owner_attainment(self.forecast, self.current_period)
+
+    @cached_property
+    def dashboard_gaps(self) -> pd.DataFrame:
+        return top_gaps(self.comparison_gaps)
 
     # --- what was wrong, and the headline ------------------------------------------------------
 

@@ -21,6 +21,7 @@ The keys are grouped by what the words are:
     cli.*                           what the command line prints around its tables
     readiness.*                     what keeps the figures from reading as a forecast
     risk.*                          why a deal is at risk (the Deal scores' reason)
+    dashboard.*                     the Dashboard's figures and warning signs
     import.*                        the settings chosen for a workbook built around an import
     choice.<reason>                 why the forecast uses the model or the stage probability
     advice.*, warning.*             what the negotiation course says about a concession plan
@@ -58,6 +59,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "sheet.competitors": ("Competitors", "竞争对手"),
     "sheet.comparison": ("Comparison", "比较表"),
     "sheet.stakeholders": ("Stakeholders", "决策链"),
+    "sheet.dashboard": ("Dashboard", "仪表板"),
     "sheet.summary": ("Summary", "总览"),
     "sheet.forecast": ("Forecast", "预测"),
     "sheet.stages": ("Stages", "阶段统计"),
@@ -66,6 +68,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "sheet.competition": ("Competition", "竞争"),
     "sheet.qualification": ("Qualification", "资格评估"),
     "sheet.issues": ("Issues", "问题"),
+    "heading.dashboard": ("This period at a glance", "本期一览"),
     "heading.summary": ("Funnel summary", "销售漏斗总览"),
     "heading.forecast": ("Weighted pipeline forecast", "加权管道预测"),
     "heading.stages": ("Stage statistics", "阶段统计"),
@@ -103,6 +106,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "ribbon.not_funnel": ("The active workbook has no {table} table: open a funnel workbook, or build one with New funnel workbook.",
                           "活动工作簿中没有 {table} 表：请打开漏斗工作簿，或用“新建漏斗工作簿”创建。"),
     # --- Output tables' captions ----------------------------------------------------
+    "title.tblDashFigures": ("This period against quota", "本期与指标对比"),
+    "title.tblDashFlags": ("Warning signs on open deals", "在途商机预警"),
+    "title.tblDashRisks": ("Deals most at risk", "风险最大的商机"),
+    "title.tblDashGaps": ("Where we trail the best rival most", "与最强对手差距最大的因素"),
+    "title.tblDashOwners": ("This period by owner", "本期按负责人"),
     "title.tblSummary": ("Headline figures", "关键指标"),
     "title.tblForecastPeriods": ("By period", "按期间"),
     "title.tblForecast": ("By period, team and owner", "按期间、团队、负责人"),
@@ -198,6 +206,33 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblStakeholders.relationship": ("Relationship", "关系阶段"),
     "header.tblStakeholders.style": ("Style", "沟通风格"),
     # tblSummary
+    "header.tblDashFigures.period": ("Period", "期间"),
+    "header.tblDashFigures.figure": ("Figure", "指标"),
+    "header.tblDashFigures.amount": ("Amount", "金额"),
+    "header.tblDashFigures.quota": ("Quota", "指标额"),
+    "header.tblDashFigures.of_quota": ("Of quota", "占指标"),
+    "header.tblDashFlags.flag": ("Warning sign", "预警"),
+    "header.tblDashFlags.deals": ("Open deals", "在途商机数"),
+    "header.tblDashFlags.amount": ("Their amount", "涉及金额"),
+    "header.tblDashRisks.id": ("Deal ID", "商机编号"),
+    "header.tblDashRisks.owner": ("Owner", "负责人"),
+    "header.tblDashRisks.stage": ("Stage", "阶段"),
+    "header.tblDashRisks.amount_at_risk": ("Amount at risk", "风险金额"),
+    "header.tblDashRisks.used_probability": ("Probability", "概率"),
+    "header.tblDashRisks.reason": ("Why at risk", "风险原因"),
+    "header.tblDashGaps.opportunity_id": ("Deal ID", "商机编号"),
+    "header.tblDashGaps.factor": ("Factor", "因素"),
+    "header.tblDashGaps.best_rival": ("Best rival", "最强对手"),
+    "header.tblDashGaps.gap": ("Gap", "差距"),
+    "header.tblDashGaps.weighted_gap": ("Weighted gap", "加权差距"),
+    "header.tblDashOwners.owner": ("Owner", "负责人"),
+    "header.tblDashOwners.team": ("Team", "团队"),
+    "header.tblDashOwners.closed_won": ("Closed won", "已赢单金额"),
+    "header.tblDashOwners.quota": ("Quota", "指标额"),
+    "header.tblDashOwners.attainment": ("Attainment", "达成率"),
+    "header.tblDashOwners.commit": ("Commit (won + commit)", "承诺（已赢+承诺）"),
+    "header.tblDashOwners.weighted": ("Weighted", "加权金额"),
+    "header.tblDashOwners.coverage": ("Coverage", "覆盖率"),
     "header.tblSummary.metric": ("Figure", "指标"),
     "header.tblSummary.value": ("Value", "数值"),
     # tblForecastPeriods
@@ -477,6 +512,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "chart.funnel_count": ("Funnel: open deals by stage", "漏斗：各阶段商机数"),
     "chart.funnel_amount": ("Funnel: open amount by stage", "漏斗：各阶段金额"),
     "chart.forecast": ("Forecast by period", "按期间预测"),
+    "chart.dashboard": ("This period: booked, called and the range, against quota", "本期：已赢、预测与区间，对比指标"),
     "chart.reliability": ("Reliability: predicted vs won", "可靠性：预测 vs 实际"),
     "alert.stage.title": ("Stage", "阶段"),
     "alert.stage.message": ("Pick a stage code from the Stage scheme sheet.", "请从阶段方案中选择阶段代码。"),
@@ -579,6 +615,19 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "message.problems_found": ("{problems} problem(s) found in the data: see the Issues sheet.",
                                "发现 {problems} 个数据问题，见“问题”表。"),
     "message.no_problems": ("No problems found in the data.", "未发现数据问题。"),
+    # The Dashboard's figures and warning signs (funnel.forecast.dashboard).
+    "dashboard.closed_won": ("Closed won", "已赢单"),
+    "dashboard.commit": ("Commit (won + commit)", "承诺（已赢+承诺）"),
+    "dashboard.best_case": ("Best case (commit + best case)", "最佳情况（承诺+最佳）"),
+    "dashboard.expected": ("Expected (won + weighted)", "期望（已赢+加权）"),
+    "dashboard.p10": ("P10 (9 in 10 above)", "P10（九成把握高于此）"),
+    "dashboard.p50": ("P50 (median)", "P50（中位数）"),
+    "dashboard.p90": ("P90 (1 in 10 above)", "P90（一成可能高于此）"),
+    "dashboard.flag.stale": ("too long in stage", "在本阶段停留过久"),
+    "dashboard.flag.overdue": ("close date passed", "预计成交日期已过"),
+    "dashboard.flag.pushed": ("close date pushed out", "预计成交日期被推后"),
+    "dashboard.flag.inactive": ("no recent activity", "近期无活动"),
+    "dashboard.flag.flagged": ("any of these", "任一预警"),
     # Why a deal is at risk, strongest sign first (funnel.forecast.risk).
     "risk.overdue": ("close date passed {days} days ago", "预计成交日期已过 {days} 天"),
     "risk.pushed": ("close date pushed out", "预计成交日期被推后"),

@@ -1,4 +1,4 @@
-"""Regenerate the README's pictures of the demo workbook: docs/img/summary.png and forecast.png.
+"""Regenerate the README's pictures of the demo workbook: docs/img/dashboard.png, dashboard-zh.png, summary.png and forecast.png.
 
     python tools/render_readme_images.py [--out docs/img] [--size N] [--seed N] [--dpi 80]
 
@@ -8,6 +8,8 @@ button's macro on the file), then renders sheets with LibreOffice headless
 (``tests/support/lo_probe.py``: PDF export of the cells on one page sized to them, then
 poppler's ``pdftoppm -png -singlefile``):
 
+* dashboard.png, dashboard-zh.png: the Dashboard (English and Chinese demo), its chart
+  and tables;
 * summary.png: the Summary sheet's headline table (tblSummary's columns);
 * forecast.png: the Forecast sheet's by-period table and the chart under it.
 
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the repo's packa
 
 from xlsxwriter.utility import xl_col_to_name  # noqa: E402
 
+from funnel.demo.competition import demo_competition_tables  # noqa: E402
 from funnel.demo.data import demo_tables  # noqa: E402
 from funnel_cli.main import demo as demo_command  # noqa: E402
 from tests.support.libreoffice import libreoffice_missing, probe  # noqa: E402
@@ -47,16 +50,24 @@ def table_columns(table_name: str) -> str:
     return f"{xl_col_to_name(first)}:{xl_col_to_name(first + len(layout.columns) - 1)}"
 
 
+def _dashboard_columns() -> str:
+    # Every column of the Dashboard's tables.
+    tables = [t for t in OUTPUTS.values() if t.sheet_key == "dashboard"]
+    last = max(t.anchor[1] + len(t.columns) - 1 for t in tables)
+    return f"A:{xl_col_to_name(last)}"
+
+
 def demo_default(option: str):
     """``funnel demo``'s default for one option (``size``, ``seed``), read from the command."""
     return inspect.signature(demo_command).parameters[option].default.default
 
 
 def render(out: Path, size: int | None = None, seed: int | None = None, dpi: int = 80) -> list[dict]:
-    """Build, refresh and render the demo workbook's Summary and Forecast sheets.
+    """Build, refresh and render the demo workbook's Dashboard (in both languages), Summary
+    and Forecast sheets.
 
     Args:
-        out: folder for summary.png and forecast.png (created if missing).
+        out: folder for the PNGs (created if missing).
         size: number of demo deals; by default ``funnel demo``'s.
         seed: demo random seed; by default ``funnel demo``'s.
         dpi: resolution of the PNGs.
@@ -75,16 +86,25 @@ def render(out: Path, size: int | None = None, seed: int | None = None, dpi: int
         raise RuntimeError(missing)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="funnel_readme_") as tmp:
-        book = Path(tmp) / "demo.xlsm"
-        new_workbook(book, "en", demo_tables(size=size, seed=seed))
-        refresh(FileBook(book))
+        books = {}
+        for language in ("en", "zh-CN"):  # as funnel demo builds them: deals and competition
+            tables = demo_tables(size=size, seed=seed)
+            tables.update(demo_competition_tables(tables))
+            books[language] = Path(tmp) / f"demo_{language}.xlsm"
+            new_workbook(books[language], language, tables)
+            refresh(FileBook(books[language]))
+        board = OUTPUTS["tblDashRisks"]
+        seen = probe(books["zh-CN"], sheet_images=[{"sheet": board.sheet("zh-CN"), "png": str(out / "dashboard-zh.png"),
+                                                     "dpi": dpi, "columns": _dashboard_columns()}])["sheet_images"]
+        book = books["en"]
         images = [
+            {"sheet": board.sheet_en, "png": str(out / "dashboard.png"), "dpi": dpi, "columns": _dashboard_columns()},
             {"sheet": OUTPUTS["tblSummary"].sheet_en, "png": str(out / "summary.png"), "dpi": dpi,
              "columns": table_columns("tblSummary")},
             {"sheet": OUTPUTS["tblForecastPeriods"].sheet_en, "png": str(out / "forecast.png"), "dpi": dpi,
              "columns": table_columns("tblForecastPeriods")},
         ]
-        return probe(book, sheet_images=images)["sheet_images"]
+        return seen + probe(book, sheet_images=images)["sheet_images"]
 
 
 def main() -> int:

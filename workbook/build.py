@@ -23,6 +23,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from funnel import catalog
+from funnel.forecast.dashboard import FIGURES
 from funnel.inputs.contract import FORECAST_CATEGORIES
 from funnel.inputs.schemes import preset_stages
 from funnel.inputs.settings import Settings, settings_table
@@ -57,7 +58,7 @@ XLWINGS_CONF = (
 )
 
 # The output sheets in the order a user meets them; each has a heading (catalog: heading.<sheet>).
-_OUTPUT_SHEETS = ("summary", "forecast", "stages", "win_rates", "deal_scores", "competition", "qualification", "issues")
+_OUTPUT_SHEETS = ("dashboard", "summary", "forecast", "stages", "win_rates", "deal_scores", "competition", "qualification", "issues")
 
 
 def _xlwings_dir() -> Path:
@@ -131,15 +132,29 @@ def _table_data(layout: TableLayout, frame: pd.DataFrame | None, language: str) 
     return rows
 
 
-def _print_setup(ws, header_row: int) -> None:
+def _print_setup(ws, header_row: int, one_page: bool = False) -> None:
     # Printed, a sheet reads like a report: landscape, one page wide (as many tall as it
-    # needs), its table headers on every page, and a footer with the sheet, the file and
-    # the page, so that a printed page can be traced back.
+    # needs; the Dashboard one page in all), its table headers on every page, and a footer
+    # with the sheet, the file and the page, so that a printed page can be traced back.
     ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(header_row)
+    ws.fit_to_pages(1, 1 if one_page else 0)
+    if not one_page:
+        ws.repeat_rows(header_row)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.set_footer("&L&A&C&F&R&P / &N")
+
+
+def _shared_columns(ws, layouts: list[TableLayout]) -> None:
+    # Tables above one another share sheet columns: each column as wide as its widest
+    # table's, and with no column style, so that a refresh gives a new cell the style of
+    # its own table's first data row, not of whichever table set the column last.
+    widths: dict[int, float] = {}
+    for layout in layouts:
+        for i, col in enumerate(layout.columns):
+            c = layout.anchor[1] + i
+            widths[c] = max(widths.get(c, 0), col.width or 10)
+    for c, width in widths.items():
+        ws.set_column(c, c, width)
 
 
 def _add_table(ws, layout: TableLayout, fmt: Formats, language: str, frame: pd.DataFrame | None = None,
@@ -171,6 +186,10 @@ def _add_table(ws, layout: TableLayout, fmt: Formats, language: str, frame: pd.D
     return row0, col0, last_row, last_col
 
 
+# The Dashboard chart's bars: closed won green, the calls amber, expected blue, the range grey.
+_FIGURE_COLORS = ("#70AD47", "#FFC000", "#FFD966", "#4472C4", "#BFBFBF", "#7F7F7F", "#BFBFBF")
+
+
 def _column_range(sheet: str, layout: TableLayout, key: str, rows: int) -> str:
     # An absolute A1 range over one column of a table's data rows (charts need these).
     idx = [c.key for c in layout.columns].index(key)
@@ -178,6 +197,33 @@ def _column_range(sheet: str, layout: TableLayout, key: str, rows: int) -> str:
     first = xl_rowcol_to_cell(row0 + 1, col0 + idx, row_abs=True, col_abs=True)
     last = xl_rowcol_to_cell(row0 + rows, col0 + idx, row_abs=True, col_abs=True)
     return f"='{sheet}'!{first}:{last}"
+
+
+def _column_cells(layout: TableLayout, key: str) -> tuple[int, int, int, int]:
+    # (first_row, col, last_row, col) of a column's one data row in a new workbook: a refresh
+    # moves the range with the table's rows (workbook.package.worksheet).
+    col = layout.anchor[1] + [c.key for c in layout.columns].index(key)
+    return layout.anchor[0] + 1, col, layout.anchor[0] + 1, col
+
+
+def _highlights(wb, sheets: dict[str, object], language: str) -> None:
+    # Risk that stands out as data bars: the used probability and the amounts at risk, the
+    # owners' attainment and coverage; a refresh moves each range with its table's rows.
+    # (Red / amber cell rules on the flags made LibreOffice's PDF export of a refreshed
+    # workbook fail, "Unspecified Application Error", so the flags stay words and the
+    # reason column leads the sheet.)
+    bars = {"type": "data_bar", "bar_solid": True, "min_type": "num", "min_value": 0}
+    scores = OUTPUTS["tblDealScores"]
+    ws = sheets[scores.sheet(language)]
+    ws.conditional_format(*_column_cells(scores, "used_probability"),
+                          {**bars, "bar_color": "#9BC2E6", "max_type": "num", "max_value": 1})
+    ws.conditional_format(*_column_cells(scores, "amount_at_risk"), {**bars, "bar_color": "#F4B183"})
+    risks, owners = OUTPUTS["tblDashRisks"], OUTPUTS["tblDashOwners"]
+    board = sheets[risks.sheet(language)]
+    board.conditional_format(*_column_cells(risks, "amount_at_risk"), {**bars, "bar_color": "#F4B183"})
+    board.conditional_format(*_column_cells(owners, "attainment"),
+                             {**bars, "bar_color": "#A9D08E", "max_type": "num", "max_value": 1})
+    board.conditional_format(*_column_cells(owners, "coverage"), {**bars, "bar_color": "#9BC2E6"})
 
 
 def _charts(wb, sheets: dict[str, object], language: str) -> None:
@@ -241,6 +287,29 @@ def _charts(wb, sheets: dict[str, object], language: str) -> None:
     sheets[stage_sheet].insert_chart(20, 17, amount, {"x_scale": 1.2, "y_scale": 1.1})
     # Above the forecast tables, which grow downwards at every refresh.
     sheets[fc_sheet].insert_chart(2, 0, forecast, {"x_scale": 1.6, "y_scale": 1.2})
+
+    # The Dashboard: the period's figures as bars against its quota, a line across them.
+    figures = OUTPUTS["tblDashFigures"]
+    board_sheet = figures.sheet(language)
+    booked = wb.add_chart({"type": "column"})
+    booked.add_series({
+        "name": header(figures.name, "amount", language),
+        "categories": _column_range(board_sheet, figures, "figure", len(FIGURES)),
+        "values": _column_range(board_sheet, figures, "amount", len(FIGURES)),
+        "points": [{"fill": {"color": color}} for color in _FIGURE_COLORS],
+    })
+    quota_line = wb.add_chart({"type": "line"})
+    quota_line.add_series({
+        "name": header(figures.name, "quota", language),
+        "categories": _column_range(board_sheet, figures, "figure", len(FIGURES)),
+        "values": _column_range(board_sheet, figures, "quota", len(FIGURES)),
+        "line": {"color": "#C00000", "width": 2.25, "dash_type": "dash"},
+    })
+    booked.combine(quota_line)
+    booked.set_title({"name": catalog.text("chart.dashboard", language)})
+    booked.set_y_axis({"num_format": "#,##0"})
+    booked.set_legend({"position": "bottom"})
+    sheets[board_sheet].insert_chart(2, 0, booked, {"x_scale": 1.9, "y_scale": 1.25})
 
 
 def new_workbook(
@@ -321,10 +390,13 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
             if layout.title(language):
                 ws.write(layout.anchor[0] - 1, layout.anchor[1], layout.title(language), fmt.caption)
             _add_table(ws, layout, fmt, language)
+        if sheet_key == "dashboard":
+            _shared_columns(ws, layouts)
         if layouts[0].anchor[0] < 10:  # not where a chart sits above the tables
             ws.freeze_panes(layouts[0].anchor[0] + 1, 0)
-        _print_setup(ws, header_row=layouts[0].anchor[0])
+        _print_setup(ws, header_row=layouts[0].anchor[0], one_page=sheet_key == "dashboard")
     _charts(wb, sheets, language)
+    _highlights(wb, sheets, language)
 
     yes_no = list(YES_NO[language])
     for name, layout in INPUTS.items():

@@ -235,6 +235,45 @@ _WIN_COLS = (
 OUTPUTS: dict[str, TableLayout] = {
     t.name: t
     for t in (
+        # The Dashboard's tables are bounded (a few rows each: funnel.forecast.dashboard)
+        # except the owners', so they may sit above one another; the owners' grows downwards.
+        TableLayout("tblDashFigures", "dashboard_figures", "dashboard", (20, 0), (
+            _c("period", width=10),
+            _c("figure", width=24),
+            _c("amount", "money", 14),
+            _c("quota", "money", 14),
+            _c("of_quota", "percent", 10),
+        )),
+        TableLayout("tblDashFlags", "dashboard_flags", "dashboard", (30, 0), (
+            _c("flag", width=24),
+            _c("deals", "int", 10),
+            _c("amount", "money", 14),
+        )),
+        TableLayout("tblDashRisks", "dashboard_risks", "dashboard", (20, 6), (
+            _c("id", width=12),
+            _c("owner", width=13),
+            _c("stage", width=7),
+            _c("amount_at_risk", "money", 13),
+            _c("used_probability", "percent", 10),
+            _c("reason", width=46),
+        )),
+        TableLayout("tblDashGaps", "dashboard_gaps", "dashboard", (34, 6), (
+            _c("opportunity_id", width=12),
+            _c("factor", width=20),
+            _c("best_rival", width=13),
+            _c("gap", "number", 8),
+            _c("weighted_gap", "number", 10),
+        )),
+        TableLayout("tblDashOwners", "dashboard_owners", "dashboard", (42, 0), (
+            _c("owner", width=14),
+            _c("team", width=12),
+            _c("closed_won", "money", 14),
+            _c("quota", "money", 14),
+            _c("attainment", "percent", 10),
+            _c("commit", "money", 14),
+            _c("weighted", "money", 14),
+            _c("coverage", "number", 10),
+        )),
         TableLayout("tblSummary", "summary", "summary", (3, 0), (
             _c("metric", width=30),
             _c("value", "money", 18),

@@ -19,6 +19,7 @@ from funnel.demo.data import demo_tables
 from funnel.inputs.csvsource import write_csv_folder
 from funnel_cli.main import app
 from workbook.filebook import FileBook
+from workbook.layout import OUTPUTS
 from workbook.mapping import read_inputs
 
 MAVEN = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven_crm" / "sales_pipeline.csv"
@@ -42,7 +43,7 @@ def test_demo_builds_and_refreshes_the_workbook(tmp_path):
     out = tmp_path / "demo.xlsm"
     result = _invoke("demo", "--out", str(out), "--size", "200")
     assert result.exit_code == 0, result.output
-    assert "Refreshed 19 output tables from 200 deals" in _said(result)
+    assert f"Refreshed {len(OUTPUTS)} output tables from 200 deals" in _said(result)
     expected_choice = "Forecast by {} (forecast_method auto): backtest Brier model"
     assert expected_choice.format("model") in _said(result) or expected_choice.format("stage") in _said(result)
     # What the workbook now says is exactly what the engine computes from the demo tables.

@@ -134,6 +134,7 @@ def test_every_output_sheet_prints_on_a_few_landscape_pages_with_a_footer(book):
     assert unmarked == []
     for sheet in _output_sheets(book["language"]):
         assert 1 <= per_sheet.get(sheet, 0) <= 3, (sheet, per_sheet.get(sheet))
+    assert per_sheet[_sheet("Dashboard", book["language"])] == 1  # the Dashboard: one page in all
     sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", pdf], capture_output=True, text=True, check=True).stdout
     pages = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", sizes)
     assert pages and all(float(w) > float(h) for w, h in pages)
@@ -280,8 +281,11 @@ def test_every_chart_plots_whole_columns_of_one_refreshed_table(book):
         sequences = [chart["categories"]] + [q for s in chart["series"] for q in s["sequences"]]
         for seq in filter(None, sequences):
             sheet, c0, r0, c1, r1 = seq["address"]
+            # The table whose columns hold it and whose body holds its first row (the
+            # Dashboard's tables sit above one another).
             homes = [name for name, t in tables.items()
-                     if t["address"][0] == sheet and t["address"][1] <= c0 == c1 <= t["address"][3]]
+                     if t["address"][0] == sheet and t["address"][1] <= c0 == c1 <= t["address"][3]
+                     and t["address"][2] < r0 <= t["address"][4]]
             assert len(homes) == 1, f"{chart['title']}: {seq['range']} lies in no single output table"
             table = tables[homes[0]]
             assert (r0, r1) == (table["address"][2] + 1, table["address"][4]), (

@@ -92,8 +92,11 @@ class Refreshed:
             found = [a for a in self.actions if a["func"] == func and a["sheet_position"] == position
                      and a["args"][0] == self.table_index(table)]
         else:
+            # By where the values start: the table's first data row, at its anchor's column
+            # (the Dashboard's tables sit above one another).
+            row0, col0 = OUTPUTS[table].anchor
             found = [a for a in self.actions if a["func"] == func and a["sheet_position"] == position
-                     and a["start_column"] == OUTPUTS[table].anchor[1]]
+                     and a["start_column"] == col0 and a["start_row"] == row0 + 1]
         assert len(found) == 1, f"{len(found)} {func} actions for {table}"
         return found[0]
 

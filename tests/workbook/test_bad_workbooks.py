@@ -173,8 +173,9 @@ def test_deleted_quotas_sheet_forced_refreshes_without_quotas(book: Path, baseli
     keep = [c for c in base.columns if c not in ("Quota", "Attainment", "Coverage")]
     with_deals = base[(base[["Open deals", "Won deals", "Lost deals"]].fillna(0) > 0).any(axis=1)]
     pd.testing.assert_frame_equal(periods[keep].reset_index(drop=True), with_deals[keep].reset_index(drop=True))
+    assert outputs["tblDashFigures"][["Quota", "Of quota"]].isna().all().all()
     _assert_outputs_equal(outputs, baseline, skip=("tblIssues", "tblSummary", "tblForecastPeriods", "tblForecast",
-                                                   "tblForecastTeams", "tblRange"))
+                                                   "tblForecastTeams", "tblRange", "tblDashFigures", "tblDashOwners"))
 
 
 def test_deleted_optional_sheet_is_reported_and_the_rest_refreshes(book: Path, baseline) -> None:

@@ -35,6 +35,8 @@ _ROW_ONLY_LAYOUT_RE = re.compile(rb'\s+(?:r|spans|x14ac:dyDescent)="[^"]*"')
 _COL_RE = re.compile(rb"<col\b([^>]*?)/?>")
 _MERGE_RE = re.compile(rb'<mergeCell\b[^>]*\sref="([^"]*)"')
 _DIMENSION_RE = re.compile(rb'(<dimension\b[^>]*\sref=")([^"]*)(")')
+# A conditional format's ranges: the 2007 element's sqref, and the 2010 extension's (data bars).
+_CF_SQREF_RE = re.compile(rb'(<conditionalFormatting\b[^>]*\ssqref=")([^"]*)(")|(<xm:sqref>)([^<]*)(</xm:sqref>)')
 _SHARED_F_RE = re.compile(rb"<f\b([^>]*)>")
 _F_REF_RE = re.compile(rb'\sref="([^"]*)"')
 _CELL_REF_SPLIT_RE = re.compile(rb"([A-Za-z]+)([0-9]+)")
@@ -143,8 +145,27 @@ def rewrite_sheet(
         bounds.add(r, first_col, last_col)
         out.append(row)
     out.append(bounds.scan(body[pos:]))
-    out.append(tail)
+    out.append(_follow_highlights(tail, changes))
     return _update_dimension(b"".join(out), bounds)
+
+
+def _follow_highlights(xml: bytes, changes: list[TableChange]) -> bytes:
+    # A conditional format over a table's data rows (from its first data row, within its
+    # columns) covers the table's new rows, as a format applied to a table column does in
+    # Excel; any other range stays as the user typed it.
+    def follow(ref: str) -> str:
+        r1, c1, r2, c2 = parse_range(ref)
+        for ch in changes:
+            info = ch.info
+            if r1 == info.body_first_row and info.first_col <= c1 and c2 <= info.last_col:
+                return format_range(r1, c1, max(ch.new_last, r1), c2)
+        return ref
+
+    def rewrite(m: re.Match[bytes]) -> bytes:
+        open_, refs, close = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
+        return open_ + " ".join(follow(ref) for ref in refs.decode().split()).encode() + close
+
+    return _CF_SQREF_RE.sub(rewrite, xml)
 
 
 def _prepare_cells(
