@@ -3,7 +3,7 @@
 Each derived table is a cached attribute of ``Analysis``; what it is computed from are the
 attributes it reads, so asking for one table computes exactly what it needs, once::
 
-    Inputs ─▶ keys, reached ─▶ stage_probabilities ─▶ stage_deals ─▶ win_model
+    Inputs ─▶ keys, stages_in_use, reached ─▶ stage_probabilities ─▶ stage_deals ─▶ win_model
                                                           │              │
                                                           ▼              ▼
                                   deals (the forecast's probabilities: stage, or the model's)
@@ -40,7 +40,14 @@ from funnel.forecast.deals import deal_table
 from funnel.forecast.health import deal_health, health_counts
 from funnel.forecast.pipeline import quota_table, weighted_pipeline
 from funnel.forecast.ranges import range_forecast
-from funnel.forecast.stages import HistoryKeys, history_keys, reached_order, stage_probabilities
+from funnel.forecast.stages import (
+    HistoryKeys,
+    history_keys,
+    reached_order,
+    report_stages_without_data,
+    stage_probabilities,
+    stages_in_use,
+)
 from funnel.forecast.stagestats import stage_statistics
 from funnel.forecast.winrates import win_rate_trend, win_rates
 from funnel.inputs.issues import IssueLog
@@ -146,16 +153,23 @@ class Analysis:
         return history_keys(i.opportunities, i.stage_history, i.stages)
 
     @cached_property
+    def stages_in_use(self) -> np.ndarray:
+        """Per stage row: whether some deal is in it now or some history row records it."""
+        i = self.inputs
+        return stages_in_use(i.opportunities, i.stage_history, i.stages, self.keys)
+
+    @cached_property
     def reached(self) -> pd.Series:
         """How far each deal got: the order of the furthest open stage it reached."""
         i = self.inputs
-        return reached_order(i.opportunities, i.stage_history, i.stages, self.keys)
+        return reached_order(i.opportunities, i.stage_history, i.stages, self.keys, self.stages_in_use)
 
     @cached_property
     def stage_probabilities(self) -> pd.DataFrame:
         """Per stage: configured, empirical and blended probability, with their support."""
         i = self.inputs
-        return stage_probabilities(i.opportunities, i.stage_history, i.stages, self.settings.prior_strength, self.reached)
+        return stage_probabilities(i.opportunities, i.stage_history, i.stages, self.settings.prior_strength, self.reached,
+                                   self.stages_in_use)
 
     @cached_property
     def stage_deals(self) -> pd.DataFrame:
@@ -186,7 +200,7 @@ class Analysis:
     def stage_stats(self) -> pd.DataFrame:
         i = self.inputs
         return stage_statistics(self.deals, i.stage_history, i.stages, self.stage_probabilities,
-                                self.settings.probability_method, self.reached, self.keys)
+                                self.settings.probability_method, self.reached, self.keys, self.settings.language)
 
     @cached_property
     def forecast(self) -> pd.DataFrame:
@@ -322,6 +336,8 @@ class Analysis:
     def issues(self) -> pd.DataFrame:
         """Every problem in the inputs: validation's, then those the tables above found."""
         self.compute(("comparison", "stakeholders", "head_to_head"))  # each reports to the log once
+        i = self.inputs
+        report_stages_without_data(i.stages, self.stages_in_use, i.log, self.settings.language)
         return self.inputs.issues
 
     @cached_property

@@ -277,13 +277,15 @@ def import_(
     """Import a CRM export into a workbook's input tables; re-importing never duplicates deals."""
     from funnel.crm.importers import ExportError, import_export
     from workbook.errors import WorkbookError
-    from workbook.importing import import_into_workbook
+    from workbook.importing import book_scheme, import_into_workbook
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
     try:
+        # The book's own scheme and language: its stages the layout maps nothing to are reported.
+        language, stages = book_scheme(into, lang)
         with console.status(f"Reading {export.name}..."):
-            result = import_export(export, layout)
+            result = import_export(export, layout, stages, language)
         with console.status(f"Writing into {into.name}..."):
             counts = import_into_workbook(result, into, lang, force=force)
     except (ExportError, WorkbookError) as err:
