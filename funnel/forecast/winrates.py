@@ -2,7 +2,9 @@
 
 Each rate comes with its counts and a 95% Wilson score interval, which stays inside
 0..1 and is honest for the small samples a key-account book has (3 won of 4 is not 75%
-"for sure"). The trend looks at the last few closed periods up to the as-of date.
+"for sure"). The trend looks at the last few periods up to the as-of date. The period
+holding the as-of date is not over (unless the as-of date is its last day): it is labelled
+"in progress" and has no change, so a half-finished quarter never moves the trend.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnel import catalog
 from funnel.inputs.keys import codes_and_labels, decoded
 from funnel.inputs.settings import Settings
 
@@ -109,20 +112,30 @@ def win_rates(deals: pd.DataFrame) -> pd.DataFrame:
 
 
 def win_rate_trend(deals: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Win rate of each of the last ``settings.trend_periods`` closed periods up to as-of.
+    """Win rate of each of the last ``settings.trend_periods`` periods up to as-of.
+
+    The period holding the as-of date is in progress unless the as-of date is its last
+    day: its status says so and it has no change (nor does the change of the period after
+    it compare with it: none is shown after as-of).
 
     Returns:
         period, won, lost, closed, win_rate, ci_low, ci_high, change (vs the period before,
-        in percentage points as a fraction).
+        in percentage points as a fraction; blank for a period in progress), status
+        ("in progress" in the workbook's language, else blank).
     """
     from funnel.inputs.periods import NO_CLOSE_DATE, period_of
 
     closed = deals.loc[(deals["is_won"] | deals["is_lost"]) & (deals["period"] != NO_CLOSE_DATE), ["is_won", "is_lost", "amount", "period"]]
-    columns = ["period", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "change"]
+    columns = ["period", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "change", "status"]
     if closed.empty:
         return pd.DataFrame(columns=columns)
-    current = period_of(settings.as_of, settings)
+    as_of = pd.Timestamp(settings.as_of).date()
+    current = period_of(as_of, settings)
+    # The as-of day's period is over only when as-of is its last day.
+    in_progress = current if period_of(as_of + pd.Timedelta(days=1), settings) == current else None
     table = _rates(closed, *codes_and_labels(closed["period"])).rename(columns={"segment": "period"})
     table = table[table["period"] <= current].tail(settings.trend_periods).reset_index(drop=True)
-    table["change"] = table["win_rate"].diff()
+    unfinished = (table["period"] == in_progress).to_numpy()
+    table["change"] = table["win_rate"].diff().where(~unfinished)
+    table["status"] = np.where(unfinished, catalog.text("status.period.in_progress", settings.language), "")
     return table[columns]
