@@ -2,8 +2,14 @@
 
 Per group: open deals and amount, weighted amount (amount x used probability), open
 amount per forecast category, closed won to date, quota, attainment (closed won / quota)
-and coverage (open amount / remaining quota). Deals without a close date land in an
-explicit ``no close date`` period instead of vanishing.
+and coverage (open amount / remaining quota, remaining = quota - closed won). Deals
+without a close date land in an explicit ``no close date`` period instead of vanishing.
+
+Blanks, on purpose: attainment and coverage are blank where the group has no quota, and
+coverage is also blank once closed won >= quota (nothing remains to cover: a ratio over
+zero or a negative remainder would mean nothing). A deal without an owner or team is
+grouped under ``(none)`` (``funnel.forecast.deals.NONE_LABEL``), so the groups still add
+up to the period's total.
 """
 
 from __future__ import annotations
@@ -91,8 +97,9 @@ def weighted_pipeline(deals: pd.DataFrame, quotas: pd.DataFrame, by: list[str]) 
 
     Returns:
         One row per group that has deals or a quota, sorted by the keys, with the columns
-        of ``FORECAST_COLUMNS``. attainment and coverage are blank where there is no quota
-        (coverage also where the quota is already met).
+        of ``FORECAST_COLUMNS``. attainment and coverage are blank where there is no quota;
+        coverage also once closed won >= quota (no quota remains). Blank owners and teams
+        are the group ``(none)``.
     """
     d = deals
     amount = d["amount"].fillna(0.0)
