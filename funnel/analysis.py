@@ -44,7 +44,6 @@ from funnel.forecast.stages import (
     HistoryKeys,
     history_keys,
     reached_order,
-    report_stages_without_data,
     stage_probabilities,
     stages_in_use,
 )
@@ -336,8 +335,6 @@ class Analysis:
     def issues(self) -> pd.DataFrame:
         """Every problem in the inputs: validation's, then those the tables above found."""
         self.compute(("comparison", "stakeholders", "head_to_head"))  # each reports to the log once
-        i = self.inputs
-        report_stages_without_data(i.stages, self.stages_in_use, i.log, self.settings.language)
         return self.inputs.issues
 
     @cached_property

@@ -18,7 +18,7 @@ The keys are grouped by what the words are:
                                     their natural order
     status.*                        status words an output table shows in a cell
     separator.*                     how a list of labels is joined
-    issue.*                         Issues rows the analysis and the import add (problem, action)
+    issue.*                         Issues rows an import adds (problem, action)
     message.*                       what a refresh says when it is done
     advice.*, warning.*             what the negotiation course says about a concession plan
 
@@ -531,13 +531,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "status.period.in_progress": ("in progress", "进行中"),
     # --- Sentences ------------------------------------------------------------------
     "separator.list": ("; ", "；"),
-    # Issues rows about the stage scheme (table, column and value say which stage).
-    "issue.stage_no_data.problem": (
-        "no deal is in stage {code} now and no stage-history row records it",
-        "没有商机处于阶段 {code}，阶段历史中也没有该阶段的记录"),
-    "issue.stage_no_data.action": (
-        "no empirical probability or conversion for it; its configured probability {probability} is used",
-        "该阶段不计历史概率和转化率，采用设定概率 {probability}"),
+    # The Issues row of an import whose layout maps nothing to a stage of the scheme.
     "issue.stage_not_mapped.problem": (
         "the {layout} layout maps no export stage to stage {code}",
         "{layout} 导入格式没有把任何导出阶段对应到阶段 {code}"),

@@ -20,15 +20,12 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from funnel import catalog
-from funnel.inputs.issues import IssueLog
 from funnel.inputs.keys import looked_up, positions
 from funnel.inputs.schemes import open_stages, stage_positions
 
 __all__ = [
     "reached_order",
     "stages_in_use",
-    "report_stages_without_data",
     "HistoryKeys",
     "history_keys",
     "deal_time_order",
@@ -143,32 +140,6 @@ def stages_in_use(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd
         recorded = keys.stage if keys is not None and len(keys.stage) == len(history) else stage_positions(stages, history["stage"])
         used[recorded[recorded >= 0]] = True
     return used
-
-
-def report_stages_without_data(stages: pd.DataFrame, used: np.ndarray, log: IssueLog, language: str = "en") -> int:
-    """Add an Issues row for each open stage the data does not use (``stages_in_use``).
-
-    Such a stage gets no empirical probability or conversion; the row says so and which
-    configured probability stands in.
-
-    Args:
-        stages: the stage scheme (indexed by the row the user sees).
-        used: ``stages_in_use`` of the data, one entry per stage row.
-        log: where the rows go.
-        language: the rows' language.
-
-    Returns:
-        The number of rows added.
-    """
-    is_open = ~(stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool)
-    empty = np.flatnonzero(is_open & ~np.asarray(used, dtype=bool))
-    for at in empty:
-        code = stages["code"].iloc[at]
-        configured = float(stages["probability"].iloc[at])
-        log.add("stages", stages.index[at], "code", code,
-                catalog.text("issue.stage_no_data.problem", language, code=code),
-                catalog.text("issue.stage_no_data.action", language, probability=f"{configured * 100:g}%"))
-    return len(empty)
 
 
 def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame,

@@ -304,8 +304,8 @@ def test_maven_rows_by_hand():
 def test_maven_runs_through_the_engine():
     result = import_export(MAVEN)
     report = run(result.tables, overrides={"as_of": "2017-12-31"})
-    # The layout maps nothing to B: the one issue says so, and B shows no figure of its own.
-    assert report["issues"][["table", "column", "value"]].to_numpy().tolist() == [["stages", "code", "B"]]
+    # The layout maps nothing to B (the import said so): B shows no figure of its own.
+    assert report["issues"].empty
     summary = report["summary"].set_index("metric")["value"]
     assert (summary["won_deals"], summary["lost_deals"], summary["open_deals"]) == (4238, 2473, 2089)
     # Every closed deal engaged, so stage I is reached by all 6711 of them: 4238 / 6711 won.
@@ -368,8 +368,7 @@ def test_maven_small_folder_reports_every_reconciliation_once(tmp_path):
     assert summary["lost deals with amount 0"][0] == 1
     assert summary["amount from products.csv sales_price"] == (2, "where blank, for deals in P, I, B")
     report = run(result.tables, overrides={"as_of": "2017-03-01"})
-    # The one issue left: the layout maps nothing to B (A3 sits in P).
-    assert len(report.deals) == 4 and report["issues"][["table", "value"]].to_numpy().tolist() == [["stages", "B"]]
+    assert len(report.deals) == 4 and report["issues"].empty
 
 
 def test_maven_missing_companion_file_is_reported_and_the_rest_imports(tmp_path):
