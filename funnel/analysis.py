@@ -215,7 +215,7 @@ class Analysis:
 
     @cached_property
     def win_rates(self) -> pd.DataFrame:
-        return win_rates(self.deals)
+        return win_rates(self.deals, self.settings)
 
     @cached_property
     def win_rate_trend(self) -> pd.DataFrame:

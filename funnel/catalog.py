@@ -243,6 +243,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblWinRates.ci_high": ("95% high", "95%上限"),
     "header.tblWinRates.won_amount": ("Won amount", "赢单金额"),
     "header.tblWinRates.lost_amount": ("Lost amount", "丢单金额"),
+    "header.tblWinRates.status": ("Status", "状态"),
     # tblWinTrend
     "header.tblWinTrend.period": ("Period", "期间"),
     "header.tblWinTrend.won": ("Won", "赢"),

@@ -270,6 +270,7 @@ OUTPUTS: dict[str, TableLayout] = {
             *_WIN_COLS,
             _c("won_amount", "money", 14),
             _c("lost_amount", "money", 14),
+            _c("status", width=10),
         )),
         TableLayout("tblWinTrend", "win_rate_trend", "win_rates", (3, 15), (
             _PERIOD, *_WIN_COLS, _c("change", "percent", 9), _c("status", width=10),

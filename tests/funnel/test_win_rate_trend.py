@@ -40,3 +40,14 @@ def test_a_quarter_is_over_on_its_last_day():
 def test_in_progress_in_chinese():
     t = run(_tables("2026-08-15", "zh-CN"))["win_rate_trend"]
     assert t["status"].iloc[-1] == "进行中"
+
+
+def test_the_win_rates_by_period_say_which_period_is_in_progress():
+    w = run(_tables("2026-08-15"))["win_rates"]
+    period = w[w["dimension"] == "period"].set_index("segment")
+    assert period["status"].to_dict() == {"2026-Q1": "", "2026-Q2": "", "2026-Q3": "in progress"}
+    assert period.loc["2026-Q3", "win_rate"] == 0.5  # still shown: only the status and the trend's change differ
+    assert (w.loc[w["dimension"] != "period", "status"] == "").all()
+    # As of 2026-05-15 Q2 is in progress, and Q3, where one deal already closed (early), is not over either.
+    w = run(_tables("2026-05-15"))["win_rates"]
+    assert w.loc[w["dimension"] == "period", "status"].tolist() == ["", "in progress", "in progress"]
