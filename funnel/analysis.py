@@ -3,7 +3,7 @@
 Each derived table is a cached attribute of ``Analysis``; what it is computed from are the
 attributes it reads, so asking for one table computes exactly what it needs, once::
 
-    Inputs ─▶ keys, reached ─▶ stage_probabilities ─▶ stage_deals ─▶ win_model
+    Inputs ─▶ keys, stages_in_use, reached ─▶ stage_probabilities ─▶ stage_deals ─▶ win_model
                                                           │              │
                                                           ▼              ▼
                                   deals (the forecast's probabilities: stage, or the model's)
@@ -43,7 +43,13 @@ from funnel.forecast.pipeline import quota_table, weighted_pipeline
 from funnel.forecast.ranges import range_forecast
 from funnel.forecast.readiness import readiness_issues
 from funnel.forecast.risk import risk_columns, sorted_by_risk
-from funnel.forecast.stages import HistoryKeys, history_keys, reached_order, stage_probabilities
+from funnel.forecast.stages import (
+    HistoryKeys,
+    history_keys,
+    reached_order,
+    stage_probabilities,
+    stages_in_use,
+)
 from funnel.forecast.stagestats import stage_statistics
 from funnel.forecast.winrates import win_rate_trend, win_rates
 from funnel.inputs.issues import IssueLog
@@ -157,16 +163,23 @@ class Analysis:
         return history_keys(i.opportunities, i.stage_history, i.stages)
 
     @cached_property
+    def stages_in_use(self) -> np.ndarray:
+        """Per stage row: whether some deal is in it now or some history row records it."""
+        i = self.inputs
+        return stages_in_use(i.opportunities, i.stage_history, i.stages, self.keys)
+
+    @cached_property
     def reached(self) -> pd.Series:
         """How far each deal got: the order of the furthest open stage it reached."""
         i = self.inputs
-        return reached_order(i.opportunities, i.stage_history, i.stages, self.keys)
+        return reached_order(i.opportunities, i.stage_history, i.stages, self.keys, self.stages_in_use)
 
     @cached_property
     def stage_probabilities(self) -> pd.DataFrame:
         """Per stage: configured, empirical and blended probability, with their support."""
         i = self.inputs
-        return stage_probabilities(i.opportunities, i.stage_history, i.stages, self.settings.prior_strength, self.reached)
+        return stage_probabilities(i.opportunities, i.stage_history, i.stages, self.settings.prior_strength, self.reached,
+                                   self.stages_in_use)
 
     @cached_property
     def stage_deals(self) -> pd.DataFrame:
@@ -219,7 +232,7 @@ class Analysis:
     def stage_stats(self) -> pd.DataFrame:
         i = self.inputs
         return stage_statistics(self.deals, i.stage_history, i.stages, self.stage_probabilities,
-                                self.settings.probability_method, self.reached, self.keys)
+                                self.settings.probability_method, self.reached, self.keys, self.settings.language)
 
     @cached_property
     def forecast(self) -> pd.DataFrame:
@@ -235,7 +248,7 @@ class Analysis:
 
     @cached_property
     def win_rates(self) -> pd.DataFrame:
-        return win_rates(self.deals)
+        return win_rates(self.deals, self.settings)
 
     @cached_property
     def win_rate_trend(self) -> pd.DataFrame:

@@ -16,7 +16,9 @@ The keys are grouped by what the words are:
     sample.*                        the placeholder columns of an empty input table
     label.<kind>.<code>             the enumerations' labels (``funnel.methods.labels``), in
                                     their natural order
+    status.*                        status words an output table shows in a cell
     separator.*                     how a list of labels is joined
+    issue.*                         Issues rows an import adds (problem, action)
     message.*                       what a refresh says when it is done
     cli.*                           what the command line prints around its tables
     readiness.*                     what keeps the figures from reading as a forecast
@@ -291,6 +293,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblStageStats.empirical": ("Empirical", "历史概率"),
     "header.tblStageStats.blended": ("Blended", "融合概率"),
     "header.tblStageStats.used": ("Used", "采用概率"),
+    "header.tblStageStats.status": ("Data", "数据"),
     "header.tblStageStats.reached_closed": ("Closed that reached", "到达并关闭"),
     "header.tblStageStats.reached_won": ("Won that reached", "到达并赢单"),
     "header.tblStageStats.reached": ("Deals that reached", "到达商机数"),
@@ -308,6 +311,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblWinRates.ci_high": ("95% high", "95%上限"),
     "header.tblWinRates.won_amount": ("Won amount", "赢单金额"),
     "header.tblWinRates.lost_amount": ("Lost amount", "丢单金额"),
+    "header.tblWinRates.status": ("Status", "状态"),
     # tblWinTrend
     "header.tblWinTrend.period": ("Period", "期间"),
     "header.tblWinTrend.won": ("Won", "赢"),
@@ -317,6 +321,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblWinTrend.ci_low": ("95% low", "95%下限"),
     "header.tblWinTrend.ci_high": ("95% high", "95%上限"),
     "header.tblWinTrend.change": ("Change", "变化"),
+    "header.tblWinTrend.status": ("Status", "状态"),
     # tblRange
     "header.tblRange.period": ("Period", "期间"),
     "header.tblRange.closed_won": ("Closed won", "已赢金额"),
@@ -608,8 +613,18 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "label.marker.general": ("general", "通用"),
     "label.marker.no_competitor": ("(no known competitor)", "(无已知竞争对手)"),
     "label.marker.no_account": ("(none)", "(无)"),
+    # --- Status words in output tables ----------------------------------------------
+    "status.stage.no_data": ("no data", "无数据"),
+    "status.period.in_progress": ("in progress", "进行中"),
     # --- Sentences ------------------------------------------------------------------
     "separator.list": ("; ", "；"),
+    # The Issues row of an import whose layout maps nothing to a stage of the scheme.
+    "issue.stage_not_mapped.problem": (
+        "the {layout} layout maps no export stage to stage {code}",
+        "{layout} 导入格式没有把任何导出阶段对应到阶段 {code}"),
+    "issue.stage_not_mapped.action": (
+        "no imported deal will be in stage {code}: it will show its configured probability, marked no data",
+        "导入的商机都不会处于阶段 {code}：该阶段显示设定概率，并标注无数据"),
     "message.refreshed": ("Refreshed {tables} output tables from {deals} deals. {outcome}",
                           "已刷新 {tables} 张结果表（{deals} 个商机）。{outcome}"),
     "message.problems_found": ("{problems} problem(s) found in the data: see the Issues sheet.",

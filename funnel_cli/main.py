@@ -322,7 +322,7 @@ def import_(
     from funnel.crm.book_settings import new_book_settings
     from funnel.crm.importers import ExportError, import_export
     from workbook.errors import WorkbookError
-    from workbook.importing import import_into_workbook
+    from workbook.importing import book_scheme, import_into_workbook
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
@@ -330,8 +330,10 @@ def import_(
         _fail(f"--currency takes a currency code such as USD or CNY, got '{currency}'")
     new_book = not into.exists()
     try:
+        # The book's own scheme and language: its stages the layout maps nothing to are reported.
+        language, stages = book_scheme(into, lang)
         with console.status(f"Reading {export.name}..."):
-            result = import_export(export, layout)
+            result = import_export(export, layout, stages, language)
         settings, notes = new_book_settings(result, lang, currency) if new_book else (None, [])
         with console.status(f"Writing into {into.name}..."):
             counts = import_into_workbook(result, into, lang, force=force, settings=settings)

@@ -248,12 +248,13 @@ def FUNNEL_WIN_RATE(opportunities, stages, from_date=None, to_date=None, segment
         columns=("close_date", *_SEGMENT_COLUMNS.get(dimension, ())),
     )
     deals = _closing_between(analysis.stage_deals, start, end)
-    rates = win_rates(deals)
+    # Only the period rows carry a status (a period not over yet): asked for only by them.
+    rates = win_rates(deals, analysis.settings) if dimension == "period" else win_rates(deals)
     if rates.empty:
         raise CellError(_no_closed_deal(start, end))
     if dimension is None:
         return float(rates.loc[rates["dimension"] == "overall", "win_rate"].iloc[0])
-    columns = [c for c in OUTPUTS["tblWinRates"].columns if c.key != "dimension"]
+    columns = [c for c in OUTPUTS["tblWinRates"].columns if c.key != "dimension" and (c.key != "status" or dimension == "period")]
     language = table_language(opportunities, "tblOpportunities")
     headers = [segment] + [c.header(language) for c in columns[1:]]
     part = rates.loc[rates["dimension"] == dimension, [c.key for c in columns]]

@@ -16,13 +16,14 @@ import pandas as pd
 from funnel.crm.importers import ImportResult, merge_into
 from funnel.inputs.issues import IssueLog
 from funnel.inputs.settings import Settings
+from funnel.inputs.validation import validate_stages
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
 from workbook.layout import INPUTS, YES_NO
 from workbook.mapping import to_canonical
 from workbook.package import write_tables
 
-__all__ = ["import_into_workbook", "sheet_frame"]
+__all__ = ["import_into_workbook", "sheet_frame", "book_scheme"]
 
 
 def sheet_frame(table_name: str, frame: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -56,6 +57,25 @@ def _language(book: FileBook) -> str:
         if str(key).strip() == "language" and str(value).strip() in ("en", "zh-CN"):
             return str(value).strip()
     return "en"
+
+
+def book_scheme(path: str | Path, language: str = "en") -> tuple[str, pd.DataFrame | None]:
+    """The language and stage scheme an import into ``path`` goes into: an existing
+    workbook's own (its Settings' language, its Stage scheme as a refresh reads it), else
+    ``language`` and None (a new workbook gets the default scheme).
+
+    Raises:
+        workbook.errors.WorkbookError: the workbook exists but cannot be read.
+    """
+    path = Path(path)
+    if not path.exists():
+        return language, None
+    book = FileBook(path)
+    try:
+        raw = book.read_table("tblStages")
+    except LookupError:
+        return _language(book), None
+    return _language(book), validate_stages(to_canonical("tblStages", raw, IssueLog()))
 
 
 def import_into_workbook(result: ImportResult, path: str | Path, language: str = "en", *,

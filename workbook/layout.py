@@ -295,6 +295,7 @@ OUTPUTS: dict[str, TableLayout] = {
             _c("empirical", "percent", 11),
             _c("blended", "percent", 11),
             _c("used", "percent", 9),
+            _c("status", width=9),
             _c("reached_closed", "int", 10),
             _c("reached_won", "int", 10),
             _c("reached", "int", 10),
@@ -308,9 +309,10 @@ OUTPUTS: dict[str, TableLayout] = {
             *_WIN_COLS,
             _c("won_amount", "money", 14),
             _c("lost_amount", "money", 14),
+            _c("status", width=10),
         )),
         TableLayout("tblWinTrend", "win_rate_trend", "win_rates", (3, 15), (
-            _PERIOD, *_WIN_COLS, _c("change", "percent", 9),
+            _PERIOD, *_WIN_COLS, _c("change", "percent", 9), _c("status", width=10),
         )),
         TableLayout("tblRange", "range_forecast", "summary", (3, 3), (
             _PERIOD,

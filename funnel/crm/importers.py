@@ -89,9 +89,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from funnel import catalog
 from funnel.inputs import parsing
 from funnel.inputs.contract import TABLES, columns_of
 from funnel.inputs.issues import IssueLog
+from funnel.inputs.schemes import default_stages
 
 __all__ = [
     "BUILTIN_LAYOUTS",
@@ -426,7 +428,8 @@ class _Summary:
 # ---------------------------------------------------------------- the import
 
 
-def import_export(path: str | Path, layout: str | Path | Layout = "auto") -> ImportResult:
+def import_export(path: str | Path, layout: str | Path | Layout = "auto", stages: pd.DataFrame | None = None,
+                  language: str = "en") -> ImportResult:
     """Import a CRM export (CSV) into canonical opportunities (and stage history).
 
     Args:
@@ -436,6 +439,10 @@ def import_export(path: str | Path, layout: str | Path | Layout = "auto") -> Imp
         layout: ``auto`` (detect from the headers), a shipped layout name (``maven``,
             ``salesforce``, ``hubspot``, ``funnel``), a path to a JSON mapping file, or
             a Layout.
+        stages: the stage scheme the deals go into (validated; None: the default
+            P/I/B/W/L). Each open stage the layout maps no export stage to is an issue row:
+            no imported deal can be in it, so it will have no data.
+        language: the language of that issue row (the workbook's).
 
     Returns:
         The ImportResult: tables for ``funnel.analysis.run``, the issues log, the summary and
@@ -466,7 +473,25 @@ def import_export(path: str | Path, layout: str | Path | Layout = "auto") -> Imp
             f"headers found: {shown}"
         )
     header_at, chosen = found
-    return _Importer(path, chosen, records, header_at, encoding, detected=str(layout) == "auto").run()
+    result = _Importer(path, chosen, records, header_at, encoding, detected=str(layout) == "auto").run()
+    _report_unmapped_stages(result, path.name, chosen, default_stages() if stages is None else stages, language)
+    return result
+
+
+def _report_unmapped_stages(result: ImportResult, file: str, layout: Layout, stages: pd.DataFrame, language: str) -> None:
+    # Codes the layout can give a deal or a history row. A layout that keeps the export's
+    # own stage codes restricts nothing: a stage its data lacks is reported at refresh.
+    if layout.keep_unmapped_stages:
+        return
+    mapped = {entry.code for entry in layout.stage_map().values()}
+    mapped |= {parsing.fold(h.stage).upper() for h in layout.history if h.stage}
+    is_open = ~(stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool)
+    column = ", ".join(_names(layout.columns["stage"]))
+    for code in stages["code"].to_numpy()[is_open]:
+        if str(code) not in mapped:
+            result.log.add(file, None, column, code,
+                           catalog.text("issue.stage_not_mapped.problem", language, layout=layout.name, code=code),
+                           catalog.text("issue.stage_not_mapped.action", language, code=code))
 
 
 class _Importer:

@@ -17,7 +17,8 @@ from funnel.inputs.settings import Settings
 
 __all__ = ["NONE_LABEL", "deal_table", "amount_band_labels"]
 
-# Shown where a deal has no owner/team/source/...: blank groups must still add up.
+# Shown where a deal has no owner/team/source/product/industry/account: a blank segment is
+# the group "(none)" in the forecast, win-rate and account tables, so groups still add up.
 NONE_LABEL = "(none)"
 
 
@@ -58,7 +59,8 @@ def deal_table(
 
     Returns:
         The opportunities plus is_open, is_won, is_lost, period, category, stage_probability,
-        used_probability, weighted, amount_band; owner/team filled with ``(none)``.
+        used_probability, weighted, amount_band; a blank owner, team, source, product,
+        industry or account is ``(none)`` (``NONE_LABEL``), one group like any other.
     """
     deals = opportunities.copy()
     won_codes = stages.loc[stages["is_won"], "code"]

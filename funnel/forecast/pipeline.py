@@ -2,13 +2,18 @@
 
 Per group: open deals and amount, weighted amount (amount x used probability), the
 forecast categories, closed won to date, quota, attainment (closed won / quota) and
-coverage (open amount / remaining quota; blank where there is no quota or it is already
-met). Deals without a close date land in an explicit ``no close date`` period instead of
-vanishing.
+coverage (open amount / remaining quota, remaining = quota - closed won). Deals without a
+close date land in an explicit ``no close date`` period instead of vanishing.
 
 The categories roll up the way Salesforce's cumulative forecasts do, here and on every
 sheet: commit = closed won + open Commit, best case = commit + open Best Case; pipeline is
 the open Pipeline amount alone.
+
+Blanks, on purpose: attainment and coverage are blank where the group has no quota, and
+coverage is also blank once closed won >= quota (nothing remains to cover: a ratio over
+zero or a negative remainder would mean nothing). A deal without an owner or team is
+grouped under ``(none)`` (``funnel.forecast.deals.NONE_LABEL``), so the groups still add
+up to the period's total.
 """
 
 from __future__ import annotations
@@ -96,8 +101,9 @@ def weighted_pipeline(deals: pd.DataFrame, quotas: pd.DataFrame, by: list[str]) 
 
     Returns:
         One row per group that has deals or a quota, sorted by the keys, with the columns
-        of ``FORECAST_COLUMNS``. attainment and coverage are blank where there is no quota
-        (coverage also where the quota is already met).
+        of ``FORECAST_COLUMNS``. attainment and coverage are blank where there is no quota;
+        coverage also once closed won >= quota (no quota remains). Blank owners and teams
+        are the group ``(none)``.
     """
     d = deals
     amount = d["amount"].fillna(0.0)

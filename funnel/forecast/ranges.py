@@ -23,9 +23,12 @@ periods are computed on a fine grid by Fourier transform, every approximation bo
    k and k + 1 with weights 1 - f and f, so the mean is exact; the variance grows by the
    known sum of p f (1 - f) h^2, which is undone at the end by shrinking the result
    around the mean by sqrt(s^2 / (s^2 + that sum)). When every amount is a whole multiple
-   of a common step at least that coarse (whole thousands, one list price), the grid
-   uses that step instead: nothing is rounded and the result is exact and discrete.
-   (A window needing more than 2^20 points gets a coarser step.)
+   of a common step (whole thousands, one list price), the grid uses that step instead:
+   nothing is rounded and the result is exact and discrete. That path is taken when the
+   step is at least as coarse as the grid's (window up to 2^20 points), or finer but the
+   window needs at most ``EXACT_POINTS`` = 2^16 points on it: whole thousands for a total
+   whose window is under about 65 million (the demo's periods). Otherwise the rounded
+   grid above is used (a window needing more than 2^20 points gets a coarser step).
 3. Transform. The total's discrete Fourier transform is the product over deals of
    1 - p + p e^(-i theta k) (1 - f + f e^(-i theta)). Most frequencies are negligible: since
    |1 - p + p u|^2 <= 1 - 2 p (1 - p) (1 - Re u) for |u| <= 1, every frequency's modulus is
@@ -48,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["OpenTotal", "open_total", "range_forecast", "RANGE_COLUMNS", "TAIL", "RESOLUTION", "EXACT_DEALS"]
+__all__ = ["OpenTotal", "open_total", "range_forecast", "RANGE_COLUMNS", "TAIL", "RESOLUTION", "EXACT_DEALS", "EXACT_POINTS"]
 
 RANGE_COLUMNS = (
     "period",
@@ -76,6 +79,10 @@ _MIN_POINTS, _MAX_POINTS = 2**10, 2**20
 _CHUNK = 2**20
 # Books of up to this many uncertain deals are enumerated exactly (2^14 outcomes).
 EXACT_DEALS = 14
+# Amounts on a step finer than the grid needs are still summed exactly on that step when
+# the window needs at most this many points (the demo's whole thousands: 2^15); beyond it
+# the rounded grid is as accurate and much cheaper (a 100,000-deal book: 2^19 points, 3x the time).
+EXACT_POINTS = 2**16
 # Probabilities this close to 0 or 1 are reported as 0 or 1.
 _NOISE = 1e-9
 # Relative difference below which two totals are the same amount.
@@ -113,8 +120,9 @@ class OpenTotal:
         """P(total >= amount)."""
         if self.discrete:
             below = np.searchsorted(self.values, amount - _SAME * max(1.0, abs(amount)), side="left")
-            return float(1.0 - (self.cdf[below - 1] if below > 0 else 0.0))
-        chance = 1.0 - np.interp(amount, self.values, self.cdf, left=0.0, right=1.0)
+            chance = 1.0 - (self.cdf[below - 1] if below > 0 else 0.0)
+        else:
+            chance = 1.0 - np.interp(amount, self.values, self.cdf, left=0.0, right=1.0)
         # Below the method's error (about 1e-12) a chance is rounding noise: show 0 or 1.
         return float(0.0 if chance < _NOISE else 1.0 if chance > 1.0 - _NOISE else chance)
 
@@ -201,7 +209,8 @@ def open_total(amounts: np.ndarray, probabilities: np.ndarray) -> OpenTotal:
     Returns:
         The distribution (see the module docstring for the method and its error bounds).
         Discrete when exact: at most ``EXACT_DEALS`` uncertain deals, or amounts on a
-        common step (e.g. all whole thousands) at least as coarse as the grid would be.
+        common step (e.g. all whole thousands) at least as coarse as the grid would be or
+        needing at most ``EXACT_POINTS`` points over the window.
     """
     a = np.nan_to_num(np.asarray(amounts, dtype=float), nan=0.0)
     p = np.clip(np.nan_to_num(np.asarray(probabilities, dtype=float), nan=0.0), 0.0, 1.0)
@@ -218,13 +227,14 @@ def open_total(amounts: np.ndarray, probabilities: np.ndarray) -> OpenTotal:
     step = min(np.sqrt(var) / RESOLUTION, np.sqrt(4.0 * _ROUNDING_VARIANCE * var / p.sum()))
 
     lattice = _lattice_step(a)
-    if lattice is not None and lattice[0] >= step:
-        # Amounts are whole multiples of a step coarser than the grid needs: grid on that
-        # step, no rounding at all, and the result is exact (discrete).
+    if lattice is not None:
+        # Amounts are whole multiples of one step: grid on that step, no rounding at all, and
+        # the result is exact (discrete). A step finer than the grid needs is taken while it
+        # costs little (at most EXACT_POINTS points), a coarser one always.
         h, k = lattice
         lo, hi = _window(mu, var, float(a.max()), float(a.sum()))
         points = _points(hi - lo, h)
-        if (hi - lo) / h + 4 <= points:
+        if (hi - lo) / h + 4 <= points <= (_MAX_POINTS if h >= step else EXACT_POINTS):
             offset = int(np.floor(lo / h)) - 2
             mass = _grid_mass(k, np.zeros(len(k)), p, points, offset)
             cdf = np.clip(np.maximum.accumulate(np.cumsum(mass)), 0.0, 1.0)

@@ -2,10 +2,14 @@
 
 The schemes themselves (presets, positions of codes) are inputs: ``funnel.inputs.schemes``.
 
+Stages the data uses: a stage is in use when some deal sits in it now or some stage-history
+row records it. A scheme may have stages a book never records (an import whose layout maps
+nothing to B): those have no data, so no empirical figure, and nothing is credited to them.
+
 How far a deal got ("reached"): a deal reached every stage it has history for and every
-earlier stage in the scheme's order. A won deal reached every open stage. A lost deal
-reached the highest open stage in its history (or, with no history, the first stage:
-it was in the funnel).
+earlier stage in the scheme's order. A won deal reached every open stage the data uses
+(the furthest one in use). A lost deal reached the highest open stage in its history (or,
+with no history, the first stage: it was in the funnel).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from funnel.inputs.schemes import open_stages, stage_positions
 
 __all__ = [
     "reached_order",
+    "stages_in_use",
     "HistoryKeys",
     "history_keys",
     "deal_time_order",
@@ -112,21 +117,54 @@ def deal_time_order(deal: np.ndarray, entered: np.ndarray) -> np.ndarray:
     return np.lexsort((stamp, deal))
 
 
+def stages_in_use(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame,
+                  keys: HistoryKeys | None = None) -> np.ndarray:
+    """Per row of ``stages``: whether the data uses the stage.
+
+    A stage is in use when some deal's current stage is it or some stage-history row
+    records it (see the module docstring).
+
+    Args:
+        opportunities: the deals (stage).
+        history: stage history (stage).
+        stages: the stage scheme.
+        keys: ``history_keys(opportunities, history, stages)`` when already computed.
+
+    Returns:
+        A boolean array, one entry per stage row.
+    """
+    used = np.zeros(len(stages), dtype=bool)
+    current = stage_positions(stages, opportunities["stage"])
+    used[current[current >= 0]] = True
+    if not history.empty:
+        recorded = keys.stage if keys is not None and len(keys.stage) == len(history) else stage_positions(stages, history["stage"])
+        used[recorded[recorded >= 0]] = True
+    return used
+
+
 def reached_order(opportunities: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame,
-                  keys: HistoryKeys | None = None) -> pd.Series:
+                  keys: HistoryKeys | None = None, used: np.ndarray | None = None) -> pd.Series:
     """For each deal (indexed by id), the order of the furthest open stage it reached.
 
     See the module docstring for the rule. Deals whose furthest stage is unknown get the
-    first open stage's order.
+    first open stage's order, and so do won deals when the data uses no open stage.
 
     Args:
         opportunities: the deals (id, stage).
         history: stage history.
         stages: the stage scheme.
         keys: ``history_keys(opportunities, history, stages)`` when already computed.
+        used: ``stages_in_use`` of the book these deals belong to; None counts every stage
+            as used (a subset of a book, such as a backtest's training deals, cannot tell
+            which stages the book uses: pass the book's).
     """
     scheme_open = open_stages(stages)
-    first, last = int(scheme_open["order"].min()), int(scheme_open["order"].max())
+    first = int(scheme_open["order"].min())
+    is_open_row = ~(stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool)
+    in_use = np.ones(len(stages), dtype=bool) if used is None else np.asarray(used, dtype=bool)
+    in_use_orders = stages["order"].to_numpy()[is_open_row & in_use]
+    # A won deal is credited only with stages the data records: never with one no deal was in.
+    last = int(in_use_orders.max()) if len(in_use_orders) else first
     # Open stages' orders by stage position; NaN for won, lost and unknown stages.
     is_open_stage = ~(stages["is_won"] | stages["is_lost"]).to_numpy(dtype=bool)
     open_order = np.append(np.where(is_open_stage, stages["order"].to_numpy(dtype=float), np.nan), np.nan)
@@ -156,21 +194,31 @@ def stage_probabilities(
     stages: pd.DataFrame,
     prior_strength: float,
     reached: pd.Series | None = None,
+    used: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Configured, empirical and blended probability of winning from each stage.
 
     empirical = won / closed among closed deals that reached the stage;
     blended = (won + k * configured) / (closed + k), k = ``prior_strength``.
-    Won stages are 1 and lost stages 0 under every method.
+    Won stages are 1 and lost stages 0 under every method. An open stage the data does not
+    use (``stages_in_use``) counts no deal: its empirical figure is blank and its blended
+    one is the configured one.
+
+    Args:
+        reached: ``reached_order`` of the same deals, when already computed.
+        used: ``stages_in_use`` of the book these deals belong to; None counts every
+            stage as used (see ``reached_order``).
 
     Returns:
         One row per stage (scheme order): code, name, order, configured, reached_closed,
-        reached_won, empirical (NaN without support), blended.
+        reached_won, empirical (NaN without support), blended, in_use.
     """
     won_codes = set(stages.loc[stages["is_won"], "code"])
     lost_codes = set(stages.loc[stages["is_lost"], "code"])
+    if used is None:
+        used = np.ones(len(stages), dtype=bool)
     if reached is None:
-        reached = reached_order(opportunities, history, stages)
+        reached = reached_order(opportunities, history, stages, used=used)
     stage = opportunities["stage"]
     won = stage.isin(list(won_codes)).to_numpy(dtype=bool)
     closed = won | stage.isin(list(lost_codes)).to_numpy(dtype=bool)
@@ -187,12 +235,16 @@ def stage_probabilities(
     out["reached_closed"] = out["order"].map(closed_reaching).fillna(0).astype(int)
     out["reached_won"] = out["order"].map(won_reaching).fillna(0).astype(int)
     terminal = out["is_won"] | out["is_lost"]
-    out.loc[terminal, ["reached_closed", "reached_won"]] = 0
+    out["in_use"] = np.asarray(used, dtype=bool)
+    # Terminal stages, and open stages no deal was ever recorded in, count no deal.
+    out.loc[terminal | ~out["in_use"], ["reached_closed", "reached_won"]] = 0
     with np.errstate(invalid="ignore", divide="ignore"):
         out["empirical"] = np.where(out["reached_closed"] > 0, out["reached_won"] / out["reached_closed"], np.nan)
         k = float(prior_strength)
         denom = out["reached_closed"] + k
         out["blended"] = np.where(denom > 0, (out["reached_won"] + k * out["configured"]) / denom, out["configured"])
+    # No data: the configured figure itself, not (0 + k c) / (0 + k) with its rounding.
+    out.loc[~out["in_use"], "blended"] = out.loc[~out["in_use"], "configured"]
     for col in ("empirical", "blended"):
         out.loc[out["is_won"], col] = 1.0
         out.loc[out["is_lost"], col] = 0.0

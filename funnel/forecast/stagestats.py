@@ -2,8 +2,13 @@
 
 - open deals and amount per stage (and weighted amount);
 - conversion to the next stage: of the deals that reached a stage and have left it
-  (moved on, or closed), the share that reached the next open stage (for the last open
-  stage: the share won). Deals still sitting in the stage are not counted yet;
+  (moved on, or closed), the share that reached the next open stage the data uses (for
+  the last such stage: the share won). Deals still sitting in the stage are not counted
+  yet. Only stages the data uses count (``funnel.forecast.stages.stages_in_use``): a stage
+  no deal was ever recorded in has no conversion, and the stage before it converts to the
+  next stage in use;
+- status: "no data" for an open stage no deal was ever recorded in; its probability is
+  the configured one under every method;
 - median days in the stage, from history: the days between entering a stage and
   entering the deal's next recorded stage (the stage a deal sits in now is unfinished
   and not counted).
@@ -14,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnel import catalog
 from funnel.forecast.stages import HistoryKeys, deal_time_order, reached_order
 from funnel.inputs.keys import codes_and_labels, looked_up
 from funnel.inputs.schemes import stage_positions
@@ -98,17 +104,24 @@ def stage_statistics(
     method: str,
     reached: pd.Series | None = None,
     keys: HistoryKeys | None = None,
+    language: str = "en",
 ) -> pd.DataFrame:
     """One row per stage in scheme order.
 
     ``reached`` (``reached_order``) and ``keys`` (``funnel.forecast.stages.history_keys`` of
     ``deals``) save the work when the caller already has them.
 
+    Args:
+        probabilities: ``stage_probabilities`` of the same data (its ``in_use`` says which
+            stages the data uses).
+        language: the language of the status word.
+
     Returns:
         code, name, order, open_deals, open_amount, weighted, configured, empirical,
-        blended, used (the method's probability), reached_closed, reached_won,
-        reached (all deals that reached it), conversion_to_next, median_days, stays
-        (finished stays behind the median).
+        blended, used (the method's probability), status ("no data" for an open stage no
+        deal was ever recorded in, else blank), reached_closed, reached_won, reached (all
+        deals that reached it), conversion_to_next, median_days, stays (finished stays
+        behind the median).
     """
     out = probabilities.copy()
     out = out.join(_open_by_stage(deals), on="code")
@@ -117,12 +130,22 @@ def stage_statistics(
     out["used"] = out[method] if method != "empirical" else out["empirical"].fillna(out["configured"])
 
     terminal = stages.set_index("code").loc[out["code"], ["is_won", "is_lost"]].any(axis=1).to_numpy()
-    reached = (reached if reached is not None else reached_order(deals, history, stages, keys)).to_numpy()
-    open_orders = out.loc[~terminal, "order"].to_numpy()
+    in_use = out["in_use"].to_numpy(dtype=bool) if "in_use" in out else np.ones(len(out), dtype=bool)
+    no_data = ~terminal & ~in_use
+    out["status"] = np.where(no_data, catalog.text("status.stage.no_data", language), "")
+    if reached is None:
+        reached = reached_order(deals, history, stages, keys, used=in_use if "in_use" in out else None)
+    reached = reached.to_numpy()
+    # Conversions walk the open stages the data uses; a stage without data has none.
+    open_orders = out.loc[~terminal & in_use, "order"].to_numpy()
     sitting_order = np.where(deals["is_open"].to_numpy(dtype=bool), looked_up(deals["stage"], stages.set_index("code")["order"]), np.nan)
     won = deals["is_won"].to_numpy()
     reach_counts, conversions = [], []
-    for order in out["order"]:
+    for order, empty in zip(out["order"], no_data):
+        if empty:
+            reach_counts.append(0)
+            conversions.append(np.nan)
+            continue
         if order not in open_orders:
             reach_counts.append(np.nan)
             conversions.append(np.nan)
@@ -140,5 +163,5 @@ def stage_statistics(
     out["median_days"] = out["code"].map(med["median"]).astype(float)
     out["stays"] = out["code"].map(med["size"]).fillna(0).astype(int)
     columns = ["code", "name", "order", "open_deals", "open_amount", "weighted", "configured", "empirical", "blended",
-               "used", "reached_closed", "reached_won", "reached", "conversion_to_next", "median_days", "stays"]
+               "used", "status", "reached_closed", "reached_won", "reached", "conversion_to_next", "median_days", "stays"]
     return out[columns]

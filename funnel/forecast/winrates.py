@@ -2,7 +2,9 @@
 
 Each rate comes with its counts and a 95% Wilson score interval, which stays inside
 0..1 and is honest for the small samples a key-account book has (3 won of 4 is not 75%
-"for sure"). The trend looks at the last few closed periods up to the as-of date.
+"for sure"). The trend looks at the last few periods up to the as-of date. The period
+holding the as-of date is not over (unless the as-of date is its last day): it is labelled
+"in progress" and has no change, so a half-finished quarter never moves the trend.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnel import catalog
 from funnel.inputs.keys import codes_and_labels, decoded
 from funnel.inputs.settings import Settings
 
-__all__ = ["Z95", "wilson_interval", "win_rates", "win_rate_trend", "SEGMENTS", "competitor_present"]
+__all__ = ["Z95", "wilson_interval", "win_rates", "win_rate_trend", "periods_not_over", "SEGMENTS", "competitor_present"]
 
 Z95 = 1.959963984540054
 
@@ -83,17 +86,36 @@ def _segment_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes_and_labels(pd.Series(decoded(values), index=values.index).astype(str))
 
 
-def win_rates(deals: pd.DataFrame) -> pd.DataFrame:
+def periods_not_over(settings: Settings) -> tuple[str, str | None]:
+    """(the as-of date's period, that period when it is not over yet, else None).
+
+    The period holding the as-of date is over only when as-of is its last day.
+    """
+    from funnel.inputs.periods import period_of
+
+    as_of = pd.Timestamp(settings.as_of).date()
+    current = period_of(as_of, settings)
+    return current, current if period_of(as_of + pd.Timedelta(days=1), settings) == current else None
+
+
+def win_rates(deals: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
     """Win rates overall, by close period and by each segment of ``SEGMENTS``.
+
+    Args:
+        deals: the deal table.
+        settings: for the status of period rows (as-of, periods, language); None leaves
+            every status blank.
 
     Returns:
         Long table: dimension, segment, won, lost, closed, win_rate, ci_low, ci_high,
-        won_amount, lost_amount. dimension ``overall`` has one row ``all``.
+        won_amount, lost_amount, status ("in progress" on a period row whose period is not
+        over at as-of: the as-of period, or a later one a deal closed in early; else blank).
+        dimension ``overall`` has one row ``all``.
     """
     wanted = ["is_won", "is_lost", "amount", "period", "competitors", *SEGMENTS]
     # Only the columns read here: cutting the whole deal table would copy every column.
     closed = deals.loc[deals["is_won"] | deals["is_lost"], [c for c in wanted if c in deals.columns]]
-    columns = ["dimension", "segment", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "won_amount", "lost_amount"]
+    columns = ["dimension", "segment", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "won_amount", "lost_amount", "status"]
     if closed.empty:
         return pd.DataFrame(columns=columns)
     everyone = np.zeros(len(closed), dtype=np.intp)
@@ -105,24 +127,40 @@ def win_rates(deals: pd.DataFrame) -> pd.DataFrame:
         else:
             codes, labels = _segment_codes(closed[segment])
         parts.append(_rates(closed, codes, labels).assign(dimension=segment))
-    return pd.concat(parts, ignore_index=True)[columns]
+    table = pd.concat(parts, ignore_index=True)
+    table["status"] = ""
+    if settings is not None:
+        from funnel.inputs.periods import NO_CLOSE_DATE
+
+        current, in_progress = periods_not_over(settings)
+        period = (table["dimension"] == "period") & (table["segment"] != NO_CLOSE_DATE)
+        unfinished = period & ((table["segment"] > current) | (table["segment"] == in_progress))
+        table.loc[unfinished, "status"] = catalog.text("status.period.in_progress", settings.language)
+    return table[columns]
 
 
 def win_rate_trend(deals: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """Win rate of each of the last ``settings.trend_periods`` closed periods up to as-of.
+    """Win rate of each of the last ``settings.trend_periods`` periods up to as-of.
+
+    The period holding the as-of date is in progress unless the as-of date is its last
+    day: its status says so and it has no change (nor does the change of the period after
+    it compare with it: none is shown after as-of).
 
     Returns:
         period, won, lost, closed, win_rate, ci_low, ci_high, change (vs the period before,
-        in percentage points as a fraction).
+        in percentage points as a fraction; blank for a period in progress), status
+        ("in progress" in the workbook's language, else blank).
     """
-    from funnel.inputs.periods import NO_CLOSE_DATE, period_of
+    from funnel.inputs.periods import NO_CLOSE_DATE
 
     closed = deals.loc[(deals["is_won"] | deals["is_lost"]) & (deals["period"] != NO_CLOSE_DATE), ["is_won", "is_lost", "amount", "period"]]
-    columns = ["period", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "change"]
+    columns = ["period", "won", "lost", "closed", "win_rate", "ci_low", "ci_high", "change", "status"]
     if closed.empty:
         return pd.DataFrame(columns=columns)
-    current = period_of(settings.as_of, settings)
+    current, in_progress = periods_not_over(settings)
     table = _rates(closed, *codes_and_labels(closed["period"])).rename(columns={"segment": "period"})
     table = table[table["period"] <= current].tail(settings.trend_periods).reset_index(drop=True)
-    table["change"] = table["win_rate"].diff()
+    unfinished = (table["period"] == in_progress).to_numpy()
+    table["change"] = table["win_rate"].diff().where(~unfinished)
+    table["status"] = np.where(unfinished, catalog.text("status.period.in_progress", settings.language), "")
     return table[columns]

@@ -26,7 +26,7 @@ from funnel.inputs.refusals import Refusal
 from funnel.inputs.schemes import default_stages, stage_positions
 from funnel.inputs.settings import Settings, apply_overrides, settings_from_table
 
-__all__ = ["Inputs", "validate", "coerce_column"]
+__all__ = ["Inputs", "validate", "validate_stages", "coerce_column"]
 
 
 @dataclass
@@ -521,6 +521,12 @@ def _drop_blank_rows(table: str, raw: pd.DataFrame | None) -> pd.DataFrame | Non
     empty = np.zeros(len(raw), dtype=bool)
     empty[doubt] = True
     return raw[~empty]
+
+
+def validate_stages(raw: pd.DataFrame | None, log: IssueLog | None = None) -> pd.DataFrame:
+    """The stage scheme of a raw stages table, as ``validate`` reads it (the default P/I/B/W/L
+    scheme when it is missing or unusable); problems go to ``log``."""
+    return _validate_stages(raw, log if log is not None else IssueLog())
 
 
 def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:

@@ -28,8 +28,8 @@ def _computed(analysis: Analysis) -> set[str]:
 def test_one_table_computes_only_what_it_reads(raw):
     analysis = Analysis(validate(raw, {"forecast_method": "stage"}))
     analysis.forecast_periods
-    assert _computed(analysis) == {"keys", "reached", "stage_probabilities", "stage_deals", "method_choice", "deals",
-                                   "forecast_periods"}
+    assert _computed(analysis) == {"keys", "stages_in_use", "reached", "stage_probabilities", "stage_deals",
+                                   "method_choice", "deals", "forecast_periods"}
     analysis.head_to_head
     assert "win_model" not in _computed(analysis) and "backtest_predictions" not in _computed(analysis)
 

@@ -29,6 +29,7 @@ from funnel.crm.importers import (
     merge_into,
 )
 from funnel.inputs import parsing
+from funnel.inputs.schemes import default_stages
 from tests.support.readiness import without_readiness
 
 MAVEN = Path("/work/shared/datasets/maven_crm/sales_pipeline.csv")
@@ -68,6 +69,11 @@ def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Pat
 def _issues(result: ImportResult) -> list[tuple]:
     table = result.issues
     return [tuple(None if pd.isna(v) else v for v in row) for row in table.itertuples(index=False)]
+
+
+# The Maven layout maps nothing to B of the default P/I/B/W/L scheme: every Maven import says so.
+_MAVEN_NO_B = ("sales_pipeline.csv", None, "deal_stage", "B", "the maven layout maps no export stage to stage B",
+               "no imported deal will be in stage B: it will show its configured probability, marked no data")
 
 
 def _summary(result: ImportResult) -> dict[str, tuple[int, str]]:
@@ -261,6 +267,7 @@ def test_maven_full_sample_imports_every_row(monkeypatch):
     # Reconciliations, each reported once.
     assert _issues(result) == [
         ("accounts.csv", 2, "sector", "technolgy", "sector 'technolgy' is misspelled in accounts.csv", "read as 'technology' (12 rows)"),
+        _MAVEN_NO_B,
         ("sales_pipeline.csv", 3, "product", "GTXPro", "product 'GTXPro' is written 'GTX Pro' in products.csv",
          "matched ignoring spaces and case; read as 'GTX Pro' (1480 rows)"),
     ]
@@ -299,7 +306,8 @@ def test_maven_rows_by_hand():
 def test_maven_runs_through_the_engine():
     result = import_export(MAVEN)
     report = run(result.tables, overrides={"as_of": "2017-12-31"})
-    # Not one open deal has a close date, and an export brings no quotas: said, nothing else.
+    # The layout maps nothing to B (the import said so): B shows no figure of its own. Not one
+    # open deal has a close date, and an export brings no quotas: said, nothing else.
     assert report["issues"][["table", "column", "value"]].values.tolist() == [
         ["opportunities", "close_date", "2,089 / 2,089"], ["quotas", "quota", ""]]
     assert without_readiness(report).empty
@@ -308,6 +316,15 @@ def test_maven_runs_through_the_engine():
     # Every closed deal engaged, so stage I is reached by all 6711 of them: 4238 / 6711 won.
     stats = report["stage_stats"].set_index("code")
     assert stats.loc["I", "empirical"] == pytest.approx(4238 / 6711)
+    # Not 4238 / 4238 = 1.0 for B: no deal was ever in it, so no empirical figure, the
+    # configured 0.8 as blended and used, and I converts straight to won.
+    b = stats.loc["B"]
+    assert np.isnan(b["empirical"]) and np.isnan(b["conversion_to_next"]) and b["status"] == "no data"
+    assert (b["reached_closed"], b["reached_won"], b["blended"], b["used"]) == (0, 0, 0.8, 0.8)
+    assert stats.loc["I", "conversion_to_next"] == pytest.approx(4238 / 6711)
+    # Nor does the win model start B at log(4239 / 1) = 8.35: no closed deal is credited with B.
+    model = report.analysis.win_model
+    assert model.stage_log_odds[list(model.stage_codes).index("B")] == pytest.approx(0.0)
 
 
 def _maven_folder(tmp_path: Path, pipeline: str, teams: bool = True) -> Path:
@@ -332,6 +349,7 @@ def test_maven_small_folder_reports_every_reconciliation_once(tmp_path):
     result = import_export(path)
     assert _issues(result) == [
         ("accounts.csv", 3, "sector", "technolgy", "sector 'technolgy' is misspelled in accounts.csv", "read as 'technology' (2 rows)"),
+        _MAVEN_NO_B,
         ("sales_pipeline.csv", 2, "product", "gtx pro", "product 'gtx pro' is written 'GTX Pro' in products.csv",
          "matched ignoring spaces and case; read as 'GTX Pro' (1 rows)"),
         ("sales_pipeline.csv", 3, "product", "GTXPro", "product 'GTXPro' is written 'GTX Pro' in products.csv",
@@ -366,6 +384,7 @@ def test_maven_missing_companion_file_is_reported_and_the_rest_imports(tmp_path)
     result = import_export(path)
     assert _issues(result) == [
         ("accounts.csv", 3, "sector", "technolgy", "sector 'technolgy' is misspelled in accounts.csv", "read as 'technology' (2 rows)"),
+        _MAVEN_NO_B,
         ("sales_teams.csv", None, "", "", "companion file sales_teams.csv not found beside sales_pipeline.csv", "team, region left blank"),
     ]
     assert result.opportunities.loc[2, "industry"] == "retail"
@@ -608,3 +627,17 @@ def test_merge_is_idempotent_and_conserves_deals(existing_rows, imported_rows):
     again, counts2 = merge_into(merged, imported)
     assert counts2["added"] == 0 and counts2["updated"] == 0
     pd.testing.assert_frame_equal(again, merged)
+
+
+def test_an_import_says_which_stage_of_the_scheme_its_layout_maps_nothing_to(tmp_path):
+    path = _maven_folder(tmp_path, (
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "A1,Moses Frase,MG Special,Cancity,Won,2017-01-02,2017-02-01,60\n"
+    ))
+    stage_row = [row for row in _issues(import_export(path, stages=default_stages(), language="zh-CN")) if row[2] == "deal_stage"]
+    assert stage_row == [("sales_pipeline.csv", None, "deal_stage", "B", "maven 导入格式没有把任何导出阶段对应到阶段 B",
+                          "导入的商机都不会处于阶段 B：该阶段显示设定概率，并标注无数据")]
+    # A scheme without B: the layout maps every open stage, nothing to say.
+    no_b = default_stages()
+    no_b = no_b[no_b["code"] != "B"]
+    assert not [row for row in _issues(import_export(path, stages=no_b)) if row[2] == "deal_stage"]

@@ -12,6 +12,8 @@ amount). A probability estimated from N trials has standard error sqrt(p (1 - p)
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,6 +115,32 @@ def test_whole_thousands_are_exact_and_match_monte_carlo():
     amounts = rng.integers(1, 30, 60) * 1000.0
     probabilities = rng.uniform(0.05, 0.95, 60)
     assert _check_against_monte_carlo(amounts, probabilities).discrete
+
+
+def test_a_lattice_finer_than_the_grid_is_still_summed_exactly():
+    # 10 deals of 1,000 and 10 of 1,001, each at 0.5: too many to enumerate (20 > 14), and
+    # the common step 1 is far finer than the grid's s / 512 = 4.4, but the window needs
+    # under 2^16 points on it, so the total is exact: T = 1000 N + Y, N ~ Bin(20, 1/2) deals
+    # won, Y of them at 1,001 (hypergeometric given N).
+    amounts = np.array([1000.0] * 10 + [1001.0] * 10)
+    total = open_total(amounts, np.full(20, 0.5))
+    assert total.discrete
+    assert np.sqrt(total.variance) / rf.RESOLUTION > 1.0
+    # P10: P(N <= 6) = 60460 / 2^20 = 0.0577 and P(N = 7) = 77520 / 2^20; given N = 7,
+    # P(Y <= 3) = 38760 / 77520 = 0.5 and P(Y <= 4) = 63960 / 77520, so 0.1 is reached at
+    # N = 7, Y = 4: 7,004. P50: P(N <= 9) = 0.4119, P(N = 10) = 0.1762; given N = 10 Y is
+    # symmetric about 5, P(Y <= 4) = 0.328 and P(Y <= 5) = 0.672: 10,005. P90: P(N <= 12) =
+    # 0.8684, P(N = 13) = 0.0739, given N = 13 P(Y <= 5) = 0.175, P(Y <= 6) = 0.5: 13,006.
+    assert total.quantile(np.array([0.1, 0.5, 0.9])).tolist() == [7004.0, 10005.0, 13006.0]
+    assert total.expected == 10005.0
+    # P(T >= 10,005) = 1 - P(N <= 9) - P(N = 10) P(Y <= 4 | N = 10), exactly.
+    below = (sum(comb(20, n) for n in range(10)) + comb(20, 10) * (1 - comb(10, 5) ** 2 / comb(20, 10)) / 2) / 2**20
+    assert total.prob_at_least(10005.0) == pytest.approx(1 - below, abs=1e-12)
+    # Through the table as well: the period's quantiles sit on whole amounts.
+    deals = pd.DataFrame({"period": "2026-Q4", "amount": amounts, "used_probability": 0.5, "is_open": True,
+                          "is_won": False, "category": "Pipeline"})
+    row = range_forecast(deals).iloc[0]
+    assert (row["p10"], row["p50"], row["p90"]) == (7004.0, 10005.0, 13006.0)
 
 
 def test_one_price_lattice_matches_monte_carlo():

@@ -369,6 +369,14 @@ class TestWinRate:
         assert b[:5] == ["B", 0, 1, 1, 0.0] and b[7:] == [0.0, 80.0]
         assert b[5:7] == [0.0, pytest.approx(0.793451, abs=1e-6)]
 
+    def test_by_period_says_which_period_is_in_progress(self):
+        # All three closed deals close in 2026-Q1: over as of 2026-04-30, in progress as of 2026-02-20.
+        table = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, None, None, "Period", SETTINGS)
+        assert list(table.columns)[-1] == "Status" and table.values.tolist()[0][:5] == ["2026-Q1", 1, 2, 3, pytest.approx(1 / 3)]
+        assert table["Status"].tolist() == [""]
+        early = [row if row[0] != "as_of" else ["as_of", _d("2026-02-20"), row[2]] for row in SETTINGS]
+        assert FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, None, None, "Period", early)["Status"].tolist() == ["in progress"]
+
     def test_spilled_cells_are_plain_python(self):
         table = FUNNEL_WIN_RATE(OPPORTUNITIES, STAGES, None, None, "Owner")
         kinds = {type(cell) for row in table.values.tolist() for cell in row}
