@@ -1,0 +1,10 @@
+"""Snapshots that remember: what a refresh records of each deal, and deal history as versions.
+
+versions   the tracked fields of a deal, which deals changed since their latest version, and
+           the deal versions (valid from one snapshot until another) replayed into the state as
+           of any snapshot; the in-memory rules the snapshot store (``workbook.store``) keeps
+"""
+
+from funnel.snapshots.versions import TRACKED, VERSION_COLUMNS, changes, normalized, record, state_as_of, tracked_fields
+
+__all__ = ["TRACKED", "VERSION_COLUMNS", "changes", "normalized", "record", "state_as_of", "tracked_fields"]
