@@ -3,8 +3,10 @@
 versions   the tracked fields of a deal, which deals changed since their latest version, and
            the deal versions (valid from one snapshot until another) replayed into the state as
            of any snapshot; the in-memory rules the snapshot store (``workbook.store``) keeps
+figures    the forecast figures a snapshot keeps per period × team × owner and per period
 """
 
+from funnel.snapshots.figures import FIGURE_COLUMNS, forecast_figures
 from funnel.snapshots.versions import TRACKED, VERSION_COLUMNS, changes, normalized, record, state_as_of, tracked_fields
 
-__all__ = ["TRACKED", "VERSION_COLUMNS", "changes", "normalized", "record", "state_as_of", "tracked_fields"]
+__all__ = ["FIGURE_COLUMNS", "forecast_figures", "TRACKED", "VERSION_COLUMNS", "changes", "normalized", "record", "state_as_of", "tracked_fields"]
