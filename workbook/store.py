@@ -201,18 +201,26 @@ class Store:
         if not create and self._sqlite_path is not None and not self._sqlite_path.exists():
             self.empty = True  # listing a store that was never written creates no file
             return
-        with self._begin(write=create) as conn:
-            if self.dialect == "postgresql" and create:
-                conn.execute(text(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})"))
-            if inspect(conn).has_table("schema_version"):
-                found = conn.execute(select(func.max(_schema_version.c.version))).scalar()
-                if found is not None and found > SCHEMA_VERSION:
-                    raise StoreError("store.newer", store=self.where, found=found, known=SCHEMA_VERSION)
-            elif create:
-                _metadata.create_all(conn)
-                conn.execute(_schema_version.insert().values(version=SCHEMA_VERSION))
-            else:
-                self.empty = True
+        # Read first: opening a store that has its schema writes nothing and takes no lock.
+        with self._begin(write=False) as conn:
+            found = self._schema(conn)
+        if found is None and create:
+            with self._begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})"))
+                if self._schema(conn) is None:  # nobody created it meanwhile
+                    _metadata.create_all(conn)
+                    conn.execute(_schema_version.insert().values(version=SCHEMA_VERSION))
+        self.empty = found is None and not create
+
+    def _schema(self, conn: Connection) -> int | None:
+        # The store's schema version (None: no schema yet); refused when newer than ours.
+        if not inspect(conn).has_table("schema_version"):
+            return None
+        found = conn.execute(select(func.max(_schema_version.c.version))).scalar()
+        if found is not None and found > SCHEMA_VERSION:
+            raise StoreError("store.newer", store=self.where, found=found, known=SCHEMA_VERSION)
+        return found
 
     def _begin(self, write: bool = True):
         conn = self.engine.connect()
@@ -355,6 +363,9 @@ def _sqlite_transactions(engine: Engine, busy_seconds: float) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # The rollback journal: one file at rest, never a -wal beside it (a file some other
+        # program left in WAL mode is put back; that needs no transaction open).
+        cursor.execute("PRAGMA journal_mode = DELETE")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -363,8 +374,6 @@ def _sqlite_transactions(engine: Engine, busy_seconds: float) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-            # The rollback journal: one file at rest, never a -wal beside it.
-            conn.exec_driver_sql("PRAGMA journal_mode = DELETE")
 
 
 class _Transaction:
