@@ -12,7 +12,7 @@ Tables (``SCHEMA_VERSION`` 1):
     books            one row per workbook: what a snapshot locks, so snapshots of one book
                      are recorded one after the other
     snapshots        id, book, taken_at (UTC), as_of, deals, changed, open_deals,
-                     open_amount, weighted
+                     open_amount, weighted, language
     deal_versions    book, deal_id, the tracked fields (``funnel.snapshots.TRACKED``),
                      valid_from / valid_to (snapshot ids; valid_to blank while current)
     forecast_figures per snapshot: ``funnel.snapshots.FIGURE_COLUMNS``
@@ -81,6 +81,7 @@ _snapshots = Table(
     Column("open_deals", Integer, nullable=False),
     Column("open_amount", Float, nullable=False),
     Column("weighted", Float, nullable=False),
+    Column("language", String(16), nullable=False),  # the workbook's, for what lists the snapshots
     Index("snapshots_by_book", "book", "as_of"),
 )
 _deal_versions = Table(
@@ -234,7 +235,7 @@ class Store:
     # --- writing --------------------------------------------------------------------------------
 
     def record(self, book: str, as_of: dt.date, state: pd.DataFrame, figures: pd.DataFrame,
-               taken_at: dt.datetime | None = None) -> Recorded:
+               taken_at: dt.datetime | None = None, language: str = "en") -> Recorded:
         """Record one snapshot of a book, in one transaction.
 
         Args:
@@ -243,6 +244,7 @@ class Store:
             state: the deals (``funnel.snapshots.tracked_fields``).
             figures: the forecast figures (``funnel.snapshots.forecast_figures``).
             taken_at: when it was taken (UTC); now when None.
+            language: the workbook's language (``funnel history`` speaks it).
 
         Raises:
             StoreError: the store cannot be written, or ``as_of`` is before the book's latest
@@ -261,7 +263,7 @@ class Store:
                 book=book, taken_at=taken_at, as_of=as_of, deals=len(state),
                 changed=len(set(new["deal_id"]) | set(ended)), open_deals=int(is_open.sum()),
                 open_amount=float(state.loc[is_open, "amount"].fillna(0.0).sum()),
-                weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()),
+                weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language,
             )).inserted_primary_key[0]
             if ended:
                 v = _deal_versions.c
@@ -333,9 +335,9 @@ class Store:
 
     def history(self, book: str) -> pd.DataFrame:
         """The book's snapshots, oldest first: id, taken_at, as_of, deals, changed, open_deals,
-        open_amount, weighted."""
+        open_amount, weighted, language."""
         s = _snapshots.c
-        names = ["id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted"]
+        names = ["id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "language"]
         if self.empty:
             return pd.DataFrame(columns=names)
         with self._errors(), self._begin(write=False) as conn:
