@@ -89,7 +89,7 @@ _deal_versions = Table(
     Column("book", String(255), nullable=False),
     Column("deal_id", String(255), nullable=False),
     *(Column(name, Float if name in ("amount", "probability", "weighted") else Date if name == "close_date"
-             else Boolean if name == "is_open" else String(255)) for name in TRACKED),
+             else Boolean if name in ("is_open", "is_won") else String(255)) for name in TRACKED),
     Column("valid_from", Integer, ForeignKey("snapshots.id"), nullable=False),
     Column("valid_to", Integer, ForeignKey("snapshots.id")),
     PrimaryKeyConstraint("book", "deal_id", "valid_from"),

@@ -28,6 +28,7 @@ TRACKED = (
     "probability",
     "weighted",
     "is_open",
+    "is_won",
 )
 # A version: the deal, its tracked fields, and the snapshots it is valid from and until.
 VERSION_COLUMNS = ("deal_id", *TRACKED, "valid_from", "valid_to")
@@ -61,20 +62,22 @@ def tracked_fields(deals: pd.DataFrame) -> pd.DataFrame:
         "probability": pd.to_numeric(deals["used_probability"], errors="coerce").astype(float),
         "weighted": pd.to_numeric(deals["weighted"], errors="coerce").astype(float),
         "is_open": deals["is_open"].astype(bool),
+        "is_won": deals["is_won"].astype(bool),
     })
     return normalized(out)
 
 
 def normalized(state: pd.DataFrame) -> pd.DataFrame:
     """A state (deal_id and TRACKED) in one canonical form: sorted by deal id, fresh index,
-    texts as str or None, numbers as float, dates as datetime64[ns], is_open as bool."""
+    texts as str or None, numbers as float, dates as datetime64[ns], is_open and is_won as bool."""
     out = state.loc[:, ["deal_id", *TRACKED]].copy()
     for col in _TEXT:
         out[col] = _text(out[col])
     for col in _NUMBERS:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     out["close_date"] = pd.to_datetime(out["close_date"]).astype("datetime64[ns]")
-    out["is_open"] = out["is_open"].astype(bool)
+    for col in ("is_open", "is_won"):
+        out[col] = out[col].astype(bool)
     return out.sort_values("deal_id", kind="stable").reset_index(drop=True)
 
 

@@ -11,10 +11,11 @@ from funnel.snapshots import TRACKED, changes, normalized, record, state_as_of, 
 
 
 def _deal(deal_id, stage="S2", amount=100.0, close="2026-03-31", owner="Ann", team="East", category="Pipeline",
-          probability=0.25, is_open=True):
+          probability=0.25, is_open=True, is_won=False):
     return {"deal_id": deal_id, "stage": stage, "amount": amount, "close_date": pd.Timestamp(close), "owner": owner,
             "team": team, "forecast_category": category, "probability": probability,
-            "weighted": (0.0 if amount is None or np.isnan(amount) else amount) * probability, "is_open": is_open}
+            "weighted": (0.0 if amount is None or np.isnan(amount) else amount) * probability, "is_open": is_open,
+            "is_won": is_won}
 
 
 def _state(*deals) -> pd.DataFrame:
@@ -24,7 +25,7 @@ def _state(*deals) -> pd.DataFrame:
 # Week 1: three deals. Week 2: D1 pushed, D2 unchanged, D3 deleted, D4 new. Week 3: D1 won.
 WEEK1 = _state(_deal("D1"), _deal("D2", amount=200.0), _deal("D3", amount=np.nan, probability=0.1))
 WEEK2 = _state(_deal("D1", close="2026-04-30"), _deal("D2", amount=200.0), _deal("D4", owner="Bo"))
-WEEK3 = _state(_deal("D1", stage="Won", close="2026-04-30", category="Closed", probability=1.0, is_open=False),
+WEEK3 = _state(_deal("D1", stage="Won", close="2026-04-30", category="Closed", probability=1.0, is_open=False, is_won=True),
                _deal("D2", amount=200.0), _deal("D4", owner="Bo"))
 
 
@@ -70,13 +71,13 @@ def test_tracked_fields_of_a_deal_table():
         "id": ["B", "A"], "stage": ["S2", "Won"], "amount": [100.0, 50.0],
         "close_date": pd.to_datetime(["2026-03-31 15:00", "2026-01-10 00:00"]), "owner": ["Ann", "Bo"], "team": ["East", "(none)"],
         "category": ["Pipeline", "Closed"], "used_probability": [0.25, 1.0], "weighted": [25.0, 50.0],
-        "is_open": [True, False], "account": ["x", "y"],
+        "is_open": [True, False], "is_won": [False, True], "account": ["x", "y"],
     })
     out = tracked_fields(deals)
     assert list(out.columns) == ["deal_id", *TRACKED]
     assert list(out["deal_id"]) == ["A", "B"]
     assert out.loc[1, "close_date"] == pd.Timestamp("2026-03-31")  # the date, without its time
-    assert out.loc[0, "forecast_category"] == "Closed" and out.loc[0, "is_open"] == np.False_
+    assert out.loc[0, "forecast_category"] == "Closed" and not out.loc[0, "is_open"] and out.loc[0, "is_won"]
 
 
 # --- replaying random histories ------------------------------------------------------------
