@@ -418,6 +418,101 @@ def history(
     console.print(table)
 
 
+def _date_option(name: str, value: str | None):
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name} takes a date YYYY-MM-DD, got '{value}'")
+
+
+@app.command()
+def flow(
+    path: Path = typer.Argument(..., help="The workbook (or folder of CSVs) whose snapshots to compare."),
+    from_: Optional[str] = typer.Option(None, "--from", help="The first snapshot: the latest as of this date "
+                                        "(YYYY-MM-DD) or before; default: the last before the current period began."),
+    to: Optional[str] = typer.Option(None, "--to", help="The second snapshot: the latest as of this date or before; "
+                                     "default: the latest."),
+    period: Optional[str] = typer.Option(None, "--period", help="Only this period (2026-Q1, 2026-03); default: every "
+                                         "period an open deal closes in."),
+    store: Optional[str] = typer.Option(None, "--store", help="The store's URL; default: BOOK.funnel.db beside the "
+                                        "workbook."),
+    format: str = typer.Option("table", "--format", help="json or table."),
+) -> None:
+    """How each period's pipeline went from one snapshot to another: start, created, pulled in, pushed out, won, ..., end."""
+    from funnel import catalog
+    from funnel.inputs.periods import normalize_period_label, period_of, period_start
+    from funnel.inputs.validation import validate
+    from funnel.snapshots import pipeline_flow
+    from workbook.errors import WorkbookError
+    from workbook.store import Store, StoreError, book_name, default_url
+
+    if format not in ("json", "table"):
+        _fail(f"--format takes json or table, got '{format}'")
+    first_date, second_date = _date_option("--from", from_), _date_option("--to", to)
+    if not path.exists():
+        _fail(f"no such workbook or folder: {path}")
+    try:
+        raw, log = _read_source(path)
+        settings = validate(raw, None, log).settings  # the periods follow the book's settings
+    except WorkbookError as err:
+        _fail(_naming(path, err))
+    except ValueError as err:
+        _fail(str(err))
+    language, name = settings.language, book_name(path)
+    periods = None
+    if period is not None:
+        try:
+            periods = [normalize_period_label(period, settings)]
+        except ValueError as err:
+            _fail(f"--period: {err}")
+    try:
+        with Store(store or default_url(path), create=False) as opened:
+            snapshots = opened.history(name)
+            if snapshots.empty:
+                _fail(catalog.text("message.no_snapshots", language, book=name, store=opened.where))
+            as_of = pd.to_datetime(snapshots["as_of"]).dt.date
+
+            def latest_by(day):
+                found = snapshots[as_of <= day] if day is not None else snapshots
+                if found.empty:
+                    _fail(catalog.text("flow.no_snapshot_by", language, book=name, date=day.isoformat(),
+                                       first=as_of.iloc[0].isoformat()))
+                return found.iloc[-1]
+
+            second = latest_by(second_date)
+            if first_date is None:  # the last snapshot before the current period began, else the first
+                began = period_start(period_of(pd.Timestamp(second["as_of"]).date(), settings), settings)
+                before = snapshots[(as_of < began) & (snapshots["id"] <= second["id"])]
+                first = before.iloc[-1] if len(before) else snapshots.iloc[0]
+            else:
+                first = latest_by(first_date)
+            result = pipeline_flow(opened.state(name, int(first["id"])), opened.state(name, int(second["id"])), settings,
+                                   periods)
+    except StoreError as err:
+        _fail(err.message(language))
+    if format == "json":
+        rows = [{col: _plain(value) for col, value in zip(result.columns, r)} for r in result.itertuples(index=False)]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    title = catalog.text("flow.title", language, book=name, first=int(first["id"]), second=int(second["id"]),
+                         first_date=pd.Timestamp(first["as_of"]).strftime("%Y-%m-%d"),
+                         second_date=pd.Timestamp(second["as_of"]).strftime("%Y-%m-%d"))
+    table = Table(title=title, title_justify="left")
+    for col in ("period", "owner", "team", "change", "deals", "amount"):
+        table.add_column(catalog.text(f"flow.column.{col}", language), justify="right" if col in ("deals", "amount") else "left")
+    total = catalog.text("flow.total", language)
+    for r in result.itertuples(index=False):
+        if r.deals == 0 and r.amount == 0 and r.change not in ("start", "end"):
+            continue  # the terminal shows what moved; JSON has every row
+        table.add_row(r.period, r.owner or total, r.team, catalog.text(f"flow.change.{r.change}", language), f"{r.deals:,}",
+                      f"{r.amount:,.0f}")
+    console.print(table)
+
+
 def report_json(result, only: list[str] | None = None) -> str:
     """Every output table as JSON: {table name: [row objects]}; dates as ISO text."""
     payload = {}
