@@ -171,3 +171,66 @@ def test_bad_command_lines_exit_2(tmp_path):
     assert bad_date.exit_code == 2 and "--as-of takes a date YYYY-MM-DD" in bad_date.output
     assert _invoke("history", str(tmp_path), "--format", "xml").exit_code == 2
     assert runner.invoke(app, ["snapshot"]).exit_code == 2
+
+
+def _flow(folder: Path, *more: str) -> dict[tuple[str, str], tuple[int, float]]:
+    result = _invoke("flow", str(folder), "--format", "json", *more)
+    assert result.exit_code == 0, result.output
+    return {(r["owner"], r["change"]): (r["deals"], r["amount"]) for r in json.loads(result.output)}
+
+
+def test_the_flow_between_two_snapshots_is_the_changes_we_made(tmp_path):
+    tables = demo_tables(size=60, seed=3)
+    stages = tables["stages"]
+    open_codes = set(stages.loc[~(stages["is_won"] | stages["is_lost"]), "code"])
+    won, lost = stages.loc[stages["is_won"], "code"].iloc[0], stages.loc[stages["is_lost"], "code"].iloc[0]
+    opps = tables["opportunities"].reset_index(drop=True)
+    chosen = list(opps.index[opps["stage"].isin(open_codes)][:8])
+    a, b, c, d, e, f, g, h = chosen
+    # The first snapshot: seven open deals closing in 2026-Q4, one (h) in 2027-Q1.
+    for i, day in zip(chosen, ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04", "2026-12-05", "2026-12-06",
+                               "2026-12-07", "2027-02-15"]):
+        opps.loc[i, "close_date"] = pd.Timestamp(day)
+    folder = tmp_path / "east"
+    write_csv_folder(tables | {"opportunities": opps}, folder)
+    assert _invoke("snapshot", str(folder), "--as-of", "2026-11-20").exit_code == 0
+    before = _flow(folder, "--period", "2026-Q4", "--from", "2026-11-20", "--to", "2026-11-20")
+    amount = {i: float(opps.loc[i, "amount"]) for i in chosen}
+    start = before[("", "start")]
+    # What we change: a pushed to 2027, b raised, c lowered, d won, e lost, f deleted, h pulled in, one new deal.
+    edited = opps.copy()
+    edited.loc[a, "close_date"] = pd.Timestamp("2027-06-30")
+    edited.loc[b, "amount"] = amount[b] + 1000
+    edited.loc[c, "amount"] = amount[c] - 500
+    edited.loc[d, "stage"], edited.loc[e, "stage"] = won, lost
+    edited.loc[h, "close_date"] = pd.Timestamp("2026-12-20")
+    new = edited.loc[[g]].assign(id="NEW-1", amount=777.0, close_date=pd.Timestamp("2026-12-21"))
+    edited = pd.concat([edited.drop(index=f), new], ignore_index=True)
+    write_csv_folder(tables | {"opportunities": edited}, folder)
+    assert _invoke("snapshot", str(folder), "--as-of", "2026-11-27").exit_code == 0
+    flow = _flow(folder, "--period", "2026-Q4", "--from", "2026-11-20", "--to", "2026-11-27")
+    assert flow[("", "start")] == start
+    assert flow[("", "pushed_out")] == (1, amount[a])
+    assert flow[("", "amount_increased")] == (1, 1000.0)
+    assert flow[("", "amount_decreased")] == (1, 500.0)
+    assert flow[("", "won")] == (1, amount[d]) and flow[("", "lost")] == (1, amount[e])
+    assert flow[("", "removed")] == (1, amount[f])
+    assert flow[("", "pulled_in")] == (1, amount[h])
+    assert flow[("", "created")] == (1, 777.0)
+    assert flow[("", "reopened")] == (0, 0.0) and flow[("", "pulled_out")] == (0, 0.0)
+    assert flow[("", "end")] == (start[0] - 4 + 2, start[1] - amount[a] + 500 - amount[d] - amount[e] - amount[f]
+                                 + amount[h] + 777.0)
+    # The default window (the last snapshot before 2026-Q4 began: none, so the first) is the same.
+    assert _flow(folder, "--period", "2026-Q4") == flow
+
+
+def test_flow_without_two_snapshots_or_with_a_bad_date_exits_2(tmp_path):
+    folder = tmp_path / "west"
+    write_csv_folder(demo_tables(size=20, seed=1), folder)
+    none_yet = _invoke("flow", str(folder))
+    assert none_yet.exit_code == 2 and "No snapshots of west" in _said(none_yet)
+    assert _invoke("snapshot", str(folder), "--as-of", "2026-11-20").exit_code == 0
+    too_early = _invoke("flow", str(folder), "--from", "2026-01-01")
+    assert too_early.exit_code == 2 and "no snapshot of west as of 2026-01-01 or before" in _said(too_early)
+    assert _invoke("flow", str(folder), "--to", "2026-02-30").exit_code == 2
+    assert _invoke("flow", str(folder), "--period", "Q9").exit_code == 2
