@@ -328,7 +328,7 @@ def snapshot(
     path: Path = typer.Argument(..., help="The workbook (or folder of CSVs) to take a snapshot of."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The date the figures are as of (YYYY-MM-DD); "
                                         "default: the workbook's as_of setting, else today."),
-    store: Optional[str] = typer.Option(None, "--store", help="The store's URL (sqlite:///file.db, "
+    store: Optional[str] = typer.Option(None, "--store", help="The store: a file path, or a URL (sqlite:///file.db, "
                                         "postgresql+psycopg://host/db); default: BOOK.funnel.db beside the workbook."),
 ) -> None:
     """Record a snapshot of the deals and the forecast in the snapshot store; the workbook is not rewritten."""
@@ -338,7 +338,7 @@ def snapshot(
     from funnel.inputs.validation import validate
     from funnel.snapshots import forecast_figures, tracked_fields
     from workbook.errors import WorkbookError
-    from workbook.store import Store, StoreError, book_name, default_url
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
 
     if not path.exists():
         _fail(f"no such workbook or folder: {path}")
@@ -359,7 +359,7 @@ def snapshot(
         state = tracked_fields(analysis.deals)
         figures = forecast_figures(analysis.forecast, analysis.forecast_periods, analysis.range_forecast)
     try:
-        with console.status("Recording the snapshot..."), Store(store or default_url(path)) as opened:
+        with console.status("Recording the snapshot..."), Store(store_url(store) if store else default_url(path)) as opened:
             recorded = opened.record(book_name(path), settings.as_of, state, figures, language=settings.language)
             where = opened.where
     except StoreError as err:
@@ -389,13 +389,13 @@ def history(
 ) -> None:
     """List a workbook's snapshots: date, deals, changed deals, open amount, weighted. Writes nothing."""
     from funnel import catalog
-    from workbook.store import Store, StoreError, book_name, default_url
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
 
     if format not in ("json", "table"):
         _fail(f"--format takes json or table, got '{format}'")
     name = book_name(path)
     try:
-        with Store(store or default_url(path), create=False) as opened:
+        with Store(store_url(store) if store else default_url(path), create=False) as opened:
             snapshots, where = opened.history(name), opened.where
     except StoreError as err:
         _fail(err.message("en"))
@@ -448,7 +448,7 @@ def flow(
     from funnel.inputs.validation import validate
     from funnel.snapshots import pipeline_flow
     from workbook.errors import WorkbookError
-    from workbook.store import Store, StoreError, book_name, default_url
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
 
     if format not in ("json", "table"):
         _fail(f"--format takes json or table, got '{format}'")
@@ -470,7 +470,7 @@ def flow(
         except ValueError as err:
             _fail(f"--period: {err}")
     try:
-        with Store(store or default_url(path), create=False) as opened:
+        with Store(store_url(store) if store else default_url(path), create=False) as opened:
             snapshots = opened.history(name)
             if snapshots.empty:
                 _fail(catalog.text("message.no_snapshots", language, book=name, store=opened.where))

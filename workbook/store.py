@@ -59,7 +59,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from funnel import catalog
 from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, normalized
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "book_name"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "book_name"]
 
 SCHEMA_VERSION = 1
 # How long a snapshot waits for another writer of a SQLite file before saying it is locked.
@@ -140,6 +140,11 @@ def default_url(book: str | Path) -> str:
     """The SQLite store beside a workbook: ``Q4 Forecast.xlsm`` -> ``Q4 Forecast.funnel.db``."""
     path = Path(book).resolve()
     return "sqlite:///" + str(path.with_name(f"{path.stem}.funnel.db"))
+
+
+def store_url(value: str) -> str:
+    """What ``--store`` says as a URL: a URL as it is, a plain path as a SQLite file there."""
+    return value if "://" in value else "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
 def book_name(book: str | Path) -> str:
