@@ -159,6 +159,24 @@ def test_a_store_reopened_keeps_its_history(store_url):
         assert second.id > first.id and store.state("Q4", first.id).equals(WEEK1)
 
 
+# A store written by the first schema version, kept as it was written (two snapshots of
+# WEEK1, WEEK2 on 2026-01-05 and -12, taken at 09:00): every later version must open it.
+FIRST_VERSION_STORE = ROOT / "tests" / "workbook" / "stores" / "first_version.funnel.db"
+
+
+def test_a_store_made_by_the_first_version_opens_and_takes_new_snapshots(tmp_path):
+    copy = tmp_path / "Q4 Forecast.funnel.db"
+    copy.write_bytes(FIRST_VERSION_STORE.read_bytes())
+    with Store(f"sqlite:///{copy}") as store:
+        history = store.history("Q4 Forecast")
+        assert [str(d) for d in history["as_of"]] == ["2026-01-05", "2026-01-12"]
+        assert store.state("Q4 Forecast", as_of=dt.date(2026, 1, 6)).equals(WEEK1)
+        assert store.state("Q4 Forecast").equals(WEEK2)
+        third = store.record("Q4 Forecast", DAYS[2], WEEK3, _figures(0.0))
+        assert (third.changed, third.new_versions) == (1, 1)
+        assert store.state("Q4 Forecast").equals(WEEK3)
+
+
 # --- SQLite only ---------------------------------------------------------------------------------
 
 def test_sqlite_leaves_one_file_at_rest(tmp_path):
