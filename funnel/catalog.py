@@ -747,6 +747,66 @@ _ENTRIES: dict[str, tuple[str, str]] = {
                          "forecast_method 设为 model：无论回测如何都采用逐单模型（对比{baseline}阶段概率）"),
     "choice.set_stage": ("forecast_method is set to stage: the {baseline} stage probability is used",
                          "forecast_method 设为 stage：采用{baseline}阶段概率"),
+    # --- The snapshot store (funnel snapshot, funnel history) ------------------------
+    "message.snapshot_recorded": (
+        "Snapshot {id} of {book} as of {as_of}: {deals} deals, {changed} changed since the last snapshot "
+        "({versions} new deal versions), in {store}.",
+        "已记录 {book} 截至 {as_of} 的快照 {id}：{deals} 个商机，自上次快照以来变化 {changed} 个"
+        "（新增 {versions} 个商机版本），存于 {store}。"),
+    "message.no_snapshots": ("No snapshots of {book} in {store} yet: funnel snapshot records one.",
+                             "{store} 中还没有 {book} 的快照：用 funnel snapshot 记录一个。"),
+    "history.title": ("Snapshots of {book} ({store})", "{book} 的快照（{store}）"),
+    "history.column.id": ("Snapshot", "快照"),
+    "history.column.taken_at": ("Taken (UTC)", "记录时间（UTC）"),
+    "history.column.as_of": ("As of", "截至日期"),
+    "history.column.deals": ("Deals", "商机数"),
+    "history.column.changed": ("Changed deals", "变化商机数"),
+    "history.column.open_deals": ("Open deals", "在途商机数"),
+    "history.column.open_amount": ("Open amount", "在途金额"),
+    "history.column.weighted": ("Weighted", "加权金额"),
+    "flow.title": ("Pipeline flow of {book}: snapshot {first} (as of {first_date}) to snapshot {second} (as of {second_date})",
+                   "{book} 的管道变化：快照 {first}（截至 {first_date}）到快照 {second}（截至 {second_date}）"),
+    "flow.no_snapshot_by": ("no snapshot of {book} as of {date} or before (the first is as of {first})",
+                            "{book} 在 {date} 及之前没有快照（第一个快照截至 {first}）"),
+    "flow.column.period": ("Period", "期间"),
+    "flow.column.owner": ("Owner", "负责人"),
+    "flow.column.team": ("Team", "团队"),
+    "flow.column.change": ("Change", "变化"),
+    "flow.column.deals": ("Deals", "商机数"),
+    "flow.column.amount": ("Amount", "金额"),
+    "flow.total": ("(total)", "（合计）"),
+    "flow.change.start": ("start", "期初"),
+    "flow.change.created": ("created", "新建"),
+    "flow.change.reopened": ("reopened", "重新打开"),
+    "flow.change.pulled_in": ("pulled in", "提前移入"),
+    "flow.change.amount_increased": ("amount increased", "金额增加"),
+    "flow.change.amount_decreased": ("amount decreased", "金额减少"),
+    "flow.change.pushed_out": ("pushed out", "推迟移出"),
+    "flow.change.pulled_out": ("pulled out", "提前移出"),
+    "flow.change.won": ("won", "赢单"),
+    "flow.change.lost": ("lost", "丢单"),
+    "flow.change.removed": ("removed", "已删除"),
+    "flow.change.end": ("end", "期末"),
+    "store.bad_url": ("the store {store} cannot be opened: {detail} (a store is a path or a URL such as "
+                      "sqlite:///forecast.funnel.db or postgresql+psycopg://host/database)",
+                      "无法打开快照库 {store}：{detail}（快照库是一个路径，或如 sqlite:///forecast.funnel.db、"
+                      "postgresql+psycopg://host/database 的 URL）"),
+    "store.unwritable": ("the snapshot store {store} cannot be written: {detail}; check that the folder and the file "
+                         "may be written, or pass --store",
+                         "无法写入快照库 {store}：{detail}；请检查文件夹和文件是否可写，或用 --store 指定其他位置"),
+    "store.locked": ("the snapshot store {store} is locked by another program that is writing it; try again when it "
+                     "is done", "快照库 {store} 正被另一个程序写入而锁定；请待其完成后重试"),
+    "store.damaged": ("the snapshot store {store} is not a store funnel can read: {detail}",
+                      "快照库 {store} 不是 funnel 能读取的快照库：{detail}"),
+    "store.unreachable": ("the snapshot store's server {store} cannot be reached: {detail}; check the address, "
+                          "that the server runs, and the network",
+                          "无法连接快照库服务器 {store}：{detail}；请检查地址、服务器是否运行以及网络"),
+    "store.newer": ("the snapshot store {store} was written by a newer funnel (schema version {found}, this one knows "
+                    "up to {known}); upgrade funnel to use it",
+                    "快照库 {store} 由更新版本的 funnel 写入（结构版本 {found}，本版本最高支持 {known}）；请升级 funnel 后使用"),
+    "store.earlier": ("a snapshot as of {as_of} comes before this book's latest snapshot ({latest}): snapshots are "
+                      "recorded in date order", "截至 {as_of} 的快照早于本工作簿最新的快照（{latest}）：快照须按日期顺序记录"),
+    "store.failed": ("the snapshot store {store} failed: {detail}", "快照库 {store} 出错：{detail}"),
     # Why the recommended concession pattern works, and what goes wrong with the others.
     "advice.concession.shrinking": (
         "Recommended: big first, then smaller steps make the buyer feel the price has reached its floor.",

@@ -479,6 +479,211 @@ def doctor() -> None:
         raise typer.Exit(1)
     if any(item == "add-in's Python" for item, _ in rows):
         console.print(catalog.text("doctor.agree", "en"), soft_wrap=True)
+def _as_of_option(value: str | None) -> dict[str, str]:
+    import datetime as dt
+
+    if value is None:
+        return {}
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--as-of takes a date YYYY-MM-DD, got '{value}'")
+    return {"as_of": value}
+
+
+def _say(message: str) -> None:
+    # A catalog sentence, printed as written (a book named Q4[1] is not rich markup).
+    console.print(Text(message), soft_wrap=True)
+
+
+@app.command()
+def snapshot(
+    path: Path = typer.Argument(..., help="The workbook (or folder of CSVs) to take a snapshot of."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The date the figures are as of (YYYY-MM-DD); "
+                                        "default: the workbook's as_of setting, else today."),
+    store: Optional[str] = typer.Option(None, "--store", help="The store: a file path, or a URL (sqlite:///file.db, "
+                                        "postgresql+psycopg://host/db); default: BOOK.funnel.db beside the workbook."),
+) -> None:
+    """Record a snapshot of the deals and the forecast in the snapshot store; the workbook is not rewritten."""
+    from funnel import catalog
+    from funnel.analysis import Analysis
+    from funnel.inputs.refusals import RefreshRefused
+    from funnel.inputs.validation import validate
+    from funnel.snapshots import forecast_figures, tracked_fields
+    from workbook.errors import WorkbookError
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
+
+    if not path.exists():
+        _fail(f"no such workbook or folder: {path}")
+    overrides = _as_of_option(as_of)
+    try:
+        with console.status(f"Reading {path.name}..."):
+            raw, log = _read_source(path)
+            inputs = validate(raw, overrides, log)
+    except WorkbookError as err:
+        _fail(_naming(path, err))
+    except ValueError as err:
+        _fail(str(err))
+    if inputs.refusals:
+        _fail(f"{path.name}: no snapshot: {RefreshRefused(inputs.refusals)}")
+    settings = inputs.settings
+    with console.status("Computing the forecast..."):
+        analysis = Analysis(inputs)
+        state = tracked_fields(analysis.deals)
+        figures = forecast_figures(analysis.forecast, analysis.forecast_periods, analysis.range_forecast)
+    try:
+        with console.status("Recording the snapshot..."), Store(store_url(store) if store else default_url(path)) as opened:
+            recorded = opened.record(book_name(path), settings.as_of, state, figures, language=settings.language)
+            where = opened.where
+    except StoreError as err:
+        _fail(err.message(settings.language))
+    _say(catalog.text("message.snapshot_recorded", settings.language, id=recorded.id, book=book_name(path),
+                      as_of=recorded.as_of.isoformat(), deals=recorded.deals, changed=recorded.changed,
+                      versions=recorded.new_versions, store=where))
+
+
+def _plain(value):
+    # A value as JSON writes it: dates as ISO text, numpy numbers as Python's.
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value.item() if hasattr(value, "item") else value
+
+
+# The columns ``funnel history`` lists, in order.
+_HISTORY_COLUMNS = ("id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted")
+
+
+@app.command()
+def history(
+    path: Path = typer.Argument(..., help="The workbook (or folder of CSVs) whose snapshots to list."),
+    store: Optional[str] = typer.Option(None, "--store", help="The store's URL; default: BOOK.funnel.db beside the "
+                                        "workbook."),
+    format: str = typer.Option("table", "--format", help="json or table."),
+) -> None:
+    """List a workbook's snapshots: date, deals, changed deals, open amount, weighted. Writes nothing."""
+    from funnel import catalog
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
+
+    if format not in ("json", "table"):
+        _fail(f"--format takes json or table, got '{format}'")
+    name = book_name(path)
+    try:
+        with Store(store_url(store) if store else default_url(path), create=False) as opened:
+            snapshots, where = opened.history(name), opened.where
+    except StoreError as err:
+        _fail(err.message("en"))
+    language = str(snapshots["language"].iloc[-1]) if len(snapshots) else "en"
+    if format == "json":
+        rows = [{col: _plain(value) for col, value in zip(_HISTORY_COLUMNS, r)}
+                for r in snapshots[list(_HISTORY_COLUMNS)].itertuples(index=False)]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    if snapshots.empty:
+        _say(catalog.text("message.no_snapshots", language, book=name, store=where))
+        return
+    table = Table(title=catalog.text("history.title", language, book=name, store=where), title_justify="left")
+    for col in _HISTORY_COLUMNS:
+        table.add_column(catalog.text(f"history.column.{col}", language), justify="left" if col.endswith(("_at", "as_of"))
+                         else "right")
+    for r in snapshots.itertuples(index=False):
+        table.add_row(str(r.id), pd.Timestamp(r.taken_at).strftime("%Y-%m-%d %H:%M"), pd.Timestamp(r.as_of).strftime("%Y-%m-%d"),
+                      f"{r.deals:,}", f"{r.changed:,}", f"{r.open_deals:,}", f"{r.open_amount:,.0f}", f"{r.weighted:,.0f}")
+    console.print(table)
+
+
+def _date_option(name: str, value: str | None):
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name} takes a date YYYY-MM-DD, got '{value}'")
+
+
+@app.command()
+def flow(
+    path: Path = typer.Argument(..., help="The workbook (or folder of CSVs) whose snapshots to compare."),
+    from_: Optional[str] = typer.Option(None, "--from", help="The first snapshot: the latest as of this date "
+                                        "(YYYY-MM-DD) or before; default: the last before the current period began."),
+    to: Optional[str] = typer.Option(None, "--to", help="The second snapshot: the latest as of this date or before; "
+                                     "default: the latest."),
+    period: Optional[str] = typer.Option(None, "--period", help="Only this period (2026-Q1, 2026-03); default: every "
+                                         "period an open deal closes in."),
+    store: Optional[str] = typer.Option(None, "--store", help="The store's URL; default: BOOK.funnel.db beside the "
+                                        "workbook."),
+    format: str = typer.Option("table", "--format", help="json or table."),
+) -> None:
+    """How each period's pipeline went from one snapshot to another: start, created, pulled in, pushed out, won, ..., end."""
+    from funnel import catalog
+    from funnel.inputs.periods import normalize_period_label, period_of, period_start
+    from funnel.inputs.validation import validate
+    from funnel.snapshots import pipeline_flow
+    from workbook.errors import WorkbookError
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
+
+    if format not in ("json", "table"):
+        _fail(f"--format takes json or table, got '{format}'")
+    first_date, second_date = _date_option("--from", from_), _date_option("--to", to)
+    if not path.exists():
+        _fail(f"no such workbook or folder: {path}")
+    try:
+        raw, log = _read_source(path)
+        settings = validate(raw, None, log).settings  # the periods follow the book's settings
+    except WorkbookError as err:
+        _fail(_naming(path, err))
+    except ValueError as err:
+        _fail(str(err))
+    language, name = settings.language, book_name(path)
+    periods = None
+    if period is not None:
+        try:
+            periods = [normalize_period_label(period, settings)]
+        except ValueError as err:
+            _fail(f"--period: {err}")
+    try:
+        with Store(store_url(store) if store else default_url(path), create=False) as opened:
+            snapshots = opened.history(name)
+            if snapshots.empty:
+                _fail(catalog.text("message.no_snapshots", language, book=name, store=opened.where))
+            as_of = pd.to_datetime(snapshots["as_of"]).dt.date
+
+            def latest_by(day):
+                found = snapshots[as_of <= day] if day is not None else snapshots
+                if found.empty:
+                    _fail(catalog.text("flow.no_snapshot_by", language, book=name, date=day.isoformat(),
+                                       first=as_of.iloc[0].isoformat()))
+                return found.iloc[-1]
+
+            second = latest_by(second_date)
+            if first_date is None:  # the last snapshot before the current period began, else the first
+                began = period_start(period_of(pd.Timestamp(second["as_of"]).date(), settings), settings)
+                before = snapshots[(as_of < began) & (snapshots["id"] <= second["id"])]
+                first = before.iloc[-1] if len(before) else snapshots.iloc[0]
+            else:
+                first = latest_by(first_date)
+            result = pipeline_flow(opened.state(name, int(first["id"])), opened.state(name, int(second["id"])), settings,
+                                   periods)
+    except StoreError as err:
+        _fail(err.message(language))
+    if format == "json":
+        rows = [{col: _plain(value) for col, value in zip(result.columns, r)} for r in result.itertuples(index=False)]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    title = catalog.text("flow.title", language, book=name, first=int(first["id"]), second=int(second["id"]),
+                         first_date=pd.Timestamp(first["as_of"]).strftime("%Y-%m-%d"),
+                         second_date=pd.Timestamp(second["as_of"]).strftime("%Y-%m-%d"))
+    table = Table(title=title, title_justify="left")
+    for col in ("period", "owner", "team", "change", "deals", "amount"):
+        table.add_column(catalog.text(f"flow.column.{col}", language), justify="right" if col in ("deals", "amount") else "left")
+    total = catalog.text("flow.total", language)
+    for r in result.itertuples(index=False):
+        if r.deals == 0 and r.amount == 0 and r.change not in ("start", "end"):
+            continue  # the terminal shows what moved; JSON has every row
+        table.add_row(r.period, r.owner or total, r.team, catalog.text(f"flow.change.{r.change}", language), f"{r.deals:,}",
+                      f"{r.amount:,.0f}")
+    console.print(table)
 
 
 def report_json(result, only: list[str] | None = None) -> str:

@@ -33,8 +33,9 @@ MAY_IMPORT = {
     "udfs": {"funnel", "workbook", "udfs"},
     "funnel_cli": {"funnel", "workbook", "udfs", "funnel_cli"},
 }
-# Libraries that read or write workbooks, or fork and pause the collector: never in funnel/.
-NOT_IN_FUNNEL = {"xlwings", "openpyxl", "xlsxwriter", "python_calamine", "fastexcel", "pyarrow", "olefile", "zipfile", "gc"}
+# Libraries that read or write workbooks or databases, or fork and pause the collector: never in funnel/.
+NOT_IN_FUNNEL = {"xlwings", "openpyxl", "xlsxwriter", "python_calamine", "fastexcel", "pyarrow", "olefile", "zipfile", "gc",
+                "sqlalchemy", "sqlite3", "psycopg"}
 
 
 def module_name(path: Path) -> str:

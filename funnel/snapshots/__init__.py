@@ -1,0 +1,16 @@
+"""Snapshots that remember: what a refresh records of each deal, and deal history as versions.
+
+versions   the tracked fields of a deal, which deals changed since their latest version, and
+           the deal versions (valid from one snapshot until another) replayed into the state as
+           of any snapshot; the in-memory rules the snapshot store (``workbook.store``) keeps
+figures    the forecast figures a snapshot keeps per period × team × owner and per period
+flow       pipeline flow between two snapshots: start, created, pulled in, pushed out, won, ...,
+           end, per period, owner and team, balancing exactly
+"""
+
+from funnel.snapshots.figures import FIGURE_COLUMNS, forecast_figures
+from funnel.snapshots.flow import FLOW_CHANGES, FLOW_COLUMNS, flow_balance, pipeline_flow
+from funnel.snapshots.versions import TRACKED, VERSION_COLUMNS, changes, normalized, record, state_as_of, tracked_fields
+
+__all__ = ["FIGURE_COLUMNS", "forecast_figures", "FLOW_CHANGES", "FLOW_COLUMNS", "flow_balance", "pipeline_flow",
+           "TRACKED", "VERSION_COLUMNS", "changes", "normalized", "record", "state_as_of", "tracked_fields"]

@@ -1,0 +1,146 @@
+"""Pipeline flow between two snapshots: how a period's open pipeline went from start to end.
+
+For a forecast period P, a deal is in P's pipeline at a snapshot when it is open there with
+its close date in P. Between the first snapshot and the second, each deal's part is one of:
+
+    start             in P's pipeline at the first snapshot (its first amount)
+    created           not in the first snapshot at all, in P at the second
+    reopened          closed at the first, open in P at the second
+    pulled_in         open at the first with its close date outside P, in P at the second
+    amount_increased  in P at the first and still there, won or lost: its amount went up
+    amount_decreased  ... or down (the change, as a positive amount)
+    pushed_out        in P at the first, open at the second with its close date after P (or blank)
+    pulled_out        ... open at the second with its close date before P
+    won, lost         in P at the first, closed at the second, whatever its close date then
+    removed           in P at the first, no longer in the table
+    end               in P's pipeline at the second snapshot (its second amount)
+
+Conventions: exits (pushed, pulled out, removed) count at their first-snapshot amount;
+entries (created, reopened, pulled in) at their second-snapshot amount; won and lost at the
+closing amount, the change from the first snapshot booked as an amount change. A deal that
+enters P and closes between the snapshots (created and won, say) shows both. A deal already
+closed at the first snapshot takes no part unless it was reopened. A blank amount counts as
+0. A deal is counted under its owner and team at the second snapshot (at the first when it
+was removed). So, in amounts and per owner and team as in total::
+
+    start + created + reopened + pulled_in + amount_increased - amount_decreased
+          - pushed_out - pulled_out - won - lost - removed = end
+
+and the same in deals, without the two amount changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from funnel.inputs.periods import NO_CLOSE_DATE, period_labels
+from funnel.inputs.settings import Settings
+
+__all__ = ["FLOW_CHANGES", "FLOW_COLUMNS", "pipeline_flow", "flow_balance"]
+
+FLOW_CHANGES = ("start", "created", "reopened", "pulled_in", "amount_increased", "amount_decreased", "pushed_out",
+                "pulled_out", "won", "lost", "removed", "end")
+FLOW_COLUMNS = ("period", "owner", "team", "change", "deals", "amount")
+# How each change moves the pipeline from start to end.
+_SIGN = {"start": 1, "created": 1, "reopened": 1, "pulled_in": 1, "amount_increased": 1, "amount_decreased": -1,
+         "pushed_out": -1, "pulled_out": -1, "won": -1, "lost": -1, "removed": -1}
+
+
+def pipeline_flow(first: pd.DataFrame, second: pd.DataFrame, settings: Settings,
+                  periods: list[str] | None = None) -> pd.DataFrame:
+    """The flow of each period's pipeline from one snapshot's deals to another's.
+
+    Args:
+        first, second: the deals at the two snapshots (``deal_id`` and ``TRACKED``, as
+            ``tracked_fields`` or a store's state gives them).
+        settings: the period and fiscal year the periods follow.
+        periods: the periods to show; None: every period an open deal of either snapshot
+            closes in.
+
+    Returns:
+        ``FLOW_COLUMNS``: per period, for each owner × team the deals touch and then in total
+        (owner and team ""), one row per change in ``FLOW_CHANGES`` order with its deals and
+        amount (every amount positive: the sign is the change's).
+    """
+    both = first.merge(second, on="deal_id", how="outer", suffixes=("_a", "_b"), indicator=True)
+    in_a = (both["_merge"] != "right_only").to_numpy()
+    in_b = (both["_merge"] != "left_only").to_numpy()
+    open_a = in_a & both["is_open_a"].eq(True).to_numpy()
+    open_b = in_b & both["is_open_b"].eq(True).to_numpy()
+    closed_a, closed_b = in_a & ~open_a, in_b & ~open_b
+    won_b = closed_b & both["is_won_b"].eq(True).to_numpy()
+    amount_a = both["amount_a"].fillna(0.0).to_numpy(float)
+    amount_b = both["amount_b"].fillna(0.0).to_numpy(float)
+    period_a = np.asarray(period_labels(both["close_date_a"], settings).astype(str), dtype=object)
+    period_b = np.asarray(period_labels(both["close_date_b"], settings).astype(str), dtype=object)
+    owner = np.where(in_b, both["owner_b"].to_numpy(object), both["owner_a"].to_numpy(object))
+    team = np.where(in_b, both["team_b"].to_numpy(object), both["team_a"].to_numpy(object))
+    owner = np.array(["" if pd.isna(v) else str(v) for v in owner], dtype=object)
+    team = np.array(["" if pd.isna(v) else str(v) for v in team], dtype=object)
+    if periods is None:
+        periods = sorted(({p for p, o in zip(period_a, open_a) if o} | {p for p, o in zip(period_b, open_b) if o})
+                         - {NO_CLOSE_DATE})
+
+    frames = []
+    for period in periods:
+        start = open_a & (period_a == period)
+        end = open_b & (period_b == period)
+        closes_in = closed_b & (period_b == period)
+        stays, won, lost = start & end, start & won_b, start & closed_b & ~won_b
+        moved = start & open_b & ~end
+        # Labels sort in time order, a blank close date last: after the period.
+        pushed, pulled_out = moved & (period_b > period), moved & (period_b < period)
+        enters = ~start & ~closed_a & (end | closes_in)
+        kept = stays | won | lost
+        change = np.where(kept, amount_b - amount_a, 0.0)
+        masks = {
+            "start": (start, amount_a),
+            "created": (enters & ~in_a, amount_b),
+            "reopened": (~start & closed_a & end, amount_b),
+            "pulled_in": (enters & in_a, amount_b),
+            "amount_increased": (kept & (change > 0), change),
+            "amount_decreased": (kept & (change < 0), -change),
+            "pushed_out": (pushed, amount_a),
+            "pulled_out": (pulled_out, amount_a),
+            "won": (won | (enters & closes_in & won_b), amount_b),
+            "lost": (lost | (enters & closes_in & ~won_b), amount_b),
+            "removed": (start & ~in_b, amount_a),
+            "end": (end, amount_b),
+        }
+        touched = np.zeros(len(both), dtype=bool)
+        for mask, _ in masks.values():
+            touched |= mask
+        deals = pd.DataFrame({"owner": owner[touched], "team": team[touched]})
+        for name, (mask, amount) in masks.items():
+            deals[f"{name}:deals"] = mask[touched].astype(np.int64)
+            deals[f"{name}:amount"] = np.where(mask, amount, 0.0)[touched]
+        groups = deals.groupby(["owner", "team"], sort=True).sum()
+        total = deals.drop(columns=["owner", "team"]).sum().to_frame().T.assign(owner="", team="").set_index(["owner", "team"])
+        wide = pd.concat([groups, total])
+        for (who, which), row in wide.iterrows():
+            frames.append(pd.DataFrame({
+                "period": period, "owner": who, "team": which, "change": list(FLOW_CHANGES),
+                "deals": [int(row[f"{name}:deals"]) for name in FLOW_CHANGES],
+                "amount": [float(row[f"{name}:amount"]) for name in FLOW_CHANGES],
+            }))
+    if not frames:
+        return pd.DataFrame({col: pd.Series(dtype=object if col in ("period", "owner", "team", "change") else
+                                            (np.int64 if col == "deals" else float)) for col in FLOW_COLUMNS})
+    return pd.concat(frames, ignore_index=True).loc[:, list(FLOW_COLUMNS)]
+
+
+def flow_balance(flow: pd.DataFrame) -> pd.DataFrame:
+    """Per period, owner and team: start and the changes summed with their signs, beside end.
+
+    Returns:
+        period, owner, team, amount (start + entries + increases - decreases - exits),
+        end_amount, deals (the same in deals, without the amount changes), end_deals.
+    """
+    sign = flow["change"].map(_SIGN)
+    counts = sign.where(~flow["change"].isin(["amount_increased", "amount_decreased"]), 0)
+    moved = flow.assign(amount=flow["amount"] * sign.fillna(0), deals=flow["deals"] * counts.fillna(0))
+    keys = ["period", "owner", "team"]
+    summed = moved[flow["change"] != "end"].groupby(keys, sort=False)[["amount", "deals"]].sum()
+    end = flow[flow["change"] == "end"].set_index(keys)[["amount", "deals"]].add_prefix("end_")
+    return summed.join(end).reset_index()

@@ -1,0 +1,474 @@
+"""The snapshot store: deal versions and forecast figures in a database, through SQLAlchemy Core.
+
+By default a SQLite file beside the workbook, named from it (``Q4 Forecast.xlsm`` ->
+``Q4 Forecast.funnel.db``), in rollback-journal mode so that nothing but that one file is
+left at rest (no ``-wal`` / ``-shm``: a workbook folder on a synced drive stays consistent).
+A URL (``postgresql+psycopg://host/db``) points a team at PostgreSQL: the same schema, the
+same code.
+
+Tables (``SCHEMA_VERSION`` 1):
+
+    schema_version   the one row saying which version of this schema the store holds
+    books            one row per workbook: what a snapshot locks, so snapshots of one book
+                     are recorded one after the other
+    snapshots        id, book, taken_at (UTC), as_of, deals, changed, open_deals,
+                     open_amount, weighted, language
+    deal_versions    book, deal_id, the tracked fields (``funnel.snapshots.TRACKED``),
+                     valid_from / valid_to (snapshot ids; valid_to blank while current)
+    forecast_figures per snapshot: ``funnel.snapshots.FIGURE_COLUMNS``
+
+A deal gets a version row only when a tracked field changed since its latest version
+(``funnel.snapshots.changes``). Recording the same data twice writes no version; it does
+record the snapshot row, since "nothing changed by that date" is itself history (its
+``changed`` is 0). Each snapshot is one transaction: killed midway, the store is as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from funnel import catalog
+from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, normalized
+
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "book_name"]
+
+SCHEMA_VERSION = 1
+# How long a snapshot waits for another writer of a SQLite file before saying it is locked.
+BUSY_SECONDS = 5.0
+# How long a connection to a server may take before it is unreachable.
+CONNECT_SECONDS = 5
+
+_metadata = MetaData()
+_schema_version = Table("schema_version", _metadata, Column("version", Integer, nullable=False))
+_books = Table("books", _metadata, Column("name", String(255), primary_key=True))
+_snapshots = Table(
+    "snapshots", _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("book", String(255), ForeignKey("books.name"), nullable=False),
+    Column("taken_at", DateTime, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("deals", Integer, nullable=False),
+    Column("changed", Integer, nullable=False),
+    Column("open_deals", Integer, nullable=False),
+    Column("open_amount", Float, nullable=False),
+    Column("weighted", Float, nullable=False),
+    Column("language", String(16), nullable=False),  # the workbook's, for what lists the snapshots
+    Index("snapshots_by_book", "book", "as_of"),
+)
+_deal_versions = Table(
+    "deal_versions", _metadata,
+    Column("book", String(255), nullable=False),
+    Column("deal_id", String(255), nullable=False),
+    *(Column(name, Float if name in ("amount", "probability", "weighted") else Date if name == "close_date"
+             else Boolean if name in ("is_open", "is_won") else String(255)) for name in TRACKED),
+    Column("valid_from", Integer, ForeignKey("snapshots.id"), nullable=False),
+    Column("valid_to", Integer, ForeignKey("snapshots.id")),
+    PrimaryKeyConstraint("book", "deal_id", "valid_from"),
+    # The database itself refuses a second current version of a deal.
+    Index("one_current_version", "book", "deal_id", unique=True,
+          sqlite_where=text("valid_to IS NULL"), postgresql_where=text("valid_to IS NULL")),
+    Index("versions_valid_from", "book", "valid_from"),
+)
+_forecast_figures = Table(
+    "forecast_figures", _metadata,
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id"), nullable=False),
+    *(Column(name, String(255) if name in ("period", "team", "owner") else Float, nullable=name in FIGURE_COLUMNS[3:])
+      for name in FIGURE_COLUMNS),
+    PrimaryKeyConstraint("snapshot_id", "period", "team", "owner"),
+)
+# Serialises creating the schema on a server (two first snapshots at once).
+_CREATE_LOCK = 7_160_416
+
+
+class StoreError(Exception):
+    """The store cannot be used: one catalog message, in either language.
+
+    Args:
+        key: the catalog key of the message (``store.locked``, ...).
+        **fields: the message's fields.
+    """
+
+    def __init__(self, key: str, **fields: object) -> None:
+        self.key, self.fields = key, fields
+        super().__init__(catalog.text(key, "en", **fields))
+
+    def message(self, language: str) -> str:
+        return catalog.text(self.key, language, **self.fields)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one snapshot recorded."""
+
+    id: int
+    as_of: dt.date
+    deals: int
+    changed: int
+    new_versions: int
+
+
+def default_url(book: str | Path) -> str:
+    """The SQLite store beside a workbook: ``Q4 Forecast.xlsm`` -> ``Q4 Forecast.funnel.db``."""
+    path = Path(book).resolve()
+    return "sqlite:///" + str(path.with_name(f"{path.stem}.funnel.db"))
+
+
+def store_url(value: str) -> str:
+    """What ``--store`` says as a URL: a URL as it is, a plain path as a SQLite file there."""
+    return value if "://" in value else "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def book_name(book: str | Path) -> str:
+    """The name a workbook's snapshots go under in a store: its file name without the suffix."""
+    return Path(book).stem
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+class Store:
+    """One snapshot store, opened (and created when new) at ``url``.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path.funnel.db``, ``postgresql+psycopg://...``).
+        busy_seconds: how long to wait for another SQLite writer.
+        create: create the schema in a store that has none; with False such a store reads
+            as empty and nothing is written (what listing the history needs).
+
+    Raises:
+        StoreError: a bad URL, a missing driver, an unreachable server, an unwritable or
+            locked file, a store made by a newer version of funnel.
+    """
+
+    def __init__(self, url: str, *, busy_seconds: float = BUSY_SECONDS, create: bool = True) -> None:
+        self.url = url
+        self.where = _where(url)
+        self._sqlite_path = None
+        try:
+            parsed = make_url(url)
+            self.dialect = parsed.get_backend_name()
+            self._sqlite_path = _sqlite_file(url)
+            args = {"connect_timeout": CONNECT_SECONDS} if self.dialect == "postgresql" else {}
+            self.engine: Engine = create_engine(url, connect_args=args)
+        except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as err:
+            raise StoreError("store.bad_url", store=self.where, detail=_first_line(err)) from err
+        if self.dialect == "sqlite":
+            _sqlite_transactions(self.engine, busy_seconds)
+        self.empty = False
+        with self._errors():
+            self._open(create)
+
+    def close(self) -> None:
+        """Let go of every connection (a SQLite file is then closed, its journal gone)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- opening ------------------------------------------------------------------------------
+
+    def _open(self, create: bool) -> None:
+        if not create and self._sqlite_path is not None and not self._sqlite_path.exists():
+            self.empty = True  # listing a store that was never written creates no file
+            return
+        # Read first: opening a store that has its schema writes nothing and takes no lock.
+        with self._begin(write=False) as conn:
+            found = self._schema(conn)
+        if found is None and create:
+            with self._begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})"))
+                if self._schema(conn) is None:  # nobody created it meanwhile
+                    _metadata.create_all(conn)
+                    conn.execute(_schema_version.insert().values(version=SCHEMA_VERSION))
+        self.empty = found is None and not create
+
+    def _schema(self, conn: Connection) -> int | None:
+        # The store's schema version (None: no schema yet); refused when newer than ours.
+        if not inspect(conn).has_table("schema_version"):
+            return None
+        found = conn.execute(select(func.max(_schema_version.c.version))).scalar()
+        if found is not None and found > SCHEMA_VERSION:
+            raise StoreError("store.newer", store=self.where, found=found, known=SCHEMA_VERSION)
+        return found
+
+    def _begin(self, write: bool = True):
+        conn = self.engine.connect()
+        if not write:
+            conn.execution_options(funnel_read_only=True)
+        return _Transaction(conn)
+
+    def _errors(self):
+        return _Errors(self)
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def record(self, book: str, as_of: dt.date, state: pd.DataFrame, figures: pd.DataFrame,
+               taken_at: dt.datetime | None = None, language: str = "en") -> Recorded:
+        """Record one snapshot of a book, in one transaction.
+
+        Args:
+            book: the workbook's name in the store (``book_name``).
+            as_of: the date the figures are as of; not before the book's latest snapshot.
+            state: the deals (``funnel.snapshots.tracked_fields``).
+            figures: the forecast figures (``funnel.snapshots.forecast_figures``).
+            taken_at: when it was taken (UTC); now when None.
+            language: the workbook's language (``funnel history`` speaks it).
+
+        Raises:
+            StoreError: the store cannot be written, or ``as_of`` is before the book's latest
+                snapshot (versions follow the order of the dates).
+        """
+        taken_at = taken_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        state = normalized(state)
+        with self._errors(), self._begin() as conn:
+            self._lock_book(conn, book)
+            latest_as_of = conn.execute(select(func.max(_snapshots.c.as_of)).where(_snapshots.c.book == book)).scalar()
+            if latest_as_of is not None and as_of < latest_as_of:
+                raise StoreError("store.earlier", as_of=as_of.isoformat(), latest=latest_as_of.isoformat())
+            new, ended = changes(self._current(conn, book), state)
+            is_open = state["is_open"].to_numpy(bool)
+            snapshot_id = conn.execute(_snapshots.insert().values(
+                book=book, taken_at=taken_at, as_of=as_of, deals=len(state),
+                changed=len(set(new["deal_id"]) | set(ended)), open_deals=int(is_open.sum()),
+                open_amount=float(state.loc[is_open, "amount"].fillna(0.0).sum()),
+                weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language,
+            )).inserted_primary_key[0]
+            if ended:
+                v = _deal_versions.c
+                conn.execute(update(_deal_versions).where(v.book == book, v.deal_id == bindparam("ended_id"),
+                                                          v.valid_to.is_(None)).values(valid_to=snapshot_id),
+                             [{"ended_id": deal_id} for deal_id in ended])
+            if len(new):
+                conn.execute(_deal_versions.insert(), _rows(new.assign(book=book, valid_from=snapshot_id, valid_to=None)))
+            if len(figures):
+                conn.execute(_forecast_figures.insert(), _rows(figures.reindex(columns=list(FIGURE_COLUMNS))
+                                                                .assign(snapshot_id=snapshot_id)))
+        return Recorded(int(snapshot_id), as_of, len(state), len(set(new["deal_id"]) | set(ended)), len(new))
+
+    def _lock_book(self, conn: Connection, book: str) -> None:
+        # The book's row, locked until commit: a second snapshot of the book waits here. (SQLite
+        # has already locked the whole file with BEGIN IMMEDIATE.)
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            insert = None
+        if insert is not None:
+            conn.execute(insert(_books).values(name=book).on_conflict_do_nothing())
+        elif conn.execute(select(_books.c.name).where(_books.c.name == book)).first() is None:
+            conn.execute(_books.insert().values(name=book))
+        conn.execute(select(_books.c.name).where(_books.c.name == book).with_for_update())
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _current(self, conn: Connection, book: str) -> pd.DataFrame:
+        v = _deal_versions.c
+        return _frame(conn.execute(select(v.deal_id, *(v[name] for name in TRACKED))
+                                   .where(v.book == book, v.valid_to.is_(None))), ["deal_id", *TRACKED])
+
+    def state(self, book: str, snapshot: int | None = None, as_of: dt.date | None = None) -> pd.DataFrame:
+        """The deals as they stood at a snapshot, or on a date (its latest snapshot then), in
+        one query: the versions valid then (``funnel.snapshots.state_as_of``'s rule).
+
+        Args:
+            snapshot: the snapshot's id; None with ``as_of`` None: the latest.
+            as_of: a date: the book's latest snapshot with ``as_of`` on or before it.
+        """
+        v, s = _deal_versions.c, _snapshots.c
+        if snapshot is not None:
+            at = bindparam("at", snapshot)
+        else:
+            which = select(func.max(s.id)).where(s.book == book)
+            at = which.where(s.as_of <= as_of).scalar_subquery() if as_of is not None else which.scalar_subquery()
+        query = select(v.deal_id, *(v[name] for name in TRACKED)).where(
+            v.book == book, v.valid_from <= at, (v.valid_to.is_(None)) | (v.valid_to > at))
+        if self.empty:
+            return normalized(pd.DataFrame(columns=["deal_id", *TRACKED]))
+        with self._errors(), self._begin(write=False) as conn:
+            return normalized(_frame(conn.execute(query), ["deal_id", *TRACKED]))
+
+    def versions(self, book: str) -> pd.DataFrame:
+        """Every version of the book's deals (``funnel.snapshots.VERSION_COLUMNS``)."""
+        v = _deal_versions.c
+        names = ["deal_id", *TRACKED, "valid_from", "valid_to"]
+        if self.empty:
+            return pd.DataFrame(columns=names)
+        with self._errors(), self._begin(write=False) as conn:
+            out = _frame(conn.execute(select(*(v[n] for n in names)).where(v.book == book)), names)
+        # Sorted here, not by the database: a server's collation may order deal ids otherwise.
+        out = out.sort_values(["deal_id", "valid_from"], kind="stable").reset_index(drop=True)
+        keys = out[["valid_from", "valid_to"]].astype("Int64")
+        return normalized(out).assign(valid_from=keys["valid_from"], valid_to=keys["valid_to"])
+
+    def history(self, book: str) -> pd.DataFrame:
+        """The book's snapshots, oldest first: id, taken_at, as_of, deals, changed, open_deals,
+        open_amount, weighted, language."""
+        s = _snapshots.c
+        names = ["id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "language"]
+        if self.empty:
+            return pd.DataFrame(columns=names)
+        with self._errors(), self._begin(write=False) as conn:
+            return _frame(conn.execute(select(*(s[n] for n in names)).where(s.book == book).order_by(s.id)), names)
+
+    def figures(self, snapshot: int) -> pd.DataFrame:
+        """The forecast figures one snapshot recorded (``FIGURE_COLUMNS``)."""
+        f = _forecast_figures.c
+        if self.empty:
+            return pd.DataFrame(columns=list(FIGURE_COLUMNS))
+        with self._errors(), self._begin(write=False) as conn:
+            return _frame(conn.execute(select(*(f[n] for n in FIGURE_COLUMNS)).where(f.snapshot_id == snapshot)
+                                       .order_by(f.period, f.team, f.owner)), list(FIGURE_COLUMNS))
+
+
+# --- connections, transactions and their errors ------------------------------------------------
+
+def _sqlite_transactions(engine: Engine, busy_seconds: float) -> None:
+    # pysqlite begins transactions late and on its own; SQLAlchemy's recipe: let it do
+    # nothing and say BEGIN ourselves. A snapshot's BEGIN IMMEDIATE takes the write lock at
+    # once, so two writers queue (busy_timeout) instead of failing half way.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_seconds * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # The rollback journal: one file at rest, never a -wal beside it (a file some other
+        # program left in WAL mode is put back; that needs no transaction open).
+        cursor.execute("PRAGMA journal_mode = DELETE")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        if conn.get_execution_options().get("funnel_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class _Transaction:
+    # A connection and its transaction: committed when the block ends well, else rolled back.
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        try:
+            self.transaction = self.conn.begin()
+        except BaseException:
+            self.conn.close()
+            raise
+        return self.conn
+
+    def __exit__(self, kind, error, tb) -> None:
+        try:
+            if kind is None:
+                self.transaction.commit()
+            else:
+                self.transaction.rollback()
+        finally:
+            self.conn.close()
+
+
+class _Errors:
+    # A database's error as one StoreError naming the store.
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, tb) -> bool:
+        if error is None or isinstance(error, StoreError) or not isinstance(error, (SQLAlchemyError, OSError)):
+            return False
+        raise _translated(self.store, error) from error
+
+
+def _translated(store: Store, error: BaseException) -> StoreError:
+    detail = _first_line(getattr(error, "orig", None) or error)
+    low = detail.lower()
+    if store.dialect == "sqlite":
+        if "locked" in low or "busy" in low:
+            return StoreError("store.locked", store=store.where)
+        if "readonly" in low or "read-only" in low or "unable to open" in low or "disk i/o" in low or isinstance(error, OSError):
+            return StoreError("store.unwritable", store=store.where, detail=detail)
+        if "not a database" in low or "malformed" in low:
+            return StoreError("store.damaged", store=store.where, detail=detail)
+    elif isinstance(error, DBAPIError) and error.connection_invalidated or _is_connect_error(error):
+        return StoreError("store.unreachable", store=store.where, detail=detail)
+    return StoreError("store.failed", store=store.where, detail=detail)
+
+
+def _is_connect_error(error: BaseException) -> bool:
+    low = _first_line(getattr(error, "orig", None) or error).lower()
+    return any(word in low for word in ("connection refused", "could not connect", "timeout expired", "connection failed",
+                                        "could not translate host", "name or service not known", "no route to host"))
+
+
+def _first_line(error: object) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def _where(url: str) -> str:
+    # The store as a user can name it, without a password.
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _frame(result, names: list[str]) -> pd.DataFrame:
+    # Column by column: pandas probes each Row object when given rows (seconds at 100k).
+    columns = list(zip(*result.all())) or [()] * len(names)
+    return pd.DataFrame({name: pd.Series(list(values)) for name, values in zip(names, columns)})
+
+
+def _rows(frame: pd.DataFrame) -> list[dict]:
+    # Rows as a database takes them: None for a blank, Python numbers and dates.
+    out = frame.astype(object).where(frame.notna(), None)
+    if "close_date" in out:
+        out["close_date"] = [None if v is None else pd.Timestamp(v).date() for v in out["close_date"]]
+    for col in out.columns:
+        if out[col].map(lambda v: isinstance(v, (np.floating, np.integer, np.bool_))).any():
+            out[col] = [v.item() if isinstance(v, np.generic) else v for v in out[col]]
+    return out.to_dict("records")
