@@ -26,6 +26,7 @@ from pathlib import Path
 from funnel import catalog
 from udfs import functions
 from udfs.macros import refresh as refresh_macro
+from workbook.importing import book_language, merged_tables
 from workbook.layout import UDF_MODULES
 from workbook.vba_project import VbaModule
 
@@ -109,49 +110,18 @@ def import_export(export: str, book=None) -> str:
     added, as ``funnel import`` does to a file; the tables are written into the open
     workbook, which the user saves.
     """
-    import pandas as pd
-
     from funnel.crm.importers import import_export as read_export
-    from funnel.crm.importers import merge_into
-    from funnel.inputs.issues import IssueLog
     from udfs.xlwings_book import XlwingsBook, caller_book
-    from workbook.importing import sheet_frame
-    from workbook.mapping import to_canonical
 
     target = caller_book() if book is None else XlwingsBook(book)
-    language = _book_language(target)
-    result = read_export(Path(export), "auto")
-    log = IssueLog()
-    existing = to_canonical("tblOpportunities", target.read_table("tblOpportunities"), log)
-    existing = existing[existing.notna().any(axis=1)]
-    merged, counts = merge_into(existing, result)
-    target.write_table("tblOpportunities", sheet_frame("tblOpportunities", merged, language))
-    added = 0
-    history = result.tables.get("stage_history")
-    if history is not None and len(history):
-        old = to_canonical("tblStageHistory", target.read_table("tblStageHistory"), log)
-        old = old[old.notna().any(axis=1)]
-        key = ["opportunity_id", "stage", "entered"]
-        seen = set(map(tuple, old[key].astype(str).to_numpy())) if len(old) else set()
-        fresh = history[[tuple(r) not in seen for r in history[key].astype(str).to_numpy()]]
-        added = len(fresh)
-        target.write_table("tblStageHistory", sheet_frame("tblStageHistory", pd.concat([old, fresh], ignore_index=True),
-                                                          language))
+    language = book_language(target)
+    frames, counts = merged_tables(read_export(Path(export), "auto"), target, language)
+    for name, frame in frames.items():
+        target.write_table(name, frame)
     message = catalog.text("message.imported", language, added=counts["added"], updated=counts["updated"],
-                           unchanged=counts["unchanged"], skipped=counts["skipped"], history=added)
+                           unchanged=counts["unchanged"], skipped=counts["skipped"], history=counts["history_added"])
     target.finish(message)
     return message
-
-
-def _book_language(book) -> str:
-    try:
-        settings = book.read_table("tblSettings")
-    except LookupError:
-        return "en"
-    for key, value in zip(settings.iloc[:, 0], settings.iloc[:, 1]):
-        if str(key).strip() == "language" and str(value).strip() in catalog.LANGUAGES:
-            return str(value).strip()
-    return "en"
 
 
 @_logged
@@ -185,6 +155,6 @@ def about(book=None) -> str:
     from udfs.xlwings_book import XlwingsBook
 
     target = XlwingsBook(book if book is not None else xw.Book.caller())
-    text = about_text(_version(DISTRIBUTION), _book_language(target))
+    text = about_text(_version(DISTRIBUTION), book_language(target))
     target.finish(text)
     return text

@@ -23,7 +23,7 @@ from workbook.layout import INPUTS, YES_NO
 from workbook.mapping import to_canonical
 from workbook.package import write_tables
 
-__all__ = ["import_into_workbook", "sheet_frame", "book_scheme"]
+__all__ = ["import_into_workbook", "merged_tables", "book_language", "book_scheme", "sheet_frame"]
 
 
 def sheet_frame(table_name: str, frame: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -48,7 +48,8 @@ def _truthy(value) -> bool:
     return bool(value)
 
 
-def _language(book: FileBook) -> str:
+def book_language(book) -> str:
+    """The language a workbook's Settings name (``en`` when they name none)."""
     try:
         settings = book.read_table("tblSettings")
     except LookupError:
@@ -74,8 +75,35 @@ def book_scheme(path: str | Path, language: str = "en") -> tuple[str, pd.DataFra
     try:
         raw = book.read_table("tblStages")
     except LookupError:
-        return _language(book), None
-    return _language(book), validate_stages(to_canonical("tblStages", raw, IssueLog()))
+        return book_language(book), None
+    return book_language(book), validate_stages(to_canonical("tblStages", raw, IssueLog()))
+
+
+def merged_tables(result: ImportResult, book, language: str) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """What an import leaves in ``book``'s input tables (a file or an open workbook: anything
+    with ``read_table``), in the sheets' shape: ``tblOpportunities`` merged by deal id, and
+    ``tblStageHistory`` with the rows it did not have (when the export has stage dates).
+
+    Returns:
+        The tables to write, by Excel Table name, and the counts: added, updated, unchanged,
+        not_in_import, skipped deals, and history_added.
+    """
+    log = IssueLog()  # the book's own cells were checked when it was refreshed: not reported here
+    existing = to_canonical("tblOpportunities", book.read_table("tblOpportunities"), log)
+    existing = existing[existing.notna().any(axis=1)]  # the table's blank placeholder row
+    merged, counts = merge_into(existing, result)
+    frames = {"tblOpportunities": sheet_frame("tblOpportunities", merged, language)}
+    counts["history_added"] = 0
+    history = result.tables.get("stage_history")
+    if history is not None and len(history):
+        old = to_canonical("tblStageHistory", book.read_table("tblStageHistory"), log)
+        old = old[old.notna().any(axis=1)]
+        key = ["opportunity_id", "stage", "entered"]
+        seen = set(map(tuple, old[key].astype(str).to_numpy())) if len(old) else set()
+        fresh = history[[tuple(r) not in seen for r in history[key].astype(str).to_numpy()]]
+        counts["history_added"] = len(fresh)
+        frames["tblStageHistory"] = sheet_frame("tblStageHistory", pd.concat([old, fresh], ignore_index=True), language)
+    return frames, counts
 
 
 def import_into_workbook(result: ImportResult, path: str | Path, language: str = "en", *,
@@ -102,20 +130,6 @@ def import_into_workbook(result: ImportResult, path: str | Path, language: str =
         return counts
 
     book = FileBook(path)
-    language = _language(book)
-    log = IssueLog()
-    existing = to_canonical("tblOpportunities", book.read_table("tblOpportunities"), log)
-    existing = existing[existing.notna().any(axis=1)]  # the table's blank placeholder row
-    merged, counts = merge_into(existing, result)
-    frames = {"tblOpportunities": sheet_frame("tblOpportunities", merged, language)}
-    counts["history_added"] = 0
-    if history is not None and len(history):
-        old = to_canonical("tblStageHistory", book.read_table("tblStageHistory"), log)
-        old = old[old.notna().any(axis=1)]
-        key = ["opportunity_id", "stage", "entered"]
-        seen = set(map(tuple, old[key].astype(str).to_numpy())) if len(old) else set()
-        fresh = history[[tuple(r) not in seen for r in history[key].astype(str).to_numpy()]]
-        counts["history_added"] = len(fresh)
-        frames["tblStageHistory"] = sheet_frame("tblStageHistory", pd.concat([old, fresh], ignore_index=True), language)
+    frames, counts = merged_tables(result, book, book_language(book))
     write_tables(path, path, frames, force=force)
     return counts
