@@ -126,7 +126,7 @@ def demo(
     started = time.perf_counter()
     try:
         with console.status("Generating demo data...") as status:
-            tables = demo_tables(size=size, seed=seed)
+            tables = demo_tables(size=size, seed=seed, language=lang)
             tables.update(demo_competition_tables(tables))
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)
@@ -177,7 +177,7 @@ def new(
     if path.suffix.lower() not in (".xlsm", ".xlsx"):
         _fail(f"{path} must end in .xlsm (with its own Refresh buttons) or .xlsx (no macros: the add-in's Funnel tab)")
     if demo_data:
-        tables = demo_tables(2000, scheme=scheme)
+        tables = demo_tables(2000, scheme=scheme, language=lang)
         tables.update(demo_competition_tables(tables))
     else:
         tables = {"stages": preset_stages(scheme, lang)}

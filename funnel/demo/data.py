@@ -66,6 +66,7 @@ def demo_tables(
     rework: float = 0.03,
     stage_days: float = 1.0,
     loss_rate: float = 1.0,
+    language: str = "en",
 ) -> dict[str, pd.DataFrame]:
     """Generate the demo workbook's input tables.
 
@@ -80,13 +81,14 @@ def demo_tables(
         loss_rate: share of the steps that do not move a deal forward which lose it; the
             rest keep it waiting in its stage. 1 = a deal that does not advance is lost.
             Benchmarks use a low rate with short stages for long, busy histories.
+        language: ``en`` or ``zh-CN`` for the stage names (the deals are the same).
 
     Returns:
         settings, stages, opportunities, stage_history, quotas as canonical tables, each
         indexed by the sheet row it would occupy (header in row 1).
     """
     rng = np.random.default_rng(seed)
-    stages = preset_stages(scheme)
+    stages = preset_stages(scheme, language)
     open_stages = stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
     open_codes = list(open_stages["code"])
     won_code = stages.loc[stages["is_won"], "code"].iloc[0]

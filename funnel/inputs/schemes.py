@@ -28,7 +28,7 @@ def preset_stages(name: str = "pib", language: str = "en") -> pd.DataFrame:
 
     Args:
         name: one of ``PRESETS`` (pib, six_step, seven_stage).
-        language: ``en`` or ``zh-CN`` for the stage names.
+        language: ``en`` or ``zh-CN`` for the stage names and their entry criteria.
     """
     if name not in PRESETS:
         raise ValueError(f"unknown stage scheme '{name}' (known: {', '.join(PRESETS)})")
@@ -36,7 +36,8 @@ def preset_stages(name: str = "pib", language: str = "en") -> pd.DataFrame:
         table = pd.read_csv(fh, dtype={"code": str})
     if language == "zh-CN":
         table["name"] = table["name_zh"]
-    table = table.drop(columns=["name_zh"])
+        table["entry_criteria"] = table["entry_criteria_zh"]
+    table = table.drop(columns=["name_zh", "entry_criteria_zh"])
     for flag in ("is_won", "is_lost"):
         table[flag] = table[flag].map(parsing.parse_flag)
     table.index = pd.RangeIndex(2, 2 + len(table))  # as if read from a sheet under a header row
