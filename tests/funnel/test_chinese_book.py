@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
 from funnel.demo.data import demo_tables
 from funnel.inputs.schemes import PRESETS, preset_stages
+from funnel.inputs.settings import Settings, settings_table
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.mark.parametrize("scheme", list(PRESETS))
@@ -29,3 +34,13 @@ def test_the_chinese_demo_has_the_same_deals_under_chinese_stage_names():
     assert list(zh["stages"]["name"]) == list(preset_stages("pib", "zh-CN")["name"])
     for name in ("opportunities", "stage_history", "quotas", "settings"):
         pd.testing.assert_frame_equal(en[name], zh[name])
+
+
+def test_the_settings_table_says_what_each_setting_does_in_the_books_language():
+    en = settings_table(Settings())
+    zh = settings_table(Settings(language="zh-CN"))
+    assert list(en["key"]) == list(zh["key"]) == list(Settings.model_fields)
+    # The English wording stays as it was.
+    assert en.set_index("key").loc["as_of", "description"] == "the day the figures are as of"
+    assert zh.set_index("key").loc["as_of", "description"] == "数字所截至的日期"
+    assert all(CHINESE.search(text) for text in zh["description"])
