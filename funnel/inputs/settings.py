@@ -14,7 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from funnel import catalog
-from funnel.inputs.issues import IssueLog
+from funnel.inputs.issues import IssueLog, words
 from funnel.inputs.parsing import ParseError, fold, parse_date
 
 __all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides", "parse_column_names", "nearest_setting"]
@@ -97,9 +97,10 @@ def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:
         if key not in fields:
             near = nearest_setting(key)
             if near:
-                log.add("settings", row, "key", key, f"unknown setting '{key}' (did you mean {near}?)", f"ignored; rename it {near} to use it")
+                log.add("settings", row, "key", key, words("issue.setting.unknown_near", setting=key, near=near),
+                        words("issue.setting.rename", near=near))
             else:
-                log.add("settings", row, "key", key, f"unknown setting '{key}'", "ignored")
+                log.add("settings", row, "key", key, words("issue.setting.unknown", setting=key), words("issue.action.ignored"))
             continue
         if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == "":
             continue
@@ -114,7 +115,8 @@ def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:
         except ValidationError as err:
             why = err.errors()[0]["msg"]
             default = getattr(Settings(), key)
-            log.add("settings", row, "value", value, f"setting '{key}': {why}", f"used {default}")
+            log.add("settings", row, "value", value, words("issue.setting.bad_value", setting=key, why=why),
+                    words("issue.action.used", value=default))
     return settings
 
 

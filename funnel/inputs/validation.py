@@ -20,7 +20,7 @@ import pandas as pd
 from funnel.inputs import parsing
 from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
 from funnel.inputs.headers import closest, match_headers
-from funnel.inputs.issues import IssueLog, already_reported
+from funnel.inputs.issues import IssueLog, already_reported, each, words
 from funnel.inputs.keys import KEY_COLUMNS, encode_keys, positions
 from funnel.inputs.refusals import Refusal
 from funnel.inputs.schemes import default_stages, stage_positions
@@ -45,8 +45,8 @@ class Inputs:
 
     @property
     def issues(self) -> pd.DataFrame:
-        """The issues table."""
-        return self.log.table()
+        """The issues table, in the book's language."""
+        return self.log.table(self.settings.language)
 
     @property
     def refusals(self) -> list[Refusal]:
@@ -414,15 +414,15 @@ _COERCERS = {
 }
 
 _ACTION = {
-    "text": "left blank",
-    "code": "left blank",
-    "money": "left blank",
-    "number": "left blank",
-    "prob": "ignored",
-    "date": "left blank",
-    "flag": "read as no",
-    "int": "left blank",
-    "category": "ignored",
+    "text": words("issue.action.left_blank"),
+    "code": words("issue.action.left_blank"),
+    "money": words("issue.action.left_blank"),
+    "number": words("issue.action.left_blank"),
+    "prob": words("issue.action.ignored"),
+    "date": words("issue.action.left_blank"),
+    "flag": words("issue.action.read_as_no"),
+    "int": words("issue.action.left_blank"),
+    "category": words("issue.action.ignored"),
 }
 
 
@@ -437,7 +437,8 @@ def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, p
 
 
 # Tables whose rows are dropped when a must-have value is missing, and the action to report.
-_ROW_DROPPED = {"opportunities": "row left out", "stage_history": "row left out", "stages": "row skipped", "quotas": "row left out"}
+_ROW_DROPPED = {"opportunities": words("issue.action.row_left_out"), "stage_history": words("issue.action.row_left_out"),
+                "stages": words("issue.action.row_skipped"), "quotas": words("issue.action.row_left_out")}
 
 
 def _date_order(settings: Settings) -> tuple[str, str]:
@@ -526,12 +527,12 @@ def _drop_blank_rows(table: str, raw: pd.DataFrame | None) -> pd.DataFrame | Non
 def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     if raw is None or raw.empty:
         if raw is not None:
-            log.add("stages", None, "", "", "the stages table is empty", "used the default P/I/B/W/L scheme")
+            log.add("stages", None, "", "", words("issue.stages.empty"), words("issue.action.default_scheme"))
         return default_stages()
     held: dict = {"order": None, "probability": None, "is_won": None, "is_lost": None}
     stages = _typed_table("stages", raw, log, held=held)
     if stages is None:
-        log.add("stages", None, "", "", "the stages table cannot be read", "used the default P/I/B/W/L scheme")
+        log.add("stages", None, "", "", words("issue.stages.unreadable"), words("issue.action.default_scheme"))
         return default_stages()
     def typed_blank(col: str) -> pd.Series:
         # Cells typed blank, as opposed to unreadable ones, which were reported when read.
@@ -539,15 +540,15 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
 
     blank = stages["code"].isna()
     said = blank & typed_blank("code")
-    log.add_many("stages", stages.index[said], "code", [""] * int(said.sum()), "stage code is blank", "row skipped")
+    log.add_many("stages", stages.index[said], "code", [""] * int(said.sum()), words("issue.stages.code_blank"), words("issue.action.row_skipped"))
     stages = stages[~blank]
     dup = stages["code"].duplicated()
-    log.add_many("stages", stages.index[dup], "code", stages["code"][dup], "duplicate stage code", "row skipped")
+    log.add_many("stages", stages.index[dup], "code", stages["code"][dup], words("issue.stages.duplicate_code"), words("issue.action.row_skipped"))
     stages = stages[~dup]
     stages = _place_unordered(stages, raw, held["order"], log)
     _fill_flags(stages, raw, held, log)
     both = stages["is_won"] & stages["is_lost"]
-    log.add_many("stages", stages.index[both], "is_won", stages["code"][both], "a stage cannot be both won and lost", "read as lost")
+    log.add_many("stages", stages.index[both], "is_won", stages["code"][both], words("issue.stages.won_and_lost"), words("issue.action.read_as_lost"))
     stages.loc[both, "is_won"] = False
     _fill_probabilities(stages, raw, held["probability"], log)
     # A won stage is certain and a lost one is impossible, whatever was typed.
@@ -560,14 +561,14 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     stages["order"] = stages["order"].astype(int)
     stages["name"] = stages["name"].where(stages["name"].notna(), stages["code"])
     if stages.empty:
-        log.add("stages", None, "", "", "no usable stage rows", "used the default P/I/B/W/L scheme")
+        log.add("stages", None, "", "", words("issue.stages.no_rows"), words("issue.action.default_scheme"))
         return default_stages()
     if (stages["is_won"] | stages["is_lost"]).all():
         # Every analysis needs at least one stage a deal can be open in.
-        log.add("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme")
+        log.add("stages", None, "", "", words("issue.stages.no_open"), words("issue.action.default_scheme"))
         return default_stages()
     if not stages["is_won"].any():
-        log.add("stages", None, "is_won", "", "no stage is marked won, so no deal can count as won", "win rates will be empty")
+        log.add("stages", None, "is_won", "", words("issue.stages.no_won"), words("issue.action.no_win_rates"))
     return stages.sort_values("order", kind="stable")
 
 
@@ -678,12 +679,12 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, sett
     if opps is None:  # missing, or refused for a missing column
         return _typed_table("opportunities", pd.DataFrame(columns=list(columns_of("opportunities"))), IssueLog())
     if opps.empty:
-        log.add("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")
+        log.add("opportunities", None, "", "", words("issue.deals.none"), words("issue.action.no_deals"))
     keep = pd.Series(True, index=opps.index)
 
     blank_id = opps["id"].isna()
     said = _blank_where(raw["id"], blank_id)  # an unreadable id (#N/A) was reported when it was read
-    log.add_many("opportunities", opps.index[said], "id", [""] * int(said.sum()), "deal id is blank", "row left out")
+    log.add_many("opportunities", opps.index[said], "id", [""] * int(said.sum()), words("issue.deals.id_blank"), words("issue.action.row_left_out"))
     keep &= ~blank_id
 
     dup = opps["id"].duplicated() & ~blank_id
@@ -692,8 +693,8 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, sett
         firsts = opps["id"][dup].map(first_row)
         log.add_many(
             "opportunities", opps.index[dup], "id", opps["id"][dup],
-            [f"duplicate deal id '{i}' (first at row {r})" for i, r in zip(opps["id"][dup], firsts)],
-            "row left out",
+            each("issue.deals.duplicate_id", id=opps["id"][dup], row=firsts),
+            words("issue.action.row_left_out"),
         )
     keep &= ~dup
 
@@ -702,24 +703,25 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, sett
     codes = ", ".join(stages["code"])
     log.add_many(
         "opportunities", opps.index[bad_stage], "stage", opps["stage"][bad_stage],
-        [f"unknown stage '{s}' (known: {codes})" for s in opps["stage"][bad_stage]], "row left out",
+        each("issue.deals.unknown_stage", stage=opps["stage"][bad_stage], codes=[codes] * int(bad_stage.sum())),
+        words("issue.action.row_left_out"),
     )
     no_stage = _blank_where(raw["stage"], opps["stage"].isna()) & keep
-    log.add_many("opportunities", opps.index[no_stage], "stage", [""] * int(no_stage.sum()), "stage is blank", "row left out")
+    log.add_many("opportunities", opps.index[no_stage], "stage", [""] * int(no_stage.sum()), words("issue.deals.stage_blank"), words("issue.action.row_left_out"))
     keep &= stage_known
 
     negative = opps["amount"] < 0
-    log.add_many("opportunities", opps.index[negative], "amount", opps["amount"][negative], "amount is negative", "left blank")
+    log.add_many("opportunities", opps.index[negative], "amount", opps["amount"][negative], words("issue.deals.negative_amount"), words("issue.action.left_blank"))
     huge = opps["amount"] > 1e11
-    log.add_many("opportunities", opps.index[huge], "amount", opps["amount"][huge], "amount is larger than 100,000,000,000", "left blank")
+    log.add_many("opportunities", opps.index[huge], "amount", opps["amount"][huge], words("issue.deals.huge_amount"), words("issue.action.left_blank"))
     opps.loc[negative | huge, "amount"] = np.nan
 
     backwards = opps["close_date"].notna() & opps["created"].notna() & (opps["close_date"] < opps["created"])
     log.add_many(
         "opportunities", opps.index[backwards], "close_date",
         opps["close_date"][backwards].dt.strftime("%Y-%m-%d"),
-        [f"close date is before the created date {c:%Y-%m-%d}" for c in opps["created"][backwards]],
-        "kept; check the dates",
+        each("issue.deals.close_before_created", created=[f"{c:%Y-%m-%d}" for c in opps["created"][backwards]]),
+        words("issue.action.check_dates"),
     )
     if len(opps) and not keep.any():
         if not log.refused("stages"):  # a refused scheme is the cause, and already said
@@ -736,7 +738,7 @@ def _refuse_no_usable_deal(rows: int, log: IssueLog) -> None:
     why = f" (row {first['row'].iloc[0]}: {first['problem'].iloc[0]})" if len(first) else ""
     message = (f"none of the {rows:,} deals in the opportunities table can be used{why}: correct those cells, "
                "or the stage scheme if the stage codes are right")
-    log.refuse(Refusal("opportunities", "", "", message), "no deals to analyse")
+    log.refuse(Refusal("opportunities", "", "", message), words("issue.action.no_deals"))
 
 
 def _report_implausible(opps: pd.DataFrame, raw: pd.DataFrame, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> None:
@@ -749,13 +751,13 @@ def _report_implausible(opps: pd.DataFrame, raw: pd.DataFrame, stages: pd.DataFr
         # a saved value) was reported when it was read.
         candidates &= ~opps.index.isin(list(already_reported(log, "opportunities").get("amount", ())))
     no_amount = _blank_where(raw["amount"].loc[opps.index], candidates) if candidates.any() else candidates
-    log.add_many("opportunities", opps.index[no_amount], "amount", [""] * int(no_amount.sum()), "open deal has no amount",
-                 "counted as a deal; adds 0 to the pipeline")
+    log.add_many("opportunities", opps.index[no_amount], "amount", [""] * int(no_amount.sum()), words("issue.deals.no_amount"),
+                 words("issue.action.zero_pipeline"))
     as_of = pd.Timestamp(settings.as_of)
-    for column, what in (("created", "created"), ("last_activity", "last activity")):
+    for column, what in (("created", "issue.deals.created_after_as_of"), ("last_activity", "issue.deals.activity_after_as_of")):
         future = opps[column] > as_of
         log.add_many("opportunities", opps.index[future], column, opps[column][future].dt.strftime("%Y-%m-%d"),
-                     f"{what} date is after the as-of date {as_of:%Y-%m-%d}", "kept; check the date (or as_of in Settings)")
+                     words(what, as_of=f"{as_of:%Y-%m-%d}"), words("issue.action.check_date_as_of"))
 
 
 def _validate_history(
@@ -769,8 +771,8 @@ def _validate_history(
         return empty
     if opps.empty:
         # No deal to attach history to: one line says so instead of one per history row.
-        log.add("stage_history", None, "opportunity_id", "", f"{len(raw):,} history row(s) but no usable deal in the opportunities table",
-                "history left out")
+        log.add("stage_history", None, "opportunity_id", "", words("issue.history.no_deals", rows=f"{len(raw):,}"),
+                words("issue.action.history_left_out"))
         return empty
     hist = _typed_table("stage_history", raw, log, date_order=date_order, keys=KEY_COLUMNS["stage_history"])
     if hist is None:
@@ -783,7 +785,8 @@ def _validate_history(
         blank = missing.copy()
         if missing.any():
             blank[missing] = _blank(raw.loc[missing, col]).to_numpy()
-        log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), f"{col.replace('_', ' ')} is blank", "row left out")
+        log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), words(f"issue.history.{col}_blank"),
+                     words("issue.action.row_left_out"))
     # Each history row's deal by one hash lookup (ids are unique by now); -1 = not a deal.
     deal = positions(pd.Index(opps["id"]), hist["opportunity_id"])
     unknown_deal = keep & (deal < 0)
@@ -794,15 +797,15 @@ def _validate_history(
         if listed is not None:
             left_out[unknown_deal] = hist["opportunity_id"][unknown_deal].isin(listed).to_numpy()
     log.add_many("stage_history", hist.index[left_out], "opportunity_id", hist["opportunity_id"][left_out],
-                 "history for a deal that was left out of the opportunities table (see its issue)", "row left out")
+                 words("issue.history.deal_left_out"), words("issue.action.row_left_out"))
     not_listed = unknown_deal & ~left_out
     log.add_many("stage_history", hist.index[not_listed], "opportunity_id", hist["opportunity_id"][not_listed],
-                 "history for a deal that is not in the opportunities table", "row left out")
+                 words("issue.history.deal_not_listed"), words("issue.action.row_left_out"))
     # Each row's stage by position in the scheme (codes are unique by now); -1 = unknown.
     stage_pos = stage_positions(stages, hist["stage"])
     unknown_stage = keep & (stage_pos < 0)
     log.add_many("stage_history", hist.index[unknown_stage], "stage", hist["stage"][unknown_stage],
-                 "unknown stage in history", "row left out")
+                 words("issue.history.unknown_stage"), words("issue.action.row_left_out"))
     valid = keep & ~unknown_deal & ~unknown_stage
     if not valid.all():
         hist = hist[valid]
@@ -812,7 +815,8 @@ def _validate_history(
     if as_of is not None:
         future = hist["entered"] > pd.Timestamp(as_of)
         log.add_many("stage_history", hist.index[future], "entered", hist["entered"][future].dt.strftime("%Y-%m-%d"),
-                     f"entered date is after the as-of date {as_of:%Y-%m-%d}", "kept; check the date (or as_of in Settings)")
+                     words("issue.history.entered_after_as_of", as_of=f"{as_of:%Y-%m-%d}"),
+                     words("issue.action.check_date_as_of"))
     return hist
 
 
@@ -836,7 +840,9 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.nd
     back = same & (o < prev_o)
     after_close = same & stage_closed[prev_p] & ~back
     stage_codes = stages["code"].to_numpy(dtype=object)
-    for mask, action in ((back, "kept; counted as a step back"), (after_close, "kept; check the history")):
+    for mask, action, once, often in ((back, "issue.action.step_back", "issue.history.moved_back", "issue.history.moved_back_often"),
+                                      (after_close, "issue.action.check_history", "issue.history.after_close",
+                                       "issue.history.after_close_often")):
         if not mask.any():
             continue
         positions = by_time[mask]
@@ -847,20 +853,20 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.nd
         codes = hist["stage"].iloc[picked].tolist()
         prev = stage_codes[prev_p[mask][first]].tolist()
         days = np.datetime_as_string(hist["entered"].to_numpy()[picked].astype("datetime64[D]")).tolist()
-        # Plain f-strings over lists: tens of thousands of messages, no pandas text ops.
-        if action.endswith("step back"):
-            message = [
-                f"deal {i} moved back to {c} on {day} after {p}" if n == 1
-                else f"deal {i} moved back {n} times, first to {c} on {day} after {p}"
-                for i, c, day, p, n in zip(ids, codes, days, prev, counts.tolist())
-            ]
-        else:
-            message = [
-                f"deal {i} entered {c} after it was closed ({p})" if n == 1
-                else f"deal {i} entered stages {n} times after it was closed, first {c} (after {p})"
-                for i, c, p, n in zip(ids, codes, prev, counts.tolist())
-            ]
-        log.add_many("stage_history", hist.index[picked], "stage", codes, message, action)
+        # Plain lists: tens of thousands of messages, no pandas text ops. A deal that did it
+        # once and one that did it more often read differently (two lines of the catalog).
+        n = counts.tolist()
+        for key, rows in ((once, [k for k, c in enumerate(n) if c == 1]), (often, [k for k, c in enumerate(n) if c > 1])):
+            if not rows:
+                continue
+            fields = {"id": [ids[k] for k in rows], "stage": [codes[k] for k in rows], "day": [days[k] for k in rows],
+                      "previous": [prev[k] for k in rows]}
+            if key == often:
+                fields["times"] = [n[k] for k in rows]
+            if action == "issue.action.check_history":
+                del fields["day"]
+            log.add_many("stage_history", hist.index[picked[rows]], "stage", [codes[k] for k in rows],
+                         each(key, **fields), words(action))
 
 
 def _by_deal_then_time(deal: np.ndarray, entered: np.ndarray, order_rank: np.ndarray) -> np.ndarray:
@@ -898,7 +904,7 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
     if quotas is None:
         return empty
     nobody = quotas["owner"].isna() & quotas["team"].isna()
-    log.add_many("quotas", quotas.index[nobody], "owner", [""] * int(nobody.sum()), "quota has neither an owner nor a team", "row left out")
+    log.add_many("quotas", quotas.index[nobody], "owner", [""] * int(nobody.sum()), words("issue.quotas.nobody"), words("issue.action.row_left_out"))
     labels, problems = [], []
     unread = _blank_where(raw["period"], quotas["period"].isna(), False)  # an Excel error, reported when read
     for value, skip in zip(quotas["period"], unread):
@@ -914,11 +920,11 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
             problems.append(str(err))
     quotas["period"] = labels
     bad = pd.Series([p != "" for p in problems], index=quotas.index)
-    log.add_many("quotas", quotas.index[bad], "period", raw["period"][bad], [p for p in problems if p], "row left out")
+    log.add_many("quotas", quotas.index[bad], "period", raw["period"][bad], [p for p in problems if p], words("issue.action.row_left_out"))
     negative = quotas["quota"] < 0
-    log.add_many("quotas", quotas.index[negative], "quota", quotas["quota"][negative], "quota is negative", "row left out")
+    log.add_many("quotas", quotas.index[negative], "quota", quotas["quota"][negative], words("issue.quotas.negative"), words("issue.action.row_left_out"))
     no_quota = _blank_where(raw["quota"], quotas["quota"].isna())
-    log.add_many("quotas", quotas.index[no_quota], "quota", [""] * int(no_quota.sum()), "quota is blank", "row left out")
+    log.add_many("quotas", quotas.index[no_quota], "quota", [""] * int(no_quota.sum()), words("issue.quotas.blank"), words("issue.action.row_left_out"))
     return quotas[~nobody & ~bad & ~unread & ~negative & quotas["quota"].notna()]
 
 
@@ -939,7 +945,8 @@ def _contract_headers(table: str, frame: pd.DataFrame, log: IssueLog) -> pd.Data
         return frame
     for position in match.close:
         key = match.columns[position]
-        log.add(table, None, key, headers[position], f"column '{headers[position]}' read as {key}", f"read; rename it {key} to silence this")
+        log.add(table, None, key, headers[position], words("issue.column.read_as", header=headers[position], column=key),
+                words("issue.action.read_rename", column=key))
     return frame.rename(columns={headers[p]: key for p, key in match.columns.items()})
 
 
@@ -991,12 +998,12 @@ def validate(
         _refuse_missing_columns(name, frame, log)
     if raw.get("opportunities") is None and not log.refused("opportunities"):
         log.refuse(Refusal("opportunities", "", "", "the opportunities table is missing: give the deals "
-                                                    "(opportunities.csv in a folder of CSVs)"), "no deals to analyse")
+                                                    "(opportunities.csv in a folder of CSVs)"), words("issue.action.no_deals"))
     for name, frame in raw.items():
         if frame is not None:
             extra = [c for c in frame.columns if c not in columns_of(name)]
             if extra and name not in ("comparison",):
-                log.add(name, None, ", ".join(map(str, extra)), "", "unknown column(s)", "ignored; check the header spelling")
+                log.add(name, None, ", ".join(map(str, extra)), "", words("issue.column.unknown"), words("issue.action.check_header"))
     settings = settings_from_table(_settings_rows(raw.get("settings"), log), log)
     if overrides:
         settings = apply_overrides(settings, overrides)

@@ -10,6 +10,7 @@ import pytest
 from funnel.demo.data import demo_tables
 from funnel.inputs.schemes import PRESETS, preset_stages
 from funnel.inputs.settings import Settings, settings_table
+from funnel.inputs.validation import validate
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -44,3 +45,35 @@ def test_the_settings_table_says_what_each_setting_does_in_the_books_language():
     assert en.set_index("key").loc["as_of", "description"] == "the day the figures are as of"
     assert zh.set_index("key").loc["as_of", "description"] == "数字所截至的日期"
     assert all(CHINESE.search(text) for text in zh["description"])
+
+
+def _rows(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame.index = pd.RangeIndex(2, 2 + len(frame))  # sheet rows under a header in row 1
+    return frame
+
+
+def _inputs(language: str):
+    settings = _rows([{"key": "language", "value": language}, {"key": "prior_strenght", "value": 3}])
+    deals = _rows([{"id": "A1", "stage": "P", "amount": 100}, {"id": "A1", "stage": "W", "amount": 5},
+                   {"id": "A2", "stage": "X", "amount": -1}, {"id": "A3", "stage": "I", "amount": 9}])
+    history = _rows([{"opportunity_id": "A3", "stage": "I", "entered": "2026-01-05"},
+                     {"opportunity_id": "A3", "stage": "P", "entered": "2026-03-01"}])
+    return validate({"settings": settings, "opportunities": deals, "stage_history": history})
+
+
+def test_the_issues_of_a_chinese_book_are_said_in_chinese_and_an_english_book_keeps_its_words():
+    en = _inputs("en").issues
+    zh = _inputs("zh-CN").issues
+    assert list(en[["table", "row", "column", "value"]].itertuples(index=False)) == \
+        list(zh[["table", "row", "column", "value"]].itertuples(index=False))
+    said = set(zh[["table", "row", "problem", "action"]].itertuples(index=False, name=None))
+    assert ("settings", 3, "未知的设置项“prior_strenght”（是否应为 prior_strength？）", "已忽略；改名为 prior_strength 才会生效") in said
+    assert ("opportunities", 3, "商机编号“A1”重复（首次出现在第 2 行）", "该行未计入") in said
+    assert ("opportunities", 4, "未知的阶段“X”（已有：P, I, B, W, L）", "该行未计入") in said
+    assert ("opportunities", 4, "金额为负数", "按空白处理") in said
+    assert ("stage_history", 3, "商机 A3 于 2026-03-01 从 I 退回到 P", "已保留；计为一次倒退") in said
+    english = set(en[["table", "row", "problem", "action"]].itertuples(index=False, name=None))
+    assert ("stage_history", 3, "deal A3 moved back to P on 2026-03-01 after I", "kept; counted as a step back") in english
+    assert ("opportunities", 3, "duplicate deal id 'A1' (first at row 2)", "row left out") in english
+    assert ("opportunities", 4, "amount is negative", "left blank") in english
