@@ -127,7 +127,7 @@ def demo(
     try:
         with console.status("Generating demo data...") as status:
             tables = demo_tables(size=size, seed=seed, language=lang)
-            tables.update(demo_competition_tables(tables))
+            tables.update(demo_competition_tables(tables, lang))
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
@@ -178,7 +178,7 @@ def new(
         _fail(f"{path} must end in .xlsm (with its own Refresh buttons) or .xlsx (no macros: the add-in's Funnel tab)")
     if demo_data:
         tables = demo_tables(2000, scheme=scheme, language=lang)
-        tables.update(demo_competition_tables(tables))
+        tables.update(demo_competition_tables(tables, lang))
     else:
         tables = {"stages": preset_stages(scheme, lang)}
     try:

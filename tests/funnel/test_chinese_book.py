@@ -7,6 +7,7 @@ import re
 import pandas as pd
 import pytest
 
+from funnel.demo.competition import demo_competition_tables
 from funnel.demo.data import demo_tables
 from funnel.inputs.schemes import PRESETS, preset_stages
 from funnel.inputs.settings import Settings, settings_table
@@ -33,8 +34,15 @@ def test_the_pib_scheme_in_chinese():
 def test_the_chinese_demo_has_the_same_deals_under_chinese_stage_names():
     en, zh = demo_tables(size=40, seed=3), demo_tables(size=40, seed=3, language="zh-CN")
     assert list(zh["stages"]["name"]) == list(preset_stages("pib", "zh-CN")["name"])
-    for name in ("opportunities", "stage_history", "quotas", "settings"):
+    for name in ("stage_history", "settings"):
         pd.testing.assert_frame_equal(en[name], zh[name])
+    pd.testing.assert_frame_equal(en["quotas"].drop(columns="team"), zh["quotas"].drop(columns="team"))
+    assert set(zh["quotas"]["team"]) == {"华东", "华北", "华南"}
+    typed = ["source", "next_step", "lost_reason", "forecast_category", "team", "industry"]
+    pd.testing.assert_frame_equal(en["opportunities"].drop(columns=typed), zh["opportunities"].drop(columns=typed))
+    for column in typed:  # the same cells filled, in Chinese
+        assert (en["opportunities"][column].isna() == zh["opportunities"][column].isna()).all()
+        assert zh["opportunities"][column].dropna().map(CHINESE.search).all(), column
 
 
 def test_the_settings_table_says_what_each_setting_does_in_the_books_language():
@@ -77,3 +85,14 @@ def test_the_issues_of_a_chinese_book_are_said_in_chinese_and_an_english_book_ke
     assert ("stage_history", 3, "deal A3 moved back to P on 2026-03-01 after I", "kept; counted as a step back") in english
     assert ("opportunities", 3, "duplicate deal id 'A1' (first at row 2)", "row left out") in english
     assert ("opportunities", 4, "amount is negative", "left blank") in english
+
+
+def test_the_chinese_demos_competition_tables_hold_the_same_scores_in_chinese_words():
+    tables = demo_tables(size=300, seed=7, language="zh-CN")
+    en, zh = demo_competition_tables(tables), demo_competition_tables(tables, "zh-CN")
+    assert "我方" in zh["comparison"].columns and "Us" not in zh["comparison"].columns
+    assert (en["comparison"]["Us"].to_numpy() == zh["comparison"]["我方"].to_numpy()).all()
+    assert list(zh["comparison"]["factor"].unique()) == ["功能匹配", "价格", "实施能力", "服务", "成功案例", "客户关系"]
+    for column in ("title", "role", "attitude", "relationship", "style"):
+        assert zh["stakeholders"][column].dropna().map(CHINESE.search).all(), column
+    assert (en["stakeholders"]["role"].isna() == zh["stakeholders"]["role"].isna()).all()
