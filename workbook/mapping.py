@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from funnel import catalog
 from funnel.analysis import Report
 from funnel.inputs.contract import required_columns
 from funnel.inputs.headers import closest, exact_key, match_headers
@@ -221,6 +222,40 @@ def _display(frame: pd.DataFrame, table_name: str, language: str) -> pd.DataFram
     return out
 
 
+# Columns whose values are the engine's words: shown in the book's words when it is not
+# English (an English book shows them as they are). column -> catalog prefix of its values.
+_VALUE_WORDS = {
+    "period": "shown.period",
+    "dimension": "shown.dimension",
+    "segment": "shown.segment",
+    "method": "shown.method",
+    "opportunity_id": "shown.deal",
+}
+
+
+def _in_words(values: pd.Series, prefix: str, language: str) -> pd.Series:
+    # One catalog look-up per distinct value; a value without an entry is shown as it is.
+    def said(value):
+        key = f"{prefix}.{value}".replace(" ", "_") if isinstance(value, str) else ""
+        return catalog.text(key, language) if catalog.has(key) else value
+    return values.map({v: said(v) for v in values.dropna().unique()}).where(values.notna(), values)
+
+
+def _issue_places(data: pd.DataFrame, language: str) -> pd.DataFrame:
+    # An issue's table and column as the book's sheet and header ("opportunities" -> 商机).
+    layouts = {layout.table: layout for layout in INPUTS.values()}
+    def sheet(table):
+        layout = layouts.get(table)
+        return layout.sheet(language) if layout is not None else table
+
+    def column(table, key):
+        layout = layouts.get(table)
+        headers = {col.key: col.header(language) for col in layout.columns} if layout is not None else {}
+        return ", ".join(headers.get(part.strip(), part.strip()) for part in str(key).split(",")) if key else key
+    return data.assign(column=[column(t, k) for t, k in zip(data["table"], data["column"])],
+                       table=[sheet(t) for t in data["table"]])
+
+
 def _summary_value(metric: str, value):
     # One number format serves the Summary's value column (#,##0), so the as-of date and
     # the win rate are written the way they should read.
@@ -248,5 +283,14 @@ def output_frames(report: Report) -> dict[str, pd.DataFrame]:
             data = data[(data["period"] >= current) | (data["period"] == NO_CLOSE_DATE)]
         if layout.table == "win_rates":
             data = data.assign(dimension=data["dimension"].str.replace("_", " "))
+        if language != "en":
+            if layout.table == "summary":
+                data = data.assign(value=[catalog.text(f"shown.method.{v}", language) if m == "probability_method"
+                                          and catalog.has(f"shown.method.{v}") else v
+                                          for m, v in zip(report.tables["summary"]["metric"], data["value"])])
+            if layout.table == "issues":
+                data = _issue_places(data, language)
+            data = data.assign(**{column: _in_words(data[column], prefix, language)
+                                  for column, prefix in _VALUE_WORDS.items() if column in data.columns})
         frames[name] = _display(data, name, language)
     return frames

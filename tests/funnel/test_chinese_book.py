@@ -21,8 +21,13 @@ def test_a_chinese_scheme_names_its_stages_and_criteria_in_chinese_and_is_otherw
     en, zh = preset_stages(scheme, "en"), preset_stages(scheme, "zh-CN")
     assert list(en.columns) == list(zh.columns)
     assert (en["name"] != zh["name"]).all() and (en["entry_criteria"] != zh["entry_criteria"]).all()
-    same = [c for c in en.columns if c not in ("name", "entry_criteria")]
+    same = [c for c in en.columns if c not in ("name", "entry_criteria", "forecast_category")]
     pd.testing.assert_frame_equal(en[same], zh[same])
+    # The categories in Chinese, read back as the same categories.
+    assert zh["forecast_category"].map(CHINESE.search).all()
+    read = validate({"stages": zh})
+    assert list(read.stages["forecast_category"]) == list(en["forecast_category"])
+    assert not (read.issues["table"] == "stages").any()
 
 
 def test_the_pib_scheme_in_chinese():
