@@ -14,7 +14,7 @@ from funnel import catalog
 from funnel.analysis import Report
 from funnel.inputs.contract import required_columns
 from funnel.inputs.headers import closest, exact_key, match_headers
-from funnel.inputs.issues import IssueLog
+from funnel.inputs.issues import IssueLog, words
 from funnel.inputs.periods import NO_CLOSE_DATE, period_of
 from funnel.inputs.refusals import Refusal
 from funnel.inputs.settings import parse_column_names
@@ -119,11 +119,12 @@ def to_canonical(table_name: str, frame: pd.DataFrame, log: IssueLog, column_nam
     headers = ["" if h is None else str(h) for h in frame.columns]
     match, shown = _matched(table_name, headers, column_names)
     for position, first in match.repeats.items():
-        log.add(layout.table, None, headers[position], "", f"column '{headers[position]}' repeats '{headers[first]}'", "second column ignored")
+        log.add(layout.table, None, headers[position], "", words("issue.column.repeats", header=headers[position], first=headers[first]),
+                words("issue.action.second_column_ignored"))
     for position in match.close:
         key = match.columns[position]
-        log.add(layout.table, None, key, headers[position], f"column '{headers[position]}' read as {shown[key]}",
-                f"read; rename it {shown[key]} to silence this")
+        log.add(layout.table, None, key, headers[position], words("issue.column.read_as", header=headers[position], column=shown[key]),
+                words("issue.action.read_rename", column=shown[key]))
     kept = [p for p in range(len(headers)) if p not in match.repeats]
     out = frame if len(kept) == len(headers) else frame.iloc[:, kept]
     out = out.copy(deep=False)
@@ -188,7 +189,8 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
                 log.refuse(Refusal(layout.table, "", name, message),
                            "no deals to analyse" if layout.table == "opportunities" else "left out; defaults used")
             else:
-                log.add(layout.table, None, "", name, f"the Excel table {name} is missing ({err})", "left out; defaults used")
+                log.add(layout.table, None, "", name, words("issue.table.missing", table=name, error=str(err)),
+                        words("issue.action.defaults_used"))
             continue
         raw[layout.table] = to_canonical(name, frame, log, column_names)
         if layout.table == "settings":
@@ -203,10 +205,9 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
             keys[name] = header_keys(name, list(book.read_table(name).columns), column_names) if frame is not None else {}
         key = keys[name].get(str(header), header)
         if error.startswith("="):
-            log.add(layout.table, row, key, error, "the cell's formula has no saved value (the file was written by a program, "
-                    "not saved by Excel)", "read as blank; recalculate in Excel and save, or enter the value")
+            log.add(layout.table, row, key, error, words("issue.cell.no_saved_value"), words("issue.action.recalculate"))
         else:
-            log.add(layout.table, row, key, error, f"Excel error {error} in the cell", "read as blank")
+            log.add(layout.table, row, key, error, words("issue.cell.excel_error", error=error), words("issue.action.read_as_blank"))
     return raw, log
 
 

@@ -43,16 +43,21 @@ def words(key: str, /, **fields: Any) -> Words:
 
 
 class Each(NamedTuple):
-    """A catalog text said once per row, its fields given row by row (``add_many``)."""
+    """A catalog text said once per row, its fields given row by row (``add_many``); ``key``
+    is one key for every row, or a tuple of one key per row."""
 
-    key: str
+    key: str | tuple[str, ...]
     names: tuple[str, ...]
     columns: tuple[list, ...]
 
     def said(self, language: str = "en") -> list[str]:
-        template = catalog.entry(self.key)[catalog.LANGUAGES.index(language)]
+        at = catalog.LANGUAGES.index(language)
         # format per row, not catalog.text: tens of thousands of rows, one check (in each())
-        return [template.format(**dict(zip(self.names, row))) for row in zip(*self.columns)]
+        if isinstance(self.key, str):
+            template = catalog.entry(self.key)[at]
+            return [template.format(**dict(zip(self.names, row))) for row in zip(*self.columns)]
+        return [catalog.entry(key)[at].format(**dict(zip(self.names, row)))
+                for key, row in zip(self.key, zip(*self.columns) if self.names else ((),) * len(self.key))]
 
 
 def each(key: str, /, **columns: Iterable[Any]) -> Each:
@@ -198,7 +203,11 @@ def already_reported(log: IssueLog, table: str) -> dict[str, set]:
     return out
 
 
-def blank_or_unread(rows, unread: set, what: str) -> list[str]:
+def blank_or_unread(rows, unread: set, what: str) -> Each:
     """What to say of blank cells: a cell validation could not read (and reported) is
-    blank now, so say which it was."""
-    return [f"{what} could not be read (see the issue above)" if int(r) in unread else f"{what} is blank" for r in rows]
+    blank now, so say which it was. ``what``: the catalog's ``issue.blank.<what>`` and
+    ``issue.unread.<what>`` (deal_id, stakeholder_name, factor, weight, competitor_name)."""
+    keys = tuple(f"issue.unread.{what}" if int(r) in unread else f"issue.blank.{what}" for r in rows)
+    for key in set(keys):
+        catalog.text(key, "en")  # an unknown what fails here
+    return Each(keys, (), ())

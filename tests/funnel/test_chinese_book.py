@@ -9,9 +9,12 @@ import pytest
 
 from funnel.demo.competition import demo_competition_tables
 from funnel.demo.data import demo_tables
+from funnel.inputs.issues import IssueLog
 from funnel.inputs.schemes import PRESETS, preset_stages
 from funnel.inputs.settings import Settings, settings_table
 from funnel.inputs.validation import validate
+from funnel.methods.competition import read_comparison
+from funnel.methods.decision_chain import read_stakeholders
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -101,3 +104,22 @@ def test_the_chinese_demos_competition_tables_hold_the_same_scores_in_chinese_wo
     for column in ("title", "role", "attitude", "relationship", "style"):
         assert zh["stakeholders"][column].dropna().map(CHINESE.search).all(), column
     assert (en["stakeholders"]["role"].isna() == zh["stakeholders"]["role"].isna()).all()
+
+
+def test_the_competition_and_decision_chain_issues_are_said_in_either_language():
+    log = IssueLog()
+    comparison = pd.DataFrame({"factor": ["价格", None, "服务"], "weight": [0.5, 0.2, 0.6], "我方": [3, 4, 9], "Alpha": [4, 2, 3]},
+                              index=[2, 3, 4])
+    read_comparison(comparison, pd.Series([], dtype=object), 5, log)
+    people = pd.DataFrame({"opportunity_id": ["A1", "A1"], "name": ["Li", "li"], "title": [None, None],
+                           "role": ["boss", "决策者"], "attitude": [None, None], "relationship": [None, None],
+                           "style": [None, None]}, index=[2, 3])
+    read_stakeholders(people, pd.Series(["A1"]), log)
+    en = set(log.table()[["row", "problem", "action"]].itertuples(index=False, name=None))
+    zh = set(log.table("zh-CN")[["row", "problem", "action"]].itertuples(index=False, name=None))
+    assert (3, "factor is blank", "row left out") in en and (3, "决策因素为空", "该行未计入") in zh
+    assert (4, "score 9 is outside 0..5 (comparison_scale_max)", "not scored (left out of this vendor's total)") in en
+    assert (4, "评分 9 不在 0..5 之间（comparison_scale_max）", "不计分（不计入该厂商的总分）") in zh
+    assert (2, "weights of the general comparison add up to 1.1, not 1", "each weight divided by 1.1") in en
+    assert (2, "通用比较的权重合计为 1.1，而不是 1", "每个权重都除以 1.1") in zh
+    assert (3, "li is listed twice for deal A1", "later row left out") in en and (3, "li 在商机 A1 下列了两次", "后一行未计入") in zh
