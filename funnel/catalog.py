@@ -42,7 +42,7 @@ from __future__ import annotations
 import string
 from types import MappingProxyType
 
-__all__ = ["LANGUAGES", "CATALOG", "text", "entry", "group", "has", "fields", "check"]
+__all__ = ["LANGUAGES", "CATALOG", "text", "entry", "group", "has", "fields", "check", "Said", "said"]
 
 LANGUAGES = ("en", "zh-CN")
 
@@ -718,6 +718,30 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "issue.cell.no_saved_value": ("the cell's formula has no saved value (the file was written by a program, not saved by Excel)",
                                   "单元格的公式没有保存的值（文件由程序写入，未经 Excel 保存）"),
     "issue.cell.excel_error": ("Excel error {error} in the cell", "单元格中有 Excel 错误 {error}"),
+    # What a cell that cannot be read is said to be (funnel.inputs.parsing, validation)
+    "parse.amount.not": ("'{value}' is not an amount", "“{value}”不是金额"),
+    "parse.amount.infinite": ("amount is infinite", "金额为无穷大"),
+    "parse.amount.excel_error": ("Excel error {error} instead of an amount", "应为金额，却是 Excel 错误 {error}"),
+    "parse.number.not": ("'{value}' is not a number", "“{value}”不是数字"),
+    "parse.number.excel_error": ("Excel error {error} instead of a number", "应为数字，却是 Excel 错误 {error}"),
+    "parse.number.not_whole": ("{value} is not a whole number", "{value} 不是整数"),
+    "parse.date.not_real": ("'{value}' is not a real date", "“{value}”不是真实存在的日期"),
+    "parse.date.not_real_as.mdy": ("'{value}' is not a real date (read as month/day/year)", "“{value}”不是真实存在的日期（按月/日/年读取）"),
+    "parse.date.not_real_as.dmy": ("'{value}' is not a real date (read as day/month/year)", "“{value}”不是真实存在的日期（按日/月/年读取）"),
+    "parse.date.not_real_as.ymd": ("'{value}' is not a real date (read as year/month/day)", "“{value}”不是真实存在的日期（按年/月/日读取）"),
+    "parse.date.not": ("'{value}' is not a date", "“{value}”不是日期"),
+    "parse.date.number": ("{value} is not a date", "{value} 不是日期"),
+    "parse.date.excel_error": ("Excel error {error} instead of a date", "应为日期，却是 Excel 错误 {error}"),
+    "parse.date.not_iso": ("'{value}' is not a date (use YYYY-MM-DD)", "“{value}”不是日期（请写成 YYYY-MM-DD）"),
+    "parse.date.outside_years": ("'{value}' is outside the years {first}-{last}", "“{value}”不在 {first}-{last} 年之间"),
+    "parse.flag.number": ("{value} is not yes/no", "{value} 不是“是/否”"),
+    "parse.flag.excel_error": ("Excel error {error} instead of yes/no", "应为“是/否”，却是 Excel 错误 {error}"),
+    "parse.flag.not": ("'{value}' is not yes/no", "“{value}”不是“是/否”"),
+    "parse.probability.excel_error": ("Excel error {error} instead of a probability", "应为概率，却是 Excel 错误 {error}"),
+    "parse.probability.not": ("'{value}' is not a probability", "“{value}”不是概率"),
+    "parse.probability.outside": ("probability {value} is outside 0..1 (write 70% or 0.7)", "概率 {value} 不在 0..1 之间（请写 70% 或 0.7）"),
+    "parse.category.unknown": ("unknown forecast category '{value}' (use {known})", "未知的预测类别“{value}”（请用 {known}，或相应的中文）"),
+    "parse.text.excel_error": ("Excel error {error} instead of text", "应为文字，却是 Excel 错误 {error}"),
     "issue.quotas.nobody": ("quota has neither an owner nor a team", "指标既没有负责人也没有团队"),
     "issue.quotas.negative": ("quota is negative", "指标为负数"),
     "issue.quotas.blank": ("quota is blank", "指标为空"),
@@ -936,6 +960,25 @@ def text(key: str, language: str, **values: object) -> str:
         raise ValueError(f"'{key}' takes the fields {sorted(wanted)}, not {sorted(values)}")
     template = zh if language == "zh-CN" else en
     return template.format(**values) if wanted else template
+
+
+class Said(str):
+    """An English text that keeps its catalog key and fields, so that a table drawn up for
+    another language can say it in that language (``said_in``). It is, and compares as,
+    the English text: code and tests that read the English see no difference."""
+
+    key: str
+    values: dict
+
+    def said_in(self, language: str) -> str:
+        return text(self.key, language, **self.values)
+
+
+def said(key: str, /, **values: object) -> Said:
+    """``text(key, "en", ...)`` as a ``Said``: the English, with what it takes to say it in Chinese."""
+    out = Said(text(key, "en", **values))
+    out.key, out.values = key, values
+    return out
 
 
 def group(prefix: str) -> dict[str, tuple[str, str]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from funnel import catalog
@@ -68,7 +69,16 @@ def each(key: str, /, **columns: Iterable[Any]) -> Each:
 
 
 def _said(text: Any, language: str) -> Any:
-    return text.said(language) if isinstance(text, (Words, Each)) else text
+    if isinstance(text, (Words, Each)):
+        return text.said(language)
+    return text.said_in(language) if isinstance(text, catalog.Said) and language != "en" else text
+
+
+def _said_column(values: pd.Series, language: str) -> pd.Series:
+    # Texts that keep their catalog words (catalog.Said) said in another language; the rest as they are.
+    if language == "en":
+        return values
+    return values.map(lambda v: v.said_in(language) if isinstance(v, catalog.Said) else v)
 
 
 def _shown(value: Any) -> str:
@@ -94,6 +104,15 @@ def _shown_many(values: Iterable[Any], n: int) -> list[str]:
     if long.any():
         text[long] = text[long].str.slice(0, 77) + "..."
     return text.tolist()
+
+
+def _objects(values: Iterable[Any]) -> pd.Series:
+    # Texts as objects: pandas would store a list of str as its string type, dropping what a
+    # catalog.Said keeps (its words in the other language).
+    values = _as_list(values)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return pd.Series(out, dtype=object)
 
 
 def _as_list(values: Iterable[Any]) -> list:
@@ -139,7 +158,7 @@ class IssueLog:
                 "row": rows.to_numpy(),
                 "column": column,
                 "value": _shown_many(_as_list(values), len(rows)),
-                "problem": "" if isinstance(problem, (Words, Each)) else problem if isinstance(problem, str) else _as_list(problem),
+                "problem": "" if isinstance(problem, (Words, Each)) else problem if isinstance(problem, str) else _objects(problem),
                 "action": "" if isinstance(action, Words) else action,
             }
         )
@@ -171,6 +190,8 @@ class IssueLog:
             if problem is not None or action is not None:
                 frame = frame.assign(**{name: text.said(language) for name, text in
                                         (("problem", problem), ("action", action)) if text is not None})
+            if problem is None and language != "en":
+                frame = frame.assign(problem=_said_column(frame["problem"], language))
             parts.append(frame)
         if self._rows:
             rows = [(*row[:4], _said(row[4], language), _said(row[5], language)) for row in self._rows]

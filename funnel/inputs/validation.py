@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from funnel import catalog
 from funnel.inputs import parsing
 from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
 from funnel.inputs.headers import closest, match_headers
@@ -80,6 +81,19 @@ def _per_value(series: pd.Series, fn: Callable[[pd.Series], tuple]) -> list[np.n
     """
     codes, uniques = _factorized(series)
     return _spread(codes, fn(pd.Series(uniques, dtype=object)))
+
+
+def _with(why: pd.Series, where, values: list) -> pd.Series:
+    """``why`` with ``values`` at the rows of the boolean mask ``where``. Set in numpy: a
+    pandas setitem may turn the texts into plain str, dropping what a catalog.Said keeps
+    (its words in the other language)."""
+    out = why.to_numpy(dtype=object, copy=True)
+    mask = np.asarray(where, dtype=bool)
+    if mask.any():
+        put = np.empty(int(mask.sum()), dtype=object)
+        put[:] = values
+        out[mask] = put
+    return pd.Series(out, index=why.index, dtype=object)
 
 
 def _spread(codes: np.ndarray, outputs) -> list[np.ndarray]:
@@ -161,7 +175,7 @@ def _text_of_uniques(u: pd.Series, code: bool):
         if upper in errors_known:
             cleaned.append(None)
             errors.append(True)
-            why.append("Excel error " + upper + " instead of text")
+            why.append(catalog.said("parse.text.excel_error", error=upper))
         else:
             cleaned.append(text if text != "" else None)
             errors.append(False)
@@ -215,13 +229,13 @@ def _coerce_by_parser(
                 problems.append("")
             except parsing.ParseError as err:
                 values.append(empty)
-                problems.append(str(err))
+                problems.append(err.problem)
         parsed = pd.Series(values, index=series.index[unread], dtype="object")
         failed = pd.Series([p != "" for p in problems], index=parsed.index)
         result = result.astype("object")
         result[unread] = parsed
         bad[unread] = failed.to_numpy()
-        why[unread] = problems
+        why = _with(why, unread, problems)
     return result, bad, why
 
 
@@ -242,14 +256,24 @@ def _coerce_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 def _coerce_plain_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     # A weight or an order is a number, not an amount: say so in the problem.
     result, bad, why = _coerce_number(series)
-    return result, bad, why.str.replace("an amount", "a number", regex=False)
+    return result, bad, why.map(_as_number)
+
+
+_AS_NUMBER = {"parse.amount.not": "parse.number.not", "parse.amount.excel_error": "parse.number.excel_error"}
+
+
+def _as_number(problem: str) -> str:
+    # "'high' is not an amount" -> "'high' is not a number", in the catalog's words too.
+    if isinstance(problem, catalog.Said) and problem.key in _AS_NUMBER:
+        return catalog.said(_AS_NUMBER[problem.key], **problem.values)
+    return problem.replace("an amount", "a number")
 
 
 def _coerce_prob(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     result, bad, why = _coerce_by_parser(series, _fast_number, parsing.parse_probability, None)
     result = pd.to_numeric(result, errors="coerce").astype(float)
     outside = result.notna() & ~result.between(0, 1)
-    why[outside] = [parsing.probability_outside_message(v) for v in result[outside]]
+    why = _with(why, outside, [parsing.probability_outside_message(v) for v in result[outside]])
     bad |= outside
     return result.where(~outside), bad, why
 
@@ -269,7 +293,7 @@ def _in_years(dates: pd.Series) -> pd.Series:
 
 def _outside_years(value: object) -> str:
     shown = f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-    return f"'{shown}' is outside the years {_FIRST_YEAR}-{_LAST_YEAR}"
+    return catalog.said("parse.date.outside_years", value=shown, first=_FIRST_YEAR, last=_LAST_YEAR)
 
 
 def _parse_date_in_range(value: object, order: str | None = None) -> dt.date | None:
@@ -337,7 +361,7 @@ def _coerce_dates(series: pd.Series, date_order: str = "auto", language: str = "
         result = result.dt.tz_localize(None)
     outside = result.notna() & ~_in_years(result)
     if outside.any():
-        why[outside] = [_outside_years(f"{v:%Y-%m-%d}") for v in result[outside]]
+        why = _with(why, outside, [_outside_years(f"{v:%Y-%m-%d}") for v in result[outside]])
         bad |= outside
         result = result.where(~outside)
     # Dates only: the time of day a CRM adds carries no meaning for a close date.
@@ -355,7 +379,7 @@ def _coerce_flag(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(series):
         known = series.isna() | series.isin([0, 1])
         bad = ~known
-        why[bad] = series[bad].map(lambda v: f"{v:g} is not yes/no")
+        why = _with(why, bad, [catalog.said("parse.flag.number", value=f"{v:g}") for v in series[bad]])
         return series.fillna(0).eq(1), bad, why
     # Each distinct cell text is read once: a workbook's yes/no columns repeat two values.
     answer, bad_cells, problem = _per_value(series, _flags_of_uniques)
@@ -373,16 +397,16 @@ def _flags_of_uniques(u: pd.Series):
         if answer is not None:
             why.append("")
         elif str(v).strip().upper() in parsing.EXCEL_ERRORS:
-            why.append(f"Excel error {str(v).strip().upper()} instead of yes/no")
+            why.append(catalog.said("parse.flag.excel_error", error=str(v).strip().upper()))
         else:
-            why.append(f"'{v}' is not yes/no")
+            why.append(catalog.said("parse.flag.not", value=v))
     return [(answers, False), (bad, False), (why, "")]
 
 
 def _coerce_int(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     number, bad, why = _coerce_plain_number(series)
     fractional = number.notna() & (number != np.floor(number))
-    why[fractional] = number[fractional].map(lambda v: f"{v:g} is not a whole number")
+    why = _with(why, fractional, [catalog.said("parse.number.not_whole", value=f"{v:g}") for v in number[fractional]])
     return number.where(~fractional), bad | fractional, why
 
 
@@ -395,9 +419,8 @@ def _coerce_category(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series
     result[present] = mapped
     unknown_idx = unknown[unknown].index
     bad[unknown_idx] = True
-    why[unknown_idx] = text[unknown_idx].map(
-        lambda v: f"unknown forecast category '{v}' (use {', '.join(FORECAST_CATEGORIES)})"
-    )
+    why = _with(why, why.index.isin(unknown_idx), [catalog.said("parse.category.unknown", value=v, known=", ".join(FORECAST_CATEGORIES))
+                                                   for v in text[unknown_idx]])
     return result, bad, why
 
 

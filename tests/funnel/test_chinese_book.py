@@ -123,3 +123,24 @@ def test_the_competition_and_decision_chain_issues_are_said_in_either_language()
     assert (2, "weights of the general comparison add up to 1.1, not 1", "each weight divided by 1.1") in en
     assert (2, "通用比较的权重合计为 1.1，而不是 1", "每个权重都除以 1.1") in zh
     assert (3, "li is listed twice for deal A1", "later row left out") in en and (3, "li 在商机 A1 下列了两次", "后一行未计入") in zh
+
+
+def test_a_cell_that_cannot_be_read_is_said_in_the_books_language():
+    settings = _rows([{"key": "language", "value": "zh-CN"}])
+    deals = _rows([{"id": "A1", "stage": "P", "amount": "lots", "created": "2026-02-30", "go_real": "maybe",
+                    "probability_override": "70"},
+                   {"id": "A2", "stage": "P", "amount": "#N/A", "created": "soon"}])
+    for language, expected in (
+        ("en", {("amount", "'lots' is not an amount", "left blank"), ("amount", "Excel error #N/A instead of an amount", "left blank"),
+                ("created", "'2026-02-30' is not a real date", "left blank"), ("go_real", "'maybe' is not yes/no", "read as no"),
+                ("probability_override", "probability 70 is outside 0..1 (write 70% or 0.7)", "ignored"),
+                ("created", "'soon' is not a date (use YYYY-MM-DD)", "left blank")}),
+        ("zh-CN", {("amount", "“lots”不是金额", "按空白处理"), ("amount", "应为金额，却是 Excel 错误 #N/A", "按空白处理"),
+                   ("created", "“2026-02-30”不是真实存在的日期", "按空白处理"), ("go_real", "“maybe”不是“是/否”", "按“否”处理"),
+                   ("probability_override", "概率 70 不在 0..1 之间（请写 70% 或 0.7）", "已忽略"),
+                   ("created", "“soon”不是日期（请写成 YYYY-MM-DD）", "按空白处理")}),
+    ):
+        settings.loc[2, "value"] = language
+        issues = validate({"settings": settings, "opportunities": deals}).issues
+        found = set(issues.loc[issues["table"] == "opportunities", ["column", "problem", "action"]].itertuples(index=False, name=None))
+        assert expected <= found, found
