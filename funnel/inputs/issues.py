@@ -34,12 +34,14 @@ class Words(NamedTuple):
     fields: tuple[tuple[str, Any], ...]
 
     def said(self, language: str = "en") -> str:
-        return catalog.text(self.key, language, **dict(self.fields))
+        # a field may be Words itself (a scheme's name), said in the same language
+        return catalog.text(self.key, language, **{name: value.said(language) if isinstance(value, Words) else value
+                                                   for name, value in self.fields})
 
 
 def words(key: str, /, **fields: Any) -> Words:
     """The catalog text ``key`` with its fields, for an issue's problem or action."""
-    catalog.text(key, "en", **fields)  # a wrong key or field fails here, where it is written
+    catalog.text(key, "en", **{name: "" for name in fields})  # a wrong key or field fails here, where it is written
     return Words(key, tuple(fields.items()))
 
 

@@ -595,7 +595,7 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     return stages.sort_values("order", kind="stable")
 
 
-def _held_problem(raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], column: str, row: object, blank: str) -> tuple[object, str]:
+def _held_problem(raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], column: str, row: object, blank: object) -> tuple[object, object]:
     # (value as typed, problem) of a cell a held column could not use: unreadable, or blank.
     bad, why = held
     if bool(bad.get(row, False)):
@@ -613,7 +613,7 @@ def _place_unordered(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Ser
     used = set(orders.dropna().astype(int))
     skipped = []
     for row in stages.index[orders.isna()]:
-        value, problem = _held_problem(raw, held, "order", row, "stage order is blank")
+        value, problem = _held_problem(raw, held, "order", row, words("issue.stages.order_blank"))
         above, below = orders.loc[:row].dropna(), orders.loc[row:].dropna()
         a = int(above.iloc[-1]) if len(above) else None
         b = int(below.iloc[0]) if len(below) else None
@@ -625,15 +625,16 @@ def _place_unordered(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Ser
         if free:
             orders.loc[row] = free[0]
             used.add(free[0])
-            log.add("stages", row, "order", value, problem, f"used order {free[0]}, between the rows around it")
+            log.add("stages", row, "order", value, problem, words("issue.action.order_between", order=free[0]))
         else:
             skipped.append(row)
-            log.add("stages", row, "order", value, problem, "row skipped (no free order between the rows around it)")
+            log.add("stages", row, "order", value, problem, words("issue.action.no_free_order"))
     stages["order"] = orders
     return stages.drop(index=skipped)
 
 
-_SCHEME_NAMES = {"pib": "P/I/B", "six_step": "six-step", "seven_stage": "seven-stage"}
+# A shipped scheme's name in an Issues sentence (the catalog's scheme.<preset>).
+_SCHEME_NAMES = {name: words(f"scheme.{name}") for name in ("pib", "six_step", "seven_stage")}
 
 
 @functools.lru_cache(maxsize=1)
@@ -659,7 +660,8 @@ def _fill_flags(stages: pd.DataFrame, raw: pd.DataFrame, held: dict, log: IssueL
             code = stages.at[row, "code"]
             known = shipped.get(code)
             value = bool(known[flag]) if known else False
-            action = f"read as {'yes' if value else 'no'}, as for {code} in the {known['scheme']} scheme" if known else "read as no"
+            action = (words(f"issue.action.flag_as_shipped.{'yes' if value else 'no'}", code=code, scheme=known["scheme"])
+                      if known else words("issue.action.read_as_no"))
             stages.at[row, flag] = value
             log.add("stages", row, flag, raw.at[row, flag], why[row], action)
 
@@ -673,26 +675,26 @@ def _fill_probabilities(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.
     for row in stages.index[bad & (stages["is_won"] | stages["is_lost"])]:
         value, problem = _held_problem(raw, held, "probability", row, "")
         won = bool(stages.at[row, "is_won"])
-        log.add("stages", row, "probability", value, problem, f"used {1 if won else 0}, as for every {'won' if won else 'lost'} stage")
+        log.add("stages", row, "probability", value, problem, words(f"issue.action.probability_of_every.{'won' if won else 'lost'}"))
     missing = stages["probability"].isna() & ~stages["is_won"] & ~stages["is_lost"]
     if not missing.any():
         return
     shipped = _shipped_stages()
     open_ = stages[~stages["is_won"] & ~stages["is_lost"]].sort_values("order", kind="stable")
     for row in stages.index[missing]:
-        value, problem = _held_problem(raw, held, "probability", row, "stage probability is blank")
+        value, problem = _held_problem(raw, held, "probability", row, words("issue.stages.probability_blank"))
         code = stages.at[row, "code"]
         if code in shipped:
             used, scheme = shipped[code]["probability"], shipped[code]["scheme"]
-            action = f"used {used:g}, the {scheme} scheme's probability for {code}"
+            action = words("issue.action.probability_as_shipped", probability=f"{used:g}", scheme=scheme, code=code)
         else:
             order = stages.at[row, "order"]
             known = open_[open_["probability"].notna() & ~open_.index.isin(stages.index[missing])]
             before, after = known[known["order"] < order].tail(1), known[known["order"] > order].head(1)
             low = (float(before["probability"].iloc[0]), f"{before['code'].iloc[0]} ({before['probability'].iloc[0]:g})") if len(before) else (0.0, "0")
-            high = (float(after["probability"].iloc[0]), f"{after['code'].iloc[0]} ({after['probability'].iloc[0]:g})") if len(after) else (1.0, "won (1)")
+            high = (float(after["probability"].iloc[0]), f"{after['code'].iloc[0]} ({after['probability'].iloc[0]:g})") if len(after) else (1.0, words("issue.stages.won_one"))
             used = round((low[0] + high[0]) / 2, 6)
-            action = f"used {used:g}, halfway between {low[1]} and {high[1]}"
+            action = words("issue.action.probability_halfway", probability=f"{used:g}", low=low[1], high=high[1])
         stages.at[row, "probability"] = used
         log.add("stages", row, "probability", value, problem, action)
 

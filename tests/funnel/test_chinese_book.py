@@ -144,3 +144,22 @@ def test_a_cell_that_cannot_be_read_is_said_in_the_books_language():
         issues = validate({"settings": settings, "opportunities": deals}).issues
         found = set(issues.loc[issues["table"] == "opportunities", ["column", "problem", "action"]].itertuples(index=False, name=None))
         assert expected <= found, found
+
+
+def test_a_stage_scheme_mended_from_the_shipped_one_is_said_in_either_language():
+    stages = preset_stages("six_step").astype(object)
+    stages.loc[stages["code"] == "S3", "order"] = None
+    stages.loc[stages["code"] == "S4", "probability"] = None
+    stages.loc[stages["code"] == "W", "is_won"] = "maybe"
+    for language, expected in (
+        ("en", {("order", "stage order is blank", "used order 3, between the rows around it"),
+                ("probability", "stage probability is blank", "used 0.5, the six-step scheme's probability for S4"),
+                ("is_won", "'maybe' is not yes/no", "read as yes, as for W in the P/I/B scheme")}),
+        ("zh-CN", {("order", "阶段顺序为空", "采用顺序 3，位于上下两行之间"),
+                   ("probability", "阶段概率为空", "采用 0.5，即六步法方案中 S4 的概率"),
+                   ("is_won", "“maybe”不是“是/否”", "按“是”处理，与P/I/B 漏斗方案中的 W 相同")}),
+    ):
+        settings = _rows([{"key": "language", "value": language}])
+        issues = validate({"settings": settings, "stages": stages}).issues
+        found = set(issues.loc[issues["table"] == "stages", ["column", "problem", "action"]].itertuples(index=False, name=None))
+        assert expected <= found, found
