@@ -59,6 +59,7 @@ from funnel.inputs.settings import Settings
 from funnel.inputs.validation import Inputs, validate
 from funnel.methods.competition import check_importance_settings, comparison_tables, head_to_head, read_comparison
 from funnel.methods.decision_chain import chain_columns, decision_chain_table, read_stakeholders
+from funnel.methods.labels import localize
 from funnel.methods.qualification import account_grades, qualification_columns, qualification_table
 from funnel.winmodel.calibration import BacktestPredictions, backtest_predictions, backtest_tables, reliability_by_bin
 from funnel.winmodel.choice import Choice, choice_table, choose_method
@@ -266,7 +267,8 @@ class Analysis:
     def model_scores(self) -> pd.DataFrame:
         """The model's probability of every open deal, with the factors that explain it."""
         i = self.inputs
-        return score_deals(self.win_model, self.deals, i.stage_history, i.stages, reached=self.reached)
+        return score_deals(self.win_model, self.deals, i.stage_history, i.stages, reached=self.reached,
+                           language=self.settings.language)
 
     @cached_property
     def health(self) -> pd.DataFrame:
@@ -303,6 +305,10 @@ class Analysis:
         deals = self.deals
         scores = deal_scores_table(deals, self.model_scores, self.health)
         extra = self.deal_qualification.reindex(columns=list(_DEAL_SCORE_QUALIFICATION)).set_axis(deals["id"].to_numpy())
+        if self.settings.language != "en":
+            # A Chinese book reads the words, not the codes (an English one keeps its codes).
+            for kind in ("urgency", "importance"):
+                extra[kind] = localize(extra[kind], kind, self.settings.language)
         scores = scores.join(extra, on="id")
         return sorted_by_risk(scores.join(risk_columns(scores, self.settings.language)))
 

@@ -138,8 +138,8 @@ def demo(
     started = time.perf_counter()
     try:
         with console.status("Generating demo data...") as status:
-            tables = demo_tables(size=size, seed=seed, scenario=scenario.value)
-            tables.update(demo_competition_tables(tables))
+            tables = demo_tables(size=size, seed=seed, scenario=scenario.value, language=lang)
+            tables.update(demo_competition_tables(tables, lang))
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
@@ -189,8 +189,8 @@ def new(
     if path.suffix.lower() not in (".xlsm", ".xlsx"):
         _fail(f"{path} must end in .xlsm (with its own Refresh buttons) or .xlsx (no macros: the add-in's Funnel tab)")
     if demo_data:
-        tables = demo_tables(2000, scheme=scheme)
-        tables.update(demo_competition_tables(tables))
+        tables = demo_tables(2000, scheme=scheme, language=lang)
+        tables.update(demo_competition_tables(tables, lang))
     else:
         tables = {"stages": preset_stages(scheme, lang)}
     try:

@@ -27,7 +27,6 @@ INPUT_SPELLINGS = {
     ("funnel/inputs/periods.py", "_MONTH"): "months typed the Chinese way (2026年3月)",
     ("funnel/inputs/periods.py", "_CN_DIGITS"): "Chinese quarter numbers",
     ("funnel/inputs/validation.py", "_CATEGORY_ALIASES"): "forecast categories typed in Chinese",
-    ("funnel/inputs/settings.py", "Settings"): "a setting's description naming a header a user may type (我方)",
     ("funnel/methods/competition.py", "US_NAMES"): "headers that mean our own comparison column",
     ("funnel/methods/competition.py", "NOTE_HEADERS"): "headers of note columns beside the scores",
     ("funnel/methods/competition.py", "_SPLIT"): "separators between typed competitor names",

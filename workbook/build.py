@@ -24,7 +24,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from funnel import catalog
 from funnel.forecast.dashboard import FIGURES
-from funnel.inputs.contract import FORECAST_CATEGORIES
+from funnel.inputs.contract import forecast_category_words
 from funnel.inputs.schemes import preset_stages
 from funnel.inputs.settings import Settings, settings_table
 from workbook.layout import (
@@ -420,7 +420,8 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
                                                          "error_title": catalog.text("alert.stage.title", language),
                                                          "error_message": catalog.text("alert.stage.message", language)})
             elif col.key == "forecast_category":
-                ws.data_validation(row0 + 1, c, end, c, {"validate": "list", "source": list(FORECAST_CATEGORIES)})
+                ws.data_validation(row0 + 1, c, end, c, {"validate": "list",
+                                                         "source": list(forecast_category_words(language).values())})
             elif col.fmt == "prob":
                 ws.data_validation(row0 + 1, c, end, c, {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
                                                          "error_message": catalog.text("alert.probability.message", language)})

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from funnel import catalog
 from funnel.analysis import Report
 from funnel.inputs.contract import required_columns
 from funnel.inputs.headers import closest, exact_key, match_headers
-from funnel.inputs.issues import IssueLog
+from funnel.inputs.issues import IssueLog, words
 from funnel.inputs.periods import NO_CLOSE_DATE, period_of
 from funnel.inputs.refusals import Refusal
 from funnel.inputs.settings import parse_column_names
@@ -118,11 +119,12 @@ def to_canonical(table_name: str, frame: pd.DataFrame, log: IssueLog, column_nam
     headers = ["" if h is None else str(h) for h in frame.columns]
     match, shown = _matched(table_name, headers, column_names)
     for position, first in match.repeats.items():
-        log.add(layout.table, None, headers[position], "", f"column '{headers[position]}' repeats '{headers[first]}'", "second column ignored")
+        log.add(layout.table, None, headers[position], "", words("issue.column.repeats", header=headers[position], first=headers[first]),
+                words("issue.action.second_column_ignored"))
     for position in match.close:
         key = match.columns[position]
-        log.add(layout.table, None, key, headers[position], f"column '{headers[position]}' read as {shown[key]}",
-                f"read; rename it {shown[key]} to silence this")
+        log.add(layout.table, None, key, headers[position], words("issue.column.read_as", header=headers[position], column=shown[key]),
+                words("issue.action.read_rename", column=shown[key]))
     kept = [p for p in range(len(headers)) if p not in match.repeats]
     out = frame if len(kept) == len(headers) else frame.iloc[:, kept]
     out = out.copy(deep=False)
@@ -187,7 +189,8 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
                 log.refuse(Refusal(layout.table, "", name, message),
                            "no deals to analyse" if layout.table == "opportunities" else "left out; defaults used")
             else:
-                log.add(layout.table, None, "", name, f"the Excel table {name} is missing ({err})", "left out; defaults used")
+                log.add(layout.table, None, "", name, words("issue.table.missing", table=name, error=str(err)),
+                        words("issue.action.defaults_used"))
             continue
         raw[layout.table] = to_canonical(name, frame, log, column_names)
         if layout.table == "settings":
@@ -202,10 +205,9 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
             keys[name] = header_keys(name, list(book.read_table(name).columns), column_names) if frame is not None else {}
         key = keys[name].get(str(header), header)
         if error.startswith("="):
-            log.add(layout.table, row, key, error, "the cell's formula has no saved value (the file was written by a program, "
-                    "not saved by Excel)", "read as blank; recalculate in Excel and save, or enter the value")
+            log.add(layout.table, row, key, error, words("issue.cell.no_saved_value"), words("issue.action.recalculate"))
         else:
-            log.add(layout.table, row, key, error, f"Excel error {error} in the cell", "read as blank")
+            log.add(layout.table, row, key, error, words("issue.cell.excel_error", error=error), words("issue.action.read_as_blank"))
     return raw, log
 
 
@@ -219,6 +221,40 @@ def _display(frame: pd.DataFrame, table_name: str, language: str) -> pd.DataFram
             values = pd.to_numeric(values, errors="coerce")
         out[col.header(language)] = values.astype(object).where(values.notna(), None) if values.dtype == object else values
     return out
+
+
+# Columns whose values are the engine's words: shown in the book's words when it is not
+# English (an English book shows them as they are). column -> catalog prefix of its values.
+_VALUE_WORDS = {
+    "period": "shown.period",
+    "dimension": "shown.dimension",
+    "segment": "shown.segment",
+    "method": "shown.method",
+    "opportunity_id": "shown.deal",
+}
+
+
+def _in_words(values: pd.Series, prefix: str, language: str) -> pd.Series:
+    # One catalog look-up per distinct value; a value without an entry is shown as it is.
+    def said(value):
+        key = f"{prefix}.{value}".replace(" ", "_") if isinstance(value, str) else ""
+        return catalog.text(key, language) if catalog.has(key) else value
+    return values.map({v: said(v) for v in values.dropna().unique()}).where(values.notna(), values)
+
+
+def _issue_places(data: pd.DataFrame, language: str) -> pd.DataFrame:
+    # An issue's table and column as the book's sheet and header ("opportunities" -> 商机).
+    layouts = {layout.table: layout for layout in INPUTS.values()}
+    def sheet(table):
+        layout = layouts.get(table)
+        return layout.sheet(language) if layout is not None else table
+
+    def column(table, key):
+        layout = layouts.get(table)
+        headers = {col.key: col.header(language) for col in layout.columns} if layout is not None else {}
+        return ", ".join(headers.get(part.strip(), part.strip()) for part in str(key).split(",")) if key else key
+    return data.assign(column=[column(t, k) for t, k in zip(data["table"], data["column"])],
+                       table=[sheet(t) for t in data["table"]])
 
 
 def _summary_value(metric: str, value):
@@ -248,5 +284,14 @@ def output_frames(report: Report) -> dict[str, pd.DataFrame]:
             data = data[(data["period"] >= current) | (data["period"] == NO_CLOSE_DATE)]
         if layout.table == "win_rates":
             data = data.assign(dimension=data["dimension"].str.replace("_", " "))
+        if language != "en":
+            if layout.table == "summary":
+                data = data.assign(value=[catalog.text(f"shown.method.{v}", language) if m == "probability_method"
+                                          and catalog.has(f"shown.method.{v}") else v
+                                          for m, v in zip(report.tables["summary"]["metric"], data["value"])])
+            if layout.table == "issues":
+                data = _issue_places(data, language)
+            data = data.assign(**{column: _in_words(data[column], prefix, language)
+                                  for column, prefix in _VALUE_WORDS.items() if column in data.columns})
         frames[name] = _display(data, name, language)
     return frames

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnel.demo.data import chinese_part
 from funnel.methods.competition import split_competitors
 from funnel.methods.labels import label
 
@@ -67,11 +68,12 @@ def _rows_from_2(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _cell(rng: np.random.Generator, kind: str, code: str | None) -> str | None:
-    # Most cells in English, about one in four in Chinese.
+def _cell(rng: np.random.Generator, kind: str, code: str | None, language: str = "en") -> str | None:
+    # Most cells in English, about one in four in Chinese; all in Chinese in a zh-CN book.
     if code is None:
         return None
-    return label(kind, code, "zh-CN" if rng.random() < 0.25 else "en")
+    mixed = "zh-CN" if rng.random() < 0.25 else "en"
+    return label(kind, code, "zh-CN" if language == "zh-CN" else mixed)
 
 
 def _weights(rng: np.random.Generator, n: int) -> list[float]:
@@ -84,12 +86,14 @@ def _score(rng: np.random.Generator, mean: float) -> int:
     return int(np.clip(round(mean + rng.normal(0, 0.6)), 1, 5))
 
 
-def demo_competition_tables(tables: dict) -> dict[str, pd.DataFrame]:
+def demo_competition_tables(tables: dict, language: str = "en") -> dict[str, pd.DataFrame]:
     """Competitors, comparison and stakeholders tables for the demo book.
 
     Args:
         tables: the demo's input tables (``funnel.demo.data.demo_tables()``): its
             opportunities and stages are used.
+        language: ``zh-CN`` writes the typed words in Chinese only (factors, titles,
+            strengths, labels, our column 我方); the numbers are the same.
 
     Returns:
         ``competitors`` (competitor, strengths, weaknesses, notes), ``comparison``
@@ -164,11 +168,16 @@ def demo_competition_tables(tables: dict) -> dict[str, pd.DataFrame]:
                 "opportunity_id": deal["id"],
                 "name": name,
                 "title": str(rng.choice(_TITLES[role])),
-                "role": _cell(rng, "role", role),
-                "attitude": _cell(rng, "attitude", attitude if rng.random() > 0.08 else None),
-                "relationship": _cell(rng, "relationship", relationship if rng.random() > 0.1 else None),
-                "style": _cell(rng, "style", str(rng.choice(_STYLES)) if rng.random() > 0.2 else None),
+                "role": _cell(rng, "role", role, language),
+                "attitude": _cell(rng, "attitude", attitude if rng.random() > 0.08 else None, language),
+                "relationship": _cell(rng, "relationship", relationship if rng.random() > 0.1 else None, language),
+                "style": _cell(rng, "style", str(rng.choice(_STYLES)) if rng.random() > 0.2 else None, language),
             })
     stakeholders = _rows_from_2(pd.DataFrame(
         people, columns=["opportunity_id", "name", "title", "role", "attitude", "relationship", "style"]))
+    if language == "zh-CN":
+        for frame, columns in ((competitors, ("strengths", "weaknesses")), (comparison, ("factor",)), (stakeholders, ("title",))):
+            for column in columns:
+                frame[column] = frame[column].map(chinese_part)
+        comparison = comparison.rename(columns={US: "我方"})
     return {"competitors": competitors, "comparison": comparison, "stakeholders": stakeholders}

@@ -17,6 +17,7 @@ probability (``tests/funnel/test_choice.py``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ import pandas as pd
 from funnel.inputs.contract import GO_NO_GO_FLAGS, MAN_FLAGS, QUALIFICATION_6W2P, columns_of
 from funnel.inputs.schemes import preset_stages
 
-__all__ = ["DEMO_AS_OF", "SCENARIOS", "demo_tables"]
+__all__ = ["DEMO_AS_OF", "SCENARIOS", "demo_tables", "chinese_part"]
 
 DEMO_AS_OF = dt.date(2026, 11, 20)
 SCENARIOS = ("default", "noise")
@@ -49,6 +50,27 @@ _SOURCES = {"Existing customer": 0.8, "Referral": 0.55, "Partner": 0.2, "Trade s
 _INDUSTRIES = ["Manufacturing 制造", "Retail 零售", "Healthcare 医疗", "Energy 能源", "Finance 金融", "Education 教育"]
 _COMPETITORS = {"Huikang": -0.9, "Yongyou": -0.35, "Dingjie": 0.25, "SAPiens": -0.15, "Oracular": 0.1}
 _LOST_REASONS = ["Price", "Lost to competitor", "No budget", "No decision", "Timing", "Product fit"]
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def chinese_part(text):
+    """The Chinese half of a demo text written "English 中文" (the whole text when it has none)."""
+    if not isinstance(text, str):
+        return text
+    found = _CJK.search(text)
+    return text[found.start():].strip() if found else text
+
+
+# The typed words of a zh-CN demo (the readers accept the Chinese forecast categories).
+_IN_CHINESE = {
+    "source": {"Existing customer": "老客户", "Referral": "转介绍", "Partner": "合作伙伴", "Trade show": "展会",
+               "Website": "官网", "Cold call": "陌生拜访"},
+    "lost_reason": {"Price": "价格", "Lost to competitor": "输给竞争对手", "No budget": "没有预算", "No decision": "未做决定",
+                    "Timing": "时机不对", "Product fit": "产品不匹配"},
+    "next_step": {"Demo to IT": "给 IT 部门演示", "Send proposal": "发送方案", "Reference visit": "参观样板客户",
+                  "Price meeting": "价格洽谈", "Workshop": "需求研讨会"},
+    "forecast_category": {"Commit": "承诺", "Best Case": "最佳情况"},
+}
 _ACCOUNT_A = ["Huaxin", "Dongfang", "Jinhai", "Tianrun", "Zhongke", "Hengtai", "Baiyun", "Xinghe", "Longteng", "Ruifeng",
               "Anda", "Kaiyuan", "Shengda", "Mingyang", "Yuanhang", "Fuxing", "Guotai", "Haitong", "Jiahe", "Wanli"]
 _ACCOUNT_B = ["Manufacturing", "Pharma", "Retail Group", "Energy", "Logistics", "Bank", "Electronics", "Foods", "Auto Parts", "Hospital"]
@@ -78,6 +100,7 @@ def demo_tables(
     stage_days: float = 1.0,
     loss_rate: float = 1.0,
     scenario: str = "default",
+    language: str = "en",
 ) -> dict[str, pd.DataFrame]:
     """Generate the demo workbook's input tables.
 
@@ -94,6 +117,8 @@ def demo_tables(
             Benchmarks use a low rate with short stages for long, busy histories.
         scenario: ``default`` (outcomes follow the deal's factors) or ``noise`` (chance
             alone; see the module docstring).
+        language: ``en`` or ``zh-CN`` for the stage names and the words typed on the deals
+            (source, next step, lost reason, forecast category); the deals are the same.
 
     Returns:
         settings, stages, opportunities, stage_history, quotas as canonical tables, each
@@ -105,7 +130,7 @@ def demo_tables(
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown demo scenario '{scenario}' (use {' or '.join(SCENARIOS)})")
     rng = np.random.default_rng(seed)
-    stages = preset_stages(scheme)
+    stages = preset_stages(scheme, language)
     open_stages = stages[~(stages["is_won"] | stages["is_lost"])].sort_values("order")
     open_codes = list(open_stages["code"])
     won_code = stages.loc[stages["is_won"], "code"].iloc[0]
@@ -216,6 +241,11 @@ def demo_tables(
 
     opportunities = pd.DataFrame(rows, columns=list(columns_of("opportunities")))
     opportunities.index = pd.RangeIndex(2, 2 + len(opportunities))
+    if language == "zh-CN":
+        for column, words in _IN_CHINESE.items():
+            opportunities[column] = opportunities[column].map(lambda v, w=words: w.get(v, v))
+        for column in ("team", "industry"):  # "East 华东" -> "华东"
+            opportunities[column] = opportunities[column].map(chinese_part)
     history = pd.DataFrame(hist_rows, columns=["opportunity_id", "stage", "entered"])
     history.index = pd.RangeIndex(2, 2 + len(history))
     settings = pd.DataFrame(

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from funnel import catalog
+
 __all__ = [
     "Column",
     "TABLES",
@@ -45,6 +47,12 @@ class Column:
 
 
 FORECAST_CATEGORIES = ("Pipeline", "Best Case", "Commit", "Closed", "Omitted")
+
+
+def forecast_category_words(language: str) -> dict[str, str]:
+    """Each forecast category and how a book in ``language`` writes it (Best Case -> 最佳情况)."""
+    return {category: catalog.text("category." + category.lower().replace(" ", "_"), language)
+            for category in FORECAST_CATEGORIES}
 
 # 5W+2P are the first seven; 6W+2P adds "why us".
 QUALIFICATION_5W2P = (

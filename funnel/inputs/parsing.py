@@ -17,6 +17,8 @@ from typing import Iterable
 
 import numpy as np
 
+from funnel.catalog import said
+
 __all__ = [
     "ParseError",
     "EXCEL_ERRORS",
@@ -43,6 +45,11 @@ _SERIAL_MIN, _SERIAL_MAX = 61, 2_958_465
 
 class ParseError(ValueError):
     """A cell could not be read as the kind of value its column holds."""
+
+    @property
+    def problem(self) -> str:
+        """What is wrong, as a ``catalog.Said`` where the catalog has the words (str() loses them)."""
+        return self.args[0] if self.args and isinstance(self.args[0], str) else str(self)
 
 
 def fold(text: str) -> str:
@@ -82,18 +89,18 @@ def parse_amount(value: object, decimal: str | None = None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ParseError(f"'{value}' is not an amount")
+        raise ParseError(said("parse.amount.not", value=value))
     if isinstance(value, (int, float)):
         if isinstance(value, float) and math.isnan(value):
             return None
         if math.isinf(value):
-            raise ParseError("amount is infinite")
+            raise ParseError(said("parse.amount.infinite"))
         return float(value)
     text = fold(str(value)).replace("\u2212", "-")
     if not text:
         return None
     if err := _excel_error(text):
-        raise ParseError(f"Excel error {err} instead of an amount")
+        raise ParseError(said("parse.amount.excel_error", error=err))
     negative = text.startswith("(") and text.endswith(")")
     text = text.strip("()").strip()
     if text.startswith("-"):
@@ -106,14 +113,14 @@ def parse_amount(value: object, decimal: str | None = None) -> float | None:
         negative, text = True, text[1:].strip()
     text = text.replace(" ", "").replace("\u00a0", "").replace("'", "")
     if not re.fullmatch(r"[0-9.,]+", text) or not re.search(r"[0-9]", text):
-        raise ParseError(f"'{value}' is not an amount")
+        raise ParseError(said("parse.amount.not", value=value))
     # A declared decimal settles 1,234 and 1.234; text with both separators says itself
     # which is the decimal one (4.800,00), whatever the source usually writes.
     both = "." in text and "," in text
     number = _read_number(text, decimal if decimal in (".", ",") and not both else _guess_decimal(text))
     if number is None:
         # Separators in impossible places (1,234.5.6, 1,2,3) or against the declared decimal.
-        raise ParseError(f"'{value}' is not an amount")
+        raise ParseError(said("parse.amount.not", value=value))
     return -number if negative else number
 
 
@@ -182,6 +189,7 @@ _TIME_TAIL = re.compile(
     r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)$"
 )
 _ORDER_WORDS = {"mdy": "month/day/year", "dmy": "day/month/year", "ymd": "year/month/day"}
+_ORDER_KEYS = {words: order for order, words in _ORDER_WORDS.items()}
 
 
 def _full_year(text: str) -> int:
@@ -196,8 +204,8 @@ def _make_date(value: object, year: int, month: int, day: int, reading: str = ""
     try:
         return dt.date(year, month, day)
     except ValueError:
-        how = f" (read as {reading})" if reading else ""
-        raise ParseError(f"'{value}' is not a real date{how}") from None
+        key = f"parse.date.not_real_as.{_ORDER_KEYS[reading]}" if reading else "parse.date.not_real"
+        raise ParseError(said(key, value=value)) from None
 
 
 def parse_date(value: object, order: str | None = None) -> dt.date | None:
@@ -234,18 +242,18 @@ def parse_date(value: object, order: str | None = None) -> dt.date | None:
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else parse_date(value.astype("datetime64[D]").item())
     if isinstance(value, bool):
-        raise ParseError(f"'{value}' is not a date")
+        raise ParseError(said("parse.date.not", value=value))
     if isinstance(value, (int, float, np.integer)):
         if isinstance(value, float) and math.isnan(value):
             return None
         if not _SERIAL_MIN <= value <= _SERIAL_MAX:
-            raise ParseError(f"{value:g} is not a date")
+            raise ParseError(said("parse.date.number", value=f"{value:g}"))
         return (EXCEL_EPOCH + dt.timedelta(days=int(value))).date()
     text = fold(str(value))
     if not text:
         return None
     if err := _excel_error(text):
-        raise ParseError(f"Excel error {err} instead of a date")
+        raise ParseError(said("parse.date.excel_error", error=err))
     core = _TIME_TAIL.sub("", text).strip()
     for pattern in _YEAR_FIRST:
         match = pattern.match(core)
@@ -268,7 +276,7 @@ def parse_date(value: object, order: str | None = None) -> dt.date | None:
             return _make_date(value, _full_year(groups[2]), month, int(groups[day_at]))
     if re.fullmatch(r"\d+(\.\d+)?", core):
         return parse_date(float(core))
-    raise ParseError(f"'{value}' is not a date (use YYYY-MM-DD)")
+    raise ParseError(said("parse.date.not_iso", value=value))
 
 
 DATE_ORDERS = ("DMY", "MDY", "YMD")
@@ -399,7 +407,7 @@ def parse_flag(value: object) -> bool:
             return False
         if value in (0, 1):
             return bool(value)
-        raise ParseError(f"{value:g} is not yes/no")
+        raise ParseError(said("parse.flag.number", value=f"{value:g}"))
     text = fold(str(value)).lower()
     if not text:
         return False
@@ -408,8 +416,8 @@ def parse_flag(value: object) -> bool:
     if text in _NO:
         return False
     if err := _excel_error(text.upper()):
-        raise ParseError(f"Excel error {err} instead of yes/no")
-    raise ParseError(f"'{value}' is not yes/no")
+        raise ParseError(said("parse.flag.excel_error", error=err))
+    raise ParseError(said("parse.flag.not", value=value))
 
 
 def parse_probability(value: object) -> float | None:
@@ -428,24 +436,24 @@ def parse_probability(value: object) -> float | None:
         if not text:
             return None
         if err := _excel_error(text):
-            raise ParseError(f"Excel error {err} instead of a probability")
+            raise ParseError(said("parse.probability.excel_error", error=err))
         percent = text.endswith("%")
         core = text.rstrip("%").strip()
         if re.fullmatch(r"[0-9]*,[0-9]+", core):
             core = core.replace(",", ".")  # decimal comma: 0,7 or 70,5%
         if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", core):
             # float() would also take 'nan', 'inf' and '1e3', none of which a person means here.
-            raise ParseError(f"'{value}' is not a probability")
+            raise ParseError(said("parse.probability.not", value=value))
         number = float(core)
         if percent:
             number /= 100
     elif isinstance(value, bool):
-        raise ParseError(f"'{value}' is not a probability")
+        raise ParseError(said("parse.probability.not", value=value))
     else:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ParseError(f"'{value}' is not a probability") from None
+            raise ParseError(said("parse.probability.not", value=value)) from None
         if math.isnan(number):
             return None
     if not 0 <= number <= 1:
@@ -455,4 +463,4 @@ def parse_probability(value: object) -> float | None:
 
 def probability_outside_message(number: float) -> str:
     """The problem sentence for a probability outside 0..1 (70 was probably meant as 70%)."""
-    return f"probability {number:g} is outside 0..1 (write 70% or 0.7)"
+    return said("parse.probability.outside", value=f"{number:g}")

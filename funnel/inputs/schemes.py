@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.inputs import parsing
+from funnel.inputs.contract import forecast_category_words
 from funnel.inputs.keys import codes_and_labels
 
 __all__ = ["PRESETS", "preset_stages", "default_stages", "open_stages", "stage_positions"]
@@ -28,7 +29,8 @@ def preset_stages(name: str = "pib", language: str = "en") -> pd.DataFrame:
 
     Args:
         name: one of ``PRESETS`` (pib, six_step, seven_stage).
-        language: ``en`` or ``zh-CN`` for the stage names.
+        language: ``en`` or ``zh-CN`` for the stage names, their entry criteria and forecast
+            categories (which validation reads in either language).
     """
     if name not in PRESETS:
         raise ValueError(f"unknown stage scheme '{name}' (known: {', '.join(PRESETS)})")
@@ -36,7 +38,9 @@ def preset_stages(name: str = "pib", language: str = "en") -> pd.DataFrame:
         table = pd.read_csv(fh, dtype={"code": str})
     if language == "zh-CN":
         table["name"] = table["name_zh"]
-    table = table.drop(columns=["name_zh"])
+        table["entry_criteria"] = table["entry_criteria_zh"]
+        table["forecast_category"] = table["forecast_category"].map(forecast_category_words(language))
+    table = table.drop(columns=["name_zh", "entry_criteria_zh"])
     for flag in ("is_won", "is_lost"):
         table[flag] = table[flag].map(parsing.parse_flag)
     table.index = pd.RangeIndex(2, 2 + len(table))  # as if read from a sheet under a header row

@@ -13,49 +13,44 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from funnel.inputs.issues import IssueLog
+from funnel import catalog
+from funnel.inputs.issues import IssueLog, words
 from funnel.inputs.parsing import ParseError, fold, parse_date
 
 __all__ = ["Settings", "settings_from_table", "settings_table", "apply_overrides", "parse_column_names", "nearest_setting"]
 
 
 class Settings(BaseModel):
-    """Every setting a workbook can carry, with its default."""
+    """Every setting a workbook can carry, with its default; what each does is the catalog's
+    ``setting.<key>`` text."""
 
     # protected_namespaces=(): "model_min_closed" is a setting, not pydantic's; without it
     # pydantic before 2.10 warns on the user's terminal at every start.
     model_config = ConfigDict(extra="ignore", validate_assignment=True, protected_namespaces=())
 
-    as_of: dt.date = Field(default_factory=dt.date.today, description="the day the figures are as of")
-    currency: str = Field("CNY", description="currency shown next to amounts")
-    fiscal_year_start_month: int = Field(1, ge=1, le=12, description="first month of the fiscal year")
-    period: Literal["month", "quarter"] = Field("quarter", description="forecast period")
-    probability_method: Literal["configured", "empirical", "blended"] = Field(
-        "blended", description="which stage probability forecasts use"
-    )
-    prior_strength: float = Field(10.0, ge=0, description="weight of the configured probability when blending")
+    as_of: dt.date = Field(default_factory=dt.date.today)
+    currency: str = Field("CNY")
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    period: Literal["month", "quarter"] = Field("quarter")
+    probability_method: Literal["configured", "empirical", "blended"] = Field("blended")
+    prior_strength: float = Field(10.0, ge=0)
     # Per-deal model (win probability issue)
-    forecast_method: Literal["auto", "model", "stage"] = Field(
-        "auto", description="auto: the per-deal model where its backtest beats the stage probability, else the stage "
-        "probability; model or stage: always that one"
-    )
-    model_min_closed: int = Field(20, ge=1, description="closed deals needed before the model is used")
+    forecast_method: Literal["auto", "model", "stage"] = Field("auto")
+    model_min_closed: int = Field(20, ge=1)
     # Deal health
-    stale_multiple: float = Field(2.0, gt=0, description="stale when days in stage exceed this x the median")
-    inactive_days: int = Field(30, ge=1, description="no activity for this many days flags a deal")
+    stale_multiple: float = Field(2.0, gt=0)
+    inactive_days: int = Field(30, ge=1)
     # Grading
-    importance_key_amount: float = Field(1_000_000, ge=0, description="amount at or above which a deal is key")
-    importance_important_amount: float = Field(200_000, ge=0, description="amount at or above which a deal is important")
-    amount_bands: str = Field("50000;200000;1000000", description="amount band edges, ';'-separated")
-    trend_periods: int = Field(4, ge=2, description="periods in the win-rate trend")
-    comparison_scale_max: float = Field(5, gt=0, description="top of the comparison score scale (5 or 10)")
-    comparison_us: str = Field("", description="header of our column in the comparison table (blank: Us/我方 or the first score column)")
-    language: Literal["en", "zh-CN"] = Field("en", description="language of labels")
+    importance_key_amount: float = Field(1_000_000, ge=0)
+    importance_important_amount: float = Field(200_000, ge=0)
+    amount_bands: str = Field("50000;200000;1000000")
+    trend_periods: int = Field(4, ge=2)
+    comparison_scale_max: float = Field(5, gt=0)
+    comparison_us: str = Field("")
+    language: Literal["en", "zh-CN"] = Field("en")
     # Reading the inputs
-    date_order: Literal["auto", "DMY", "MDY", "YMD"] = Field(
-        "auto", description="how to read dates such as 05/12/2026: DMY, MDY or YMD; auto tells from each column's own dates"
-    )
-    column_names: str = Field("", description="your headers for columns, e.g. Amount=Deal value; Stage=Phase")
+    date_order: Literal["auto", "DMY", "MDY", "YMD"] = Field("auto")
+    column_names: str = Field("")
 
     @field_validator("date_order", mode="before")
     @classmethod
@@ -102,9 +97,10 @@ def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:
         if key not in fields:
             near = nearest_setting(key)
             if near:
-                log.add("settings", row, "key", key, f"unknown setting '{key}' (did you mean {near}?)", f"ignored; rename it {near} to use it")
+                log.add("settings", row, "key", key, words("issue.setting.unknown_near", setting=key, near=near),
+                        words("issue.setting.rename", near=near))
             else:
-                log.add("settings", row, "key", key, f"unknown setting '{key}'", "ignored")
+                log.add("settings", row, "key", key, words("issue.setting.unknown", setting=key), words("issue.action.ignored"))
             continue
         if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value).strip() == "":
             continue
@@ -119,7 +115,8 @@ def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:
         except ValidationError as err:
             why = err.errors()[0]["msg"]
             default = getattr(Settings(), key)
-            log.add("settings", row, "value", value, f"setting '{key}': {why}", f"used {default}")
+            log.add("settings", row, "value", value, words("issue.setting.bad_value", setting=key, why=why),
+                    words("issue.action.used", value=default))
     return settings
 
 
@@ -182,12 +179,18 @@ def apply_overrides(settings: Settings, overrides: dict[str, str]) -> Settings:
         raise ValueError(f"setting '{first['loc'][0]}': {first['msg']}") from None
 
 
+# The headers an empty comparison table offers for our column, in both languages (Us/我方).
+_OUR_COLUMN = "/".join(catalog.text("sample.comparison.us", language) for language in catalog.LANGUAGES)
+
+
 def settings_table(settings: Settings) -> pd.DataFrame:
-    """The settings as the key/value table a workbook keeps (with a description column)."""
+    """The settings as the key/value table a workbook keeps, with what each does in the
+    settings' own language."""
     rows = []
-    for key, field in Settings.model_fields.items():
+    for key in Settings.model_fields:
         value = getattr(settings, key)
         if isinstance(value, dt.date):
             value = value.isoformat()  # text reads the same in every locale
-        rows.append({"key": key, "value": value, "description": field.description or ""})
+        fields = {"us": _OUR_COLUMN} if key == "comparison_us" else {}
+        rows.append({"key": key, "value": value, "description": catalog.text(f"setting.{key}", settings.language, **fields)})
     return pd.DataFrame(rows)

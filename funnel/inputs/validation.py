@@ -17,10 +17,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from funnel import catalog
 from funnel.inputs import parsing
 from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
 from funnel.inputs.headers import closest, match_headers
-from funnel.inputs.issues import IssueLog, already_reported
+from funnel.inputs.issues import IssueLog, already_reported, each, words
 from funnel.inputs.keys import KEY_COLUMNS, encode_keys, positions
 from funnel.inputs.refusals import Refusal
 from funnel.inputs.schemes import default_stages, stage_positions
@@ -45,8 +46,8 @@ class Inputs:
 
     @property
     def issues(self) -> pd.DataFrame:
-        """The issues table."""
-        return self.log.table()
+        """The issues table, in the book's language."""
+        return self.log.table(self.settings.language)
 
     @property
     def refusals(self) -> list[Refusal]:
@@ -80,6 +81,19 @@ def _per_value(series: pd.Series, fn: Callable[[pd.Series], tuple]) -> list[np.n
     """
     codes, uniques = _factorized(series)
     return _spread(codes, fn(pd.Series(uniques, dtype=object)))
+
+
+def _with(why: pd.Series, where, values: list) -> pd.Series:
+    """``why`` with ``values`` at the rows of the boolean mask ``where``. Set in numpy: a
+    pandas setitem may turn the texts into plain str, dropping what a catalog.Said keeps
+    (its words in the other language)."""
+    out = why.to_numpy(dtype=object, copy=True)
+    mask = np.asarray(where, dtype=bool)
+    if mask.any():
+        put = np.empty(int(mask.sum()), dtype=object)
+        put[:] = values
+        out[mask] = put
+    return pd.Series(out, index=why.index, dtype=object)
 
 
 def _spread(codes: np.ndarray, outputs) -> list[np.ndarray]:
@@ -161,7 +175,7 @@ def _text_of_uniques(u: pd.Series, code: bool):
         if upper in errors_known:
             cleaned.append(None)
             errors.append(True)
-            why.append("Excel error " + upper + " instead of text")
+            why.append(catalog.said("parse.text.excel_error", error=upper))
         else:
             cleaned.append(text if text != "" else None)
             errors.append(False)
@@ -215,13 +229,13 @@ def _coerce_by_parser(
                 problems.append("")
             except parsing.ParseError as err:
                 values.append(empty)
-                problems.append(str(err))
+                problems.append(err.problem)
         parsed = pd.Series(values, index=series.index[unread], dtype="object")
         failed = pd.Series([p != "" for p in problems], index=parsed.index)
         result = result.astype("object")
         result[unread] = parsed
         bad[unread] = failed.to_numpy()
-        why[unread] = problems
+        why = _with(why, unread, problems)
     return result, bad, why
 
 
@@ -242,14 +256,24 @@ def _coerce_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 def _coerce_plain_number(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     # A weight or an order is a number, not an amount: say so in the problem.
     result, bad, why = _coerce_number(series)
-    return result, bad, why.str.replace("an amount", "a number", regex=False)
+    return result, bad, why.map(_as_number)
+
+
+_AS_NUMBER = {"parse.amount.not": "parse.number.not", "parse.amount.excel_error": "parse.number.excel_error"}
+
+
+def _as_number(problem: str) -> str:
+    # "'high' is not an amount" -> "'high' is not a number", in the catalog's words too.
+    if isinstance(problem, catalog.Said) and problem.key in _AS_NUMBER:
+        return catalog.said(_AS_NUMBER[problem.key], **problem.values)
+    return problem.replace("an amount", "a number")
 
 
 def _coerce_prob(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     result, bad, why = _coerce_by_parser(series, _fast_number, parsing.parse_probability, None)
     result = pd.to_numeric(result, errors="coerce").astype(float)
     outside = result.notna() & ~result.between(0, 1)
-    why[outside] = [parsing.probability_outside_message(v) for v in result[outside]]
+    why = _with(why, outside, [parsing.probability_outside_message(v) for v in result[outside]])
     bad |= outside
     return result.where(~outside), bad, why
 
@@ -269,7 +293,7 @@ def _in_years(dates: pd.Series) -> pd.Series:
 
 def _outside_years(value: object) -> str:
     shown = f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-    return f"'{shown}' is outside the years {_FIRST_YEAR}-{_LAST_YEAR}"
+    return catalog.said("parse.date.outside_years", value=shown, first=_FIRST_YEAR, last=_LAST_YEAR)
 
 
 def _parse_date_in_range(value: object, order: str | None = None) -> dt.date | None:
@@ -337,7 +361,7 @@ def _coerce_dates(series: pd.Series, date_order: str = "auto", language: str = "
         result = result.dt.tz_localize(None)
     outside = result.notna() & ~_in_years(result)
     if outside.any():
-        why[outside] = [_outside_years(f"{v:%Y-%m-%d}") for v in result[outside]]
+        why = _with(why, outside, [_outside_years(f"{v:%Y-%m-%d}") for v in result[outside]])
         bad |= outside
         result = result.where(~outside)
     # Dates only: the time of day a CRM adds carries no meaning for a close date.
@@ -355,7 +379,7 @@ def _coerce_flag(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(series):
         known = series.isna() | series.isin([0, 1])
         bad = ~known
-        why[bad] = series[bad].map(lambda v: f"{v:g} is not yes/no")
+        why = _with(why, bad, [catalog.said("parse.flag.number", value=f"{v:g}") for v in series[bad]])
         return series.fillna(0).eq(1), bad, why
     # Each distinct cell text is read once: a workbook's yes/no columns repeat two values.
     answer, bad_cells, problem = _per_value(series, _flags_of_uniques)
@@ -373,16 +397,16 @@ def _flags_of_uniques(u: pd.Series):
         if answer is not None:
             why.append("")
         elif str(v).strip().upper() in parsing.EXCEL_ERRORS:
-            why.append(f"Excel error {str(v).strip().upper()} instead of yes/no")
+            why.append(catalog.said("parse.flag.excel_error", error=str(v).strip().upper()))
         else:
-            why.append(f"'{v}' is not yes/no")
+            why.append(catalog.said("parse.flag.not", value=v))
     return [(answers, False), (bad, False), (why, "")]
 
 
 def _coerce_int(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     number, bad, why = _coerce_plain_number(series)
     fractional = number.notna() & (number != np.floor(number))
-    why[fractional] = number[fractional].map(lambda v: f"{v:g} is not a whole number")
+    why = _with(why, fractional, [catalog.said("parse.number.not_whole", value=f"{v:g}") for v in number[fractional]])
     return number.where(~fractional), bad | fractional, why
 
 
@@ -395,9 +419,8 @@ def _coerce_category(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series
     result[present] = mapped
     unknown_idx = unknown[unknown].index
     bad[unknown_idx] = True
-    why[unknown_idx] = text[unknown_idx].map(
-        lambda v: f"unknown forecast category '{v}' (use {', '.join(FORECAST_CATEGORIES)})"
-    )
+    why = _with(why, why.index.isin(unknown_idx), [catalog.said("parse.category.unknown", value=v, known=", ".join(FORECAST_CATEGORIES))
+                                                   for v in text[unknown_idx]])
     return result, bad, why
 
 
@@ -414,15 +437,15 @@ _COERCERS = {
 }
 
 _ACTION = {
-    "text": "left blank",
-    "code": "left blank",
-    "money": "left blank",
-    "number": "left blank",
-    "prob": "ignored",
-    "date": "left blank",
-    "flag": "read as no",
-    "int": "left blank",
-    "category": "ignored",
+    "text": words("issue.action.left_blank"),
+    "code": words("issue.action.left_blank"),
+    "money": words("issue.action.left_blank"),
+    "number": words("issue.action.left_blank"),
+    "prob": words("issue.action.ignored"),
+    "date": words("issue.action.left_blank"),
+    "flag": words("issue.action.read_as_no"),
+    "int": words("issue.action.left_blank"),
+    "category": words("issue.action.ignored"),
 }
 
 
@@ -437,7 +460,8 @@ def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, p
 
 
 # Tables whose rows are dropped when a must-have value is missing, and the action to report.
-_ROW_DROPPED = {"opportunities": "row left out", "stage_history": "row left out", "stages": "row skipped", "quotas": "row left out"}
+_ROW_DROPPED = {"opportunities": words("issue.action.row_left_out"), "stage_history": words("issue.action.row_left_out"),
+                "stages": words("issue.action.row_skipped"), "quotas": words("issue.action.row_left_out")}
 
 
 def _date_order(settings: Settings) -> tuple[str, str]:
@@ -532,12 +556,12 @@ def validate_stages(raw: pd.DataFrame | None, log: IssueLog | None = None) -> pd
 def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     if raw is None or raw.empty:
         if raw is not None:
-            log.add("stages", None, "", "", "the stages table is empty", "used the default P/I/B/W/L scheme")
+            log.add("stages", None, "", "", words("issue.stages.empty"), words("issue.action.default_scheme"))
         return default_stages()
     held: dict = {"order": None, "probability": None, "is_won": None, "is_lost": None}
     stages = _typed_table("stages", raw, log, held=held)
     if stages is None:
-        log.add("stages", None, "", "", "the stages table cannot be read", "used the default P/I/B/W/L scheme")
+        log.add("stages", None, "", "", words("issue.stages.unreadable"), words("issue.action.default_scheme"))
         return default_stages()
     def typed_blank(col: str) -> pd.Series:
         # Cells typed blank, as opposed to unreadable ones, which were reported when read.
@@ -545,15 +569,15 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
 
     blank = stages["code"].isna()
     said = blank & typed_blank("code")
-    log.add_many("stages", stages.index[said], "code", [""] * int(said.sum()), "stage code is blank", "row skipped")
+    log.add_many("stages", stages.index[said], "code", [""] * int(said.sum()), words("issue.stages.code_blank"), words("issue.action.row_skipped"))
     stages = stages[~blank]
     dup = stages["code"].duplicated()
-    log.add_many("stages", stages.index[dup], "code", stages["code"][dup], "duplicate stage code", "row skipped")
+    log.add_many("stages", stages.index[dup], "code", stages["code"][dup], words("issue.stages.duplicate_code"), words("issue.action.row_skipped"))
     stages = stages[~dup]
     stages = _place_unordered(stages, raw, held["order"], log)
     _fill_flags(stages, raw, held, log)
     both = stages["is_won"] & stages["is_lost"]
-    log.add_many("stages", stages.index[both], "is_won", stages["code"][both], "a stage cannot be both won and lost", "read as lost")
+    log.add_many("stages", stages.index[both], "is_won", stages["code"][both], words("issue.stages.won_and_lost"), words("issue.action.read_as_lost"))
     stages.loc[both, "is_won"] = False
     _fill_probabilities(stages, raw, held["probability"], log)
     # A won stage is certain and a lost one is impossible, whatever was typed.
@@ -566,18 +590,18 @@ def _validate_stages(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
     stages["order"] = stages["order"].astype(int)
     stages["name"] = stages["name"].where(stages["name"].notna(), stages["code"])
     if stages.empty:
-        log.add("stages", None, "", "", "no usable stage rows", "used the default P/I/B/W/L scheme")
+        log.add("stages", None, "", "", words("issue.stages.no_rows"), words("issue.action.default_scheme"))
         return default_stages()
     if (stages["is_won"] | stages["is_lost"]).all():
         # Every analysis needs at least one stage a deal can be open in.
-        log.add("stages", None, "", "", "no open stage is left (every usable stage is won or lost)", "used the default P/I/B/W/L scheme")
+        log.add("stages", None, "", "", words("issue.stages.no_open"), words("issue.action.default_scheme"))
         return default_stages()
     if not stages["is_won"].any():
-        log.add("stages", None, "is_won", "", "no stage is marked won, so no deal can count as won", "win rates will be empty")
+        log.add("stages", None, "is_won", "", words("issue.stages.no_won"), words("issue.action.no_win_rates"))
     return stages.sort_values("order", kind="stable")
 
 
-def _held_problem(raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], column: str, row: object, blank: str) -> tuple[object, str]:
+def _held_problem(raw: pd.DataFrame, held: tuple[pd.Series, pd.Series], column: str, row: object, blank: object) -> tuple[object, object]:
     # (value as typed, problem) of a cell a held column could not use: unreadable, or blank.
     bad, why = held
     if bool(bad.get(row, False)):
@@ -595,7 +619,7 @@ def _place_unordered(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Ser
     used = set(orders.dropna().astype(int))
     skipped = []
     for row in stages.index[orders.isna()]:
-        value, problem = _held_problem(raw, held, "order", row, "stage order is blank")
+        value, problem = _held_problem(raw, held, "order", row, words("issue.stages.order_blank"))
         above, below = orders.loc[:row].dropna(), orders.loc[row:].dropna()
         a = int(above.iloc[-1]) if len(above) else None
         b = int(below.iloc[0]) if len(below) else None
@@ -607,15 +631,16 @@ def _place_unordered(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.Ser
         if free:
             orders.loc[row] = free[0]
             used.add(free[0])
-            log.add("stages", row, "order", value, problem, f"used order {free[0]}, between the rows around it")
+            log.add("stages", row, "order", value, problem, words("issue.action.order_between", order=free[0]))
         else:
             skipped.append(row)
-            log.add("stages", row, "order", value, problem, "row skipped (no free order between the rows around it)")
+            log.add("stages", row, "order", value, problem, words("issue.action.no_free_order"))
     stages["order"] = orders
     return stages.drop(index=skipped)
 
 
-_SCHEME_NAMES = {"pib": "P/I/B", "six_step": "six-step", "seven_stage": "seven-stage"}
+# A shipped scheme's name in an Issues sentence (the catalog's scheme.<preset>).
+_SCHEME_NAMES = {name: words(f"scheme.{name}") for name in ("pib", "six_step", "seven_stage")}
 
 
 @functools.lru_cache(maxsize=1)
@@ -641,7 +666,8 @@ def _fill_flags(stages: pd.DataFrame, raw: pd.DataFrame, held: dict, log: IssueL
             code = stages.at[row, "code"]
             known = shipped.get(code)
             value = bool(known[flag]) if known else False
-            action = f"read as {'yes' if value else 'no'}, as for {code} in the {known['scheme']} scheme" if known else "read as no"
+            action = (words(f"issue.action.flag_as_shipped.{'yes' if value else 'no'}", code=code, scheme=known["scheme"])
+                      if known else words("issue.action.read_as_no"))
             stages.at[row, flag] = value
             log.add("stages", row, flag, raw.at[row, flag], why[row], action)
 
@@ -655,26 +681,26 @@ def _fill_probabilities(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.
     for row in stages.index[bad & (stages["is_won"] | stages["is_lost"])]:
         value, problem = _held_problem(raw, held, "probability", row, "")
         won = bool(stages.at[row, "is_won"])
-        log.add("stages", row, "probability", value, problem, f"used {1 if won else 0}, as for every {'won' if won else 'lost'} stage")
+        log.add("stages", row, "probability", value, problem, words(f"issue.action.probability_of_every.{'won' if won else 'lost'}"))
     missing = stages["probability"].isna() & ~stages["is_won"] & ~stages["is_lost"]
     if not missing.any():
         return
     shipped = _shipped_stages()
     open_ = stages[~stages["is_won"] & ~stages["is_lost"]].sort_values("order", kind="stable")
     for row in stages.index[missing]:
-        value, problem = _held_problem(raw, held, "probability", row, "stage probability is blank")
+        value, problem = _held_problem(raw, held, "probability", row, words("issue.stages.probability_blank"))
         code = stages.at[row, "code"]
         if code in shipped:
             used, scheme = shipped[code]["probability"], shipped[code]["scheme"]
-            action = f"used {used:g}, the {scheme} scheme's probability for {code}"
+            action = words("issue.action.probability_as_shipped", probability=f"{used:g}", scheme=scheme, code=code)
         else:
             order = stages.at[row, "order"]
             known = open_[open_["probability"].notna() & ~open_.index.isin(stages.index[missing])]
             before, after = known[known["order"] < order].tail(1), known[known["order"] > order].head(1)
             low = (float(before["probability"].iloc[0]), f"{before['code'].iloc[0]} ({before['probability'].iloc[0]:g})") if len(before) else (0.0, "0")
-            high = (float(after["probability"].iloc[0]), f"{after['code'].iloc[0]} ({after['probability'].iloc[0]:g})") if len(after) else (1.0, "won (1)")
+            high = (float(after["probability"].iloc[0]), f"{after['code'].iloc[0]} ({after['probability'].iloc[0]:g})") if len(after) else (1.0, words("issue.stages.won_one"))
             used = round((low[0] + high[0]) / 2, 6)
-            action = f"used {used:g}, halfway between {low[1]} and {high[1]}"
+            action = words("issue.action.probability_halfway", probability=f"{used:g}", low=low[1], high=high[1])
         stages.at[row, "probability"] = used
         log.add("stages", row, "probability", value, problem, action)
 
@@ -684,12 +710,12 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, sett
     if opps is None:  # missing, or refused for a missing column
         return _typed_table("opportunities", pd.DataFrame(columns=list(columns_of("opportunities"))), IssueLog())
     if opps.empty:
-        log.add("opportunities", None, "", "", "the opportunities table has no rows", "no deals to analyse")
+        log.add("opportunities", None, "", "", words("issue.deals.none"), words("issue.action.no_deals"))
     keep = pd.Series(True, index=opps.index)
 
     blank_id = opps["id"].isna()
     said = _blank_where(raw["id"], blank_id)  # an unreadable id (#N/A) was reported when it was read
-    log.add_many("opportunities", opps.index[said], "id", [""] * int(said.sum()), "deal id is blank", "row left out")
+    log.add_many("opportunities", opps.index[said], "id", [""] * int(said.sum()), words("issue.deals.id_blank"), words("issue.action.row_left_out"))
     keep &= ~blank_id
 
     dup = opps["id"].duplicated() & ~blank_id
@@ -698,8 +724,8 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, sett
         firsts = opps["id"][dup].map(first_row)
         log.add_many(
             "opportunities", opps.index[dup], "id", opps["id"][dup],
-            [f"duplicate deal id '{i}' (first at row {r})" for i, r in zip(opps["id"][dup], firsts)],
-            "row left out",
+            each("issue.deals.duplicate_id", id=opps["id"][dup], row=firsts),
+            words("issue.action.row_left_out"),
         )
     keep &= ~dup
 
@@ -708,24 +734,25 @@ def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, sett
     codes = ", ".join(stages["code"])
     log.add_many(
         "opportunities", opps.index[bad_stage], "stage", opps["stage"][bad_stage],
-        [f"unknown stage '{s}' (known: {codes})" for s in opps["stage"][bad_stage]], "row left out",
+        each("issue.deals.unknown_stage", stage=opps["stage"][bad_stage], codes=[codes] * int(bad_stage.sum())),
+        words("issue.action.row_left_out"),
     )
     no_stage = _blank_where(raw["stage"], opps["stage"].isna()) & keep
-    log.add_many("opportunities", opps.index[no_stage], "stage", [""] * int(no_stage.sum()), "stage is blank", "row left out")
+    log.add_many("opportunities", opps.index[no_stage], "stage", [""] * int(no_stage.sum()), words("issue.deals.stage_blank"), words("issue.action.row_left_out"))
     keep &= stage_known
 
     negative = opps["amount"] < 0
-    log.add_many("opportunities", opps.index[negative], "amount", opps["amount"][negative], "amount is negative", "left blank")
+    log.add_many("opportunities", opps.index[negative], "amount", opps["amount"][negative], words("issue.deals.negative_amount"), words("issue.action.left_blank"))
     huge = opps["amount"] > 1e11
-    log.add_many("opportunities", opps.index[huge], "amount", opps["amount"][huge], "amount is larger than 100,000,000,000", "left blank")
+    log.add_many("opportunities", opps.index[huge], "amount", opps["amount"][huge], words("issue.deals.huge_amount"), words("issue.action.left_blank"))
     opps.loc[negative | huge, "amount"] = np.nan
 
     backwards = opps["close_date"].notna() & opps["created"].notna() & (opps["close_date"] < opps["created"])
     log.add_many(
         "opportunities", opps.index[backwards], "close_date",
         opps["close_date"][backwards].dt.strftime("%Y-%m-%d"),
-        [f"close date is before the created date {c:%Y-%m-%d}" for c in opps["created"][backwards]],
-        "kept; check the dates",
+        each("issue.deals.close_before_created", created=[f"{c:%Y-%m-%d}" for c in opps["created"][backwards]]),
+        words("issue.action.check_dates"),
     )
     if len(opps) and not keep.any():
         if not log.refused("stages"):  # a refused scheme is the cause, and already said
@@ -742,7 +769,7 @@ def _refuse_no_usable_deal(rows: int, log: IssueLog) -> None:
     why = f" (row {first['row'].iloc[0]}: {first['problem'].iloc[0]})" if len(first) else ""
     message = (f"none of the {rows:,} deals in the opportunities table can be used{why}: correct those cells, "
                "or the stage scheme if the stage codes are right")
-    log.refuse(Refusal("opportunities", "", "", message), "no deals to analyse")
+    log.refuse(Refusal("opportunities", "", "", message), words("issue.action.no_deals"))
 
 
 def _report_implausible(opps: pd.DataFrame, raw: pd.DataFrame, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> None:
@@ -755,13 +782,13 @@ def _report_implausible(opps: pd.DataFrame, raw: pd.DataFrame, stages: pd.DataFr
         # a saved value) was reported when it was read.
         candidates &= ~opps.index.isin(list(already_reported(log, "opportunities").get("amount", ())))
     no_amount = _blank_where(raw["amount"].loc[opps.index], candidates) if candidates.any() else candidates
-    log.add_many("opportunities", opps.index[no_amount], "amount", [""] * int(no_amount.sum()), "open deal has no amount",
-                 "counted as a deal; adds 0 to the pipeline")
+    log.add_many("opportunities", opps.index[no_amount], "amount", [""] * int(no_amount.sum()), words("issue.deals.no_amount"),
+                 words("issue.action.zero_pipeline"))
     as_of = pd.Timestamp(settings.as_of)
-    for column, what in (("created", "created"), ("last_activity", "last activity")):
+    for column, what in (("created", "issue.deals.created_after_as_of"), ("last_activity", "issue.deals.activity_after_as_of")):
         future = opps[column] > as_of
         log.add_many("opportunities", opps.index[future], column, opps[column][future].dt.strftime("%Y-%m-%d"),
-                     f"{what} date is after the as-of date {as_of:%Y-%m-%d}", "kept; check the date (or as_of in Settings)")
+                     words(what, as_of=f"{as_of:%Y-%m-%d}"), words("issue.action.check_date_as_of"))
 
 
 def _validate_history(
@@ -775,8 +802,8 @@ def _validate_history(
         return empty
     if opps.empty:
         # No deal to attach history to: one line says so instead of one per history row.
-        log.add("stage_history", None, "opportunity_id", "", f"{len(raw):,} history row(s) but no usable deal in the opportunities table",
-                "history left out")
+        log.add("stage_history", None, "opportunity_id", "", words("issue.history.no_deals", rows=f"{len(raw):,}"),
+                words("issue.action.history_left_out"))
         return empty
     hist = _typed_table("stage_history", raw, log, date_order=date_order, keys=KEY_COLUMNS["stage_history"])
     if hist is None:
@@ -789,7 +816,8 @@ def _validate_history(
         blank = missing.copy()
         if missing.any():
             blank[missing] = _blank(raw.loc[missing, col]).to_numpy()
-        log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), f"{col.replace('_', ' ')} is blank", "row left out")
+        log.add_many("stage_history", hist.index[blank], col, [""] * int(blank.sum()), words(f"issue.history.{col}_blank"),
+                     words("issue.action.row_left_out"))
     # Each history row's deal by one hash lookup (ids are unique by now); -1 = not a deal.
     deal = positions(pd.Index(opps["id"]), hist["opportunity_id"])
     unknown_deal = keep & (deal < 0)
@@ -800,15 +828,15 @@ def _validate_history(
         if listed is not None:
             left_out[unknown_deal] = hist["opportunity_id"][unknown_deal].isin(listed).to_numpy()
     log.add_many("stage_history", hist.index[left_out], "opportunity_id", hist["opportunity_id"][left_out],
-                 "history for a deal that was left out of the opportunities table (see its issue)", "row left out")
+                 words("issue.history.deal_left_out"), words("issue.action.row_left_out"))
     not_listed = unknown_deal & ~left_out
     log.add_many("stage_history", hist.index[not_listed], "opportunity_id", hist["opportunity_id"][not_listed],
-                 "history for a deal that is not in the opportunities table", "row left out")
+                 words("issue.history.deal_not_listed"), words("issue.action.row_left_out"))
     # Each row's stage by position in the scheme (codes are unique by now); -1 = unknown.
     stage_pos = stage_positions(stages, hist["stage"])
     unknown_stage = keep & (stage_pos < 0)
     log.add_many("stage_history", hist.index[unknown_stage], "stage", hist["stage"][unknown_stage],
-                 "unknown stage in history", "row left out")
+                 words("issue.history.unknown_stage"), words("issue.action.row_left_out"))
     valid = keep & ~unknown_deal & ~unknown_stage
     if not valid.all():
         hist = hist[valid]
@@ -818,7 +846,8 @@ def _validate_history(
     if as_of is not None:
         future = hist["entered"] > pd.Timestamp(as_of)
         log.add_many("stage_history", hist.index[future], "entered", hist["entered"][future].dt.strftime("%Y-%m-%d"),
-                     f"entered date is after the as-of date {as_of:%Y-%m-%d}", "kept; check the date (or as_of in Settings)")
+                     words("issue.history.entered_after_as_of", as_of=f"{as_of:%Y-%m-%d}"),
+                     words("issue.action.check_date_as_of"))
     return hist
 
 
@@ -842,7 +871,9 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.nd
     back = same & (o < prev_o)
     after_close = same & stage_closed[prev_p] & ~back
     stage_codes = stages["code"].to_numpy(dtype=object)
-    for mask, action in ((back, "kept; counted as a step back"), (after_close, "kept; check the history")):
+    for mask, action, once, often in ((back, "issue.action.step_back", "issue.history.moved_back", "issue.history.moved_back_often"),
+                                      (after_close, "issue.action.check_history", "issue.history.after_close",
+                                       "issue.history.after_close_often")):
         if not mask.any():
             continue
         positions = by_time[mask]
@@ -853,20 +884,20 @@ def _report_history_order(hist: pd.DataFrame, deal: np.ndarray, stage_pos: np.nd
         codes = hist["stage"].iloc[picked].tolist()
         prev = stage_codes[prev_p[mask][first]].tolist()
         days = np.datetime_as_string(hist["entered"].to_numpy()[picked].astype("datetime64[D]")).tolist()
-        # Plain f-strings over lists: tens of thousands of messages, no pandas text ops.
-        if action.endswith("step back"):
-            message = [
-                f"deal {i} moved back to {c} on {day} after {p}" if n == 1
-                else f"deal {i} moved back {n} times, first to {c} on {day} after {p}"
-                for i, c, day, p, n in zip(ids, codes, days, prev, counts.tolist())
-            ]
-        else:
-            message = [
-                f"deal {i} entered {c} after it was closed ({p})" if n == 1
-                else f"deal {i} entered stages {n} times after it was closed, first {c} (after {p})"
-                for i, c, p, n in zip(ids, codes, prev, counts.tolist())
-            ]
-        log.add_many("stage_history", hist.index[picked], "stage", codes, message, action)
+        # Plain lists: tens of thousands of messages, no pandas text ops. A deal that did it
+        # once and one that did it more often read differently (two lines of the catalog).
+        n = counts.tolist()
+        for key, rows in ((once, [k for k, c in enumerate(n) if c == 1]), (often, [k for k, c in enumerate(n) if c > 1])):
+            if not rows:
+                continue
+            fields = {"id": [ids[k] for k in rows], "stage": [codes[k] for k in rows], "day": [days[k] for k in rows],
+                      "previous": [prev[k] for k in rows]}
+            if key == often:
+                fields["times"] = [n[k] for k in rows]
+            if action == "issue.action.check_history":
+                del fields["day"]
+            log.add_many("stage_history", hist.index[picked[rows]], "stage", [codes[k] for k in rows],
+                         each(key, **fields), words(action))
 
 
 def _by_deal_then_time(deal: np.ndarray, entered: np.ndarray, order_rank: np.ndarray) -> np.ndarray:
@@ -904,7 +935,7 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
     if quotas is None:
         return empty
     nobody = quotas["owner"].isna() & quotas["team"].isna()
-    log.add_many("quotas", quotas.index[nobody], "owner", [""] * int(nobody.sum()), "quota has neither an owner nor a team", "row left out")
+    log.add_many("quotas", quotas.index[nobody], "owner", [""] * int(nobody.sum()), words("issue.quotas.nobody"), words("issue.action.row_left_out"))
     labels, problems = [], []
     unread = _blank_where(raw["period"], quotas["period"].isna(), False)  # an Excel error, reported when read
     for value, skip in zip(quotas["period"], unread):
@@ -920,11 +951,11 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
             problems.append(str(err))
     quotas["period"] = labels
     bad = pd.Series([p != "" for p in problems], index=quotas.index)
-    log.add_many("quotas", quotas.index[bad], "period", raw["period"][bad], [p for p in problems if p], "row left out")
+    log.add_many("quotas", quotas.index[bad], "period", raw["period"][bad], [p for p in problems if p], words("issue.action.row_left_out"))
     negative = quotas["quota"] < 0
-    log.add_many("quotas", quotas.index[negative], "quota", quotas["quota"][negative], "quota is negative", "row left out")
+    log.add_many("quotas", quotas.index[negative], "quota", quotas["quota"][negative], words("issue.quotas.negative"), words("issue.action.row_left_out"))
     no_quota = _blank_where(raw["quota"], quotas["quota"].isna())
-    log.add_many("quotas", quotas.index[no_quota], "quota", [""] * int(no_quota.sum()), "quota is blank", "row left out")
+    log.add_many("quotas", quotas.index[no_quota], "quota", [""] * int(no_quota.sum()), words("issue.quotas.blank"), words("issue.action.row_left_out"))
     return quotas[~nobody & ~bad & ~unread & ~negative & quotas["quota"].notna()]
 
 
@@ -945,7 +976,8 @@ def _contract_headers(table: str, frame: pd.DataFrame, log: IssueLog) -> pd.Data
         return frame
     for position in match.close:
         key = match.columns[position]
-        log.add(table, None, key, headers[position], f"column '{headers[position]}' read as {key}", f"read; rename it {key} to silence this")
+        log.add(table, None, key, headers[position], words("issue.column.read_as", header=headers[position], column=key),
+                words("issue.action.read_rename", column=key))
     return frame.rename(columns={headers[p]: key for p, key in match.columns.items()})
 
 
@@ -997,12 +1029,12 @@ def validate(
         _refuse_missing_columns(name, frame, log)
     if raw.get("opportunities") is None and not log.refused("opportunities"):
         log.refuse(Refusal("opportunities", "", "", "the opportunities table is missing: give the deals "
-                                                    "(opportunities.csv in a folder of CSVs)"), "no deals to analyse")
+                                                    "(opportunities.csv in a folder of CSVs)"), words("issue.action.no_deals"))
     for name, frame in raw.items():
         if frame is not None:
             extra = [c for c in frame.columns if c not in columns_of(name)]
             if extra and name not in ("comparison",):
-                log.add(name, None, ", ".join(map(str, extra)), "", "unknown column(s)", "ignored; check the header spelling")
+                log.add(name, None, ", ".join(map(str, extra)), "", words("issue.column.unknown"), words("issue.action.check_header"))
     settings = settings_from_table(_settings_rows(raw.get("settings"), log), log)
     if overrides:
         settings = apply_overrides(settings, overrides)

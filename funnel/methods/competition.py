@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from funnel.forecast.winrates import wilson_interval
-from funnel.inputs.issues import IssueLog, already_reported, blank_or_unread
+from funnel.inputs.issues import IssueLog, already_reported, blank_or_unread, each, words
 from funnel.inputs.keys import codes_and_labels, in_order_of_appearance
 from funnel.inputs.settings import Settings
 from funnel.inputs.validation import coerce_column  # the same number reading as every other table
@@ -111,8 +111,8 @@ def _which_is_us(vendors: list[str], us: str | None, log: IssueLog) -> str | Non
     if us and not _is_blank(us):
         if _match_key(us) in keys:
             return keys[_match_key(us)]
-        log.add("comparison", None, str(us), us, f"no vendor column is headed '{us}' (comparison_us)",
-                f"used '{vendors[0]}' as us")
+        log.add("comparison", None, str(us), us, words("issue.comparison.no_us_column", us=us),
+                words("issue.action.used_as_us", vendor=vendors[0]))
     for name in US_NAMES:
         if name in keys:
             return keys[name]
@@ -161,7 +161,8 @@ def read_comparison(
         if col in _FIXED or _is_blank(col) or _match_key(col) in NOTE_HEADERS:
             continue
         if _match_key(col) in seen:
-            log.add("comparison", None, _fold(col), "", f"vendor column '{_fold(col)}' appears twice", "later column ignored")
+            log.add("comparison", None, _fold(col), "", words("issue.comparison.vendor_twice", vendor=_fold(col)),
+                    words("issue.action.later_column_ignored"))
             continue
         seen.add(_match_key(col))
         vendor_cols.append(col)
@@ -169,22 +170,23 @@ def read_comparison(
     keep = pd.Series(True, index=table.index)
     blank_factor = table["factor"].map(_is_blank)
     log.add_many("comparison", table.index[blank_factor], "factor", [""] * int(blank_factor.sum()),
-                 blank_or_unread(table.index[blank_factor], reported.get("factor", set()), "factor"), "row left out")
+                 blank_or_unread(table.index[blank_factor], reported.get("factor", set()), "factor"),
+                 words("issue.action.row_left_out"))
     keep &= ~blank_factor
     weight = pd.to_numeric(table["weight"], errors="coerce")
     no_weight = keep & weight.isna()
     log.add_many("comparison", table.index[no_weight], "weight", [""] * int(no_weight.sum()),
                  blank_or_unread(table.index[no_weight], reported.get("weight", set()), "weight"),
-                 "factor left out of the comparison")
+                 words("issue.action.factor_left_out"))
     negative = keep & (weight < 0)
-    log.add_many("comparison", table.index[negative], "weight", weight[negative], "weight is negative",
-                 "factor left out of the comparison")
+    log.add_many("comparison", table.index[negative], "weight", weight[negative], words("issue.comparison.negative_weight"),
+                 words("issue.action.factor_left_out"))
     keep &= ~no_weight & ~negative
     group = table["opportunity_id"].map(lambda v: GENERAL if _is_blank(v) else str(v).strip())
     known = set(deal_ids)
     unknown = keep & (group != GENERAL) & ~group.isin(known)
     log.add_many("comparison", table.index[unknown], "opportunity_id", group[unknown],
-                 "comparison for a deal that is not in the opportunities table", "kept as its own comparison")
+                 words("issue.comparison.unknown_deal"), words("issue.action.own_comparison"))
     table, weight, group = table[keep], weight[keep], group[keep]
 
     scores: dict[str, pd.Series] = {}
@@ -194,22 +196,22 @@ def read_comparison(
         values, bad, why = coerce_column(raw, "number")
         name = _fold(col)
         if bad.any():
-            log.add_many("comparison", table.index[bad], name, raw[bad], why[bad],
-                         "not scored (left out of this vendor's total)")
+            log.add_many("comparison", table.index[bad], name, raw[bad], why[bad], words("issue.action.not_scored"))
         outside = values.notna() & ~values.between(0, scale_max)
         log.add_many("comparison", table.index[outside], name, values[outside],
-                     [f"score {v:g} is outside 0..{scale_max:g} (comparison_scale_max)" for v in values[outside]],
-                     "not scored (left out of this vendor's total)")
+                     each("issue.comparison.score_outside", score=[f"{v:g}" for v in values[outside]],
+                          top=[f"{scale_max:g}"] * int(outside.sum())),
+                     words("issue.action.not_scored"))
         values = values.where(~outside)
         if values.isna().all() and not bad.any() and not outside.any():
-            log.add("comparison", None, name, "", f"vendor column '{name}' has no scores", "ignored")
+            log.add("comparison", None, name, "", words("issue.comparison.no_scores", vendor=name), words("issue.action.ignored"))
             continue
         # Blank cells count only where the vendor was scored on other factors of the comparison.
         scored_groups = set(group[values.notna() | bad | outside])
         blank = values.isna() & ~bad & ~outside & group.isin(scored_groups)
         log.add_many("comparison", table.index[blank], name, [""] * int(blank.sum()),
-                     [f"no score for {name} on '{f}'" for f in table["factor"][blank]],
-                     "left out of this vendor's total (see weight_coverage)")
+                     each("issue.comparison.no_score", vendor=[name] * int(blank.sum()), factor=table["factor"][blank]),
+                     words("issue.action.left_out_of_total"))
         scores[name] = values
         vendors.append(name)
     us_name = _which_is_us(vendors, us, log)
@@ -218,18 +220,21 @@ def read_comparison(
     for key, rows in table.groupby(group, sort=False).groups.items():
         w = weight[rows]
         total = float(w.sum())
-        where = "the general comparison" if key == GENERAL else f"the comparison for {key}"
+        # the general comparison, or one deal's: two lines of the catalog each
+        which, deal = ("general", {}) if key == GENERAL else ("deal", {"deal": key})
         if total <= 0:
-            log.add("comparison", rows[0], "weight", total, f"weights of {where} add up to 0", "equal weights used")
+            log.add("comparison", rows[0], "weight", total, words(f"issue.comparison.{which}.weights_zero", **deal),
+                    words("issue.action.equal_weights"))
             normalized[rows] = 1.0 / len(rows)
             continue
         if not np.isclose(total, 1.0, rtol=0, atol=1e-9):
-            log.add("comparison", rows[0], "weight", f"{total:g}", f"weights of {where} add up to {total:g}, not 1",
-                    f"each weight divided by {total:g}")
+            log.add("comparison", rows[0], "weight", f"{total:g}",
+                    words(f"issue.comparison.{which}.weights_sum", total=f"{total:g}", **deal),
+                    words("issue.action.weights_divided", total=f"{total:g}"))
         normalized[rows] = w / total
         if us_name is not None and scores[us_name][rows].isna().all():
-            log.add("comparison", rows[0], us_name, "", f"{us_name} (us) has no score in {where}",
-                    "no gaps for this comparison")
+            log.add("comparison", rows[0], us_name, "", words(f"issue.comparison.{which}.us_unscored", us=us_name, **deal),
+                    words("issue.action.no_gaps"))
 
     parts = [
         pd.DataFrame({"row": table.index.to_numpy(), "opportunity_id": group.to_numpy(),
@@ -397,12 +402,12 @@ def _read_competitors(competitors: pd.DataFrame | None, log: IssueLog) -> pd.Dat
     blank = table["competitor"].map(_is_blank).astype(bool)
     unread = already_reported(log, "competitors").get("competitor", set())
     log.add_many("competitors", table.index[blank], "competitor", [""] * int(blank.sum()),
-                 blank_or_unread(table.index[blank], unread, "competitor name"), "row left out")
+                 blank_or_unread(table.index[blank], unread, "competitor_name"), words("issue.action.row_left_out"))
     table = table[~blank]
     table["key"] = table["competitor"].map(_match_key)
     dup = table["key"].duplicated()
     log.add_many("competitors", table.index[dup], "competitor", table["competitor"][dup],
-                 "competitor listed twice (names are matched without regard to case)", "later row left out")
+                 words("issue.competitors.twice"), words("issue.action.later_row_left_out"))
     table = table[~dup]
     table["competitor"] = table["competitor"].map(lambda v: re.sub(r"\s+", " ", _fold(v)))
     return table.set_index("key")
@@ -493,5 +498,5 @@ def check_importance_settings(settings: Settings, log: IssueLog) -> None:
     """With the important amount above the key amount no deal can be "important": say so once."""
     if settings.importance_important_amount > settings.importance_key_amount:
         log.add("settings", None, "importance_important_amount", settings.importance_important_amount,
-                f"the important amount is above the key amount ({settings.importance_key_amount:g}), "
-                "so no deal can be graded important", "kept; check the settings")
+                words("issue.setting.important_above_key", key_amount=f"{settings.importance_key_amount:g}"),
+                words("issue.action.check_settings"))

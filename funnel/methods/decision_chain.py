@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnel.inputs.issues import IssueLog, already_reported, blank_or_unread
+from funnel.inputs.issues import IssueLog, already_reported, blank_or_unread, each, words
 from funnel.inputs.keys import plain
 from funnel.methods.labels import codes, label, labels, localize, parse_enum
 from funnel.methods.qualification import join_labels
@@ -73,20 +73,20 @@ def read_stakeholders(stakeholders: pd.DataFrame, deal_ids: pd.Series, log: Issu
         return table.astype(object)
     reported = already_reported(log, "stakeholders")
     keep = pd.Series(True, index=table.index)
-    for col, what in (("opportunity_id", "deal id"), ("name", "stakeholder name")):
+    for col, what in (("opportunity_id", "deal_id"), ("name", "stakeholder_name")):
         blank = _blank(table[col])
         log.add_many("stakeholders", table.index[blank], col, [""] * int(blank.sum()),
-                     blank_or_unread(table.index[blank], reported.get(col, set()), what), "row left out")
+                     blank_or_unread(table.index[blank], reported.get(col, set()), what), words("issue.action.row_left_out"))
         keep &= ~blank
     ids = table["opportunity_id"].where(keep).astype(object)
     unknown = keep & ~ids.isin(set(deal_ids))
     log.add_many("stakeholders", table.index[unknown], "opportunity_id", ids[unknown],
-                 "stakeholder of a deal that is not in the opportunities table (or was left out of it)", "row left out")
+                 words("issue.stakeholders.unknown_deal"), words("issue.action.row_left_out"))
     keep &= ~unknown
     person = ids.astype(str) + "\x00" + table["name"].astype(str).str.strip().str.casefold()
     dup = keep & person.where(keep).duplicated()
     log.add_many("stakeholders", table.index[dup], "name", table["name"][dup],
-                 [f"{n} is listed twice for deal {d}" for n, d in zip(table["name"][dup], ids[dup])], "later row left out")
+                 each("issue.stakeholders.twice", name=table["name"][dup], deal=ids[dup]), words("issue.action.later_row_left_out"))
     keep &= ~dup
     table = table[keep]
     for col, kind in ENUM_COLUMNS.items():
@@ -95,7 +95,8 @@ def read_stakeholders(stakeholders: pd.DataFrame, deal_ids: pd.Series, log: Issu
         bad = parsed.isna() & ~_blank(raw)
         known = ", ".join(labels(kind, "en").values())
         log.add_many("stakeholders", table.index[bad], col, raw[bad],
-                     [f"unknown {col} '{v}' (use {known}, or the Chinese terms)" for v in raw[bad]], "left blank")
+                     each(f"issue.stakeholders.unknown.{col}", value=raw[bad], known=[known] * int(bad.sum())),
+                     words("issue.action.left_blank"))
         table[col] = parsed.where(parsed.notna(), None)
     return table
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from funnel import catalog
 from funnel.forecast.stages import reached_order
 from funnel.inputs.contract import MAN_FLAGS, QUALIFICATION_6W2P
 from funnel.inputs.keys import codes_and_labels, in_order_of_appearance, plain
@@ -73,16 +74,6 @@ __all__ = [
 MAX_COMPETITORS = 30
 # The categorical facts, in the order explanations list them when effects tie.
 MODEL_FIELDS = ("owner", "team", "source", "product", "industry", "amount_band", "qualification", "man")
-_PREFIX = {
-    "owner": "owner ",
-    "team": "team ",
-    "source": "source ",
-    "product": "product ",
-    "industry": "industry ",
-    "amount_band": "amount ",
-    "qualification": "qualification ",
-    "man": "",
-}
 # Bands of the number of 6W+2P questions answered (of 8).
 QUALIFICATION_BANDS = ((0, 2), (3, 4), (5, 6), (7, 8))
 _MAX_LOG_ODDS = 30.0
@@ -132,16 +123,19 @@ class WinModel:
     @property
     def basis(self) -> str:
         """``model``, or why the stage probability is used instead."""
-        return "model" if self.usable else f"stage (only {_closed_deals(self.closed_deals)})"
+        return self.basis_in("en")
+
+    def basis_in(self, language: str) -> str:
+        """``basis`` in ``language``."""
+        if self.usable:
+            return catalog.text("factor.basis.model", language)
+        key = "factor.basis.stage_one" if self.closed_deals == 1 else "factor.basis.stage"
+        return catalog.text(key, language, deals=self.closed_deals)
 
     def stage_index(self, orders: np.ndarray) -> np.ndarray:
         """The position in ``stage_codes`` of each stage order (orders must be open stages)."""
         idx = np.searchsorted(self.stage_orders, np.asarray(orders))
         return np.clip(idx, 0, len(self.stage_orders) - 1)
-
-
-def _closed_deals(count: int) -> str:
-    return f"{count} closed deal" + ("" if count == 1 else "s")
 
 
 def _qualification_band(answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -340,13 +334,28 @@ def fit_win_model(
     return model
 
 
-def factor_effects(model: WinModel, facts: DealFacts, stage_idx: np.ndarray) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+def _value_names(name: str, values: np.ndarray, language: str) -> np.ndarray:
+    # The readable name of each value of a field ("owner Li Wei", "MAN complete").
+    if name == "qualification":  # the bands, in QUALIFICATION_BANDS order
+        total = len(QUALIFICATION_6W2P)
+        return np.asarray([catalog.text("factor.qualification", language, low=lo, high=hi, total=total)
+                           for lo, hi in QUALIFICATION_BANDS[:len(values)]], dtype=object)
+    if name == "man":  # complete, incomplete
+        return np.asarray([catalog.text(f"factor.man.{state}", language) for state in ("complete", "incomplete")][:len(values)],
+                          dtype=object)
+    none = catalog.text("label.marker.no_account", language)
+    return np.asarray([catalog.text(f"factor.{name}", language, value=none if v == "(none)" else v) for v in values], dtype=object)
+
+
+def factor_effects(model: WinModel, facts: DealFacts, stage_idx: np.ndarray,
+                   language: str = "en") -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """The effect of every factor on every row, and each row's value of each factor.
 
     Args:
         model: a fitted model.
         facts: ``deal_facts`` of the rows.
         stage_idx: each row's stage position in ``model.stage_codes``.
+        language: the language of the factors' names.
 
     Returns:
         (effects, labels). effects: (rows, factors) log-likelihood ratios; column 0 is the
@@ -357,7 +366,8 @@ def factor_effects(model: WinModel, facts: DealFacts, stage_idx: np.ndarray) -> 
     """
     rows = len(stage_idx)
     columns = [model.stage_log_odds[stage_idx] - model.base_log_odds]
-    labels = [(stage_idx, np.array([f"stage {code} reached" for code in model.stage_codes], dtype=object))]
+    labels = [(stage_idx, np.array([catalog.text("factor.stage", language, stage=code) for code in model.stage_codes],
+                                   dtype=object))]
     for name, table in model.fields.items():
         value_codes, values = facts.fields[name]
         known = table.values.get_indexer(values)  # each distinct value's column, -1 if never seen
@@ -366,12 +376,13 @@ def factor_effects(model: WinModel, facts: DealFacts, stage_idx: np.ndarray) -> 
         effect = np.zeros(rows)
         effect[seen] = table.effect[column[seen]]
         columns.append(effect)
-        labels.append((value_codes, np.asarray([_PREFIX[name] + v for v in values], dtype=object)))
+        labels.append((value_codes, _value_names(name, values, language)))
     if model.competitor_keys:
         present = facts.presence(model.competitor_keys)
         for c, shown in enumerate(model.competitor_names):
             columns.append(np.where(present[:, c], model.competitor_present[c], model.competitor_absent[c]))
-            names = np.array([f"competitor {shown} present", f"competitor {shown} not present"], dtype=object)
+            names = np.array([catalog.text(f"factor.competitor.{state}", language, competitor=shown)
+                              for state in ("present", "absent")], dtype=object)
             labels.append((np.where(present[:, c], 0, 1), names))
     return np.column_stack(columns), labels
 
@@ -419,7 +430,8 @@ def _joined(names: list[np.ndarray], mark: str) -> np.ndarray:
     return out
 
 
-def score_rows(model: WinModel, facts: DealFacts, stage_idx: np.ndarray, explain: bool = True) -> pd.DataFrame:
+def score_rows(model: WinModel, facts: DealFacts, stage_idx: np.ndarray, explain: bool = True,
+               language: str = "en") -> pd.DataFrame:
     """Score rows given their facts and stage positions (used by ``score_deals`` and the backtest).
 
     Args:
@@ -427,12 +439,13 @@ def score_rows(model: WinModel, facts: DealFacts, stage_idx: np.ndarray, explain
         facts: ``deal_facts`` of the rows.
         stage_idx: each row's stage position in ``model.stage_codes``.
         explain: also name the strongest factors (costs time; the backtest skips it).
+        language: the language they are named in.
 
     Returns:
         model_probability, log_odds and, with ``explain``, the factor columns of
         ``SCORE_COLUMNS``; one row per row of ``facts`` (a RangeIndex).
     """
-    effects, labels = factor_effects(model, facts, stage_idx)
+    effects, labels = factor_effects(model, facts, stage_idx, language)
     log_odds = model.base_log_odds + effects.sum(axis=1)
     out = {"model_probability": probability_from_log_odds(log_odds), "log_odds": log_odds}
     if explain:
@@ -451,6 +464,7 @@ def score_deals(
     history: pd.DataFrame,
     stages: pd.DataFrame,
     reached: pd.Series | None = None,
+    language: str = "en",
 ) -> pd.DataFrame:
     """Model probability and its explanation for every open deal.
 
@@ -460,6 +474,7 @@ def score_deals(
         history: validated stage history (the furthest stage reached is a factor).
         stages: the stage scheme.
         reached: ``reached_order(deals, history, stages)`` when already computed.
+        language: the language of the basis and the factors.
 
     Returns:
         A frame indexed like ``deals`` with ``SCORE_COLUMNS``: model_probability (blank for
@@ -474,7 +489,7 @@ def score_deals(
     n = len(deals)
     out = {col: np.full(n, np.nan) if col.endswith("_effect") or col in ("model_probability", "log_odds") else np.full(n, None, dtype=object)
            for col in SCORE_COLUMNS}
-    out["basis"] = np.full(n, model.basis, dtype=object)
+    out["basis"] = np.full(n, model.basis_in(language), dtype=object)
     out["factors_for"] = np.full(n, "", dtype=object)
     out["factors_against"] = np.full(n, "", dtype=object)
     if not model.usable:
@@ -482,7 +497,7 @@ def score_deals(
     elif is_open.any():
         open_deals = fact_columns(deals, "id", "stage")[is_open]
         orders = reached_order(open_deals, history, stages).to_numpy() if reached is None else reached.to_numpy()[is_open]
-        scored = score_rows(model, deal_facts(open_deals), model.stage_index(orders))
+        scored = score_rows(model, deal_facts(open_deals), model.stage_index(orders), language=language)
         for col in scored.columns:
             column = out[col]
             column[is_open] = scored[col].to_numpy()

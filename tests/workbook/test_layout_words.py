@@ -7,6 +7,7 @@ import pandas as pd
 
 from funnel.analysis import summary_table
 from funnel.catalog import LANGUAGES, group, text
+from funnel.forecast.health import health_counts
 from funnel.inputs.issues import IssueLog
 from funnel.inputs.parsing import fold
 from funnel.inputs.settings import Settings
@@ -57,11 +58,15 @@ def test_a_header_in_either_language_means_one_column():
 
 def test_the_summary_labels_the_headline_figures():
     deals = pd.DataFrame({"is_open": [True], "is_won": [False], "is_lost": [False], "amount": [10.0], "weighted": [2.0]})
-    figures = list(summary_table(deals, Settings(), 0)["metric"])
+    health = pd.DataFrame({flag: [False] for flag in ("stale", "overdue", "pushed", "inactive")})
+    figures = list(summary_table(deals, Settings(), 0)["metric"]) + list(health_counts(deals, health)["metric"])
     assert list(group("metric")) == figures
     assert metric_label("weighted_pipeline", "zh-CN") == "加权管道"
+    # The deal-health counts under the headline figures, in both languages.
+    assert metric_label("stale_deals", "en") == "Stale deals" and metric_label("stale_deals", "zh-CN") == "停滞商机数"
+    assert metric_label("flagged_amount", "en") == "Flagged amount"
     # A figure without an entry keeps its key, readable in English.
-    assert metric_label("stale_deals", "en") == "Stale deals" and metric_label("stale_deals", "zh-CN") == "stale_deals"
+    assert metric_label("some_new_figure", "en") == "Some new figure"
 
 
 def test_the_sample_comparison_column_reads_as_ours():
