@@ -31,9 +31,9 @@ def risk_columns(scores: pd.DataFrame, language: str) -> pd.DataFrame:
 
     The reason is blank for a deal with no sign and no decision-chain risk.
     """
-    flags = {sign: scores[sign].fillna(False).to_numpy(dtype=bool) for sign in WARNING_SIGNS}
+    flags = {sign: scores[sign].eq(True).to_numpy() for sign in WARNING_SIGNS}  # a blank flag is no sign
     count = np.sum(list(flags.values()), axis=0) if len(scores) else np.zeros(0, dtype=int)
-    amount = scores["amount"].fillna(0.0).to_numpy(dtype=float)
+    amount = pd.to_numeric(scores["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     separator = catalog.text("separator.list", language)
     no_chain = catalog.text("label.risk.no_stakeholders", language)
     reasons = []

@@ -53,8 +53,9 @@ def test_amounts_at_risk_add_up_to_the_flagged_amount(rows):
     scores = _scores([(f"D{i}", amount, *flags, 1, 1, 1.0, 1, "") for i, (amount, *flags) in enumerate(rows)])
     risk = risk_columns(scores, "en")
     flagged = scores[list(WARNING_SIGNS)].any(axis=1).to_numpy(dtype=bool)
-    assert np.isclose(risk["amount_at_risk"].sum(), scores["amount"].fillna(0)[flagged].sum())
-    assert (risk["amount_at_risk"] <= scores["amount"].fillna(0)).all()
+    amount = pd.to_numeric(scores["amount"]).fillna(0.0)
+    assert np.isclose(risk["amount_at_risk"].sum(), amount[flagged].sum())
+    assert (risk["amount_at_risk"] <= amount).all()
     assert ((risk["reason"] != "") == flagged).all()
 
 
