@@ -885,6 +885,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "issue.calls.owner_blank": ("the call names no person", "提报没有写人员"),
     "issue.calls.period_blank": ("the call names no period", "提报没有写期间"),
     "issue.calls.amount_blank": ("the call has no amount", "提报没有金额"),
+    "issue.calls.category_blank": ("the call has no category (use Commit, Best Case or Pipeline)",
+                                   "提报没有类别（请用 承诺、最佳情况 或 管道）"),
     "issue.calls.negative": ("the call's amount is negative", "提报金额为负数"),
     "issue.calls.not_a_call": ("'{category}' is not a call (use Commit, Best Case or Pipeline)",
                                "“{category}”不是提报类别（请用 承诺、最佳情况 或 管道）"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnel.inputs.contract import CALL_CATEGORIES as _CALLED
 from funnel.inputs.issues import IssueLog, words
 
 __all__ = ["ROLLUP_COLUMNS", "SYSTEM_COLUMNS", "CALL_CATEGORIES", "call_rollup", "hierarchy"]
@@ -27,7 +28,7 @@ __all__ = ["ROLLUP_COLUMNS", "SYSTEM_COLUMNS", "CALL_CATEGORIES", "call_rollup",
 # The system's figures summed over a person's subtree.
 SYSTEM_COLUMNS = ("closed_won", "commit", "best_case", "weighted")
 # The call categories and the column of each person's own call.
-CALL_CATEGORIES = {"Commit": "commit_call", "Best Case": "best_case_call", "Pipeline": "pipeline_call"}
+CALL_CATEGORIES = {category: category.lower().replace(" ", "_") + "_call" for category in _CALLED}
 ROLLUP_COLUMNS = (
     "period", "person", "manager", "level", *SYSTEM_COLUMNS,
     "commit_call", "commit_below", "commit_adjustment",
