@@ -113,3 +113,45 @@ def test_system_figures_add_up_the_hierarchy(tree):
     # The top's figures are everyone's.
     tops = out[out["level"] == 0]
     assert tops["closed_won"].sum() == system["closed_won"].sum()
+
+
+# --- the input tables, through validation and the analysis -------------------------------
+
+def _deals() -> pd.DataFrame:
+    return pd.DataFrame({"id": ["1", "2"], "owner": ["Ann", "Bob"], "stage": ["W", "P"], "amount": [100.0, 80.0],
+                         "close_date": pd.to_datetime(["2026-11-01", "2026-12-01"])}, index=[2, 3])
+
+
+def test_bad_calls_and_people_rows_are_said_and_left_out():
+    from funnel.analysis import run
+
+    calls = pd.DataFrame({"period": ["2026-Q4", "2026-Q4", "2026-Q4", "2026-Q4", "2026-Q4"],
+                          "owner": ["Ann", "Bob", "  ", "Bob", "Mia"],
+                          "category": ["Commit", "Closed", "Commit", "hmm", "承诺"],
+                          "amount": ["120", "50", "30", "40", "lots"]}, index=[2, 3, 4, 5, 6])
+    people = pd.DataFrame({"person": ["Ann", None, "Bob"], "manager": ["Mia", "Mia", "Mia"]}, index=[2, 3, 4])
+    report = run({"opportunities": _deals(), "forecast_calls": calls, "people": people})
+    found = report["issues"]
+    mine = found[found["table"].isin(["forecast_calls", "people"])]
+    assert mine[["table", "row", "column"]].values.tolist() == [
+        ["forecast_calls", 3, "category"],   # Closed is no call
+        ["forecast_calls", 4, "owner"],      # blank person
+        ["forecast_calls", 5, "category"],   # unknown category
+        ["forecast_calls", 6, "amount"],     # not an amount
+        ["people", 2, "manager"],            # Mia manages Ann but has no row: at the top
+        ["people", 3, "person"],             # blank person
+    ]
+    assert mine["action"].tolist() == ["row left out"] * 4 + ["placed at the top of the hierarchy", "row left out"]
+    rollup = report["forecast_calls_rollup"].set_index("person")
+    q4 = rollup[rollup["period"] == "2026-Q4"]
+    # Ann's call is the only one left; Mia (top, no row of her own) sums her reports' deals and calls.
+    assert q4.loc["Ann", "commit_call"] == 120.0 and q4.loc["Mia", "commit_below"] == 120.0
+    assert q4.loc["Mia", "closed_won"] == 100.0 and q4.loc["Mia", "level"] == 0
+
+
+def test_a_book_without_calls_or_people_is_as_before():
+    from funnel.analysis import run
+
+    report = run({"opportunities": _deals()})
+    assert report["forecast_calls_rollup"].empty
+    assert not report["issues"]["table"].isin(["forecast_calls", "people"]).any()
