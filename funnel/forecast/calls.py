@@ -137,8 +137,8 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
         log: where the hierarchy's problems go.
 
     Returns:
-        One row per period and person whose subtree has a figure or a call that period, each
-        period's people top-down (a manager, then each report and theirs, by name), with
+        One row per period and person whose subtree has a figure (not all zero: a quota
+        alone is none) or a call that period, each period's people top-down (a manager, then each report and theirs, by name), with
         ``ROLLUP_COLUMNS``: level (0 at the top), the system's figures summed over the
         person's subtree, the person's own calls, ``<category>_below`` (the sum of the
         direct reports' calls; blank when none of them called) and ``<category>_adjustment``
@@ -167,7 +167,8 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
     for period in periods:
         figures = {p: own.loc[(period, p)].to_numpy(dtype=float) if own is not None and (period, p) in own.index
                    else np.zeros(len(SYSTEM_COLUMNS)) for p, _ in order}
-        has = {p: own is not None and (period, p) in own.index for p, _ in order}
+        # A period's row needs a figure or a call: a quota alone (the forecast lists it) adds none.
+        has = {p: bool(figures[p].any()) for p, _ in order}
         mine = {p: called.loc[(period, p)] if called is not None and (period, p) in called.index else None for p, _ in order}
         for p, _ in order:
             has[p] = has[p] or mine[p] is not None

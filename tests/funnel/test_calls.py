@@ -54,6 +54,13 @@ def test_three_levels_by_hand():
     assert np.isnan(out.loc["Bob", "best_case_call"])
 
 
+def test_a_period_with_only_a_quota_has_no_rows():
+    quota_only = pd.DataFrame({"period": ["2027-Q1"], "team": ["East"], "owner": ["Ann"], "closed_won": [0.0], "commit": [0.0],
+                               "best_case": [0.0], "weighted": [0.0]})
+    out = call_rollup(CALLS, PEOPLE, pd.concat([SYSTEM, quota_only], ignore_index=True))
+    assert out["period"].unique().tolist() == ["2026-Q4"]
+
+
 def test_no_calls_and_no_people_is_empty():
     empty_calls = CALLS.iloc[:0]
     assert call_rollup(empty_calls, PEOPLE.iloc[:0], SYSTEM).empty
