@@ -138,8 +138,8 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
 
     Returns:
         One row per period and person whose subtree has a figure (not all zero: a quota
-        alone is none) or a call that period, each period's people top-down (a manager, then each report and theirs, by name), with
-        ``ROLLUP_COLUMNS``: level (0 at the top), the system's figures summed over the
+        alone is none) or a call that period, each period's people top-down (a manager,
+        then each report and theirs, by name), with ``ROLLUP_COLUMNS``: level (0 at the top), the system's figures summed over the
         person's subtree, the person's own calls, ``<category>_below`` (the sum of the
         direct reports' calls; blank when none of them called) and ``<category>_adjustment``
         (own call − below; blank when either is blank). Empty without calls and people.
