@@ -36,6 +36,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import pandas as pd
 
+from funnel.forecast.calls import call_rollup
 from funnel.forecast.dashboard import flag_counts, owner_attainment, period_figures, top_gaps, top_risks
 from funnel.forecast.deals import deal_table
 from funnel.forecast.health import deal_health, health_counts
@@ -79,6 +80,7 @@ OUTPUT_TABLES = (
     "forecast",
     "forecast_teams",
     "forecast_periods",
+    "forecast_calls_rollup",
     "win_rates",
     "win_rate_trend",
     "deal_scores",
@@ -103,7 +105,7 @@ WIN_BRANCH = ("model_scores", "health", "calibration", "reliability", "range_for
 
 # What is computed here while an executor computes WIN_BRANCH (everything else that does
 # not need the branch; the tables that report problems to the log among them).
-_BESIDE_THE_BRANCH = ("stage_stats", "forecast", "forecast_teams", "forecast_periods", "win_rates", "comparison",
+_BESIDE_THE_BRANCH = ("stage_stats", "forecast", "forecast_teams", "forecast_periods", "forecast_calls_rollup", "win_rates", "comparison",
                       "head_to_head", "accounts", "qualification", "stakeholders", "chain", "decision_chain", "deal_qualification")
 
 # What qualification adds to each row of the Deal scores table.
@@ -246,6 +248,13 @@ class Analysis:
     @cached_property
     def forecast_periods(self) -> pd.DataFrame:
         return weighted_pipeline(self.deals, self.inputs.quotas, ["period"])
+
+    @cached_property
+    def forecast_calls_rollup(self) -> pd.DataFrame:
+        """The calls of every level of the hierarchy beside the system's forecast over the
+        people below (``funnel.forecast.calls``); the hierarchy's problems go to the log."""
+        i = self.inputs
+        return call_rollup(i.forecast_calls, i.people, self.forecast, i.log)
 
     @cached_property
     def win_rates(self) -> pd.DataFrame:
@@ -402,7 +411,7 @@ class Analysis:
     def issues(self) -> pd.DataFrame:
         """Every problem in the inputs: first what keeps the figures from reading as a forecast
         (``readiness_issues``), then validation's and those the tables above found."""
-        self.compute(("comparison", "stakeholders", "head_to_head"))  # each reports to the log once
+        self.compute(("comparison", "stakeholders", "head_to_head", "forecast_calls_rollup"))  # each reports to the log once
         found = self.inputs.issues
         ready = readiness_issues(self.deals, self.inputs.stage_history, self.inputs.quotas, self.settings)
         if not len(ready):

@@ -24,7 +24,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from funnel import catalog
 from funnel.forecast.dashboard import FIGURES
-from funnel.inputs.contract import forecast_category_words
+from funnel.inputs.contract import CALL_CATEGORIES, forecast_category_words
 from funnel.inputs.schemes import preset_stages
 from funnel.inputs.settings import Settings, settings_table
 from workbook.layout import (
@@ -419,6 +419,11 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
                 ws.data_validation(row0 + 1, c, end, c, {"validate": "list", "source": "=StageCodes",
                                                          "error_title": catalog.text("alert.stage.title", language),
                                                          "error_message": catalog.text("alert.stage.message", language)})
+            elif layout.table == "forecast_calls" and col.key == "category":
+                # A call is Commit, Best Case or Pipeline (in the book's words), nothing else.
+                called = forecast_category_words(language)
+                ws.data_validation(row0 + 1, c, end, c, {"validate": "list",
+                                                         "source": [called[k] for k in CALL_CATEGORIES]})
             elif col.key == "forecast_category":
                 ws.data_validation(row0 + 1, c, end, c, {"validate": "list",
                                                          "source": list(forecast_category_words(language).values())})

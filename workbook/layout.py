@@ -203,6 +203,18 @@ INPUTS: dict[str, TableLayout] = {
             _c("relationship", width=12),
             _c("style", width=12),
         )),
+        TableLayout("tblForecastCalls", "forecast_calls", "forecast_calls", (0, 0), (
+            _c("period", width=10),
+            _c("owner", width=14),
+            _c("category", width=12),
+            _c("amount", "money", 14),
+            _c("submitted_on", "date", 12),
+            _c("note", width=40),
+        )),
+        TableLayout("tblPeople", "people", "people", (0, 0), (
+            _c("person", width=16),
+            _c("manager", width=16),
+        )),
     )
 }
 
@@ -284,6 +296,24 @@ OUTPUTS: dict[str, TableLayout] = {
                     (_PERIOD, _c("team", width=12), _c("owner", width=14), *_FORECAST_VALUE_COLS)),
         TableLayout("tblForecastTeams", "forecast_teams", "forecast", (24, 31),
                     (_PERIOD, _c("team", width=12), *_FORECAST_VALUE_COLS)),
+        # Right of tblForecastTeams (columns 31-44), one column apart.
+        TableLayout("tblCallRollup", "forecast_calls_rollup", "forecast", (24, 46), (
+            _PERIOD,
+            _c("person", width=14),
+            _c("manager", width=14),
+            _c("level", "int", 8),
+            _c("closed_won", "money", 13),
+            _c("commit", "money", 14),
+            _c("best_case", "money", 14),
+            _c("weighted", "money", 13),
+            _c("commit_call", "money", 13),
+            _c("commit_below", "money", 14),
+            _c("commit_adjustment", "money", 13),
+            _c("best_case_call", "money", 13),
+            _c("best_case_below", "money", 14),
+            _c("best_case_adjustment", "money", 13),
+            _c("pipeline_call", "money", 13),
+        )),
         TableLayout("tblStageStats", "stage_stats", "stages", (3, 0), (
             _c("code", width=7),
             _c("name", width=22),

@@ -12,7 +12,7 @@ import pandas as pd
 
 from funnel import catalog
 from funnel.analysis import Report
-from funnel.inputs.contract import required_columns
+from funnel.inputs.contract import OPTIONAL_TABLES, required_columns
 from funnel.inputs.headers import closest, exact_key, match_headers
 from funnel.inputs.issues import IssueLog, words
 from funnel.inputs.periods import NO_CLOSE_DATE, period_of
@@ -26,6 +26,8 @@ __all__ = ["ALIASES", "REQUIRED_TABLES", "read_inputs", "to_canonical", "header_
 # Tables every funnel workbook has and every figure depends on: one that is missing is a
 # refusal. The competition tables are optional: without them, their own tables are empty.
 REQUIRED_TABLES = ("tblSettings", "tblStages", "tblOpportunities", "tblStageHistory", "tblQuotas")
+# Tables that came later: a book made before them lacks them without a word, and works as before.
+_LATER_TABLES = tuple(name for name, layout in INPUTS.items() if layout.table in OPTIONAL_TABLES)
 
 # Other names people give a column, read as the column and reported (``funnel.inputs.headers``,
 # step 3). Kept short and explicit: each must be unmistakable within its table.
@@ -188,7 +190,7 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
                            "or undo the deletion")
                 log.refuse(Refusal(layout.table, "", name, message),
                            "no deals to analyse" if layout.table == "opportunities" else "left out; defaults used")
-            else:
+            elif name not in _LATER_TABLES:
                 log.add(layout.table, None, "", name, words("issue.table.missing", table=name, error=str(err)),
                         words("issue.action.defaults_used"))
             continue

@@ -255,7 +255,76 @@ def demo_tables(
         index=pd.RangeIndex(2, 8),
     )
     quotas = _quotas(opportunities, stages, as_of)
-    return {"settings": settings, "stages": stages, "opportunities": opportunities, "stage_history": history, "quotas": quotas}
+    people = _people(opportunities)
+    calls = _calls(opportunities, stages, people, as_of, language)
+    return {"settings": settings, "stages": stages, "opportunities": opportunities, "stage_history": history, "quotas": quotas,
+            "people": people, "forecast_calls": calls}
+
+
+# Each team's manager, and the head of sales they report to.
+_MANAGERS = ("Ma Jun", "Gao Yan", "He Ping")
+_HEAD_OF_SALES = "Lin Feng"
+
+
+def _people(opportunities: pd.DataFrame) -> pd.DataFrame:
+    teams = sorted(set(opportunities["team"].dropna()))
+    manager_of_team = {team: _MANAGERS[i % len(_MANAGERS)] for i, team in enumerate(teams)}
+    team_of = opportunities.groupby("owner", sort=False)["team"].first()
+    rows = [(owner, manager_of_team[team]) for owner, team in team_of.items()]
+    rows += [(manager, _HEAD_OF_SALES) for manager in dict.fromkeys(manager_of_team.values())]
+    rows.append((_HEAD_OF_SALES, None))
+    people = pd.DataFrame(rows, columns=["person", "manager"])
+    people.index = pd.RangeIndex(2, 2 + len(people))
+    return people
+
+
+def _calls(opportunities: pd.DataFrame, stages: pd.DataFrame, people: pd.DataFrame, as_of: dt.date,
+           language: str) -> pd.DataFrame:
+    # The current quarter's calls, cumulative (closed won included): each rep commits to what
+    # is won and part of what is open, a manager shades the team's calls, the head of sales
+    # theirs. A few reps make no best case call, one no call at all, and one called twice
+    # (the later call counts), so the roll-up shows each case.
+    from funnel.inputs.contract import forecast_category_words
+
+    said = forecast_category_words(language)
+    as_of_ts = pd.Timestamp(as_of)
+    start = pd.Timestamp(as_of_ts.year, 3 * ((as_of_ts.month - 1) // 3) + 1, 1)
+    period = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    in_period = opportunities["close_date"].between(start, start + pd.DateOffset(months=3) - pd.Timedelta(days=1))
+    won_codes = set(stages.loc[stages["is_won"], "code"])
+    closed_codes = won_codes | set(stages.loc[stages["is_lost"], "code"])
+    deals = opportunities[in_period]
+    won = deals[deals["stage"].isin(won_codes)].groupby("owner")["amount"].sum()
+    open_ = deals[~deals["stage"].isin(closed_codes)].groupby("owner")["amount"].sum()
+    manager_of = dict(zip(people["person"], people["manager"]))
+    reps = [p for p in people["person"] if p not in set(people["manager"].dropna())]
+    rows = []
+    totals: dict[str, list[float]] = {}
+    for i, rep in enumerate(reps):
+        if i == len(reps) - 1:
+            continue  # no call from this rep
+        commit = round(float(won.get(rep, 0.0) + 0.5 * open_.get(rep, 0.0)), -4)
+        best = round(float(won.get(rep, 0.0) + 0.8 * open_.get(rep, 0.0)), -4)
+        day = as_of_ts - pd.Timedelta(days=3 + i % 3)
+        if i == 0:
+            rows.append((period, rep, said["Commit"], round(commit * 0.8, -4), day - pd.Timedelta(days=7)))
+        rows.append((period, rep, said["Commit"], commit, day))
+        if i % 4 != 3:
+            rows.append((period, rep, said["Best Case"], best, day))
+        sums = totals.setdefault(manager_of[rep], [0.0, 0.0])
+        sums[0] += commit
+        sums[1] += best
+    head = [0.0, 0.0]
+    for manager, (commit, best) in totals.items():
+        commit, best = round(commit * 0.95, -4), round(best * 0.9, -4)
+        rows.append((period, manager, said["Commit"], commit, as_of_ts - pd.Timedelta(days=2)))
+        rows.append((period, manager, said["Best Case"], best, as_of_ts - pd.Timedelta(days=2)))
+        head = [head[0] + commit, head[1] + best]
+    rows.append((period, _HEAD_OF_SALES, said["Commit"], round(head[0] * 0.97, -4), as_of_ts - pd.Timedelta(days=1)))
+    calls = pd.DataFrame(rows, columns=["period", "owner", "category", "amount", "submitted_on"])
+    calls["note"] = None
+    calls.index = pd.RangeIndex(2, 2 + len(calls))
+    return calls
 
 
 def _quotas(opportunities: pd.DataFrame, stages: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

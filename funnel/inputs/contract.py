@@ -26,10 +26,12 @@ __all__ = [
     "Column",
     "TABLES",
     "INPUT_TABLES",
+    "OPTIONAL_TABLES",
     "QUALIFICATION_5W2P",
     "QUALIFICATION_6W2P",
     "MAN_FLAGS",
     "FORECAST_CATEGORIES",
+    "CALL_CATEGORIES",
     "GO_NO_GO_FLAGS",
     "columns_of",
     "required_columns",
@@ -47,6 +49,8 @@ class Column:
 
 
 FORECAST_CATEGORIES = ("Pipeline", "Best Case", "Commit", "Closed", "Omitted")
+# What a forecast call may be (closed and omitted are no calls).
+CALL_CATEGORIES = ("Commit", "Best Case", "Pipeline")
 
 
 def forecast_category_words(language: str) -> dict[str, str]:
@@ -143,7 +147,23 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("relationship", "code"),
         Column("style", "code"),
     ),
+    # Forecast calls and the reports-to hierarchy (optional: without them the roll-up is empty).
+    "forecast_calls": (
+        Column("period", "text", required=True, not_blank=True),
+        Column("owner", "text", required=True, not_blank=True),
+        Column("category", "category", required=True, not_blank=True),
+        Column("amount", "money", required=True, not_blank=True),
+        Column("submitted_on", "date"),
+        Column("note", "text"),
+    ),
+    "people": (
+        Column("person", "text", required=True, not_blank=True),
+        Column("manager", "text"),
+    ),
 }
+
+# Tables a book may lack without a word: they came later, and a book without them works as before.
+OPTIONAL_TABLES = ("forecast_calls", "people")
 
 INPUT_TABLES = tuple(TABLES)
 

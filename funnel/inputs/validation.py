@@ -19,7 +19,7 @@ import pandas as pd
 
 from funnel import catalog
 from funnel.inputs import parsing
-from funnel.inputs.contract import FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
+from funnel.inputs.contract import CALL_CATEGORIES, FORECAST_CATEGORIES, TABLES, Column, columns_of, required_columns
 from funnel.inputs.headers import closest, match_headers
 from funnel.inputs.issues import IssueLog, already_reported, each, words
 from funnel.inputs.keys import KEY_COLUMNS, encode_keys, positions
@@ -42,6 +42,8 @@ class Inputs:
     competitors: pd.DataFrame
     comparison: pd.DataFrame
     stakeholders: pd.DataFrame
+    forecast_calls: pd.DataFrame = field(default_factory=lambda: _empty_table("forecast_calls"))
+    people: pd.DataFrame = field(default_factory=lambda: _empty_table("people"))
     log: IssueLog = field(default_factory=IssueLog)
 
     @property
@@ -461,7 +463,8 @@ def coerce_column(series: pd.Series, kind: str) -> tuple[pd.Series, pd.Series, p
 
 # Tables whose rows are dropped when a must-have value is missing, and the action to report.
 _ROW_DROPPED = {"opportunities": words("issue.action.row_left_out"), "stage_history": words("issue.action.row_left_out"),
-                "stages": words("issue.action.row_skipped"), "quotas": words("issue.action.row_left_out")}
+                "stages": words("issue.action.row_skipped"), "quotas": words("issue.action.row_left_out"),
+                "forecast_calls": words("issue.action.row_left_out"), "people": words("issue.action.row_left_out")}
 
 
 def _date_order(settings: Settings) -> tuple[str, str]:
@@ -959,6 +962,66 @@ def _validate_quotas(raw: pd.DataFrame | None, settings: Settings, log: IssueLog
     return quotas[~nobody & ~bad & ~unread & ~negative & quotas["quota"].notna()]
 
 
+def _empty_table(table: str) -> pd.DataFrame:
+    """A table of the contract with its columns typed and no rows."""
+    return _typed_table(table, pd.DataFrame(columns=list(columns_of(table))), IssueLog())
+
+
+def _validate_calls(raw: pd.DataFrame | None, settings: Settings, log: IssueLog) -> pd.DataFrame:
+    """The usable forecast calls: a person, a period (as the forecast labels it), a call
+    category and an amount >= 0; every row left out is said (table, row, column)."""
+    from funnel.inputs.periods import normalize_period_label
+
+    if raw is None or raw.empty:
+        return _empty_table("forecast_calls")
+    calls = _typed_table("forecast_calls", raw, log, date_order=_date_order(settings))
+    if calls is None:
+        return _empty_table("forecast_calls")
+    keep = pd.Series(True, index=calls.index)
+    for column in ("owner", "period", "amount"):
+        blank = _blank_where(raw[column], calls[column].isna())  # an unreadable cell was reported when read
+        log.add_many("forecast_calls", calls.index[blank], column, [""] * int(blank.sum()),
+                     words(f"issue.calls.{column}_blank"), words("issue.action.row_left_out"))
+        keep &= calls[column].notna()
+    category_blank = _blank_where(raw["category"], calls["category"].isna())
+    log.add_many("forecast_calls", calls.index[category_blank], "category", [""] * int(category_blank.sum()),
+                 words("issue.calls.category_blank"), words("issue.action.row_left_out"))
+    other = calls["category"].notna() & ~calls["category"].isin(list(CALL_CATEGORIES))
+    for row, category in zip(calls.index[other], calls["category"][other]):
+        log.add("forecast_calls", row, "category", category, words("issue.calls.not_a_call", category=category),
+                words("issue.action.row_left_out"))
+    keep &= calls["category"].isin(list(CALL_CATEGORIES))
+    negative = calls["amount"] < 0
+    log.add_many("forecast_calls", calls.index[negative], "amount", calls["amount"][negative], words("issue.calls.negative"),
+                 words("issue.action.row_left_out"))
+    keep &= ~negative
+    labels = []
+    for row, value, ok in zip(calls.index, calls["period"], keep):
+        if not ok:
+            labels.append(None)
+            continue
+        try:
+            labels.append(normalize_period_label(value, settings))
+        except ValueError as err:
+            labels.append(None)
+            log.add("forecast_calls", row, "period", value, str(err), words("issue.action.row_left_out"))
+    calls["period"] = pd.Series(labels, index=calls.index, dtype=object)
+    return calls[keep & calls["period"].notna()]
+
+
+def _validate_people(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame:
+    """The (person, manager) rows that name a person; a row without one is said."""
+    if raw is None or raw.empty:
+        return _empty_table("people")
+    people = _typed_table("people", raw, log)
+    if people is None:
+        return _empty_table("people")
+    blank = _blank_where(raw["person"], people["person"].isna())
+    log.add_many("people", people.index[blank], "person", [""] * int(blank.sum()), words("issue.people.person_blank"),
+                 words("issue.action.row_left_out"))
+    return people[people["person"].notna()]
+
+
 def _settings_rows(raw: pd.DataFrame | None, log: IssueLog) -> pd.DataFrame | None:
     # Values stay raw: each setting has its own type, checked by the pydantic model. A
     # table without its key and value columns was refused in validate.
@@ -1059,6 +1122,8 @@ def validate(
         competitors=competitors if competitors is not None else empty("competitors"),
         comparison=comparison if comparison is not None else empty("comparison"),
         stakeholders=stakeholders if stakeholders is not None else empty("stakeholders"),
+        forecast_calls=_validate_calls(raw.get("forecast_calls"), settings, log),
+        people=_validate_people(raw.get("people"), log),
         log=log,
     )
     return encode_keys(inputs)  # the key columns as categorical codes, hashed once

@@ -50,6 +50,7 @@ def _proper_names(tables: dict) -> set[str]:
     names |= _tokens(opps["product"]) | _tokens(opps["competitors"].dropna())
     names |= _tokens(tables["stages"]["code"]) | _tokens(tables["stakeholders"]["name"])
     names |= _tokens(tables["competitors"]["competitor"])
+    names |= _tokens(tables["people"]["person"])  # the managers above the owners
     return names
 
 
