@@ -17,11 +17,12 @@ from __future__ import annotations
 from funnel import catalog
 from funnel.analysis import Report, run
 from funnel.inputs.refusals import RefreshRefused
+from funnel.snapshots.history import History, history_from_frames
 from udfs import runtime
 from workbook.book import Book
 from workbook.mapping import output_frames, read_inputs
 
-__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused"]
+__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused", "with_store_history", "read_history"]
 
 
 def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, force: bool = False) -> str:
@@ -74,6 +75,7 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
         raw, log = read_inputs(book)
         book.status("funnel: computing...")
         report = run(raw, overrides, log, executor, force=force)
+        report = with_store_history(book, report)
         frames = output_frames(report)
         for i, (name, frame) in enumerate(frames.items(), 1):
             book.status(f"funnel: writing {name} ({i}/{len(frames)})...")
@@ -81,6 +83,50 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
         message = closing_message(report, len(frames))
         book.finish(message)
     return report, message
+
+
+def _book_path(book: Book):
+    # The workbook's file: a file-backed book's path, an xlwings book's full name; None for a
+    # book that was never saved (no folder to keep a store beside).
+    path = getattr(book, "path", None)
+    if path is None:
+        path = getattr(getattr(book, "_book", None), "fullname", None)
+    if path is None:
+        return None
+    from pathlib import Path
+
+    path = Path(path)
+    return path if path.suffix else None
+
+
+def read_history(url: str, name: str, language: str = "en") -> History:
+    """What the store at ``url`` holds of the book ``name``, read only (``create=False``: a
+    store that is not there stays not there); a store that cannot be read gives an empty
+    history saying why."""
+    from workbook.store import Store, StoreError
+
+    try:
+        with Store(url, create=False) as store:
+            snapshots = store.history(name)
+            figures = {int(i): store.figures(int(i)) for i in snapshots["id"]}
+            return history_from_frames(store.versions(name), snapshots, figures, store.where)
+    except StoreError as err:
+        return History(where=url, problem=err.message(language))
+
+
+def with_store_history(book: Book, report: Report) -> Report:
+    """The report with the history the book's snapshot store holds (the Changes and Accuracy
+    sheets, the Deal scores' pushes); a book without a file, or a store not there, keeps the
+    history tables empty with their note. Reads only: the store is written elsewhere."""
+    from workbook.store import book_name, default_url, store_url
+
+    path = _book_path(book)
+    configured = str(getattr(report.settings, "store", "") or "").strip()
+    if path is None and not configured:
+        return report.with_history(None)
+    url = store_url(configured) if configured else default_url(path)
+    name = book_name(path) if path is not None else "workbook"
+    return report.with_history(read_history(url, name, report.settings.language))
 
 
 def closing_message(report: Report, tables: int) -> str:
