@@ -1095,7 +1095,9 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "title.tblAccuracySummary": ("Accuracy over the closed periods", "已结束期间的整体准确度"),
     "title.tblAccuracy": ("Each closed period's forecasts, scored", "各已结束期间的预测评分"),
     "title.tblPushRates": ("Close-date pushes per owner (snapshot store)", "按负责人的成交日期推迟（快照库）"),
+    "header.tblChangesNote.snapshots": ("Snapshots", "快照数"),
     "header.tblChangesNote.note": ("Note", "说明"),
+    "header.tblAccuracyNote.snapshots": ("Snapshots", "快照数"),
     "header.tblAccuracyNote.note": ("Note", "说明"),
     "header.tblFlowChart.change": ("Change", "变化"),
     "header.tblFlowChart.amount": ("Amount", "金额"),
@@ -1107,7 +1109,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblForecastTrend.as_of": ("As of", "截至日期"),
     "header.tblForecastTrend.weighted": ("Weighted (won + open weighted)", "加权（已赢+在途加权）"),
     "header.tblForecastTrend.commit": ("Commit (won + commit)", "承诺（已赢+承诺）"),
-    "header.tblForecastTrend.p50": ("P50", "P50"),
+    "header.tblForecastTrend.p50": ("P50", "P50（中位数）"),
     "header.tblForecastTrend.quota": ("Quota", "指标"),
     "header.tblForecastTrend.closed_won": ("Closed won", "已赢金额"),
     "header.tblFlow.period": ("Period", "期间"),
@@ -1129,8 +1131,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblAccuracySummary.measure": ("Forecast", "预测口径"),
     "header.tblAccuracySummary.periods": ("Periods", "期间数"),
     "header.tblAccuracySummary.mean_accuracy": ("Mean accuracy", "平均准确度"),
-    "header.tblAccuracySummary.mape": ("MAPE", "MAPE"),
-    "header.tblAccuracySummary.wape": ("WAPE", "WAPE"),
+    "header.tblAccuracySummary.mape": ("MAPE", "平均绝对百分比误差"),
+    "header.tblAccuracySummary.wape": ("WAPE", "加权绝对百分比误差"),
     "header.tblAccuracySummary.mean_bias": ("Mean bias", "平均偏差"),
     "header.tblAccuracySummary.range_periods": ("Periods with a range", "有区间的期间数"),
     "header.tblAccuracySummary.in_range_share": ("Won inside P10-P90", "实际落在 P10-P90 内的比例"),
@@ -1146,8 +1148,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblAccuracy.error": ("Forecast - won", "预测-实际"),
     "header.tblAccuracy.accuracy": ("Accuracy", "准确度"),
     "header.tblAccuracy.bias": ("Bias", "偏差"),
-    "header.tblAccuracy.p10": ("P10", "P10"),
-    "header.tblAccuracy.p90": ("P90", "P90"),
+    "header.tblAccuracy.p10": ("P10", "P10（低）"),
+    "header.tblAccuracy.p90": ("P90", "P90（高）"),
     "header.tblAccuracy.in_range": ("Won inside P10-P90", "实际落在区间内"),
     "header.tblPushRates.owner": ("Owner", "负责人"),
     "header.tblPushRates.deals": ("Deals seen twice", "至少两次快照的商机"),
@@ -1164,21 +1166,17 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "chart.waterfall": ("This period's pipeline: start to end", "本期管道：从期初到期末"),
     "chart.forecast_trend": ("This period's forecast over time against quota", "本期预测走势与指标"),
     "chart.accuracy": ("Closed periods: won against the earliest forecast", "已结束期间：实际赢单与最早的预测"),
-    "note.history.no_store": ("No snapshot store: each refresh of a saved workbook records a snapshot beside it; these "
-                              "tables fill from the second", "尚无快照库：每次刷新已保存的工作簿都会在其旁边记录一个快照；"
-                              "从第二个快照起这些表格会有内容"),
-    "note.history.no_snapshots": ("No snapshot in {store} yet: each refresh records one; these tables fill from the second",
-                                  "{store} 中尚无快照：每次刷新记录一个；从第二个快照起这些表格会有内容"),
+    "note.history.no_snapshots": ("No snapshot of this workbook yet: each refresh records one; these tables fill from the "
+                                  "second", "尚无本工作簿的快照：每次刷新记录一个；从第二个快照起这些表格会有内容"),
     "note.history.unreadable": ("The snapshot store could not be read, so these tables are empty: {problem}",
                                 "无法读取快照库，这些表格为空：{problem}"),
-    "note.history.one_snapshot": ("One snapshot so far (as of {second_date}, in {store}): the flow of {period} shows where it "
-                                  "starts; changes appear from the next refresh",
-                                  "目前只有一个快照（截至 {second_date}，{store}）：{period} 的管道流动只显示期初；"
-                                  "下次刷新后显示变化"),
+    "note.history.one_snapshot": ("One snapshot so far (as of {second_date}): the flow of {period} shows where it starts; "
+                                  "changes appear from the next refresh",
+                                  "目前只有一个快照（截至 {second_date}）：{period} 的管道流动只显示期初；下次刷新后显示变化"),
     "note.history.window": ("{period}: snapshot {first} (as of {first_date}) to snapshot {second} (as of {second_date}); "
-                            "{snapshots} snapshots in {store}, {periods} closed period(s) scored",
+                            "{snapshots} snapshots, {periods} closed period(s) scored",
                             "{period}：快照 {first}（截至 {first_date}）到快照 {second}（截至 {second_date}）；"
-                            "{store} 中共 {snapshots} 个快照，已评估 {periods} 个已结束期间"),
+                            "共 {snapshots} 个快照，已评估 {periods} 个已结束期间"),
     "accuracy.point.start": ("period start", "期初"),
     "accuracy.point.lead": ("{days} days before end", "期末前 {days} 天"),
     "accuracy.level.owner": ("owner", "负责人"),
@@ -1186,7 +1184,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "accuracy.level.total": ("total", "合计"),
     "accuracy.measure.weighted": ("weighted", "加权"),
     "accuracy.measure.commit": ("commit", "承诺"),
-    "accuracy.measure.p50": ("P50", "P50"),
+    "accuracy.measure.p50": ("P50", "P50 中位数"),
     "setting.accuracy_lead_days": ("days before a period's end its forecast is scored at (and at its start)",
                                    "在期末前多少天评估预测（另加期初）"),
     "store.bad_url": ("the store {store} cannot be opened: {detail} (a store is a path or a URL such as "

@@ -537,7 +537,8 @@ OUTPUTS: dict[str, TableLayout] = {
         # The snapshot store's history: the Changes and Accuracy sheets. Charts sit above the
         # tables (rows 2-21); the one-line notes and the waterfall's twelve rows are bounded.
         TableLayout("tblChangesNote", "history_note", "changes", (22, 0), (
-            _c("note", width=18),
+            _c("snapshots", "int", 18),
+            _c("note", width=13),
         )),
         TableLayout("tblFlowChart", "flow_chart", "changes", (26, 0), (
             _c("change", width=18),
@@ -565,7 +566,8 @@ OUTPUTS: dict[str, TableLayout] = {
             _c("amount", "money", 13),
         )),
         TableLayout("tblAccuracyNote", "history_note", "accuracy", (22, 0), (
-            _c("note", width=13),
+            _c("snapshots", "int", 13),
+            _c("note", width=16),
         )),
         TableLayout("tblAccuracyChart", "accuracy_chart", "accuracy", (26, 0), (
             _PERIOD,

@@ -6,7 +6,8 @@ one. From it ``history_tables`` builds, in the book's language:
 
     history_note        one line: which snapshots the tables compare, or why they are empty
     pipeline_flow       the flow of every period for the default window: the last snapshot
-                        before the current period began -> the latest (``funnel.snapshots.flow``)
+                        before the current period began -> the latest (``funnel.snapshots.flow``),
+                        the changes of no deal and no amount left out (start and end kept)
     flow_chart          the current period's total flow as a waterfall: each change's bar on
                         an invisible base (start and end from 0)
     forecast_trend      the current period's total forecast at each snapshot: weighted
@@ -213,6 +214,10 @@ def _total_words(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     return frame.assign(owner=[total if o == "" and t == "" else o for o, t in zip(frame["owner"], frame["team"])])
 
 
+def _note(snapshots: int, note: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"snapshots": [int(snapshots)], "note": note})
+
+
 def history_tables(history: History | None, settings: Settings, actuals: pd.DataFrame, stages: pd.DataFrame,
                    ) -> dict[str, pd.DataFrame]:
     """The report's history tables (``HISTORY_TABLES``) and ``deal_history``, in the book's language.
@@ -236,23 +241,22 @@ def history_tables(history: History | None, settings: Settings, actuals: pd.Data
         "accuracy_chart": _no_frame(CHART_COLUMNS), "push_rates": _no_frame(PUSH_RATE_COLUMNS),
         "deal_history": _no_frame(DEAL_HISTORY_COLUMNS),
     }
-    if history is None:
-        out["history_note"] = pd.DataFrame({"note": [catalog.text("note.history.no_store", language)]})
-        return out
+    if history is None:  # no store: as a store without snapshots
+        history = History()
     if history.problem:
-        out["history_note"] = pd.DataFrame({"note": [catalog.text("note.history.unreadable", language, store=history.where,
-                                                                  problem=history.problem)]})
+        out["history_note"] = _note(0, [catalog.text("note.history.unreadable", language, problem=history.problem)])
         return out
     window = default_window(history.snapshots, settings)
     if window is None:
-        out["history_note"] = pd.DataFrame({"note": [catalog.text("note.history.no_snapshots", language,
-                                                                  store=history.where)]})
+        out["history_note"] = _note(0, [catalog.text("note.history.no_snapshots", language)])
         return out
     first, second = window
     current = period_of(pd.Timestamp(second["as_of"]).date(), settings)
     flow = pipeline_flow(history.state(int(first["id"])), history.state(int(second["id"])), settings)
     out["flow_chart"] = waterfall(flow, current).assign(change=lambda f: _words(f["change"], "flow.change", language))
-    out["pipeline_flow"] = _total_words(flow.assign(change=_words(flow["change"], "flow.change", language)), language)
+    # The sheet shows what moved (start and end always): a change of no deal and no amount adds nothing.
+    moved = flow[(flow["deals"] != 0) | (flow["amount"] != 0) | flow["change"].isin(["start", "end"])]
+    out["pipeline_flow"] = _total_words(moved.assign(change=_words(moved["change"], "flow.change", language)), language)
     out["forecast_trend"] = forecast_trend(history.snapshots, history.figures, current)
     scored = forecast_accuracy(history.snapshots, history.figures, settings, settings.as_of, actuals, lead)
     summary = accuracy_summary(scored)
@@ -269,10 +273,10 @@ def history_tables(history: History | None, settings: Settings, actuals: pd.Data
     out["push_rates"] = push_rates(dealt)
     periods = scored["period"].nunique() if len(scored) else 0
     key = "note.history.window" if int(first["id"]) != int(second["id"]) else "note.history.one_snapshot"
-    out["history_note"] = pd.DataFrame({"note": [catalog.text(
+    out["history_note"] = _note(len(history.snapshots), [catalog.text(
         key, language, period=current, first=int(first["id"]), second=int(second["id"]),
         first_date=pd.Timestamp(first["as_of"]).strftime("%Y-%m-%d"), second_date=pd.Timestamp(second["as_of"]).strftime("%Y-%m-%d"),
-        snapshots=len(history.snapshots), periods=periods, store=history.where)]})
+        snapshots=len(history.snapshots), periods=periods)])
     return out
 
 
