@@ -130,7 +130,8 @@ def forecast_trend(snapshots: pd.DataFrame, figures: pd.DataFrame, period: str) 
     totals = figures[(figures["period"] == period) & (figures["team"].fillna("") == "") & (figures["owner"].fillna("") == "")]
     rows = snapshots[["id", "as_of"]].merge(totals, left_on="id", right_on="snapshot_id", how="inner")
     rows = rows.sort_values(["as_of", "id"], kind="stable")
-    number = {c: pd.to_numeric(rows[c], errors="coerce").astype(float) for c in ("weighted", "commit", "p50", "quota", "closed_won")}
+    number = {c: pd.to_numeric(rows[c], errors="coerce").astype(float) if c in rows else pd.Series(np.nan, index=rows.index)
+              for c in ("weighted", "commit", "p50", "quota", "closed_won")}
     return pd.DataFrame({
         "snapshot": rows["id"].astype(int).to_numpy(),
         "as_of": pd.to_datetime(rows["as_of"]).to_numpy(),
