@@ -233,7 +233,9 @@ def history_tables(history: History | None, settings: Settings, actuals: pd.Data
     language = settings.language
     lead = settings.lead_days()
     out = {
-        "pipeline_flow": _no_frame(FLOW_COLUMNS), "flow_chart": _no_frame(WATERFALL_COLUMNS),
+        # The waterfall keeps its twelve rows (all 0 without history): its chart plots twelve.
+        "pipeline_flow": _no_frame(FLOW_COLUMNS),
+        "flow_chart": waterfall(_no_frame(FLOW_COLUMNS), "").assign(change=lambda f: _words(f["change"], "flow.change", language)),
         "forecast_trend": _no_frame(TREND_COLUMNS),
         "forecast_accuracy": _no_frame(("period", "point", "as_of", "level", "team", "owner", "measure", "forecast",
                                         "actual", "error", "accuracy", "bias", "p10", "p90", "in_range")),

@@ -10,6 +10,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -192,3 +193,47 @@ def test_libreoffice_opens_the_sheets_and_draws_their_charts(english, tmp_path):
     assert len(falls["rows"]) == len(FLOW_CHANGES) and falls["rows"][0][0] == "start"
     assert (tmp_path / "changes.png").stat().st_size > 5_000
     assert catalog.text("chart.waterfall", "en") in seen["sheet_images"][0]["text"]
+
+
+def _cells(path: Path, name: str) -> list[list]:
+    # A table as Excel passes it to a UDF: the header row, then the data rows.
+    frame = _table(path, name)
+    return [list(frame.columns)] + [[None if isinstance(v, float) and v != v else v for v in row]
+                                    for row in frame.itertuples(index=False)]
+
+
+def test_the_flow_and_accuracy_functions_read_the_refreshed_sheets(english):
+    from funnel.snapshots.history import flow_total, period_accuracy
+    from udfs.functions import FUNNEL_FLOW_TOTAL, FUNNEL_FORECAST_ACCURACY
+
+    path, report = english
+    flow = _cells(path, "tblFlow")
+    codes = {catalog.text(f"flow.change.{c}", "en"): c for c in FLOW_CHANGES}
+    raw = report.tables["pipeline_flow"].assign(change=lambda f: f["change"].map(codes),
+                                                owner=lambda f: f["owner"].replace(catalog.text("flow.total", "en"), ""))
+    for change in ("start", "pushed_out", "end"):
+        assert FUNNEL_FLOW_TOTAL(flow, change, "2026-Q4") == pytest.approx(flow_total(raw, change, "2026-Q4"))
+    assert FUNNEL_FLOW_TOTAL(flow, "pushed out", "2026-Q4") == FUNNEL_FLOW_TOTAL(flow, "pushed_out", "2026-Q4")
+    assert FUNNEL_FLOW_TOTAL(flow, "推迟移出", "2026-Q4") == FUNNEL_FLOW_TOTAL(flow, "pushed_out", "2026-Q4")
+    assert FUNNEL_FLOW_TOTAL(flow, "end", "2026-Q4", count=True) == flow_total(raw, "end", "2026-Q4", deals=True)
+    assert "is not one of" in FUNNEL_FLOW_TOTAL(flow, "slipped")
+    scored = report.analysis.history_frames  # the words; the codes come from the pure table below
+    from funnel.snapshots.accuracy import forecast_accuracy
+
+    h = report.analysis.history
+    actuals = pd.concat([report.analysis.forecast[["period", "team", "owner", "closed_won"]],
+                         report.analysis.forecast_periods[["period", "closed_won"]].assign(team="", owner="")])
+    codes_table = forecast_accuracy(h.snapshots, h.figures, report.settings, report.settings.as_of,
+                                    actuals.astype({"period": str, "team": str, "owner": str}))
+    cells = _cells(path, "tblAccuracy")
+    for measure, days in (("weighted", 60), ("commit", 30), ("P50", 60)):
+        point = f"{days}d"
+        want = period_accuracy(codes_table, "2026-Q3", measure.lower(), point)
+        got = FUNNEL_FORECAST_ACCURACY(cells, "2026-Q3", measure, days)
+        assert (got is None and np.isnan(want)) or got == pytest.approx(want), (measure, days)
+    assert scored["forecast_accuracy"].shape[0] == codes_table.shape[0]
+    owners = codes_table[(codes_table["level"] == "owner") & codes_table["accuracy"].notna()]
+    one = owners.iloc[0]
+    assert FUNNEL_FORECAST_ACCURACY(cells, one["period"], "weighted", one["lead_days"], owner=one["owner"]) == pytest.approx(
+        period_accuracy(codes_table, one["period"], "weighted", one["point"], owner=one["owner"]))
+    assert "blank" in FUNNEL_FORECAST_ACCURACY([["Period"]], "2026-Q3") or "column" in FUNNEL_FORECAST_ACCURACY([["Period"]], "2026-Q3")
