@@ -112,6 +112,8 @@ def read_history(url: str, name: str, language: str = "en") -> History:
             return history_from_frames(store.versions(name), snapshots, figures, store.where)
     except StoreError as err:
         return History(where=url, problem=err.message(language))
+    except (OSError, ValueError) as err:  # a path the system cannot use: the refresh goes on without history
+        return History(where=url, problem=str(err).splitlines()[0] if str(err) else type(err).__name__)
 
 
 def with_store_history(book: Book, report: Report) -> Report:
