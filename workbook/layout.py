@@ -551,8 +551,8 @@ OUTPUTS: dict[str, TableLayout] = {
         TableLayout("tblForecastTrend", "forecast_trend", "changes", (26, 7), (
             _c("snapshot", "int", 9),
             _c("as_of", "date", 12),
-            _c("weighted", "money", 13),
-            _c("commit", "money", 13),
+            _c("weighted", "money", 17),
+            _c("commit", "money", 16),
             _c("p50", "money", 13),
             _c("quota", "money", 13),
             _c("closed_won", "money", 13),
