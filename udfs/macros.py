@@ -96,7 +96,8 @@ def _book_path(book: Book):
     from pathlib import Path
 
     path = Path(path)
-    return path if path.suffix else None
+    # A book on a server or never saved has no folder of its own to keep a store beside.
+    return path if path.suffix and path.is_absolute() else None
 
 
 def read_history(url: str, name: str, language: str = "en") -> History:
