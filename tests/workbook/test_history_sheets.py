@@ -237,3 +237,28 @@ def test_the_flow_and_accuracy_functions_read_the_refreshed_sheets(english):
     assert FUNNEL_FORECAST_ACCURACY(cells, one["period"], "weighted", one["lead_days"], owner=one["owner"]) == pytest.approx(
         period_accuracy(codes_table, one["period"], "weighted", one["point"], owner=one["owner"]))
     assert "blank" in FUNNEL_FORECAST_ACCURACY([["Period"]], "2026-Q3") or "column" in FUNNEL_FORECAST_ACCURACY([["Period"]], "2026-Q3")
+
+
+def test_funnel_report_reads_the_store_as_the_refresh_does(english):
+    import json
+
+    from tests.e2e.test_report_formats import _invoke
+
+    path, report = english
+    result = _invoke("report", str(path), "--format", "json", "--table", "history_note", "--table", "push_rates")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["history_note"][0]["note"] == report.tables["history_note"]["note"].iloc[0]
+    assert len(shown["push_rates"]) == len(report.tables["push_rates"]) > 0
+
+
+def test_a_bad_lead_time_setting_is_an_issue_and_the_default_is_used():
+    from funnel.inputs.issues import IssueLog
+    from funnel.inputs.settings import settings_from_table
+
+    log = IssueLog()
+    settings = settings_from_table(pd.DataFrame({"key": ["accuracy_lead_days"], "value": ["30; soon"]}, index=[7]), log)
+    assert settings.lead_days() == (90, 60, 30)
+    issue = log.table().iloc[0]
+    assert (issue["table"], issue["row"], issue["column"]) == ("settings", 7, "value")
+    assert "soon" in str(issue["problem"])
