@@ -78,6 +78,8 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
         raw, log = read_inputs(book)
         book.status("funnel: computing...")
         report = run(raw, overrides, log, executor, force=force)
+        # The store's history (read only) for the Changes and Accuracy sheets and the Deal
+        # scores' pushes: after this refresh's own snapshot is recorded, where it is.
         report = with_store_history(book, report)
         frames = output_frames(report)
         for i, (name, frame) in enumerate(frames.items(), 1):
