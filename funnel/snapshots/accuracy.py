@@ -129,9 +129,13 @@ def forecast_accuracy(snapshots: pd.DataFrame, figures: pd.DataFrame, settings: 
     actuals = actuals.assign(team=actuals["team"].fillna("").astype(str), owner=actuals["owner"].fillna("").astype(str))
     periods = sorted({p for p in actuals["period"].astype(str) if p != NO_CLOSE_DATE and period_end(p, settings) < as_of})
     rows = []
+    first_day = snaps["as_of"].iloc[0]
     for period in periods:
+        points = forecast_points(period, settings, lead_days)
+        if first_day > max(day for _, _, day in points):
+            continue  # over before the first snapshot: nothing recorded to score
         actual = _levels(actuals[actuals["period"] == period], ["closed_won"])["closed_won"].fillna(0.0)
-        for point, lead, day in forecast_points(period, settings, lead_days):
+        for point, lead, day in points:
             taken = snaps[snaps["as_of"] <= day]
             if taken.empty:
                 continue
@@ -143,31 +147,39 @@ def forecast_accuracy(snapshots: pd.DataFrame, figures: pd.DataFrame, settings: 
             else:
                 said = _levels(recorded.assign(**{c: pd.to_numeric(recorded[c], errors="coerce") for c in cols}), cols)
             keys = said.index.union(actual.index)
-            said, got = said.reindex(keys), actual.reindex(keys).fillna(0.0)
-            for key in keys:
-                level, team, owner = key
-                s = said.loc[key]
-                for measure in MEASURES:
-                    if measure == "p50" and level != "total":
-                        continue
-                    if measure == "weighted":
-                        forecast = float(np.nansum([s["closed_won"], s["weighted"]]))
-                    elif measure == "commit":
-                        forecast = 0.0 if pd.isna(s["commit"]) else float(s["commit"])
-                    else:
-                        forecast = float(s["p50"]) if not pd.isna(s["p50"]) else (np.nan if len(recorded) else 0.0)
-                        if pd.isna(forecast):
-                            continue  # the range left this period out of that snapshot
-                    a = float(got.loc[key])
-                    p10 = float(s["p10"]) if measure == "p50" and not pd.isna(s["p10"]) else np.nan
-                    p90 = float(s["p90"]) if measure == "p50" and not pd.isna(s["p90"]) else np.nan
-                    in_range = (p10 <= a <= p90) if not (np.isnan(p10) or np.isnan(p90)) else None
-                    rows.append((period, point, lead, snap["as_of"], level, team, owner, measure, forecast, a,
-                                 forecast - a, accuracy(a, forecast), bias(a, forecast), p10, p90, in_range))
+            said, got = said.reindex(keys), actual.reindex(keys).fillna(0.0).to_numpy(float)
+            level = keys.get_level_values("level").to_numpy(object)
+            values = {c: said[c].to_numpy(float) for c in cols}
+            for measure in MEASURES:
+                if measure == "weighted":
+                    forecast = np.nan_to_num(values["closed_won"]) + np.nan_to_num(values["weighted"])
+                    keep = np.ones(len(keys), dtype=bool)
+                elif measure == "commit":
+                    forecast, keep = np.nan_to_num(values["commit"]), np.ones(len(keys), dtype=bool)
+                else:
+                    # The range's median on the totals; a period the snapshot's range left out
+                    # has none (a snapshot without the period at all forecast 0).
+                    forecast = values["p50"] if len(recorded) else np.zeros(len(keys))
+                    keep = (level == "total") & ~np.isnan(forecast)
+                if not keep.any():
+                    continue
+                f, a = forecast[keep], got[keep]
+                p10 = values["p10"][keep] if measure == "p50" else np.full(len(f), np.nan)
+                p90 = values["p90"][keep] if measure == "p50" else np.full(len(f), np.nan)
+                known = ~(np.isnan(p10) | np.isnan(p90))
+                inside = [bool(lo <= x <= hi) if k else None for lo, x, hi, k in zip(p10, a, p90, known)]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    acc = np.where(a != 0, np.maximum(0.0, 1.0 - np.abs(a - f) / np.abs(a)), np.nan)
+                    off = np.where(a != 0, (f - a) / np.abs(a), np.nan)
+                rows.append(pd.DataFrame({
+                    "period": period, "point": point, "lead_days": lead, "as_of": snap["as_of"], "level": level[keep],
+                    "team": keys.get_level_values("team")[keep], "owner": keys.get_level_values("owner")[keep],
+                    "measure": measure, "forecast": f, "actual": a, "error": f - a, "accuracy": acc, "bias": off,
+                    "p10": p10, "p90": p90, "in_range": pd.Series(inside, dtype=object)}))
     if not rows:
         return _empty(ACCURACY_COLUMNS)
-    out = pd.DataFrame(rows, columns=list(ACCURACY_COLUMNS))
-    out["lead_days"] = out["lead_days"].astype("Int64")
+    out = pd.concat(rows, ignore_index=True).loc[:, list(ACCURACY_COLUMNS)]
+    out["lead_days"] = pd.array([None if pd.isna(v) else int(v) for v in out["lead_days"]], dtype="Int64")
     out["as_of"] = pd.to_datetime(out["as_of"])
     order = {name: i for i, name in enumerate(_LEVELS)}
     measure_order = {name: i for i, name in enumerate(MEASURES)}
