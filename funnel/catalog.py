@@ -712,6 +712,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     # Why a deal is at risk, strongest sign first (funnel.forecast.risk).
     "risk.overdue": ("close date passed {days} days ago", "预计成交日期已过 {days} 天"),
     "risk.pushed": ("close date pushed out", "预计成交日期被推后"),
+    "risk.pushed_times": ("close date pushed {times} time(s), {days} days later than first recorded",
+                          "预计成交日期被推后 {times} 次，比首次记录晚 {days} 天"),
     "risk.stale": ("{days} days in stage (median {median})", "在本阶段 {days} 天（中位数 {median} 天）"),
     "risk.inactive": ("no activity for {days} days", "{days} 天没有活动"),
     # --- The Issues sheet: a problem found in the input tables, and what was done -------
