@@ -145,3 +145,25 @@ def test_accuracy_in_0_1_and_bias_consistent(a, f):
     else:
         assert 0.0 <= acc <= 1.0
         assert acc == pytest.approx(max(0.0, 1.0 - abs(b)), abs=1e-9)
+
+
+money = amounts.map(lambda x: round(x, 2))  # amounts in cents, as a book holds them
+
+
+@given(st.lists(st.tuples(money, money, st.booleans()), min_size=1, max_size=8))
+def test_summary_figures_are_shares_and_wape_weighs_by_the_actual(periods):
+    scored = pd.DataFrame({
+        "period": [f"2026-{i + 1:02d}" for i in range(len(periods))], "point": "start",
+        "lead_days": pd.array([None] * len(periods), dtype="Int64"), "level": "total", "team": "", "owner": "",
+        "measure": "p50", "actual": [a for a, _, _ in periods], "forecast": [f for _, f, _ in periods],
+        "in_range": [inside for _, _, inside in periods]})
+    scored["accuracy"] = [accuracy(a, f) for a, f, _ in periods]
+    row = accuracy_summary(scored).iloc[0]
+    total = sum(a for a, _, _ in periods)
+    if total > 0:
+        assert row["wape"] == pytest.approx(sum(abs(a - f) for a, f, _ in periods) / total)
+    else:
+        assert math.isnan(row["wape"])
+    assert 0.0 <= row["in_range_share"] <= 1.0 and row["range_periods"] == len(periods)
+    if row["periods"]:
+        assert 0.0 <= row["mean_accuracy"] <= 1.0 and row["mape"] >= 0.0
