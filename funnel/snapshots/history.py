@@ -276,10 +276,12 @@ def history_tables(history: History | None, settings: Settings, actuals: pd.Data
     out["push_rates"] = push_rates(dealt)
     periods = scored["period"].nunique() if len(scored) else 0
     key = "note.history.window" if int(first["id"]) != int(second["id"]) else "note.history.one_snapshot"
+    said = {"period": current, "first": int(first["id"]), "second": int(second["id"]),
+            "first_date": pd.Timestamp(first["as_of"]).strftime("%Y-%m-%d"),
+            "second_date": pd.Timestamp(second["as_of"]).strftime("%Y-%m-%d"), "snapshots": len(history.snapshots),
+            "periods": periods}
     out["history_note"] = _note(len(history.snapshots), [catalog.text(
-        key, language, period=current, first=int(first["id"]), second=int(second["id"]),
-        first_date=pd.Timestamp(first["as_of"]).strftime("%Y-%m-%d"), second_date=pd.Timestamp(second["as_of"]).strftime("%Y-%m-%d"),
-        snapshots=len(history.snapshots), periods=periods)])
+        key, language, **{name: value for name, value in said.items() if name in catalog.fields(catalog.entry(key)[0])})])
     return out
 
 

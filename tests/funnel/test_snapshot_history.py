@@ -161,3 +161,14 @@ def test_an_analysis_with_history_recomputes_only_what_the_history_changes():
     assert scores.loc[open_with_date, "pushed"].all() and (scores.loc[open_with_date, "days_slipped"] == 20).all()
     assert not report.tables["deal_scores"]["pushed"].all()  # before: only step-backs
     assert report.tables["deal_scores"]["close_pushes"].isna().all()
+
+
+def test_one_snapshot_is_its_own_start_and_end_and_the_note_says_so():
+    settings = Settings(as_of=dt.date(2026, 2, 10))
+    one = History(versions=record(None, FIRST, 1), snapshots=pd.DataFrame({"id": [1], "as_of": [dt.date(2026, 2, 10)]}))
+    stages = pd.DataFrame({"code": ["S2"], "order": [2], "is_won": [False], "is_lost": [False]})
+    tables = history_tables(one, settings, pd.DataFrame(columns=["period", "team", "owner", "closed_won"]), stages)
+    assert tables["history_note"]["note"].iloc[0].startswith("One snapshot so far (as of 2026-02-10)")
+    falls = tables["flow_chart"].set_index("change")
+    assert falls.loc["start", "total"] == falls.loc["end", "total"] == 750.0
+    assert (falls["increase"] == 0).all() and (falls["decrease"] == 0).all()
