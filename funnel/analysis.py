@@ -39,7 +39,7 @@ import pandas as pd
 from funnel.forecast.calls import call_rollup
 from funnel.forecast.dashboard import flag_counts, owner_attainment, period_figures, top_gaps, top_risks
 from funnel.forecast.deals import deal_table
-from funnel.forecast.health import deal_health, health_counts
+from funnel.forecast.health import deal_health, health_counts, with_close_pushes
 from funnel.forecast.pipeline import quota_table, weighted_pipeline
 from funnel.forecast.ranges import range_forecast
 from funnel.forecast.readiness import readiness_issues
@@ -62,6 +62,7 @@ from funnel.methods.competition import check_importance_settings, comparison_tab
 from funnel.methods.decision_chain import chain_columns, decision_chain_table, read_stakeholders
 from funnel.methods.labels import localize
 from funnel.methods.qualification import account_grades, qualification_columns, qualification_table
+from funnel.snapshots.history import HISTORY_TABLES, History, history_tables
 from funnel.winmodel.calibration import BacktestPredictions, backtest_predictions, backtest_tables, reliability_by_bin
 from funnel.winmodel.choice import Choice, choice_table, choose_method
 from funnel.winmodel.model import WinModel, deal_scores_table, fit_win_model, model_probabilities, score_deals
@@ -96,6 +97,7 @@ OUTPUT_TABLES = (
     "qualification",
     "accounts",
     "decision_chain",
+    *HISTORY_TABLES,
     "issues",
 )
 
@@ -107,6 +109,14 @@ WIN_BRANCH = ("model_scores", "health", "calibration", "reliability", "range_for
 # not need the branch; the tables that report problems to the log among them).
 _BESIDE_THE_BRANCH = ("stage_stats", "forecast", "forecast_teams", "forecast_periods", "forecast_calls_rollup", "win_rates", "comparison",
                       "head_to_head", "accounts", "qualification", "stakeholders", "chain", "decision_chain", "deal_qualification")
+
+# What the store's history changes: the history's own tables and what reads the deal
+# history (the pushed flag, the Deal scores, and what counts their flags).
+_WITH_HISTORY = ("history", "history_frames", "deal_history", "health", "health_counts", "deal_scores", "dashboard_flags",
+                 "dashboard_risks", "summary", *HISTORY_TABLES)
+# What the deal history adds to each row of the Deal scores table.
+_DEAL_SCORE_HISTORY = ("close_pushes", "days_slipped", "first_close_date", "amount_change", "days_in_stage_recorded",
+                       "stage_backwards")
 
 # What qualification adds to each row of the Deal scores table.
 _DEAL_SCORE_QUALIFICATION = ("urgency", "importance", "completeness_6w2p", "man_ok", "go_ok", "role_coverage", "dm_supportive", "risks")
@@ -153,9 +163,17 @@ class Analysis:
     functions on the same tables): never modify a frame you are given.
     """
 
-    def __init__(self, inputs: Inputs) -> None:
+    def __init__(self, inputs: Inputs, history: History | None = None) -> None:
         self.inputs = inputs
         self.settings: Settings = inputs.settings
+        self.history = history
+
+    def with_history(self, history: History | None) -> Analysis:
+        """This analysis with the snapshot store's history: a new one that shares every table
+        already computed except those the history changes (``_WITH_HISTORY``)."""
+        other = Analysis(self.inputs, history)
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k not in _WITH_HISTORY and k not in ("inputs", "settings")})
+        return other
 
     # --- the shared start ------------------------------------------------------------------
 
@@ -283,7 +301,10 @@ class Analysis:
     def health(self) -> pd.DataFrame:
         """Stale, overdue, pushed and inactive flags of every deal."""
         i = self.inputs
-        return deal_health(self.deals, i.stage_history, i.stages, self.settings, keys=self.keys)
+        health = deal_health(self.deals, i.stage_history, i.stages, self.settings, keys=self.keys)
+        if self.history is None or self.history.empty:
+            return health
+        return with_close_pushes(health, self.deals, self.deal_history)
 
     @cached_property
     def backtest(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -319,7 +340,57 @@ class Analysis:
             for kind in ("urgency", "importance"):
                 extra[kind] = localize(extra[kind], kind, self.settings.language)
         scores = scores.join(extra, on="id")
+        dealt = self.deal_history.set_index("deal_id").reindex(columns=list(_DEAL_SCORE_HISTORY))
+        scores = scores.join(dealt[~dealt.index.duplicated()], on="id")
         return sorted_by_risk(scores.join(risk_columns(scores, self.settings.language)))
+
+    # --- the snapshot store's history (funnel.snapshots.history) ---------------------------------
+
+    @cached_property
+    def history_frames(self) -> dict[str, pd.DataFrame]:
+        """The history's tables: changes, the forecast over time, accuracy, push rates and the
+        deal history; empty with a note when there is no history."""
+        actuals = pd.concat([self.forecast[["period", "team", "owner", "closed_won"]],
+                             self.forecast_periods[["period", "closed_won"]].assign(team="", owner="")], ignore_index=True)
+        actuals = actuals.assign(period=actuals["period"].astype(str), team=actuals["team"].astype(str),
+                                 owner=actuals["owner"].astype(str))
+        return history_tables(self.history, self.settings, actuals, self.inputs.stages)
+
+    @cached_property
+    def deal_history(self) -> pd.DataFrame:
+        return self.history_frames["deal_history"]
+
+    @cached_property
+    def history_note(self) -> pd.DataFrame:
+        return self.history_frames["history_note"]
+
+    @cached_property
+    def pipeline_flow(self) -> pd.DataFrame:
+        return self.history_frames["pipeline_flow"]
+
+    @cached_property
+    def flow_chart(self) -> pd.DataFrame:
+        return self.history_frames["flow_chart"]
+
+    @cached_property
+    def forecast_trend(self) -> pd.DataFrame:
+        return self.history_frames["forecast_trend"]
+
+    @cached_property
+    def forecast_accuracy(self) -> pd.DataFrame:
+        return self.history_frames["forecast_accuracy"]
+
+    @cached_property
+    def accuracy_summary(self) -> pd.DataFrame:
+        return self.history_frames["accuracy_summary"]
+
+    @cached_property
+    def accuracy_chart(self) -> pd.DataFrame:
+        return self.history_frames["accuracy_chart"]
+
+    @cached_property
+    def push_rates(self) -> pd.DataFrame:
+        return self.history_frames["push_rates"]
 
     # --- competition (these report problems in their tables to the log) ------------------------
 
@@ -469,6 +540,12 @@ class Report:
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
 
+    def with_history(self, history: History | None) -> Report:
+        """The report with the snapshot store's history: only what the history changes is
+        computed again (``Analysis.with_history``)."""
+        analysis = self.analysis.with_history(history)
+        return Report(analysis, analysis.tables())
+
 
 def run(
     raw: dict[str, pd.DataFrame | None],
@@ -476,6 +553,7 @@ def run(
     log: IssueLog | None = None,
     executor: Executor | None = None,
     force: bool = False,
+    history: History | None = None,
 ) -> Report:
     """Validate raw tables and compute every output table.
 
@@ -488,6 +566,8 @@ def run(
         executor: see ``Analysis.tables``.
         force: compute what can be computed even when inputs were refused; the refusals
             are then issue rows.
+        history: what the snapshot store holds of this book (``funnel.snapshots.History``),
+            read by the caller; None: the history tables are empty with a note.
 
     Raises:
         RefreshRefused: a required table or column is missing or unusable (unless
@@ -497,5 +577,5 @@ def run(
     inputs = validate(raw, overrides, log)
     if inputs.refusals and not force:
         raise RefreshRefused(inputs.refusals)
-    analysis = Analysis(inputs)
+    analysis = Analysis(inputs, history)
     return Report(analysis, analysis.tables(executor))

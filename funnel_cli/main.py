@@ -154,10 +154,12 @@ def demo(
 
 def _report_of(path: Path, overrides: dict[str, str] | None = None, force: bool = False):
     from funnel.analysis import run
+    from udfs.macros import history_beside
 
     with runtime.for_refresh() as executor:
         raw, log = _read_source(path)
-        return run(raw, overrides, log, executor, force=force)
+        report = run(raw, overrides, log, executor, force=force)
+    return report.with_history(history_beside(path.resolve(), report.settings))  # the store's tables, read only
 
 
 # Said after a refusal: the one flag that computes anyway.

@@ -24,13 +24,14 @@ import pandas as pd
 
 from funnel.inputs import parsing
 from funnel.inputs.issues import IssueLog
-from workbook.layout import INPUTS, LANGUAGES
+from workbook.layout import INPUTS, LANGUAGES, OUTPUTS
 from workbook.mapping import to_canonical
 
 __all__ = [
     "CellError",
     "FIRST_DATA_ROW",
     "table_frame",
+    "output_frame",
     "table_language",
     "one_cell",
     "text_arg",
@@ -84,6 +85,31 @@ def table_frame(values: object, table_name: str, log: IssueLog) -> pd.DataFrame 
     # hand validation the same column types.
     frame = pd.DataFrame(body, columns=header, index=index)
     return to_canonical(table_name, frame, log)
+
+
+def output_frame(values: object, table_name: str) -> pd.DataFrame:
+    """A refreshed output table as Excel passes it to a UDF (header row first), by its keys.
+
+    Headers are matched to the table's columns in English, Chinese or snake_case; others are
+    dropped. Blank rows are dropped.
+
+    Raises:
+        CellError: the range is blank, or its first row holds none of the table's headers.
+    """
+    rows = _rows(values)
+    layout = OUTPUTS.get(table_name)
+    if rows is None or layout is None:
+        raise CellError(f"{table_name}: the range is blank; select the table with its header row, e.g. {table_name}[#All]")
+    lookup = {_key(col.key): col.key for col in layout.columns}
+    lookup.update({_key(text): col.key for col in layout.columns for text in (col.en, col.zh)})  # a header wins
+    keys = [lookup.get(_key(_header_text(cell))) for cell in rows[0]]
+    if not any(keys):
+        raise CellError(f"{table_name}: no known header in the first row; pass the table with its header row, "
+                        f"e.g. {table_name}[#All]")
+    body = [row for row in rows[1:] if not all(_blank(cell) for cell in row)]
+    frame = pd.DataFrame([[row[i] if i < len(row) else None for i, key in enumerate(keys) if key] for row in body],
+                         columns=[key for key in keys if key])
+    return frame
 
 
 def table_language(values: object, table_name: str) -> str:

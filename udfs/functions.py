@@ -21,6 +21,8 @@ The functions (tables are passed with their header row, e.g. ``tblOpportunities[
     FUNNEL_CONCESSION_PLAN(quote, floor, [steps, pattern, round_to, language])               spills the steps
     FUNNEL_LIFETIME_VALUE(expected_purchases, average_amount)
     FUNNEL_DELIVERED_VALUE(total_value, total_cost)
+    FUNNEL_FLOW_TOTAL(flow, change, [period, owner, team, count])                            from the Changes sheet
+    FUNNEL_FORECAST_ACCURACY(accuracy, period, [measure, days_before_end, owner, team])      from the Accuracy sheet
 
 Excel finds these through xlwings' "UDF Modules" setting (``workbook.layout.UDF_MODULES``):
 Import Functions in classic xlwings (Windows), or the add-in's metadata on xlwings Server /
@@ -79,11 +81,15 @@ from funnel.methods.competition import comparison_tables, head_to_head, read_com
 from funnel.methods.labels import label, normalize_language
 from funnel.methods.negotiation import concession_plan, delivered_value, lifetime_value
 from funnel.methods.qualification import man_gate, question_completeness, urgency
+from funnel.snapshots import FLOW_CHANGES
+from funnel.snapshots.accuracy import MEASURES
+from funnel.snapshots.history import flow_total, period_accuracy
 from udfs.convert import (
     CellError,
     date_arg,
     number_arg,
     one_cell,
+    output_frame,
     spill_frame,
     table_frame,
     table_language,
@@ -106,6 +112,8 @@ __all__ = [
     "FUNNEL_URGENCY",
     "FUNNEL_COMPARISON_TABLE",
     "FUNNEL_HEAD_TO_HEAD",
+    "FUNNEL_FLOW_TOTAL",
+    "FUNNEL_FORECAST_ACCURACY",
 ]
 
 UDF_PREFIX = "FUNNEL_"
@@ -483,6 +491,103 @@ def FUNNEL_HEAD_TO_HEAD(opportunities, stages, competitor=None, competitors=None
         if table.empty:
             raise CellError(f"no deal names competitor '{wanted}'")
     return spill_frame(table[list(_HEAD_TO_HEAD_KEYS)], [header("tblHeadToHead", k, language) for k in _HEAD_TO_HEAD_KEYS])
+
+def _code(value, prefix: str, codes, name: str) -> str:
+    """A code typed as itself (pushed_out) or as the sheets show it, in either language
+    (pushed out, 推迟移出); refused with the words there are."""
+    text = parsing.fold(str(value)).casefold().replace("_", " ")
+    for code in codes:
+        said = {code.replace("_", " ").casefold(), *(parsing.fold(catalog.text(f"{prefix}.{code}", lang)).casefold()
+                                                     for lang in LANGUAGES)}
+        if text in said:
+            return code
+    known = ", ".join(catalog.text(f"{prefix}.{code}", "en") for code in codes)
+    raise CellError(f"{name}: '{value}' is not one of {known}")
+
+
+def _shown(frame: pd.DataFrame, column: str, prefix: str, codes) -> pd.Series:
+    # A column of the sheet's words back to codes (words of either language).
+    back = {}
+    for code in codes:
+        for lang in LANGUAGES:
+            back[parsing.fold(catalog.text(f"{prefix}.{code}", lang)).casefold()] = code
+    return frame[column].map(lambda v: back.get(parsing.fold(str(v)).casefold(), v) if v is not None else v)
+
+
+def _totals_blank(frame: pd.DataFrame) -> pd.DataFrame:
+    # The total rows' owner as the sheet shows it ("(total)") back to blank, blanks as "".
+    total = {parsing.fold(catalog.text("flow.total", lang)).casefold() for lang in LANGUAGES}
+    def blank(v) -> bool:
+        return v is None or (not isinstance(v, str) and pd.isna(v))
+    owner = frame["owner"].map(lambda v: "" if blank(v) or parsing.fold(str(v)).casefold() in total else str(v))
+    return frame.assign(owner=owner, team=frame["team"].map(lambda v: "" if blank(v) else str(v)))
+
+
+@xw.func
+@xw.arg("flow", ndim=2, err_to_str=True, doc="The Changes sheet's flow table with its header row, e.g. tblFlow[#All].")
+@xw.arg("change", err_to_str=True, doc="start, created, reopened, pulled in, amount increased, amount decreased, pushed out, pulled out, won, lost, removed or end (as the table shows them).")
+@xw.arg("period", err_to_str=True, doc="Optional. Only this period, e.g. 2026-Q4 (blank: every period in the table).")
+@xw.arg("owner", err_to_str=True, doc="Optional. Only this owner's rows (blank: the total rows).")
+@xw.arg("team", err_to_str=True, doc="Optional. Only this team's rows.")
+@xw.arg("count", err_to_str=True, doc="Optional. TRUE: the number of deals instead of the amount.")
+@xw.ret()
+@_cell_message
+def FUNNEL_FLOW_TOTAL(flow, change, period=None, owner=None, team=None, count=None):
+    """How much of the pipeline one change moved between the two snapshots the Changes sheet
+    compares: the amount pushed out, won, created, ..., or the start and end of a period."""
+    frame = output_frame(flow, "tblFlow")
+    missing = {"period", "owner", "team", "change", "deals", "amount"} - set(frame.columns)
+    if missing:
+        raise CellError(f"tblFlow: no column {', '.join(sorted(missing))}; pass the whole table, tblFlow[#All]")
+    wanted = _code(text_arg(change, "change") or "", "flow.change", FLOW_CHANGES, "change")
+    frame = _totals_blank(frame.assign(change=_shown(frame, "change", "flow.change", FLOW_CHANGES)))
+    try:
+        counted = parsing.parse_flag(one_cell(count, "count"))
+    except parsing.ParseError as err:
+        raise CellError(f"count: {err}") from None
+    return flow_total(frame, wanted, text_arg(period, "period"), text_arg(owner, "owner"), text_arg(team, "team"),
+                      deals=bool(counted))
+
+
+@xw.func
+@xw.arg("accuracy", ndim=2, err_to_str=True, doc="The Accuracy sheet's scored forecasts with their header row, e.g. tblAccuracy[#All].")
+@xw.arg("period", err_to_str=True, doc="The closed period, e.g. 2026-Q3.")
+@xw.arg("measure", err_to_str=True, doc="Optional. weighted (blank), commit or P50.")
+@xw.arg("days_before_end", err_to_str=True, doc="Optional. The forecast this many days before the period's end (30, 60, 90 by default); blank: at the period's start.")
+@xw.arg("owner", err_to_str=True, doc="Optional. One owner's forecast (blank: the total).")
+@xw.arg("team", err_to_str=True, doc="Optional. One team's forecast.")
+@xw.ret()
+@_cell_message
+def FUNNEL_FORECAST_ACCURACY(accuracy, period, measure=None, days_before_end=None, owner=None, team=None):
+    """How accurate a closed period's forecast was: max(0, 1 - |won - forecast| / won), the
+    forecast as the snapshot store recorded it at the period's start or some days before its
+    end. Blank when nothing was won or no snapshot was there by then."""
+    frame = output_frame(accuracy, "tblAccuracy")
+    missing = {"period", "point", "level", "owner", "team", "measure", "accuracy"} - set(frame.columns)
+    if missing:
+        raise CellError(f"tblAccuracy: no column {', '.join(sorted(missing))}; pass the whole table, tblAccuracy[#All]")
+    wanted_period = text_arg(period, "period")
+    if not wanted_period:
+        raise CellError("period: give the closed period, e.g. 2026-Q3")
+    which = _code(text_arg(measure, "measure") or "weighted", "accuracy.measure", MEASURES, "measure")
+    days = number_arg(days_before_end, "days_before_end")
+    point = "start" if days is None else f"{int(days)}d"
+    starts = {parsing.fold(catalog.text("accuracy.point.start", lang)).casefold() for lang in LANGUAGES}
+
+    def point_code(shown):
+        text = parsing.fold(str(shown)).casefold()
+        if text in starts or text == "start":
+            return "start"
+        digits = "".join(ch for ch in text if ch.isdigit())
+        return f"{digits}d" if digits else text
+
+    frame = _totals_blank(frame.assign(measure=_shown(frame, "measure", "accuracy.measure", MEASURES),
+                                       level=_shown(frame, "level", "accuracy.level", ("owner", "team", "total")),
+                                       point=frame["point"].map(point_code),
+                                       accuracy=pd.to_numeric(frame["accuracy"], errors="coerce")))
+    value = period_accuracy(frame, wanted_period, which, point, text_arg(owner, "owner"), text_arg(team, "team"))
+    return None if np.isnan(value) else value
+
 
 # --- Shared steps -------------------------------------------------------------------
 

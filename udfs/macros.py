@@ -14,14 +14,18 @@ button shows its message in Excel instead of a traceback. ``force=True`` (``funn
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from funnel import catalog
 from funnel.analysis import Report, run
 from funnel.inputs.refusals import RefreshRefused
+from funnel.inputs.settings import Settings
+from funnel.snapshots.history import History, history_from_frames
 from udfs import runtime
 from workbook.book import Book
 from workbook.mapping import output_frames, read_inputs
 
-__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused"]
+__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused", "with_store_history", "history_beside", "read_history"]
 
 
 def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, force: bool = False) -> str:
@@ -74,6 +78,9 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
         raw, log = read_inputs(book)
         book.status("funnel: computing...")
         report = run(raw, overrides, log, executor, force=force)
+        # The store's history (read only) for the Changes and Accuracy sheets and the Deal
+        # scores' pushes: after this refresh's own snapshot is recorded, where it is.
+        report = with_store_history(book, report)
         frames = output_frames(report)
         for i, (name, frame) in enumerate(frames.items(), 1):
             book.status(f"funnel: writing {name} ({i}/{len(frames)})...")
@@ -81,6 +88,52 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
         message = closing_message(report, len(frames))
         book.finish(message)
     return report, message
+
+
+def _book_path(book: Book):
+    # The workbook's file: a file-backed book's path, an xlwings book's full name; None for a
+    # book on a server or never saved (no folder of its own to keep a store beside).
+    path = getattr(book, "path", None)
+    if path is None:
+        path = getattr(getattr(book, "_book", None), "fullname", None)
+    return Path(path) if path is not None and Path(path).is_absolute() else None
+
+
+def read_history(url: str, name: str, language: str = "en") -> History:
+    """What the store at ``url`` holds of the book ``name``, read only (``create=False``: a
+    store that is not there stays not there); a store that cannot be read gives an empty
+    history saying why."""
+    from workbook.store import Store, StoreError
+
+    try:
+        with Store(url, create=False) as store:
+            snapshots = store.history(name)
+            figures = {int(i): store.figures(int(i)) for i in snapshots["id"]}
+            return history_from_frames(store.versions(name), snapshots, figures, store.where)
+    except StoreError as err:
+        return History(where=url, problem=err.message(language))
+    except (OSError, ValueError) as err:  # a path the system cannot use: the refresh goes on without history
+        return History(where=url, problem=str(err).splitlines()[0] if str(err) else type(err).__name__)
+
+
+def history_beside(path: Path | None, settings: Settings) -> History | None:
+    """What the snapshot store of the book at ``path`` (a workbook or a folder of CSVs) holds:
+    the ``store`` setting's store where there is one, else the SQLite file beside the book
+    (``workbook.store.default_url``); None for a book without a path and no such setting."""
+    from workbook.store import book_name, default_url, store_url
+
+    configured = str(getattr(settings, "store", "") or "").strip()
+    if path is None and not configured:
+        return None
+    url = store_url(configured) if configured else default_url(path)
+    return read_history(url, book_name(path) if path is not None else "workbook", settings.language)
+
+
+def with_store_history(book: Book, report: Report) -> Report:
+    """The report with the history the book's snapshot store holds (the Changes and Accuracy
+    sheets, the Deal scores' pushes); a book without a file, or a store not there, keeps the
+    history tables empty with their note. Reads only: the store is written elsewhere."""
+    return report.with_history(history_beside(_book_path(book), report.settings))
 
 
 def closing_message(report: Report, tables: int) -> str:

@@ -27,6 +27,7 @@ from funnel.forecast.dashboard import FIGURES
 from funnel.inputs.contract import CALL_CATEGORIES, forecast_category_words
 from funnel.inputs.schemes import preset_stages
 from funnel.inputs.settings import Settings, settings_table
+from funnel.snapshots import FLOW_CHANGES
 from workbook.layout import (
     INPUTS,
     OUTPUTS,
@@ -58,7 +59,8 @@ XLWINGS_CONF = (
 )
 
 # The output sheets in the order a user meets them; each has a heading (catalog: heading.<sheet>).
-_OUTPUT_SHEETS = ("dashboard", "summary", "forecast", "stages", "win_rates", "deal_scores", "competition", "qualification", "issues")
+_OUTPUT_SHEETS = ("dashboard", "summary", "forecast", "stages", "win_rates", "deal_scores", "changes", "accuracy", "competition",
+                  "qualification", "issues")
 
 
 def _xlwings_dir() -> Path:
@@ -312,6 +314,59 @@ def _charts(wb, sheets: dict[str, object], language: str) -> None:
     sheets[board_sheet].insert_chart(2, 0, booked, {"x_scale": 1.9, "y_scale": 1.25})
 
 
+def _history_charts(wb, sheets: dict[str, object], language: str) -> None:
+    # The Changes sheet: the current period's flow as a waterfall (a stacked column whose
+    # base series has no fill, which every Excel and LibreOffice draws), and its forecast at
+    # each snapshot against quota; the Accuracy sheet: won beside the forecasts per period.
+    flow = OUTPUTS["tblFlowChart"]
+    sheet = flow.sheet(language)
+    rows = len(FLOW_CHANGES)
+    falls = wb.add_chart({"type": "column", "subtype": "stacked"})
+    for key, fill in (("base", None), ("increase", "#70AD47"), ("decrease", "#C00000"), ("total", "#4472C4")):
+        falls.add_series({
+            "name": header(flow.name, key, language),
+            "categories": _column_range(sheet, flow, "change", rows),
+            "values": _column_range(sheet, flow, key, rows),
+            **({"fill": {"none": True}, "border": {"none": True}} if fill is None else {"fill": {"color": fill}}),
+            "gap": 60,
+        })
+    falls.set_title({"name": catalog.text("chart.waterfall", language)})
+    falls.set_y_axis({"num_format": "#,##0", "min": 0})
+    falls.set_legend({"position": "bottom", "delete_series": [0]})
+    sheets[sheet].insert_chart(2, 0, falls, {"x_scale": 1.35, "y_scale": 1.25})
+
+    trend = OUTPUTS["tblForecastTrend"]
+    over_time = wb.add_chart({"type": "line"})
+    for key, style in (("weighted", {"color": "#4472C4"}), ("commit", {"color": "#FFC000"}), ("p50", {"color": "#7F7F7F"}),
+                       ("quota", {"color": "#C00000", "dash_type": "dash"})):
+        over_time.add_series({
+            "name": header(trend.name, key, language),
+            "categories": _column_range(sheet, trend, "as_of", 1),
+            "values": _column_range(sheet, trend, key, 1),
+            "line": style, "marker": {"type": "circle", "size": 4},
+        })
+    over_time.set_title({"name": catalog.text("chart.forecast_trend", language)})
+    over_time.set_y_axis({"num_format": "#,##0"})
+    over_time.set_x_axis({"num_format": "yyyy-mm-dd", "date_axis": False})
+    over_time.set_legend({"position": "bottom"})
+    sheets[sheet].insert_chart(2, 8, over_time, {"x_scale": 1.35, "y_scale": 1.25})
+
+    chart = OUTPUTS["tblAccuracyChart"]
+    accuracy_sheet = chart.sheet(language)
+    scored = wb.add_chart({"type": "column"})
+    for key, color in (("actual", "#70AD47"), ("weighted", "#4472C4"), ("commit", "#FFC000"), ("p50", "#7F7F7F")):
+        scored.add_series({
+            "name": header(chart.name, key, language),
+            "categories": _column_range(accuracy_sheet, chart, "period", 1),
+            "values": _column_range(accuracy_sheet, chart, key, 1),
+            "fill": {"color": color},
+        })
+    scored.set_title({"name": catalog.text("chart.accuracy", language)})
+    scored.set_y_axis({"num_format": "#,##0"})
+    scored.set_legend({"position": "bottom"})
+    sheets[accuracy_sheet].insert_chart(2, 0, scored, {"x_scale": 1.6, "y_scale": 1.25})
+
+
 def new_workbook(
     path: str | Path,
     language: str = "en",
@@ -390,12 +445,13 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
             if layout.title(language):
                 ws.write(layout.anchor[0] - 1, layout.anchor[1], layout.title(language), fmt.caption)
             _add_table(ws, layout, fmt, language)
-        if sheet_key == "dashboard":
+        if sheet_key in ("dashboard", "changes", "accuracy"):  # tables above one another
             _shared_columns(ws, layouts)
         if layouts[0].anchor[0] < 10:  # not where a chart sits above the tables
             ws.freeze_panes(layouts[0].anchor[0] + 1, 0)
         _print_setup(ws, header_row=layouts[0].anchor[0], one_page=sheet_key == "dashboard")
     _charts(wb, sheets, language)
+    _history_charts(wb, sheets, language)
     _highlights(wb, sheets, language)
 
     yes_no = list(YES_NO[language])

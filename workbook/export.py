@@ -23,8 +23,9 @@ from workbook.package.save import save_atomically, saving
 
 __all__ = ["TABLE_NAMES", "shown_tables", "table_csv", "write_csv_tables", "export_xlsx"]
 
-# The tables a report can be asked for by name, as ``--table`` and the JSON keys spell them.
-TABLE_NAMES = tuple(layout.table for layout in OUTPUTS.values())
+# The tables a report can be asked for by name, as ``--table`` and the JSON keys spell them
+# (once each: the history's note shows on two sheets).
+TABLE_NAMES = tuple(dict.fromkeys(layout.table for layout in OUTPUTS.values()))
 _LAYOUT_OF = {layout.table: layout for layout in OUTPUTS.values()}
 
 

@@ -11,8 +11,9 @@ Four flags per open deal (closed deals are never flagged):
 - pushed: the deal stepped back at least once. We count step-backs in the stage
   history: an entry into an open stage of lower order than the stage before it (a
   reopened deal counts too). A moved close date is the other classic sign of a pushed
-  deal, but it cannot be seen without a history of close dates, which the workbook does
-  not keep; so only stage step-backs are counted.
+  deal; the workbook keeps no history of close dates, but the snapshot store does:
+  where it has the deal's versions, a close date pushed later at least once flags it
+  too (``with_close_pushes``).
 - inactive: no activity for ``settings.inactive_days`` days or more. The last activity
   is the ``last_activity`` date, else the latest stage entry, else the created date;
   a deal with none of them is not flagged.
@@ -28,7 +29,7 @@ from funnel.inputs.keys import decoded, looked_up, positions
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
 
-__all__ = ["HEALTH_COLUMNS", "deal_health", "step_backs", "health_counts"]
+__all__ = ["HEALTH_COLUMNS", "deal_health", "step_backs", "health_counts", "with_close_pushes"]
 
 HEALTH_COLUMNS = (
     "days_in_stage",
@@ -185,6 +186,18 @@ def deal_health(deals: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame
     with np.errstate(invalid="ignore"):
         out["inactive"] = is_open & (idle >= settings.inactive_days)
     return out[list(HEALTH_COLUMNS)]
+
+
+def with_close_pushes(health: pd.DataFrame, deals: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """The health flags with ``pushed`` also set for an open deal whose close date the
+    snapshot store saw pushed later (``close_pushes`` > 0 in ``funnel.snapshots.slips.
+    deal_history``); a deal the store has no versions of keeps its stage-history flag."""
+    if history is None or len(history) == 0:
+        return health
+    pushes = history.drop_duplicates("deal_id").set_index("deal_id")["close_pushes"]
+    found = pd.to_numeric(pd.Series(deals["id"].astype(str).to_numpy()).map(pushes), errors="coerce").fillna(0).to_numpy()
+    is_open = deals["is_open"].to_numpy(dtype=bool)
+    return health.assign(pushed=health["pushed"].to_numpy(dtype=bool) | (is_open & (found > 0)))
 
 
 def health_counts(deals: pd.DataFrame, health: pd.DataFrame) -> pd.DataFrame:

@@ -42,7 +42,13 @@ def risk_columns(scores: pd.DataFrame, language: str) -> pd.DataFrame:
         if flags["overdue"][i]:
             words.append(catalog.text("risk.overdue", language, days=_whole(row.days_overdue)))
         if flags["pushed"][i]:
-            words.append(catalog.text("risk.pushed", language))
+            pushes = getattr(row, "close_pushes", None)
+            if pushes is not None and not pd.isna(pushes) and pushes > 0:  # the snapshot store saw it move
+                slipped = pd.to_numeric(getattr(row, "days_slipped", None), errors="coerce")
+                words.append(catalog.text("risk.pushed_times", language, times=int(pushes),
+                                          days=_whole(max(float(slipped), 0.0)) if not pd.isna(slipped) else "0"))
+            else:
+                words.append(catalog.text("risk.pushed", language))
         if flags["stale"][i]:
             words.append(catalog.text("risk.stale", language, days=_whole(row.days_in_stage),
                                       median=_whole(row.stage_median_days)))

@@ -45,6 +45,8 @@ class Settings(BaseModel):
     importance_important_amount: float = Field(200_000, ge=0)
     amount_bands: str = Field("50000;200000;1000000")
     trend_periods: int = Field(4, ge=2)
+    # Forecast accuracy (the snapshot store): days before a period's end its forecast is scored at
+    accuracy_lead_days: str = Field("30;60;90")
     comparison_scale_max: float = Field(5, gt=0)
     comparison_us: str = Field("")
     language: Literal["en", "zh-CN"] = Field("en")
@@ -71,9 +73,35 @@ class Settings(BaseModel):
             raise ValueError("band edges must increase")
         return value
 
+    @field_validator("accuracy_lead_days")
+    @classmethod
+    def _whole_days(cls, value: str) -> str:
+        _lead_days(value)
+        return value
+
+    def lead_days(self) -> tuple[int, ...]:
+        """The accuracy lead times as whole days, largest first (``30;60;90`` -> 90, 60, 30)."""
+        return _lead_days(self.accuracy_lead_days)
+
     def band_edges(self) -> list[float]:
         """The amount band edges as numbers."""
         return [float(x) for x in self.amount_bands.replace(",", "").split(";") if x.strip()]
+
+
+def _lead_days(text: str) -> tuple[int, ...]:
+    # "30; 60; 90" (or commas) as whole days from 1 to 366.
+    days = []
+    for part in str(text or "").replace(",", ";").split(";"):
+        if not part.strip():
+            continue
+        try:
+            value = float(part.strip())
+        except ValueError:
+            raise ValueError(f"'{part.strip()}' is not a number of days") from None
+        if not value.is_integer() or not 1 <= value <= 366:
+            raise ValueError(f"'{part.strip()}' is not a whole number of days from 1 to 366")
+        days.append(int(value))
+    return tuple(sorted(set(days), reverse=True))
 
 
 def settings_from_table(table: pd.DataFrame | None, log: IssueLog) -> Settings:

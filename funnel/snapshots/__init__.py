@@ -6,11 +6,20 @@ versions   the tracked fields of a deal, which deals changed since their latest 
 figures    the forecast figures a snapshot keeps per period × team × owner and per period
 flow       pipeline flow between two snapshots: start, created, pulled in, pushed out, won, ...,
            end, per period, owner and team, balancing exactly
+accuracy   each closed period's recorded forecasts scored against what was won: accuracy,
+           bias, MAPE, WAPE, the P10-P90 hit share
+slips      per deal from its versions: close-date pushes, days slipped, amount change, time
+           in stage, step-backs; a push rate per owner
+history    a store's history as data (``History``) and the report's tables built from it
 """
 
+from funnel.snapshots.accuracy import accuracy_summary, forecast_accuracy
 from funnel.snapshots.figures import FIGURE_COLUMNS, forecast_figures
 from funnel.snapshots.flow import FLOW_CHANGES, FLOW_COLUMNS, flow_balance, pipeline_flow
+from funnel.snapshots.history import History, history_tables
+from funnel.snapshots.slips import deal_history, push_rates
 from funnel.snapshots.versions import TRACKED, VERSION_COLUMNS, changes, normalized, record, state_as_of, tracked_fields
 
 __all__ = ["FIGURE_COLUMNS", "forecast_figures", "FLOW_CHANGES", "FLOW_COLUMNS", "flow_balance", "pipeline_flow",
-           "TRACKED", "VERSION_COLUMNS", "changes", "normalized", "record", "state_as_of", "tracked_fields"]
+           "TRACKED", "VERSION_COLUMNS", "changes", "normalized", "record", "state_as_of", "tracked_fields",
+           "accuracy_summary", "forecast_accuracy", "deal_history", "push_rates", "History", "history_tables"]

@@ -22,7 +22,7 @@ def raw():
 
 
 def _computed(analysis: Analysis) -> set[str]:
-    return set(vars(analysis)) - {"inputs", "settings"}
+    return set(vars(analysis)) - {"inputs", "settings", "history"}
 
 
 def test_one_table_computes_only_what_it_reads(raw):

@@ -66,3 +66,13 @@ def test_the_demos_deal_scores_start_with_the_most_at_risk_and_add_up_to_the_sum
     summary = report["summary"].set_index("metric")["value"]
     assert scores["amount_at_risk"].sum() == summary["flagged_amount"]
     assert (scores.loc[scores["amount_at_risk"] > 0, "reason"] != "").all()
+
+
+def test_a_close_date_the_store_saw_pushed_says_how_often_and_how_far():
+    seen = HAND.assign(close_pushes=[0, 0, 3, 0], days_slipped=pd.array([0, 0, 45, 0], dtype="Int64"))
+    assert risk_columns(seen, "en")["reason"][2] == ("close date pushed 3 time(s), 45 days later than first recorded; "
+                                                     "no activity for 45 days")
+    assert risk_columns(seen, "zh-CN")["reason"][2] == "预计成交日期被推后 3 次，比首次记录晚 45 天；45 天没有活动"
+    # Pushed and then pulled in further: no negative slip is said.
+    back = seen.assign(days_slipped=pd.array([0, 0, -10, 0], dtype="Int64"))
+    assert "0 days later" in risk_columns(back, "en")["reason"][2]

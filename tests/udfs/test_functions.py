@@ -49,6 +49,8 @@ from udfs.functions import (
     FUNNEL_CONCESSION_PLAN,
     FUNNEL_DEAL_WIN_PROBABILITY,
     FUNNEL_DELIVERED_VALUE,
+    FUNNEL_FLOW_TOTAL,
+    FUNNEL_FORECAST_ACCURACY,
     FUNNEL_FORECAST_RANGE,
     FUNNEL_HEAD_TO_HEAD,
     FUNNEL_LIFETIME_VALUE,
@@ -77,6 +79,8 @@ UDFS = [
     FUNNEL_URGENCY,
     FUNNEL_COMPARISON_TABLE,
     FUNNEL_HEAD_TO_HEAD,
+    FUNNEL_FLOW_TOTAL,
+    FUNNEL_FORECAST_ACCURACY,
 ]
 
 # Excel serial numbers (days since 1899-12-30): 2025-01-01 is 45658, 2026-01-01 is 46023.
@@ -906,7 +910,7 @@ class TestRegistration:
                     assert arg["doc"].startswith("Optional."), (name, arg["name"])
 
     def test_tables_come_in_two_dimensional_with_error_text(self, registered):
-        tables = {"stages", "opportunities", "history", "settings", "comparison", "competitors"}
+        tables = {"stages", "opportunities", "history", "settings", "comparison", "competitors", "flow", "accuracy"}
         for info in registered["udfs"].values():
             for arg in info["args"]:
                 assert arg["options"].get("err_to_str") == "True"

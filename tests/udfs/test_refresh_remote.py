@@ -131,11 +131,16 @@ def assert_cells_equal(got: list[list], expected: pd.DataFrame, table: str) -> N
 
 
 OUTPUT_TABLES = list(OUTPUTS)
+# The snapshot store's tables: empty in a book with no store beside it (a one-line note says so).
+HISTORY_ONLY = ("tblPushRates", "tblForecastTrend", "tblFlow", "tblAccuracyChart", "tblAccuracySummary", "tblAccuracy")
+FILLED = [name for name in OUTPUT_TABLES if name not in HISTORY_ONLY]
 
 
 def test_every_output_table_is_written_once_then_the_message(refreshed):
     funcs = [a["func"] for a in refreshed.actions]
-    assert funcs == ["resizeTable", "setValues"] * len(OUTPUT_TABLES) + ["alert"]
+    # An empty table keeps one data row, blanked.
+    assert funcs == [f for name in OUTPUT_TABLES
+                     for f in ("resizeTable", "rangeClearContents" if name in HISTORY_ONLY else "setValues")] + ["alert"]
     tables = len(OUTPUT_TABLES)
     opening = (f"已刷新 {tables} 张结果表（200 个商机）" if refreshed.language == "zh-CN"
                else f"Refreshed {tables} output tables from 200 deals.")
@@ -144,7 +149,16 @@ def test_every_output_table_is_written_once_then_the_message(refreshed):
     assert alert["args"] == [refreshed.message, "Funnel", "ok", "info", ""]
 
 
-@pytest.mark.parametrize("table", OUTPUT_TABLES)
+def test_the_history_tables_are_empty_without_a_store(refreshed):
+    for table in HISTORY_ONLY:
+        assert refreshed.expected[table].empty, table
+        row0, col0 = OUTPUTS[table].anchor
+        cleared = [a for a in refreshed.actions if a["func"] == "rangeClearContents"
+                   and a["sheet_position"] == refreshed.sheet_position(table) and a["start_column"] == col0]
+        assert [(a["start_row"], a["row_count"]) for a in cleared] == [(row0 + 1, 1)], table
+
+
+@pytest.mark.parametrize("table", FILLED)
 def test_resize_gives_the_table_its_new_address(refreshed, table):
     # Header row stays at the anchor; the body becomes one row per result row.
     (row0, col0), frame = OUTPUTS[table].anchor, refreshed.expected[table]
@@ -156,7 +170,7 @@ def test_resize_gives_the_table_its_new_address(refreshed, table):
     assert refreshed.action("setValues", table)["row_count"] == len(frame)
 
 
-@pytest.mark.parametrize("table", OUTPUT_TABLES)
+@pytest.mark.parametrize("table", FILLED)
 def test_values_land_under_the_header_at_the_anchor(refreshed, table):
     (row0, col0), frame = OUTPUTS[table].anchor, refreshed.expected[table]
     action = refreshed.action("setValues", table)
@@ -170,7 +184,7 @@ def test_values_land_under_the_header_at_the_anchor(refreshed, table):
     assert sheet["values"][row0][col0 : col0 + frame.shape[1]] == list(frame.columns)
 
 
-@pytest.mark.parametrize("table", OUTPUT_TABLES)
+@pytest.mark.parametrize("table", FILLED)
 def test_values_are_the_engines_figures(refreshed, table):
     assert_cells_equal(refreshed.action("setValues", table)["values"], refreshed.expected[table], table)
 
