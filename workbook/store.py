@@ -6,7 +6,7 @@ left at rest (no ``-wal`` / ``-shm``: a workbook folder on a synced drive stays 
 A URL (``postgresql+psycopg://host/db``) points a team at PostgreSQL: the same schema, the
 same code.
 
-Tables (``SCHEMA_VERSION`` 1):
+Tables (``SCHEMA_VERSION`` 2):
 
     schema_version   the one row saying which version of this schema the store holds
     books            one row per workbook: what a snapshot locks, so snapshots of one book
@@ -14,13 +14,20 @@ Tables (``SCHEMA_VERSION`` 1):
     snapshots        id, book, taken_at (UTC), as_of, deals, changed, open_deals,
                      open_amount, weighted, language
     deal_versions    book, deal_id, the tracked fields (``funnel.snapshots.TRACKED``),
-                     valid_from / valid_to (snapshot ids; valid_to blank while current)
+                     valid_from / valid_to (snapshot ids; valid_to blank while current),
+                     digest (a 64-bit hash of the tracked fields, ``digests``)
     forecast_figures per snapshot: ``funnel.snapshots.FIGURE_COLUMNS``
 
 A deal gets a version row only when a tracked field changed since its latest version
-(``funnel.snapshots.changes``). Recording the same data twice writes no version; it does
-record the snapshot row, since "nothing changed by that date" is itself history (its
+(``funnel.snapshots.changes``). A snapshot finds those deals with one query: each current
+version's digest against the digest of the deal now; only the deals whose digests differ
+are read whole and compared field by field (so a digest is never trusted to say "changed").
+Recording the same data again on the same date writes nothing at all; on a later date it
+records the snapshot row alone, since "nothing changed by that date" is itself history (its
 ``changed`` is 0). Each snapshot is one transaction: killed midway, the store is as it was.
+
+Schema versions: 1 had no digest; opening a version-1 store to write adds the column and
+fills it for the current versions, in one transaction (a reader opens it as it is).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -61,7 +69,7 @@ from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, normalized
 
 __all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "book_name"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # How long a snapshot waits for another writer of a SQLite file before saying it is locked.
 BUSY_SECONDS = 5.0
 # How long a connection to a server may take before it is unreachable.
@@ -92,11 +100,15 @@ _deal_versions = Table(
              else Boolean if name in ("is_open", "is_won") else String(255)) for name in TRACKED),
     Column("valid_from", Integer, ForeignKey("snapshots.id"), nullable=False),
     Column("valid_to", Integer, ForeignKey("snapshots.id")),
+    Column("digest", BigInteger),  # blank only in a version-1 store not yet written to
     PrimaryKeyConstraint("book", "deal_id", "valid_from"),
     # The database itself refuses a second current version of a deal.
     Index("one_current_version", "book", "deal_id", unique=True,
           sqlite_where=text("valid_to IS NULL"), postgresql_where=text("valid_to IS NULL")),
     Index("versions_valid_from", "book", "valid_from"),
+    # What a snapshot compares against, read from the index alone.
+    Index("current_digests", "book", "deal_id", "digest",
+          sqlite_where=text("valid_to IS NULL"), postgresql_where=text("valid_to IS NULL")),
 )
 _forecast_figures = Table(
     "forecast_figures", _metadata,
@@ -107,6 +119,50 @@ _forecast_figures = Table(
 )
 # Serialises creating the schema on a server (two first snapshots at once).
 _CREATE_LOCK = 7_160_416
+# Deal ids bound in one query (SQLite's oldest limit is 999 variables).
+_IDS_A_QUERY = 900
+_ABSENT = object()
+
+
+def digests(state: pd.DataFrame) -> np.ndarray:
+    """A 64-bit digest of each deal's tracked fields (``state`` as ``funnel.snapshots.normalized``
+    gives it), as signed integers a database column holds: equal fields, equal digests."""
+    hashed = pd.util.hash_pandas_object(state.loc[:, list(TRACKED)], index=False)
+    return hashed.to_numpy(np.uint64).view(np.int64)
+
+
+def _same_figures(stored: pd.DataFrame, figures: pd.DataFrame) -> bool:
+    # The same forecast rows, blanks matching blanks, whatever the order.
+    def canonical(frame):
+        frame = frame.reindex(columns=list(FIGURE_COLUMNS))
+        frame = frame.assign(**{c: frame[c].astype(str) for c in FIGURE_COLUMNS[:3]},
+                             **{c: pd.to_numeric(frame[c], errors="coerce").astype(float) for c in FIGURE_COLUMNS[3:]})
+        return frame.sort_values(list(FIGURE_COLUMNS[:3]), kind="stable").reset_index(drop=True)
+    if len(stored) != len(figures):
+        return False
+    return canonical(stored).equals(canonical(figures))
+
+
+def _migrate(conn: Connection, found: int) -> None:
+    # A store of an earlier schema version brought to this one, inside the caller's transaction.
+    if found < 2:
+        conn.execute(text("ALTER TABLE deal_versions ADD COLUMN digest BIGINT"))
+        index = next(i for i in _deal_versions.indexes if i.name == "current_digests")
+        index.create(conn)
+        v = _deal_versions.c
+        current = _frame(conn.execute(select(v.book, v.deal_id, v.valid_from, *(v[n] for n in TRACKED))
+                                      .where(v.valid_to.is_(None))), ["book", "deal_id", "valid_from", *TRACKED])
+        if len(current):
+            keys = current[["book", "valid_from"]]
+            state = normalized(current)
+            # normalized sorts by deal id; keep each row's book and valid_from beside it.
+            keys = keys.loc[current.sort_values("deal_id", kind="stable").index].reset_index(drop=True)
+            rows = [{"b_book": b, "b_deal": d, "b_from": int(f), "b_digest": int(h)}
+                    for b, d, f, h in zip(keys["book"], state["deal_id"], keys["valid_from"], digests(state))]
+            conn.execute(update(_deal_versions).where(v.book == bindparam("b_book"), v.deal_id == bindparam("b_deal"),
+                                                      v.valid_from == bindparam("b_from"))
+                         .values(digest=bindparam("b_digest")), rows)
+    conn.execute(update(_schema_version).values(version=SCHEMA_VERSION))
 
 
 class StoreError(Exception):
@@ -134,6 +190,9 @@ class Recorded:
     deals: int
     changed: int
     new_versions: int
+    # False: the store already held this very data as of that date, and nothing was written
+    # (``id`` is then that snapshot's).
+    written: bool = True
 
 
 def default_url(book: str | Path) -> str:
@@ -210,13 +269,16 @@ class Store:
         # Read first: opening a store that has its schema writes nothing and takes no lock.
         with self._begin(write=False) as conn:
             found = self._schema(conn)
-        if found is None and create:
+        if create and (found is None or found < SCHEMA_VERSION):
             with self._begin() as conn:
                 if self.dialect == "postgresql":
                     conn.execute(text(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})"))
-                if self._schema(conn) is None:  # nobody created it meanwhile
+                found = self._schema(conn)  # as it is now: somebody may have done it meanwhile
+                if found is None:
                     _metadata.create_all(conn)
                     conn.execute(_schema_version.insert().values(version=SCHEMA_VERSION))
+                elif found < SCHEMA_VERSION:
+                    _migrate(conn, found)
         self.empty = found is None and not create
 
     def _schema(self, conn: Connection) -> int | None:
@@ -257,17 +319,24 @@ class Store:
         """
         taken_at = taken_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         state = normalized(state)
+        if state["deal_id"].duplicated().any():
+            raise ValueError("state holds a deal id twice")
+        digest = digests(state)
         with self._errors(), self._begin() as conn:
             self._lock_book(conn, book)
-            latest_as_of = conn.execute(select(func.max(_snapshots.c.as_of)).where(_snapshots.c.book == book)).scalar()
-            if latest_as_of is not None and as_of < latest_as_of:
-                raise StoreError("store.earlier", as_of=as_of.isoformat(), latest=latest_as_of.isoformat())
-            new, ended = changes(self._current(conn, book), state)
+            s = _snapshots.c
+            latest = conn.execute(select(s.id, s.as_of).where(s.book == book).order_by(s.id.desc()).limit(1)).first()
+            if latest is not None and as_of < latest.as_of:
+                raise StoreError("store.earlier", as_of=as_of.isoformat(), latest=latest.as_of.isoformat())
+            new, ended = self._changes(conn, book, state, digest)
+            changed = len(set(new["deal_id"]) | set(ended))
+            if (not changed and latest is not None and latest.as_of == as_of
+                    and _same_figures(self._figures(conn, latest.id), figures)):
+                return Recorded(int(latest.id), as_of, len(state), 0, 0, written=False)
             is_open = state["is_open"].to_numpy(bool)
             snapshot_id = conn.execute(_snapshots.insert().values(
-                book=book, taken_at=taken_at, as_of=as_of, deals=len(state),
-                changed=len(set(new["deal_id"]) | set(ended)), open_deals=int(is_open.sum()),
-                open_amount=float(state.loc[is_open, "amount"].fillna(0.0).sum()),
+                book=book, taken_at=taken_at, as_of=as_of, deals=len(state), changed=changed,
+                open_deals=int(is_open.sum()), open_amount=float(state.loc[is_open, "amount"].fillna(0.0).sum()),
                 weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language,
             )).inserted_primary_key[0]
             if ended:
@@ -276,12 +345,32 @@ class Store:
                                                           v.valid_to.is_(None)).values(valid_to=snapshot_id),
                              [{"ended_id": deal_id} for deal_id in ended])
             if len(new):
-                conn.execute(_deal_versions.insert(), _rows(new.assign(book=book, valid_from=snapshot_id, valid_to=None)))
+                conn.execute(_deal_versions.insert(), _rows(new.assign(
+                    book=book, valid_from=snapshot_id, valid_to=None, digest=digest[new.index.to_numpy()])))
             if len(figures):
                 conn.execute(_forecast_figures.insert(), _rows(figures.reindex(columns=list(FIGURE_COLUMNS))
                                                                 .assign(snapshot_id=snapshot_id)))
-        return Recorded(int(snapshot_id), as_of, len(state), len(set(new["deal_id"]) | set(ended)), len(new))
+        return Recorded(int(snapshot_id), as_of, len(state), changed, len(new))
 
+    def _changes(self, conn: Connection, book: str, state: pd.DataFrame,
+                 digest: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+        # ``funnel.snapshots.changes`` against the book's current versions, reading only the
+        # digests of all of them and the whole versions of the deals whose digest differs.
+        # ``new`` keeps ``state``'s index (the digests' positions).
+        v = _deal_versions.c
+        current = conn.execute(select(v.deal_id, v.digest).where(v.book == book, v.valid_to.is_(None))).all()
+        stored = dict(current)
+        ids = state["deal_id"].tolist()
+        before = [stored.get(deal_id, _ABSENT) for deal_id in ids]
+        differs = np.fromiter((b is _ABSENT or b is None or b != d for b, d in zip(before, digest.tolist())),
+                              dtype=bool, count=len(ids))
+        seen = np.fromiter((b is not _ABSENT for b in before), dtype=bool, count=len(ids))
+        gone = sorted(set(stored) - set(ids))
+        suspects = state[differs & seen]
+        versions = self._current(conn, book, suspects["deal_id"].tolist())
+        new_seen, ended = changes(versions, suspects) if len(suspects) else (suspects.iloc[:0], [])
+        new = state[(differs & ~seen) | state["deal_id"].isin(set(new_seen["deal_id"])).to_numpy()]
+        return new, sorted(set(ended) | set(gone))
     def _lock_book(self, conn: Connection, book: str) -> None:
         # The book's row, locked until commit: a second snapshot of the book waits here. (SQLite
         # has already locked the whole file with BEGIN IMMEDIATE.)
@@ -299,10 +388,20 @@ class Store:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def _current(self, conn: Connection, book: str) -> pd.DataFrame:
+    def _current(self, conn: Connection, book: str, deal_ids: list[str]) -> pd.DataFrame:
+        # The current versions of these deals, a few hundred ids to a query.
         v = _deal_versions.c
-        return _frame(conn.execute(select(v.deal_id, *(v[name] for name in TRACKED))
-                                   .where(v.book == book, v.valid_to.is_(None))), ["deal_id", *TRACKED])
+        query = select(v.deal_id, *(v[name] for name in TRACKED)).where(
+            v.book == book, v.valid_to.is_(None), v.deal_id.in_(bindparam("ids", expanding=True)))
+        rows = []
+        for i in range(0, len(deal_ids), _IDS_A_QUERY):
+            rows.extend(conn.execute(query, {"ids": deal_ids[i:i + _IDS_A_QUERY]}).all())
+        return _frame(rows, ["deal_id", *TRACKED])
+
+    def _figures(self, conn: Connection, snapshot: int) -> pd.DataFrame:
+        f = _forecast_figures.c
+        return _frame(conn.execute(select(*(f[n] for n in FIGURE_COLUMNS)).where(f.snapshot_id == snapshot)),
+                      list(FIGURE_COLUMNS))
 
     def state(self, book: str, snapshot: int | None = None, as_of: dt.date | None = None) -> pd.DataFrame:
         """The deals as they stood at a snapshot, or on a date (its latest snapshot then), in
@@ -350,12 +449,10 @@ class Store:
 
     def figures(self, snapshot: int) -> pd.DataFrame:
         """The forecast figures one snapshot recorded (``FIGURE_COLUMNS``)."""
-        f = _forecast_figures.c
         if self.empty:
             return pd.DataFrame(columns=list(FIGURE_COLUMNS))
         with self._errors(), self._begin(write=False) as conn:
-            return _frame(conn.execute(select(*(f[n] for n in FIGURE_COLUMNS)).where(f.snapshot_id == snapshot)
-                                       .order_by(f.period, f.team, f.owner)), list(FIGURE_COLUMNS))
+            return self._figures(conn, snapshot).sort_values(["period", "team", "owner"], kind="stable").reset_index(drop=True)
 
 
 # --- connections, transactions and their errors ------------------------------------------------
@@ -459,16 +556,27 @@ def _where(url: str) -> str:
 
 def _frame(result, names: list[str]) -> pd.DataFrame:
     # Column by column: pandas probes each Row object when given rows (seconds at 100k).
-    columns = list(zip(*result.all())) or [()] * len(names)
+    rows = result.all() if hasattr(result, "all") else result
+    columns = list(zip(*rows)) or [()] * len(names)
     return pd.DataFrame({name: pd.Series(list(values)) for name, values in zip(names, columns)})
 
 
 def _rows(frame: pd.DataFrame) -> list[dict]:
-    # Rows as a database takes them: None for a blank, Python numbers and dates.
-    out = frame.astype(object).where(frame.notna(), None)
-    if "close_date" in out:
-        out["close_date"] = [None if v is None else pd.Timestamp(v).date() for v in out["close_date"]]
-    for col in out.columns:
-        if out[col].map(lambda v: isinstance(v, (np.floating, np.integer, np.bool_))).any():
-            out[col] = [v.item() if isinstance(v, np.generic) else v for v in out[col]]
-    return out.to_dict("records")
+    # Rows as a database takes them: None for a blank, Python numbers and dates; column by
+    # column (a call per cell is most of a snapshot's time at 100k deals).
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            days = values.dt.date.to_numpy(object)
+            columns[name] = np.where(values.isna().to_numpy(), None, days).tolist()
+        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values) and not values.hasnans:
+            columns[name] = values.to_numpy().tolist()
+        elif pd.api.types.is_float_dtype(values):
+            numbers = values.to_numpy(float)
+            columns[name] = np.where(np.isnan(numbers), None, numbers.astype(object)).tolist()
+        else:
+            out = values.astype(object).where(values.notna(), None).tolist()
+            columns[name] = [v.item() if isinstance(v, np.generic) else v for v in out]
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())]
