@@ -340,13 +340,14 @@ class Store:
                 weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language,
             )).inserted_primary_key[0]
             if ended:
-                v = _deal_versions.c
-                conn.execute(update(_deal_versions).where(v.book == book, v.deal_id == bindparam("ended_id"),
-                                                          v.valid_to.is_(None)).values(valid_to=snapshot_id),
-                             [{"ended_id": deal_id} for deal_id in ended])
+                self._many(conn, "UPDATE deal_versions SET valid_to = {} WHERE book = {} AND deal_id = {} "
+                           "AND valid_to IS NULL", [(int(snapshot_id), book, deal_id) for deal_id in ended])
             if len(new):
-                conn.execute(_deal_versions.insert(), _rows(new.assign(
-                    book=book, valid_from=snapshot_id, valid_to=None, digest=digest[new.index.to_numpy()])))
+                names = ["book", "deal_id", *TRACKED, "valid_from", "valid_to", "digest"]
+                rows = _rows(new.assign(book=book, valid_from=snapshot_id, valid_to=None,
+                                        digest=digest[new.index.to_numpy()]).loc[:, names], self.dialect)
+                self._many(conn, f"INSERT INTO deal_versions ({', '.join(names)}) VALUES ({', '.join(['{}'] * len(names))})",
+                           rows)
             if len(figures):
                 conn.execute(_forecast_figures.insert(), _rows(figures.reindex(columns=list(FIGURE_COLUMNS))
                                                                 .assign(snapshot_id=snapshot_id)))
@@ -357,20 +358,22 @@ class Store:
         # ``funnel.snapshots.changes`` against the book's current versions, reading only the
         # digests of all of them and the whole versions of the deals whose digest differs.
         # ``new`` keeps ``state``'s index (the digests' positions).
-        v = _deal_versions.c
-        current = conn.execute(select(v.deal_id, v.digest).where(v.book == book, v.valid_to.is_(None))).all()
-        stored = dict(current)
-        ids = state["deal_id"].tolist()
-        before = [stored.get(deal_id, _ABSENT) for deal_id in ids]
-        differs = np.fromiter((b is _ABSENT or b is None or b != d for b, d in zip(before, digest.tolist())),
-                              dtype=bool, count=len(ids))
-        seen = np.fromiter((b is not _ABSENT for b in before), dtype=bool, count=len(ids))
-        gone = sorted(set(stored) - set(ids))
+        current_ids, current_digests = self._current_digests(conn, book)
+        position = pd.Index(current_ids, dtype=object).get_indexer(state["deal_id"].to_numpy(object))
+        seen = position >= 0
+        # A blank digest (a version-1 store's) never matches: that deal is compared whole.
+        found = pd.array(list(current_digests) + [None], dtype="Int64")  # a last blank: where unseen deals point
+        at = np.where(seen, position, len(found) - 1)
+        differs = found.isna()[at] | (found.to_numpy(np.int64, na_value=0)[at] != digest)
+        kept = np.zeros(len(current_ids), dtype=bool)
+        kept[position[seen]] = True
+        gone = [deal_id for deal_id, k in zip(current_ids, kept) if not k]
         suspects = state[differs & seen]
         versions = self._current(conn, book, suspects["deal_id"].tolist())
         new_seen, ended = changes(versions, suspects) if len(suspects) else (suspects.iloc[:0], [])
-        new = state[(differs & ~seen) | state["deal_id"].isin(set(new_seen["deal_id"])).to_numpy()]
+        new = state[~seen | state["deal_id"].isin(set(new_seen["deal_id"])).to_numpy()]
         return new, sorted(set(ended) | set(gone))
+
     def _lock_book(self, conn: Connection, book: str) -> None:
         # The book's row, locked until commit: a second snapshot of the book waits here. (SQLite
         # has already locked the whole file with BEGIN IMMEDIATE.)
@@ -387,6 +390,42 @@ class Store:
         conn.execute(select(_books.c.name).where(_books.c.name == book).with_for_update())
 
     # --- reading --------------------------------------------------------------------------------
+
+    def _many(self, conn: Connection, sql: str, rows: list[tuple]) -> None:
+        # One statement for many rows through the driver's executemany ({} marks each
+        # parameter): SQLAlchemy's own handling of each row's parameters costs more than the
+        # database's work on a snapshot's thousands of rows.
+        if self.dialect not in ("sqlite", "postgresql"):
+            names = [f"p{i}" for i in range(sql.count("{}"))]
+            conn.execute(text(sql.format(*(f":{n}" for n in names))), [dict(zip(names, row)) for row in rows])
+            return
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(sql.format(*[mark] * sql.count("{}")), rows)
+        finally:
+            cursor.close()
+
+    def _current_digests(self, conn: Connection, book: str) -> tuple[tuple, tuple]:
+        # (deal ids, digests) of the book's current versions: the one query a snapshot reads
+        # every deal with, through the driver's own cursor (SQLAlchemy's rows cost as much as
+        # the query at 100k deals) and, on SQLite, from the covering index alone.
+        if self.dialect == "sqlite":
+            sql = ("SELECT deal_id, digest FROM deal_versions INDEXED BY current_digests "
+                   "WHERE book = ? AND valid_to IS NULL")
+        elif self.dialect == "postgresql":
+            sql = "SELECT deal_id, digest FROM deal_versions WHERE book = %s AND valid_to IS NULL"
+        else:
+            v = _deal_versions.c
+            rows = conn.execute(select(v.deal_id, v.digest).where(v.book == book, v.valid_to.is_(None))).all()
+            return tuple(zip(*rows)) or ((), ())
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, (book,))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return tuple(zip(*rows)) or ((), ())
 
     def _current(self, conn: Connection, book: str, deal_ids: list[str]) -> pd.DataFrame:
         # The current versions of these deals, a few hundred ids to a query.
@@ -561,14 +600,16 @@ def _frame(result, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(list(values)) for name, values in zip(names, columns)})
 
 
-def _rows(frame: pd.DataFrame) -> list[dict]:
+def _rows(frame: pd.DataFrame, dialect: str | None = None) -> list:
     # Rows as a database takes them: None for a blank, Python numbers and dates; column by
-    # column (a call per cell is most of a snapshot's time at 100k deals).
+    # column (a call per cell is most of a snapshot's time at 100k deals). With a dialect:
+    # tuples for that driver's executemany (SQLite's dates as the ISO text SQLAlchemy keeps),
+    # else dicts for SQLAlchemy.
     columns = {}
     for name in frame.columns:
         values = frame[name]
         if pd.api.types.is_datetime64_any_dtype(values):
-            days = values.dt.date.to_numpy(object)
+            days = (values.dt.strftime("%Y-%m-%d") if dialect == "sqlite" else values.dt.date).to_numpy(object)
             columns[name] = np.where(values.isna().to_numpy(), None, days).tolist()
         elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values) and not values.hasnans:
             columns[name] = values.to_numpy().tolist()
@@ -576,7 +617,10 @@ def _rows(frame: pd.DataFrame) -> list[dict]:
             numbers = values.to_numpy(float)
             columns[name] = np.where(np.isnan(numbers), None, numbers.astype(object)).tolist()
         else:
-            out = values.astype(object).where(values.notna(), None).tolist()
-            columns[name] = [v.item() if isinstance(v, np.generic) else v for v in out]
+            out = values.astype(object).where(values.notna(), None)
+            plain = pd.api.types.infer_dtype(out, skipna=True) in ("string", "empty")
+            columns[name] = out.tolist() if plain else [v.item() if isinstance(v, np.generic) else v for v in out]
+    if dialect is not None:
+        return list(zip(*columns.values()))
     names = list(columns)
     return [dict(zip(names, row)) for row in zip(*columns.values())]
