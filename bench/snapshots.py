@@ -8,7 +8,7 @@ Builds ``--deals`` synthetic deals (``deals``), then, in one temporary folder:
   detection as a pandas merge of the two states in memory (nothing written), and DuckDB
   taking the new state into a table and finding the changed rows with one join.
 * flow: the pipeline flow between the two snapshots, read from the store
-  (``Store.state`` twice, ``funnel.snapshots.pipeline_flow``); reference: the same two
+  (``Store.states`` of the two, ``funnel.snapshots.pipeline_flow``: what ``funnel flow`` does); reference: the same two
   states handed to ``pipeline_flow`` from memory.
 * store: 52 weekly snapshots of the deals, each week ``--changed`` of them changed, and
   the file's size at the end.
@@ -152,8 +152,7 @@ def main(argv: list[str] | None = None) -> None:
                 assert (recorded.changed, recorded.new_versions) == (expected, expected), recorded
                 rows["snapshot"].append((wall, cpu))
                 ids = list(store.history("bench")["id"])
-                wall, cpu, flow = timed(lambda: pipeline_flow(store.state("bench", ids[0]), store.state("bench", ids[1]),
-                                                              settings))
+                wall, cpu, flow = timed(lambda: pipeline_flow(*store.states("bench", ids[:2]), settings))
                 rows["flow"].append((wall, cpu))
             wall, cpu, count = timed(lambda: pandas_changes(first, second))
             assert count == expected

@@ -663,8 +663,7 @@ def flow(
                 first = before.iloc[-1] if len(before) else snapshots.iloc[0]
             else:
                 first = latest_by(first_date)
-            result = pipeline_flow(opened.state(name, int(first["id"])), opened.state(name, int(second["id"])), settings,
-                                   periods)
+            result = pipeline_flow(*opened.states(name, [int(first["id"]), int(second["id"])]), settings, periods)
     except StoreError as err:
         _fail(err.message(language))
     if format == "json":

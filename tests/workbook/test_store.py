@@ -389,3 +389,14 @@ def test_two_writers_at_once_neither_duplicate_nor_lose_a_version(postgres):
         pd.testing.assert_frame_equal(versions.sort_values(key).reset_index(drop=True),
                                       expected.sort_values(key).reset_index(drop=True), check_dtype=False)
         assert not versions[versions["valid_to"].isna()]["deal_id"].duplicated().any()
+
+
+def test_the_states_at_several_snapshots_are_each_snapshot_s_state(store_url):
+    with Store(store_url) as store:
+        ids = [store.record("Q4", day, week, _figures(1.0)).id for day, week in zip(DAYS, (WEEK1, WEEK2, WEEK3))]
+        for pair in ([ids[0], ids[2]], [ids[2], ids[0]], [ids[1], ids[1]], ids):
+            got = store.states("Q4", pair)
+            assert len(got) == len(pair)
+            for snapshot, state in zip(pair, got):
+                assert state.equals(store.state("Q4", snapshot))
+        assert store.states("Q4", []) == []
