@@ -577,6 +577,12 @@ _ENTRIES: dict[str, tuple[str, str]] = {
                            "如何读取 05/12/2026 这样的日期：DMY（日月年）、MDY（月日年）或 YMD（年月日）；auto 按每列自身的日期判断"),
     "setting.column_names": ("your headers for columns, e.g. Amount=Deal value; Stage=Phase",
                              "自定义列的表头，例如 金额=合同额; 阶段=进展"),
+    # The snapshot store a refresh records into (issue 16, record)
+    "setting.store": ("where each refresh records a snapshot: a file (beside the workbook unless the path says "
+                      "otherwise) or a URL such as postgresql+psycopg://host/database; blank: BOOK.funnel.db beside "
+                      "the workbook",
+                      "每次刷新记录快照的位置：一个文件（路径未另指时在工作簿旁）或如 postgresql+psycopg://host/database "
+                      "的 URL；留空：工作簿旁的 工作簿名.funnel.db"),
     # --- Cells, charts, cell checks, placeholders -----------------------------------
     "flag.yes": ("yes", "是"),
     "flag.no": ("no", "否"),
@@ -1101,6 +1107,18 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "store.earlier": ("a snapshot as of {as_of} comes before this book's latest snapshot ({latest}): snapshots are "
                       "recorded in date order", "截至 {as_of} 的快照早于本工作簿最新的快照（{latest}）：快照须按日期顺序记录"),
     "store.failed": ("the snapshot store {store} failed: {detail}", "快照库 {store} 出错：{detail}"),
+    # What a refresh says of its snapshot (issue 16, record)
+    "message.refresh_snapshot": ("Snapshot {id} as of {as_of} recorded: {changed} deals changed since the last one.",
+                                 "已记录截至 {as_of} 的快照 {id}：自上次以来变化 {changed} 个商机。"),
+    "message.refresh_snapshot_same": ("The snapshot store already holds these figures as of {as_of} (snapshot {id}): "
+                                      "nothing new recorded.",
+                                      "快照库已有截至 {as_of} 的相同数据（快照 {id}）：未新增记录。"),
+    "message.refresh_snapshot_unsaved": ("No snapshot recorded: the workbook has not been saved yet, so it has no "
+                                         "folder for its store; save it and refresh again.",
+                                         "未记录快照：工作簿尚未保存，没有存放快照库的文件夹；请保存后再刷新。"),
+    "message.refresh_snapshot_failed": ("No snapshot recorded ({why}); the refresh itself is complete.",
+                                        "未记录快照（{why}）；刷新本身已完成。"),
+    "issue.action.no_snapshot": ("refreshed without recording a snapshot", "已刷新，但未记录快照"),
     # Why the recommended concession pattern works, and what goes wrong with the others.
     "advice.concession.shrinking": (
         "Recommended: big first, then smaller steps make the buyer feel the price has reached its floor.",

@@ -65,9 +65,10 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from funnel import catalog
-from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, normalized
+from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, forecast_figures, normalized, tracked_fields
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "book_name"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "snapshot_url", "book_name",
+           "digests", "record_analysis"]
 
 SCHEMA_VERSION = 2
 # How long a snapshot waits for another writer of a SQLite file before saying it is locked.
@@ -206,9 +207,48 @@ def store_url(value: str) -> str:
     return value if "://" in value else "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
+def snapshot_url(setting: str | None, book: Path | None) -> str | None:
+    """Where a refresh of the workbook at ``book`` records its snapshot.
+
+    Args:
+        setting: the ``store`` setting: a URL as it is; a path, relative to the workbook's
+            folder; blank: ``default_url(book)``.
+        book: the workbook's file; None for a workbook never saved.
+
+    Returns:
+        The store's URL; None when there is no place to put it (a book never saved, and no
+        setting naming a URL or an absolute path).
+    """
+    value = (setting or "").strip()
+    if "://" in value:
+        return value
+    if value:
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            if book is None:
+                return None
+            path = Path(book).resolve().parent / path
+        return "sqlite:///" + str(path.resolve())
+    return default_url(book) if book is not None else None
+
+
 def book_name(book: str | Path) -> str:
     """The name a workbook's snapshots go under in a store: its file name without the suffix."""
     return Path(book).stem
+
+
+def record_analysis(url: str, name: str, analysis) -> Recorded:
+    """Record one snapshot of an analysis (``funnel.analysis.Analysis``): its deals' tracked
+    fields and its forecast figures, as of its ``as_of`` setting, in the store at ``url``.
+
+    Raises:
+        StoreError: the store cannot be opened or written.
+    """
+    state = tracked_fields(analysis.deals)
+    figures = forecast_figures(analysis.forecast, analysis.forecast_periods, analysis.range_forecast)
+    settings = analysis.settings
+    with Store(url, busy_seconds=BUSY_SECONDS) as store:
+        return store.record(name, settings.as_of, state, figures, language=settings.language)
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -58,9 +58,12 @@ def test_a_snapshot_of_a_workbook_records_its_figures_and_leaves_it_as_it_was(de
     assert row["open_deals"] == figures["open_deals"]
     assert row["open_amount"] == pytest.approx(figures["open_amount"])
     assert row["weighted"] == pytest.approx(figures["weighted_pipeline"])
-    # The same workbook again: a snapshot row, no new deal version.
+    # The same workbook again: nothing written; on a later date, a snapshot row, no new deal version.
     again = _invoke("snapshot", str(book))
-    assert "0 changed since the last snapshot (0 new deal versions)" in _said(again)
+    assert "already holds these figures as of 2026-11-20 (snapshot 1): nothing new recorded" in _said(again)
+    assert [r["changed"] for r in _history(book)] == [60]
+    later = _invoke("snapshot", str(book), "--as-of", "2026-11-27")
+    assert "0 changed since the last snapshot (0 new deal versions)" in _said(later)
     assert [r["changed"] for r in _history(book)] == [60, 0]
 
 
