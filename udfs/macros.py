@@ -19,15 +19,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from funnel import catalog
-from funnel.analysis import Report, run
+from funnel.analysis import Analysis, Report, run
 from funnel.inputs.issues import ISSUE_COLUMNS
 from funnel.inputs.refusals import RefreshRefused
+from funnel.inputs.validation import validate
 from udfs import runtime
 from workbook.book import Book
 from workbook.mapping import output_frames, read_inputs
 from workbook.store import Recorded, StoreError, book_name, record_analysis, snapshot_url
 
-__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused", "record_snapshot", "Snapshot"]
+__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused", "record_snapshot", "Snapshot", "snapshot",
+           "snapshot_message"]
 
 
 def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, force: bool = False) -> str:
@@ -56,6 +58,44 @@ def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, f
         message = refused_message(err)
         caller.refuse(message)  # nothing was written: the box says why
         return message
+
+
+def snapshot(book: Book | None = None) -> str:
+    """The Snapshot button: record the deals and the forecast in the snapshot store without
+    rewriting any table (what ``funnel snapshot`` does to a file).
+
+    Args:
+        book: the workbook; by default the one whose button called this macro, which then
+            shows the message in a box.
+
+    Returns:
+        The message: the snapshot recorded, the store already holding it, or why none was.
+    """
+    if book is not None:
+        return snapshot_message(book)
+    from udfs.xlwings_book import caller_book
+
+    caller = caller_book()
+    message = snapshot_message(caller)
+    caller.finish(message)  # nothing was written: the box alone
+    return message
+
+
+def snapshot_message(book: Book) -> str:
+    """``snapshot`` on a given workbook: read, analyse, record; the message it shows."""
+    with runtime.for_refresh():
+        book.status("funnel: reading the input tables...")
+        raw, log = read_inputs(book)
+        inputs = validate(raw, None, log)
+        language = inputs.settings.language
+        if inputs.refusals:
+            return catalog.text("message.snapshot_refused", language, why=str(RefreshRefused(inputs.refusals)))
+        book.status("funnel: recording the snapshot...")
+        report = Report(Analysis(inputs))  # the deals and the forecast only: no output table computed
+        snapshot = record_snapshot(book, report, raw.get("settings"))
+    if snapshot.problem is not None:
+        return catalog.text("message.snapshot_failed", language, why=snapshot.problem)
+    return snapshot.said
 
 
 def refused_message(err: RefreshRefused) -> str:
@@ -98,6 +138,7 @@ class Snapshot:
     recorded: Recorded | None  # None: nothing recorded (no place for a store, or it failed)
     url: str | None  # the store; None when the book has no place for one
     said: str  # the sentence the closing message adds
+    problem: str | None = None  # why the store could not be used, in the book's language
 
 
 def record_snapshot(book: Book, report: Report, settings_table: pd.DataFrame | None = None) -> Snapshot:
@@ -137,7 +178,7 @@ def record_snapshot(book: Book, report: Report, settings_table: pd.DataFrame | N
             summary = summary.copy()
             summary["value"] = [v + 1 if c else v for v, c in zip(summary["value"], counted)]
             report.tables["summary"] = summary
-        return Snapshot(None, url, catalog.text("message.refresh_snapshot_failed", language, why=why))
+        return Snapshot(None, url, catalog.text("message.refresh_snapshot_failed", language, why=why), why)
     fields = {"id": recorded.id, "as_of": recorded.as_of.isoformat()}
     said = (catalog.text("message.refresh_snapshot", language, changed=recorded.changed, **fields) if recorded.written
             else catalog.text("message.refresh_snapshot_same", language, **fields))

@@ -4,7 +4,9 @@ row and one sentence, and the refresh itself completes."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,10 +16,12 @@ from typer.testing import CliRunner
 from funnel.demo.data import demo_tables
 from funnel.snapshots import tracked_fields
 from funnel_cli.main import app
-from udfs.macros import record_snapshot, refresh_report
+from udfs.macros import record_snapshot, refresh_report, snapshot
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
+from workbook.layout import REFRESH_MACRO, SNAPSHOT_MACRO
 from workbook.store import SCHEMA_VERSION, Store, default_url, snapshot_url
+from workbook.vba_project import macro_names
 
 SIZE = 40
 
@@ -176,3 +180,38 @@ def test_a_chinese_workbook_says_its_snapshot_in_chinese(tmp_path):
     assert "已记录截至" in message and "快照 1" in message
     _, message = _refresh(book, store=str(tmp_path / "gone" / "x.db"))
     assert "未记录快照" in message and "刷新本身已完成" in message
+
+
+def test_the_snapshot_button_records_without_rewriting_the_workbook(built, tmp_path):
+    book = _book(built, tmp_path)
+    before = book.read_bytes()
+    message = snapshot(FileBook(book))
+    assert message.startswith("Snapshot 1 as of") and f"{SIZE} deals changed" in message
+    assert book.read_bytes() == before
+    with Store(default_url(book), create=False) as store:
+        assert len(store.history("Q4 Forecast")) == 1
+    assert "already holds these figures" in snapshot(FileBook(book))
+    assert snapshot(FileBook(book)).startswith("The snapshot store already holds")
+
+
+def test_the_snapshot_button_says_why_when_the_store_cannot_be_used(built, tmp_path):
+    book = _book(built, tmp_path)
+    db = tmp_path / "Q4 Forecast.funnel.db"
+    Store(f"sqlite:///{db}").close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    conn.close()
+    before = book.read_bytes()
+    message = snapshot(FileBook(book))
+    assert message.startswith("No snapshot recorded: the snapshot store") and "newer funnel" in message
+    assert book.read_bytes() == before
+
+
+def test_every_output_sheet_of_an_xlsm_has_a_snapshot_button_its_project_can_run(built):
+    with zipfile.ZipFile(built) as package:
+        vml = "".join(package.read(n).decode() for n in package.namelist() if n.endswith(".vml"))
+        vba = package.read("xl/vbaProject.bin")
+    buttons = re.findall(r"<x:FmlaMacro>\[0\]!([^<]+)</x:FmlaMacro>", vml)
+    assert buttons.count(SNAPSHOT_MACRO) == buttons.count(REFRESH_MACRO) > 0
+    assert SNAPSHOT_MACRO in macro_names(vba)
+    assert "Snapshot" in vml
