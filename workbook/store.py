@@ -399,12 +399,17 @@ class Store:
         # digests of all of them and the whole versions of the deals whose digest differs.
         # ``new`` keeps ``state``'s index (the digests' positions).
         current_ids, current_digests = self._current_digests(conn, book)
-        position = pd.Index(current_ids, dtype=object).get_indexer(state["deal_id"].to_numpy(object))
+        ids = state["deal_id"].to_numpy(object)
+        if len(current_ids) == len(ids) and (current_ids == ids).all():
+            position = np.arange(len(ids))  # the same deals in the same order: no lookup
+        else:
+            position = pd.Index(current_ids, dtype=object).get_indexer(ids)
         seen = position >= 0
         # A blank digest (a version-1 store's) never matches: that deal is compared whole.
-        found = pd.array(list(current_digests) + [None], dtype="Int64")  # a last blank: where unseen deals point
+        blank = np.append(pd.isna(current_digests), True)  # a last blank: where unseen deals point
+        found = np.append(np.where(blank[:-1], 0, current_digests).astype(np.int64), 0)
         at = np.where(seen, position, len(found) - 1)
-        differs = found.isna()[at] | (found.to_numpy(np.int64, na_value=0)[at] != digest)
+        differs = blank[at] | (found[at] != digest)
         kept = np.zeros(len(current_ids), dtype=bool)
         kept[position[seen]] = True
         gone = [deal_id for deal_id, k in zip(current_ids, kept) if not k]
@@ -446,7 +451,7 @@ class Store:
         finally:
             cursor.close()
 
-    def _current_digests(self, conn: Connection, book: str) -> tuple[tuple, tuple]:
+    def _current_digests(self, conn: Connection, book: str) -> tuple[np.ndarray, np.ndarray]:
         # (deal ids, digests) of the book's current versions: the one query a snapshot reads
         # every deal with, through the driver's own cursor (SQLAlchemy's rows cost as much as
         # the query at 100k deals) and, on SQLite, from the covering index alone.
@@ -457,15 +462,15 @@ class Store:
             sql = "SELECT deal_id, digest FROM deal_versions WHERE book = %s AND valid_to IS NULL"
         else:
             v = _deal_versions.c
-            rows = conn.execute(select(v.deal_id, v.digest).where(v.book == book, v.valid_to.is_(None))).all()
-            return tuple(zip(*rows)) or ((), ())
+            query = select(v.deal_id, v.digest).where(v.book == book, v.valid_to.is_(None))
+            return tuple(_columns([tuple(row) for row in conn.execute(query)], 2))
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql, (book,))
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        return tuple(zip(*rows)) or ((), ())
+        return tuple(_columns(rows, 2))
 
     def _current(self, conn: Connection, book: str, deal_ids: list[str]) -> pd.DataFrame:
         # The current versions of these deals, a few hundred ids to a query.
@@ -673,10 +678,19 @@ def _frame(result, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(list(values)) for name, values in zip(names, columns)})
 
 
+def _columns(rows: list[tuple], width: int) -> list[np.ndarray]:
+    # Driver rows as one object array per column (numpy's loop, not zip's: a quarter of the time).
+    if not rows:
+        return [np.empty(0, dtype=object) for _ in range(width)]
+    table = np.empty((len(rows), width), dtype=object)
+    table[:] = rows
+    return [table[:, i] for i in range(width)]
+
+
 def _typed(rows: list[tuple], names: list[str]) -> pd.DataFrame:
     # Driver rows of deal_id and TRACKED as a frame ``normalized`` takes: numbers as float,
     # dates from SQLite's ISO text or a server's dates, flags as bool.
-    columns = dict(zip(names, zip(*rows))) if rows else {name: () for name in names}
+    columns = dict(zip(names, _columns(rows, len(names))))
     out = {}
     for name, values in columns.items():
         if name in ("amount", "probability", "weighted", "valid_to"):
