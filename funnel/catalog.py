@@ -1117,9 +1117,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "message.refresh_snapshot_same": ("The snapshot store already holds these figures as of {as_of} (snapshot {id}): "
                                       "nothing new recorded.",
                                       "快照库已有截至 {as_of} 的相同数据（快照 {id}）：未新增记录。"),
-    "message.refresh_snapshot_unsaved": ("No snapshot recorded: the workbook has not been saved yet, so it has no "
-                                         "folder for its store; save it and refresh again.",
-                                         "未记录快照：工作簿尚未保存，没有存放快照库的文件夹；请保存后再刷新。"),
+    "message.refresh_snapshot_unsaved": ("No snapshot recorded: the workbook has no file here (it has not been saved "
+                                         "yet, or it came through the remote engine), so it has no folder for its "
+                                         "store; save it and refresh again.",
+                                         "未记录快照：此处没有该工作簿的文件（尚未保存，或经远程引擎传来），没有存放快照库的"
+                                         "文件夹；请保存后再刷新。"),
     "message.refresh_snapshot_failed": ("No snapshot recorded ({why}); the refresh itself is complete.",
                                         "未记录快照（{why}）；刷新本身已完成。"),
     "issue.action.no_snapshot": ("refreshed without recording a snapshot", "已刷新，但未记录快照"),

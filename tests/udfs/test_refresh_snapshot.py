@@ -169,7 +169,7 @@ def test_a_workbook_never_saved_skips_the_snapshot_with_a_word(built, tmp_path):
 
     snapshot = record_snapshot(NoPath(), report)
     assert snapshot.recorded is None and snapshot.url is None
-    assert "the workbook has not been saved yet" in snapshot.said
+    assert "it has not been saved yet" in snapshot.said
     assert not (tmp_path / "Q4 Forecast.funnel.db").exists()
 
 
