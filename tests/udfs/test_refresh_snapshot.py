@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from funnel.demo.data import demo_tables
 from funnel.snapshots import tracked_fields
 from funnel_cli.main import app
+from tests.support import hostile
 from udfs.macros import record_snapshot, refresh_report, snapshot
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
@@ -215,3 +216,11 @@ def test_every_output_sheet_of_an_xlsm_has_a_snapshot_button_its_project_can_run
     assert buttons.count(SNAPSHOT_MACRO) == buttons.count(REFRESH_MACRO) > 0
     assert SNAPSHOT_MACRO in macro_names(vba)
     assert "Snapshot" in vml
+
+
+def test_a_forced_refresh_of_refused_inputs_records_no_snapshot(built, tmp_path):
+    book = _book(built, tmp_path)
+    hostile.delete_sheet(book, "Quotas")  # a required table gone
+    _, message = refresh_report(FileBook(book), force=True)
+    assert "No snapshot recorded: a required table or column is missing" in message
+    assert not (tmp_path / "Q4 Forecast.funnel.db").exists()
