@@ -17,6 +17,7 @@ from funnel.demo.data import demo_tables
 from funnel.snapshots import tracked_fields
 from funnel_cli.main import app
 from tests.support import hostile
+from tests.support.postgres import start_server, why_no_server
 from udfs.macros import record_snapshot, refresh_report, snapshot
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
@@ -25,6 +26,16 @@ from workbook.store import SCHEMA_VERSION, Store, default_url, snapshot_url
 from workbook.vba_project import macro_names
 
 SIZE = 40
+_NO_SERVER = why_no_server()
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if _NO_SERVER:
+        pytest.skip(_NO_SERVER)
+    server = start_server()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -223,4 +234,17 @@ def test_a_forced_refresh_of_refused_inputs_records_no_snapshot(built, tmp_path)
     hostile.delete_sheet(book, "Quotas")  # a required table gone
     _, message = refresh_report(FileBook(book), force=True)
     assert "No snapshot recorded: a required table or column is missing" in message
+    assert not (tmp_path / "Q4 Forecast.funnel.db").exists()
+
+
+def test_a_refresh_records_into_a_postgresql_store_named_in_settings(built, tmp_path, postgres):
+    url = postgres.database()
+    book = _book(built, tmp_path)
+    report, message = _refresh(book, store=url)
+    assert "Snapshot 1 as of" in message
+    _, again = _refresh(book, store=url)
+    assert "nothing new recorded" in again
+    with Store(url, create=False) as store:
+        assert len(store.history("Q4 Forecast")) == 1
+        assert store.state("Q4 Forecast").equals(tracked_fields(report.deals))
     assert not (tmp_path / "Q4 Forecast.funnel.db").exists()
