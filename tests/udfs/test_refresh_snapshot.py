@@ -21,7 +21,7 @@ from tests.support.postgres import start_server, why_no_server
 from udfs.macros import record_snapshot, refresh_report, snapshot
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
-from workbook.layout import REFRESH_MACRO, SNAPSHOT_MACRO
+from workbook.layout import REFRESH_MACRO, SNAPSHOT_MACRO, metric_label
 from workbook.store import SCHEMA_VERSION, Store, default_url, snapshot_url
 from workbook.vba_project import macro_names
 
@@ -136,6 +136,11 @@ def test_an_unwritable_store_is_an_issues_row_and_the_refresh_completes(built, t
     message, row = _failed(book, store=str(tmp_path / "gone" / "x.db"))
     assert "cannot be written" in message and "cannot be written" in row["Problem"]
     assert row["Table"] == "settings" and row["Column"] == "value"
+    # The Summary and the closing message count the store's row with the others.
+    summary = FileBook(book).read_table("tblSummary")
+    counted = summary.set_index(summary.columns[0]).loc[metric_label("issues", "en")].iloc[0]
+    assert int(counted) == len(_issues(book))
+    assert f"{len(_issues(book))} problem(s) found" in message
 
 
 def test_a_locked_store_is_an_issues_row(built, tmp_path, monkeypatch):
