@@ -65,6 +65,7 @@ from funnel.methods.qualification import account_grades, qualification_columns, 
 from funnel.winmodel.calibration import BacktestPredictions, backtest_predictions, backtest_tables, reliability_by_bin
 from funnel.winmodel.choice import Choice, choice_table, choose_method
 from funnel.winmodel.model import WinModel, deal_scores_table, fit_win_model, model_probabilities, score_deals
+from funnel.winmodel.recalibration import fit_calibration
 
 __all__ = ["Analysis", "Report", "OUTPUT_TABLES", "WIN_BRANCH", "Executor", "run", "summary_table"]
 
@@ -192,9 +193,15 @@ class Analysis:
 
     @cached_property
     def win_model(self) -> WinModel:
-        """The per-deal win model, learned from the closed deals."""
+        """The per-deal win model, learned from the closed deals, through the calibration map
+        the backtest picked, fitted on the backtest's predictions of the deals closed after
+        its cut-off by the model learned before it (deals that model had not learned from)."""
         i = self.inputs
-        return fit_win_model(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached)
+        model = fit_win_model(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached)
+        found = self.backtest_predictions
+        if model.usable and found is not None and not found.model_fell_back and found.calibration != "none":
+            model.calibration = fit_calibration(found.calibration, found.predictions["model"], found.won, found.deals)
+        return model
 
     @cached_property
     def backtest_predictions(self) -> BacktestPredictions | None:
@@ -288,7 +295,7 @@ class Analysis:
     @cached_property
     def backtest(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(calibration, reliability) of the stage methods and the model, on a time split."""
-        return backtest_tables(self.backtest_predictions)
+        return backtest_tables(self.backtest_predictions, self.settings.language)
 
     @cached_property
     def calibration(self) -> pd.DataFrame:

@@ -28,10 +28,13 @@ no training deal did), ``blended`` (the two mixed with ``prior_strength``), ``mo
 (the naive Bayes model of ``funnel.winmodel.model`` fitted on the training deals; below
 ``model_min_closed`` training deals it falls back to the stage probability of
 ``probability_method`` and says so in ``note``), ``model_platt`` and ``model_isotonic``
-(the model's probabilities recalibrated by Platt scaling or isotonic regression, each
-half of the test deals by close date mapped by what the other half taught:
-``funnel.winmodel.recalibration``). The forecast itself uses the raw model: the
-recalibrated rows measure whether recalibration would help.
+(the model's probabilities through a Platt or isotonic map learned on held-out deals:
+the training deals are split in time once more by the same 70% rule, a model learned
+from the earlier part predicts the later part's snapshots, and the maps are fitted on
+those predictions; no map sees a test deal's outcome: ``funnel.winmodel.recalibration``).
+``calibration`` names the map the backtest scores best (none where neither beats the
+raw model); the forecast's model uses that map (``funnel.analysis``), so the choice of
+method compares the model as the forecast uses it (``model_method``).
 
 Scores: Brier score (mean squared error of the probability; lower is better; always
 predicting 0.5 scores 0.25) and log loss (mean of -log of the probability given to what
@@ -47,11 +50,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from funnel import catalog
 from funnel.forecast.stages import HistoryKeys, reached_order, stage_probabilities
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
-from funnel.winmodel.model import deal_facts, fact_columns, fit_win_model, score_rows
-from funnel.winmodel.recalibration import cross_fitted
+from funnel.winmodel.model import WinModel, deal_facts, fact_columns, fit_win_model, score_rows
+from funnel.winmodel.recalibration import CALIBRATORS, fit_calibration, pick
 
 __all__ = [
     "METHODS",
@@ -196,6 +200,9 @@ class BacktestPredictions:
 
     deal: the test deal's position (0 .. deals - 1) of each snapshot; won: its outcome;
     predictions: method of ``METHODS`` -> the probability each snapshot was given.
+    calibration: the map the forecast's model uses (none, platt or isotonic: the best
+    scored, none unless a map beats the raw model); calibration_deals: the held-out
+    training deals the backtest's maps were fitted on (0: no map could be fitted).
     """
 
     cutoff: pd.Timestamp
@@ -205,10 +212,17 @@ class BacktestPredictions:
     won: np.ndarray
     predictions: dict[str, np.ndarray]
     note: str = ""  # why the model fell back, blank when it did not
+    calibration: str = "none"
+    calibration_deals: int = 0
 
     @property
     def model_fell_back(self) -> bool:
         return bool(self.note)
+
+    @property
+    def model_method(self) -> str:
+        """The method of ``METHODS`` that is the model as the forecast uses it."""
+        return "model" if self.calibration == "none" else f"model_{self.calibration}"
 
 
 def backtest(
@@ -234,8 +248,22 @@ def backtest(
     return backtest_tables(backtest_predictions(deals, history, stages, settings, cutoff, reached, keys))
 
 
-def backtest_tables(found: BacktestPredictions | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(calibration, reliability) of ``backtest_predictions``' result (see ``backtest``)."""
+def _note(found: BacktestPredictions, method: str, language: str) -> str:
+    # The note of a method's row: why the model fell back; for a map, what it was fitted on
+    # and whether the forecast uses it.
+    if not method.startswith("model"):
+        return ""
+    if found.note or method == "model":
+        return found.note
+    if not found.calibration_deals:
+        return catalog.text("note.calibration.unfitted", language)
+    key = "note.calibration.used" if method == found.model_method else "note.calibration.fitted"
+    return catalog.text(key, language, deals=f"{found.calibration_deals:,}")
+
+
+def backtest_tables(found: BacktestPredictions | None, language: str = "en") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(calibration, reliability) of ``backtest_predictions``' result (see ``backtest``);
+    notes in ``language``."""
     if found is None:
         return _empty_tables()
     won = found.won
@@ -252,7 +280,7 @@ def backtest_tables(found: BacktestPredictions | None) -> tuple[pd.DataFrame, pd
                 "won_share": float(won.mean()),
                 "cutoff": found.cutoff,
                 "train_deals": found.train_deals,
-                "note": found.note if method.startswith("model") else "",
+                "note": _note(found, method, language),
             }
         )
         reliability.append(reliability_table(method, p, won))
@@ -299,15 +327,21 @@ def backtest_predictions(
         return None
 
     open_rows = stages.assign(_row=np.arange(len(stages)))[~(stages["is_won"] | stages["is_lost"]).to_numpy()].sort_values("order")
-    if keys is not None and keys.fits(deals, history) and open_rows["code"].is_unique:
-        # The run's keys, turned into test-deal and open-stage positions by array lookups.
-        test_of_deal = np.full(len(deals) + 1, -1)
-        test_of_deal[np.flatnonzero(closed_mask)[~in_train]] = np.arange(len(test))
+    use_keys = keys is not None and keys.fits(deals, history) and open_rows["code"].is_unique
+    closed_rows = np.flatnonzero(closed_mask)
+
+    def snapshots_of(chosen: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
+        # Snapshots of the closed deals ``chosen`` (a mask over ``closed``), rows of ``frame``.
+        if not use_keys:
+            return snapshots(frame, history, stages)
+        # The run's keys, turned into chosen-deal and open-stage positions by array lookups.
+        chosen_of_deal = np.full(len(deals) + 1, -1)
+        chosen_of_deal[closed_rows[chosen]] = np.arange(int(chosen.sum()))
         open_of_stage = np.full(len(stages) + 1, -1)
         open_of_stage[open_rows["_row"].to_numpy()] = np.arange(len(open_rows))
-        snaps = _snapshots_of(len(test), test_of_deal[keys.deal], open_of_stage[keys.stage], open_rows.drop(columns="_row"))
-    else:
-        snaps = snapshots(test, history, stages)
+        return _snapshots_of(len(frame), chosen_of_deal[keys.deal], open_of_stage[keys.stage], open_rows.drop(columns="_row"))
+
+    snaps = snapshots_of(~in_train, test)
     rows = snaps["position"].to_numpy()
     won = test["is_won"].to_numpy(dtype=bool)[rows]
     # A deal's furthest stage depends on its own history rows only, so reaching over the
@@ -325,21 +359,53 @@ def backtest_predictions(
     model = fit_win_model(train, history, stages, settings, reached=train_reached)
     note = ""
     if model.usable:
-        facts = deal_facts(test).take(rows)
-        scored = score_rows(model, facts, model.stage_index(snaps["order"].to_numpy()), explain=False)
-        predictions["model"] = scored["model_probability"].to_numpy()
+        predictions["model"] = _model_predictions(model, test, snaps)
     else:
         fallback = settings.probability_method
         predictions["model"] = predictions[fallback]
         deals_word = "deal" if model.closed_deals == 1 else "deals"
         note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed {deals_word} before the cut-off"
-    # The model recalibrated, each half of the test deals (by close date) by the other's map.
-    close = test["close_date"].to_numpy()
-    later = close[rows] >= np.sort(close)[len(close) // 2]
-    for name, p in cross_fitted(predictions["model"], won, later).items():
-        predictions[f"model_{name}"] = p
 
-    return BacktestPredictions(cutoff, len(train), len(test), rows, won, predictions, note)
+    # The maps, learned on held-out training deals (the training deals split in time again);
+    # without them (or with one outcome only among those deals) the rows repeat the raw model.
+    held_out = _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of) if model.usable else None
+    calibration_deals = 0
+    for name in CALIBRATORS:
+        predictions[f"model_{name}"] = predictions["model"]
+        if held_out is not None:
+            fitted = fit_calibration(name, *held_out)
+            predictions[f"model_{name}"] = fitted.apply(predictions["model"])
+            calibration_deals = max(calibration_deals, fitted.deals)
+    scores = {"none": brier_score(predictions["model"], won)}
+    scores.update({name: brier_score(predictions[f"model_{name}"], won) for name in CALIBRATORS})
+    chosen = pick(scores) if calibration_deals else "none"
+    return BacktestPredictions(cutoff, len(train), len(test), rows, won, predictions, note, chosen, calibration_deals)
+
+
+def _model_predictions(model: WinModel, test: pd.DataFrame, snaps: pd.DataFrame) -> np.ndarray:
+    # The model's probability of each snapshot of ``test`` deals.
+    facts = deal_facts(test).take(snaps["position"].to_numpy())
+    scored = score_rows(model, facts, model.stage_index(snaps["order"].to_numpy()), explain=False)
+    return scored["model_probability"].to_numpy()
+
+
+def _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of):
+    # (probabilities, outcomes, deals) of the later training deals' snapshots by a model
+    # learned from the earlier ones (the 70% rule again), or None when the split leaves
+    # either side empty or the earlier part too small for the model.
+    inner_cutoff = default_cutoff(train["close_date"])
+    inner_train_mask = (train["close_date"] < inner_cutoff).to_numpy(dtype=bool)
+    if inner_train_mask.all() or not inner_train_mask.any():
+        return None
+    inner_train, inner_test = train[inner_train_mask], train[~inner_train_mask]
+    model = fit_win_model(inner_train, history, stages, settings, reached=train_reached[inner_train_mask])
+    if not model.usable:
+        return None
+    chosen = np.zeros(len(in_train), dtype=bool)  # over the closed deals: the inner test deals
+    chosen[np.flatnonzero(in_train)[~inner_train_mask]] = True
+    snaps = snapshots_of(chosen, inner_test)
+    won = inner_test["is_won"].to_numpy(dtype=bool)[snaps["position"].to_numpy()]
+    return _model_predictions(model, inner_test, snaps), won, len(inner_test)
 
 
 def reliability_by_bin(reliability: pd.DataFrame) -> pd.DataFrame:
