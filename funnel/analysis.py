@@ -65,7 +65,6 @@ from funnel.methods.qualification import account_grades, qualification_columns, 
 from funnel.winmodel.calibration import BacktestPredictions, backtest_predictions, backtest_tables, reliability_by_bin
 from funnel.winmodel.choice import Choice, choice_table, choose_method
 from funnel.winmodel.model import WinModel, deal_scores_table, fit_win_model, model_probabilities, score_deals
-from funnel.winmodel.recalibration import fit_calibration
 
 __all__ = ["Analysis", "Report", "OUTPUT_TABLES", "WIN_BRANCH", "Executor", "run", "summary_table"]
 
@@ -194,13 +193,13 @@ class Analysis:
     @cached_property
     def win_model(self) -> WinModel:
         """The per-deal win model, learned from the closed deals, through the calibration map
-        the backtest picked, fitted on the backtest's predictions of the deals closed after
-        its cut-off by the model learned before it (deals that model had not learned from)."""
+        the backtest picked: the very map it scored (fitted on out-of-fold predictions of the
+        deals closed before its cut-off: ``funnel.winmodel.calibration``)."""
         i = self.inputs
         model = fit_win_model(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached)
         found = self.backtest_predictions
         if model.usable and found is not None and not found.model_fell_back and found.calibration != "none":
-            model.calibration = fit_calibration(found.calibration, found.predictions["model"], found.won, found.deals)
+            model.calibration = found.maps[found.calibration]
         return model
 
     @cached_property

@@ -29,9 +29,10 @@ no training deal did), ``blended`` (the two mixed with ``prior_strength``), ``mo
 ``model_min_closed`` training deals it falls back to the stage probability of
 ``probability_method`` and says so in ``note``), ``model_platt`` and ``model_isotonic``
 (the model's probabilities through a Platt or isotonic map learned on held-out deals:
-the training deals are split in time once more by the same 70% rule, a model learned
-from the earlier part predicts the later part's snapshots, and the maps are fitted on
-those predictions; no map sees a test deal's outcome: ``funnel.winmodel.recalibration``).
+the training deals are dealt into ``FOLDS`` folds in close-date order (1st, 4th, 7th, ...
+closed deal in fold 0, and so on), each fold's snapshots are predicted by a model learned
+from the other folds, and the maps are fitted on those out-of-fold predictions; no map
+sees a test deal's outcome: ``funnel.winmodel.recalibration``).
 ``calibration`` names the map the backtest scores best (none where neither beats the
 raw model); the forecast's model uses that map (``funnel.analysis``), so the choice of
 method compares the model as the forecast uses it (``model_method``).
@@ -45,7 +46,8 @@ prediction against the observed win rate in each bin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -55,10 +57,11 @@ from funnel.forecast.stages import HistoryKeys, reached_order, stage_probabiliti
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
 from funnel.winmodel.model import WinModel, deal_facts, fact_columns, fit_win_model, score_rows
-from funnel.winmodel.recalibration import CALIBRATORS, fit_calibration, pick
+from funnel.winmodel.recalibration import CALIBRATORS, Calibration, fit_calibration, pick
 
 __all__ = [
     "METHODS",
+    "FOLDS",
     "CALIBRATION_COLUMNS",
     "RELIABILITY_COLUMNS",
     "default_cutoff",
@@ -67,6 +70,9 @@ __all__ = [
     "log_loss",
     "reliability_table",
     "backtest",
+    "Fitted",
+    "Learner",
+    "naive_bayes",
     "BacktestPredictions",
     "backtest_predictions",
     "backtest_tables",
@@ -75,6 +81,11 @@ __all__ = [
 METHODS = ("configured", "empirical", "blended", "model", "model_platt", "model_isotonic")
 CALIBRATION_COLUMNS = ("method", "brier", "log_loss", "deals", "predictions", "won_share", "cutoff", "train_deals", "note")
 RELIABILITY_COLUMNS = ("method", "bin", "predicted_mean", "observed_rate", "count")
+# Folds of the held-out predictions the calibration maps learn from. Folds, not a second
+# time split: a map fitted on the latest training deals also learns how their win rate
+# differs from the earlier ones' and carries that shift into the test period (Maven: the
+# later 30% won 0.658, the test deals 0.608; Platt 0.2411 against 0.2396 with folds).
+FOLDS = 3
 _EPS = 1e-15
 _BINS = 10
 
@@ -195,14 +206,39 @@ def _empty_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @dataclass(frozen=True)
+class Fitted:
+    """A learner fitted on the training deals, as the backtest uses it.
+
+    closed_deals: the closed deals it learned from; usable: it learned enough to be used
+    (else the backtest falls back to the stage probability); predict(deals, snaps): the
+    probability of each snapshot (``snapshots``' rows, positions into ``deals``)."""
+
+    closed_deals: int
+    usable: bool
+    predict: Callable[[pd.DataFrame, pd.DataFrame], np.ndarray]
+
+
+# A learner: (training deals, history, stages, settings, how far each training deal got) -> Fitted.
+Learner = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, Settings, pd.Series], Fitted]
+
+
+def naive_bayes(train: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame, settings: Settings,
+                reached: pd.Series) -> Fitted:
+    """The win model of ``funnel.winmodel.model`` as a backtest learner (the default)."""
+    model = fit_win_model(train, history, stages, settings, reached=reached)
+    return Fitted(model.closed_deals, model.usable, lambda test, snaps: _model_predictions(model, test, snaps))
+
+
+@dataclass(frozen=True)
 class BacktestPredictions:
     """What a backtest predicted, one entry per snapshot (see the module docstring).
 
     deal: the test deal's position (0 .. deals - 1) of each snapshot; won: its outcome;
     predictions: method of ``METHODS`` -> the probability each snapshot was given.
     calibration: the map the forecast's model uses (none, platt or isotonic: the best
-    scored, none unless a map beats the raw model); calibration_deals: the held-out
-    training deals the backtest's maps were fitted on (0: no map could be fitted).
+    scored, none unless a map beats the raw model); calibration_deals: the training deals
+    whose out-of-fold predictions the maps were fitted on (0: no map could be fitted);
+    maps: each calibrator's fitted map (the forecast applies ``maps[calibration]``).
     """
 
     cutoff: pd.Timestamp
@@ -214,6 +250,7 @@ class BacktestPredictions:
     note: str = ""  # why the model fell back, blank when it did not
     calibration: str = "none"
     calibration_deals: int = 0
+    maps: dict[str, Calibration] = field(default_factory=dict)  # calibrator -> the map scored
 
     @property
     def model_fell_back(self) -> bool:
@@ -295,6 +332,7 @@ def backtest_predictions(
     cutoff: pd.Timestamp | None = None,
     reached: pd.Series | None = None,
     keys: HistoryKeys | None = None,
+    learner: Learner = naive_bayes,
 ) -> BacktestPredictions | None:
     """Every method's prediction of every snapshot of the deals closed after a cut-off.
 
@@ -309,6 +347,8 @@ def backtest_predictions(
             rows as ``deals``); how far a deal got is its own history, so the training
             deals' values are these.
         keys: ``funnel.forecast.stages.history_keys(deals, history, stages)`` when already computed.
+        learner: what the ``model`` rows are (``naive_bayes``, the forecast's model, unless a
+            benchmark compares another: ``funnel.winmodel.logistic``).
 
     Returns:
         The predictions, or None when there is nothing to learn from or nothing to predict.
@@ -356,30 +396,28 @@ def backtest_predictions(
     by_method = {"configured": probs["configured"], "empirical": empirical, "blended": probs["blended"]}
     predictions = {name: np.append(table.to_numpy(dtype=float), np.nan)[snap_stage] for name, table in by_method.items()}
 
-    model = fit_win_model(train, history, stages, settings, reached=train_reached)
+    model = learner(train, history, stages, settings, train_reached)
     note = ""
     if model.usable:
-        predictions["model"] = _model_predictions(model, test, snaps)
+        predictions["model"] = model.predict(test, snaps)
     else:
         fallback = settings.probability_method
         predictions["model"] = predictions[fallback]
         deals_word = "deal" if model.closed_deals == 1 else "deals"
         note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed {deals_word} before the cut-off"
 
-    # The maps, learned on held-out training deals (the training deals split in time again);
-    # without them (or with one outcome only among those deals) the rows repeat the raw model.
-    held_out = _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of) if model.usable else None
-    calibration_deals = 0
+    # The maps, learned on out-of-fold predictions of the training deals; without them (or with one outcome only among those deals) the rows repeat the raw model.
+    held_out = _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of,
+                                     learner) if model.usable else None
+    calibration_deals, maps = 0, {}
     for name in CALIBRATORS:
-        predictions[f"model_{name}"] = predictions["model"]
-        if held_out is not None:
-            fitted = fit_calibration(name, *held_out)
-            predictions[f"model_{name}"] = fitted.apply(predictions["model"])
-            calibration_deals = max(calibration_deals, fitted.deals)
+        maps[name] = fit_calibration(name, *held_out) if held_out is not None else Calibration()
+        predictions[f"model_{name}"] = maps[name].apply(predictions["model"])
+        calibration_deals = max(calibration_deals, maps[name].deals)
     scores = {"none": brier_score(predictions["model"], won)}
     scores.update({name: brier_score(predictions[f"model_{name}"], won) for name in CALIBRATORS})
     chosen = pick(scores) if calibration_deals else "none"
-    return BacktestPredictions(cutoff, len(train), len(test), rows, won, predictions, note, chosen, calibration_deals)
+    return BacktestPredictions(cutoff, len(train), len(test), rows, won, predictions, note, chosen, calibration_deals, maps)
 
 
 def _model_predictions(model: WinModel, test: pd.DataFrame, snaps: pd.DataFrame) -> np.ndarray:
@@ -389,23 +427,29 @@ def _model_predictions(model: WinModel, test: pd.DataFrame, snaps: pd.DataFrame)
     return scored["model_probability"].to_numpy()
 
 
-def _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of):
-    # (probabilities, outcomes, deals) of the later training deals' snapshots by a model
-    # learned from the earlier ones (the 70% rule again), or None when the split leaves
-    # either side empty or the earlier part too small for the model.
-    inner_cutoff = default_cutoff(train["close_date"])
-    inner_train_mask = (train["close_date"] < inner_cutoff).to_numpy(dtype=bool)
-    if inner_train_mask.all() or not inner_train_mask.any():
-        return None
-    inner_train, inner_test = train[inner_train_mask], train[~inner_train_mask]
-    model = fit_win_model(inner_train, history, stages, settings, reached=train_reached[inner_train_mask])
-    if not model.usable:
-        return None
-    chosen = np.zeros(len(in_train), dtype=bool)  # over the closed deals: the inner test deals
-    chosen[np.flatnonzero(in_train)[~inner_train_mask]] = True
-    snaps = snapshots_of(chosen, inner_test)
-    won = inner_test["is_won"].to_numpy(dtype=bool)[snaps["position"].to_numpy()]
-    return _model_predictions(model, inner_test, snaps), won, len(inner_test)
+def _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of, learner):
+    # (probabilities, outcomes, deals) of every training deal's snapshots, each predicted by
+    # a model learned from the other folds (``FOLDS`` folds, dealt in close-date order), or
+    # None when some fold's model has not learned enough.
+    order = np.argsort(train["close_date"].to_numpy(), kind="stable")
+    fold = np.empty(len(train), dtype=np.intp)
+    fold[order] = np.arange(len(train)) % FOLDS
+    train_rows = np.flatnonzero(in_train)
+    probabilities, outcomes = [], []
+    for k in range(FOLDS):
+        out = fold == k
+        if not out.any():
+            continue
+        model = learner(train[~out], history, stages, settings, train_reached[~out])
+        if not model.usable:
+            return None
+        chosen = np.zeros(len(in_train), dtype=bool)  # over the closed deals: this fold's
+        chosen[train_rows[out]] = True
+        part = train[out]
+        snaps = snapshots_of(chosen, part)
+        probabilities.append(model.predict(part, snaps))
+        outcomes.append(part["is_won"].to_numpy(dtype=bool)[snaps["position"].to_numpy()])
+    return np.concatenate(probabilities), np.concatenate(outcomes), len(train)
 
 
 def reliability_by_bin(reliability: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,7 @@ Snapshots (prediction, outcome): S1@P won, S1@I won, S2@P lost, S3@P won.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -122,21 +123,28 @@ def test_backtest_by_hand():
     # (0.25 + 0.16 + 0.25 + 0.25) / 4 = 0.2275
     assert c.loc["model", "brier"] == pytest.approx(0.2275)
     assert c.loc["model", "note"] == ""
-    # Recalibrated on held-out training deals: the 4 training close dates split again,
-    # floor(0.7 x 3) = 2 -> 02-01. T1 (won, reached B) and T2 (lost, reached I) teach a
-    # stage-only model (every fact is shared): P and I odds (1+1)/(1+1) -> 1/2. It predicts
-    # T3 at P (lost) and T4 at P (won, no history): both 1/2, won 1 of 2. Platt: logit 1/2
-    # = 0, so only b moves, to 0: the identity, 0.2275 again. Isotonic: one step at 1/2 of
-    # height 1/2, so S1 at I (3/5) gets 1/2 too: all four 1/2, Brier 0.25. Neither beats
-    # the raw model, so the forecast's model stays uncalibrated.
-    assert c.loc["model_platt", "brier"] == pytest.approx(0.2275)
-    assert c.loc["model_isotonic", "brier"] == pytest.approx(0.25)
+    # Recalibrated on out-of-fold predictions of the training deals: 3 folds dealt in close-date
+    # order, T1 T2 T3 T4 -> folds 0 1 2 0 (every fact is shared: stage-only models).
+    #   fold 0 (T1, T4) by T2, T3 (both lost; T2 reached I): P odds 1/3, I 1/2, B 1/1 ->
+    #     T1 at P 1/4, at I 1/3, at B 1/2 (won); T4 at P 1/4 (won, no history);
+    #   fold 1 (T2) by T1, T4 (won, reached B) and T3 (lost at P): P 3/2, I 3/1 -> 3/5, 3/4 (lost);
+    #   fold 2 (T3) by T1, T4 and T2 (lost, reached I): P 3/2 -> 3/5 (lost).
+    # The predictions rank the outcomes backwards (the wins got the lowest), so Platt's slope
+    # is held at 0 and b = logit(4/7), and isotonic pools everything to 4/7: both map all four
+    # test snapshots to 4/7, against W, W, L, W: (3 (3/7)^2 + (4/7)^2) / 4 = 43/196, below the
+    # raw model's 0.2275; a tie between the maps goes to Platt.
+    assert c.loc["model_platt", "brier"] == pytest.approx(43 / 196)
+    assert c.loc["model_isotonic", "brier"] == pytest.approx(43 / 196)
     found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings)
-    assert (found.calibration, found.calibration_deals, found.model_method) == ("none", 2, "model")
-    assert c.loc["model_platt", "note"] == (
-        "map fitted on 2 held-out training deals; not used (the raw model or the other map scores better)")
-    # With the model's minimum at 3 the two earlier deals teach no model: no map at all.
+    assert (found.calibration, found.calibration_deals, found.model_method) == ("platt", 4, "model_platt")
+    assert found.maps["platt"].platt == pytest.approx((0.0, math.log(4 / 3)))
+    assert c.loc["model_platt", "note"] == "map fitted on 4 held-out training deals; the forecast's model uses this map"
+    assert c.loc["model_isotonic", "note"] == (
+        "map fitted on 4 held-out training deals; not used (the raw model or the other map scores better)")
+    # With the model's minimum at 3, fold 0's model (2 deals) has not learned enough: no map.
     inputs3, deals3 = _deal_table(hand_book(), {"model_min_closed": "3"})
+    found3 = backtest_predictions(deals3, inputs3.stage_history, inputs3.stages, inputs3.settings)
+    assert (found3.calibration, found3.calibration_deals) == ("none", 0)
     c3 = backtest(deals3, inputs3.stage_history, inputs3.stages, inputs3.settings)[0].set_index("method")
     assert c3.loc["model_isotonic", "brier"] == pytest.approx(0.2275)
     assert c3.loc["model_isotonic", "note"].startswith("no map")
@@ -218,13 +226,13 @@ def test_maven_crm_sample():
     # Owners, products, teams and sectors carry no signal here, so the model cannot beat
     # the base rate; it must not be much worse either (smoothing keeps it near it).
     assert c.loc["model", "brier"] < c.loc["empirical", "brier"] + 0.005
-    # Recalibrated on held-out training deals (the later 30% of the training deals, predicted
-    # by a model learned from the earlier 70%): Platt shrinks the factors (slope 0.22) and
-    # mends the 0.7-0.8 bin, but the base rate still comes from before the cut-off (the win
-    # rate falls from 0.82 in 2017-Q1 to 0.60 in Q4), so it stays a little above the stage
-    # baseline. Measured: Platt 0.2411, isotonic 0.2421.
-    assert c.loc["model_platt", "brier"] == pytest.approx(0.2411, abs=5e-4)
-    assert c.loc["model_isotonic", "brier"] == pytest.approx(0.2421, abs=5e-4)
+    # Recalibrated on out-of-fold predictions of the training deals: they rank the outcomes
+    # no better than chance, so the maps shrink the model to the training deals' rate (Platt's
+    # slope is held at 0): the calibrated model scores as the stage probability does.
+    found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings)
+    assert found.maps["platt"].platt[0] == 0.0
+    assert c.loc["model_platt", "brier"] == pytest.approx(c.loc["empirical", "brier"], abs=1e-4)
+    assert c.loc["model_isotonic", "brier"] == pytest.approx(c.loc["empirical", "brier"], abs=1e-4)
 
 
 @pytest.mark.skipif(not (MAVEN / "sales_pipeline.csv").exists(), reason="Maven CRM sample not present")
