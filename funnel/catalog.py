@@ -1022,12 +1022,12 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "预测采用 {method}（forecast_method {setting}）：回测Brier分数 模型 {brier_model}（校准 {calibration}；"
         "未校准 {brier_raw}），{baseline} {brier_stage}，差值95%区间 {low} 至 {high}（{deals} 个商机）；{reason}。"),
     # The calibration table's note on the calibrated model rows (funnel.winmodel.calibration).
-    "note.calibration.used": ("map fitted on {deals} held-out training deals; the forecast's model uses this map",
-                              "校准映射拟合于 {deals} 个留出的训练商机；预测所用模型采用此映射"),
-    "note.calibration.fitted": ("map fitted on {deals} held-out training deals; not used (the raw model or the other map scores better)",
-                                "校准映射拟合于 {deals} 个留出的训练商机；未采用（原始模型或另一映射得分更好）"),
-    "note.calibration.unfitted": ("no map: too few held-out training deals, or one outcome only; the raw model",
-                                  "无校准映射：留出的训练商机太少或只有一种结果；即原始模型"),
+    "note.calibration.used": ("map fitted on out-of-fold predictions of {deals} training deals; the forecast's model uses this map",
+                              "校准映射拟合于 {deals} 个训练商机的交叉（留出折）预测；预测所用模型采用此映射"),
+    "note.calibration.fitted": ("map fitted on out-of-fold predictions of {deals} training deals; not used (the raw model or the other map scores better)",
+                                "校准映射拟合于 {deals} 个训练商机的交叉（留出折）预测；未采用（原始模型或另一映射得分更好）"),
+    "note.calibration.unfitted": ("no map: a fold's model had too few training deals, or one outcome only; the raw model",
+                                  "无校准映射：某一折的模型训练商机太少，或只有一种结果；即原始模型"),
     "message.forecast_choice_alone": ("Forecast by {method} (forecast_method {setting}): {reason}.",
                                       "预测采用 {method}（forecast_method {setting}）：{reason}。"),
     # Why the forecast uses what it uses (funnel.winmodel.choice); {baseline}: blended, empirical or configured.

@@ -406,7 +406,8 @@ def backtest_predictions(
         deals_word = "deal" if model.closed_deals == 1 else "deals"
         note = f"fell back to the {fallback} stage probability: only {model.closed_deals} closed {deals_word} before the cut-off"
 
-    # The maps, learned on out-of-fold predictions of the training deals; without them (or with one outcome only among those deals) the rows repeat the raw model.
+    # The maps, learned on out-of-fold predictions of the training deals; without them (or
+    # with one outcome only among those predictions) the rows repeat the raw model.
     held_out = _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of,
                                      learner) if model.usable else None
     calibration_deals, maps = 0, {}

@@ -12,18 +12,19 @@ Isotonic: the non-decreasing step function of p closest to the outcomes in squar
 prediction between two fitted ones takes the step at or below it, one below all the first.
 
 Where the maps are learned (``funnel.winmodel.calibration`` does the splitting): always on
-predictions of deals the model predicting them had not learned from. In the backtest, the
-training deals are split in time once more (the same 70% rule): a model learned from the
-earlier part predicts the later part, the maps are fitted on those predictions, and they
-map the backtest model's predictions of the test deals, whose outcomes no map has seen.
-The forecast's map is fitted on the backtest's own test predictions (a model learned
-before the cut-off predicting the deals closed after it) and maps the model learned from
-all closed deals. ``pick`` chooses the map by the backtest.
+predictions of deals the model predicting them had not learned from. In the backtest the
+training deals are dealt into folds; each fold is predicted by a model learned from the
+others, the maps are fitted on those out-of-fold predictions, and they map the backtest
+model's predictions of the test deals, whose outcomes no map has seen. ``pick`` chooses
+the map by the backtest, and the forecast applies that very map to the model learned from
+all closed deals (the map scored is the map used).
 
 (An earlier version cut the *test* deals in two by close date and mapped each half by the
 other's map. On the Maven sample the win rate differs between those halves (about 0.69
 and 0.53 in the predictions' bins), so each half was mapped towards the other's rate:
-Brier 0.2563 (Platt) and 0.2581 (isotonic) against 0.2414 raw.)
+Brier 0.2563 (Platt) and 0.2581 (isotonic) against 0.2414 raw. A second split in time of
+the training deals did the same in a milder way: the latest 30% of them won 0.658, the
+test deals 0.608, and Platt scored 0.2411. Folds: 0.2396.)
 """
 
 from __future__ import annotations

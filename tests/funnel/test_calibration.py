@@ -138,9 +138,10 @@ def test_backtest_by_hand():
     found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings)
     assert (found.calibration, found.calibration_deals, found.model_method) == ("platt", 4, "model_platt")
     assert found.maps["platt"].platt == pytest.approx((0.0, math.log(4 / 3)))
-    assert c.loc["model_platt", "note"] == "map fitted on 4 held-out training deals; the forecast's model uses this map"
-    assert c.loc["model_isotonic", "note"] == (
-        "map fitted on 4 held-out training deals; not used (the raw model or the other map scores better)")
+    assert c.loc["model_platt", "note"] == (
+        "map fitted on out-of-fold predictions of 4 training deals; the forecast's model uses this map")
+    assert c.loc["model_isotonic", "note"] == ("map fitted on out-of-fold predictions of 4 training deals; not used "
+                                               "(the raw model or the other map scores better)")
     # With the model's minimum at 3, fold 0's model (2 deals) has not learned enough: no map.
     inputs3, deals3 = _deal_table(hand_book(), {"model_min_closed": "3"})
     found3 = backtest_predictions(deals3, inputs3.stage_history, inputs3.stages, inputs3.settings)
