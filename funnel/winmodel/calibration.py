@@ -56,7 +56,7 @@ from funnel import catalog
 from funnel.forecast.stages import HistoryKeys, reached_order, stage_probabilities
 from funnel.inputs.schemes import stage_positions
 from funnel.inputs.settings import Settings
-from funnel.winmodel.model import WinModel, deal_facts, fact_columns, fit_win_model, score_rows
+from funnel.winmodel.model import DealFacts, deal_facts, fact_columns, fit_win_model, score_rows
 from funnel.winmodel.recalibration import CALIBRATORS, Calibration, fit_calibration, pick
 
 __all__ = [
@@ -210,23 +210,29 @@ class Fitted:
     """A learner fitted on the training deals, as the backtest uses it.
 
     closed_deals: the closed deals it learned from; usable: it learned enough to be used
-    (else the backtest falls back to the stage probability); predict(deals, snaps): the
-    probability of each snapshot (``snapshots``' rows, positions into ``deals``)."""
+    (else the backtest falls back to the stage probability); predict(facts, orders): the
+    probability of each snapshot given its deal's facts (``deal_facts`` rows, one per
+    snapshot) and its stage order."""
 
     closed_deals: int
     usable: bool
-    predict: Callable[[pd.DataFrame, pd.DataFrame], np.ndarray]
+    predict: Callable[[DealFacts, np.ndarray], np.ndarray]
 
 
-# A learner: (training deals, history, stages, settings, how far each training deal got) -> Fitted.
-Learner = Callable[[pd.DataFrame, pd.DataFrame, pd.DataFrame, Settings, pd.Series], Fitted]
+# A learner: (training deals, their facts, history, stages, settings, how far each training
+# deal got) -> Fitted.
+Learner = Callable[[pd.DataFrame, DealFacts, pd.DataFrame, pd.DataFrame, Settings, pd.Series], Fitted]
 
 
-def naive_bayes(train: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame, settings: Settings,
+def naive_bayes(train: pd.DataFrame, facts: DealFacts, history: pd.DataFrame, stages: pd.DataFrame, settings: Settings,
                 reached: pd.Series) -> Fitted:
     """The win model of ``funnel.winmodel.model`` as a backtest learner (the default)."""
-    model = fit_win_model(train, history, stages, settings, reached=reached)
-    return Fitted(model.closed_deals, model.usable, lambda test, snaps: _model_predictions(model, test, snaps))
+    model = fit_win_model(train, history, stages, settings, reached=reached, facts=facts)
+
+    def predict(snap_facts: DealFacts, orders: np.ndarray) -> np.ndarray:
+        scored = score_rows(model, snap_facts, model.stage_index(orders), explain=False)
+        return scored["model_probability"].to_numpy()
+    return Fitted(model.closed_deals, model.usable, predict)
 
 
 @dataclass(frozen=True)
@@ -367,23 +373,26 @@ def backtest_predictions(
         return None
 
     open_rows = stages.assign(_row=np.arange(len(stages)))[~(stages["is_won"] | stages["is_lost"]).to_numpy()].sort_values("order")
-    use_keys = keys is not None and keys.fits(deals, history) and open_rows["code"].is_unique
-    closed_rows = np.flatnonzero(closed_mask)
-
-    def snapshots_of(chosen: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
-        # Snapshots of the closed deals ``chosen`` (a mask over ``closed``), rows of ``frame``.
-        if not use_keys:
-            return snapshots(frame, history, stages)
-        # The run's keys, turned into chosen-deal and open-stage positions by array lookups.
-        chosen_of_deal = np.full(len(deals) + 1, -1)
-        chosen_of_deal[closed_rows[chosen]] = np.arange(int(chosen.sum()))
+    # Every closed deal's snapshots and facts, found once; each split takes its rows.
+    if keys is not None and keys.fits(deals, history) and open_rows["code"].is_unique:
+        # The run's keys, turned into closed-deal and open-stage positions by array lookups.
+        closed_of_deal = np.full(len(deals) + 1, -1)
+        closed_of_deal[np.flatnonzero(closed_mask)] = np.arange(len(closed))
         open_of_stage = np.full(len(stages) + 1, -1)
         open_of_stage[open_rows["_row"].to_numpy()] = np.arange(len(open_rows))
-        return _snapshots_of(len(frame), chosen_of_deal[keys.deal], open_of_stage[keys.stage], open_rows.drop(columns="_row"))
-
-    snaps = snapshots_of(~in_train, test)
-    rows = snaps["position"].to_numpy()
-    won = test["is_won"].to_numpy(dtype=bool)[rows]
+        all_snaps = _snapshots_of(len(closed), closed_of_deal[keys.deal], open_of_stage[keys.stage],
+                                  open_rows.drop(columns="_row"))
+    else:
+        all_snaps = snapshots(closed, history, stages)
+    snap_deal = all_snaps["position"].to_numpy()  # position in ``closed``
+    snap_order = all_snaps["order"].to_numpy()
+    closed_won = closed["is_won"].to_numpy(dtype=bool)
+    facts = deal_facts(closed)
+    in_test = ~in_train[snap_deal]
+    test_snap = np.flatnonzero(in_test)
+    rows = (np.cumsum(~in_train) - 1)[snap_deal[test_snap]]  # the test deal's position
+    won = closed_won[snap_deal[test_snap]]
+    snaps = all_snaps.iloc[test_snap]
     # A deal's furthest stage depends on its own history rows only, so reaching over the
     # whole history equals reaching over the training deals' rows.
     if reached is not None:
@@ -396,10 +405,11 @@ def backtest_predictions(
     by_method = {"configured": probs["configured"], "empirical": empirical, "blended": probs["blended"]}
     predictions = {name: np.append(table.to_numpy(dtype=float), np.nan)[snap_stage] for name, table in by_method.items()}
 
-    model = learner(train, history, stages, settings, train_reached)
+    train_rows = np.flatnonzero(in_train)
+    model = learner(train, facts.take(train_rows), history, stages, settings, train_reached)
     note = ""
     if model.usable:
-        predictions["model"] = model.predict(test, snaps)
+        predictions["model"] = model.predict(facts.take(snap_deal[test_snap]), snap_order[test_snap])
     else:
         fallback = settings.probability_method
         predictions["model"] = predictions[fallback]
@@ -408,8 +418,8 @@ def backtest_predictions(
 
     # The maps, learned on out-of-fold predictions of the training deals; without them (or
     # with one outcome only among those predictions) the rows repeat the raw model.
-    held_out = _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of,
-                                     learner) if model.usable else None
+    held_out = _held_out_predictions(train, train_reached, train_rows, facts, snap_deal, snap_order, closed_won, history,
+                                     stages, settings, learner) if model.usable else None
     calibration_deals, maps = 0, {}
     for name in CALIBRATORS:
         maps[name] = fit_calibration(name, *held_out) if held_out is not None else Calibration()
@@ -421,35 +431,30 @@ def backtest_predictions(
     return BacktestPredictions(cutoff, len(train), len(test), rows, won, predictions, note, chosen, calibration_deals, maps)
 
 
-def _model_predictions(model: WinModel, test: pd.DataFrame, snaps: pd.DataFrame) -> np.ndarray:
-    # The model's probability of each snapshot of ``test`` deals.
-    facts = deal_facts(test).take(snaps["position"].to_numpy())
-    scored = score_rows(model, facts, model.stage_index(snaps["order"].to_numpy()), explain=False)
-    return scored["model_probability"].to_numpy()
-
-
-def _held_out_predictions(train, train_reached, in_train, history, stages, settings, snapshots_of, learner):
+def _held_out_predictions(train, train_reached, train_rows, facts, snap_deal, snap_order, closed_won, history, stages,
+                          settings, learner):
     # (probabilities, outcomes, deals) of every training deal's snapshots, each predicted by
     # a model learned from the other folds (``FOLDS`` folds, dealt in close-date order), or
-    # None when some fold's model has not learned enough.
+    # None when some fold's model has not learned enough. ``train_rows``: the training
+    # deals' positions among the closed deals, whose snapshots are ``snap_deal`` (position)
+    # and ``snap_order``.
     order = np.argsort(train["close_date"].to_numpy(), kind="stable")
     fold = np.empty(len(train), dtype=np.intp)
     fold[order] = np.arange(len(train)) % FOLDS
-    train_rows = np.flatnonzero(in_train)
+    fold_of_closed = np.full(len(closed_won), -1)
+    fold_of_closed[train_rows] = fold
+    snap_fold = fold_of_closed[snap_deal]
     probabilities, outcomes = [], []
     for k in range(FOLDS):
         out = fold == k
         if not out.any():
             continue
-        model = learner(train[~out], history, stages, settings, train_reached[~out])
+        model = learner(train[~out], facts.take(train_rows[~out]), history, stages, settings, train_reached[~out])
         if not model.usable:
             return None
-        chosen = np.zeros(len(in_train), dtype=bool)  # over the closed deals: this fold's
-        chosen[train_rows[out]] = True
-        part = train[out]
-        snaps = snapshots_of(chosen, part)
-        probabilities.append(model.predict(part, snaps))
-        outcomes.append(part["is_won"].to_numpy(dtype=bool)[snaps["position"].to_numpy()])
+        mine = np.flatnonzero(snap_fold == k)
+        probabilities.append(model.predict(facts.take(snap_deal[mine]), snap_order[mine]))
+        outcomes.append(closed_won[snap_deal[mine]])
     return np.concatenate(probabilities), np.concatenate(outcomes), len(train)
 
 

@@ -123,7 +123,7 @@ def design(facts: DealFacts, stage_idx: np.ndarray, stages: int, levels: dict[st
 
 
 def fit_logistic_model(train: pd.DataFrame, stages: pd.DataFrame, settings: Settings, reached: pd.Series,
-                       penalty: float = PENALTY) -> LogisticModel:
+                       penalty: float = PENALTY, facts: DealFacts | None = None) -> LogisticModel:
     """Fit on the closed deals of ``train`` (see the module docstring for the rows).
 
     Args:
@@ -131,11 +131,12 @@ def fit_logistic_model(train: pd.DataFrame, stages: pd.DataFrame, settings: Sett
         stages: the stage scheme; settings: for ``model_min_closed``.
         reached: the order of the furthest open stage each row of ``train`` reached.
         penalty: lambda of every field value's and competitor's weight.
+        facts: ``deal_facts(train)`` when already computed.
     """
     _, orders = _open_stage_orders(stages)
     closed_mask = (train["is_won"] | train["is_lost"]).to_numpy(dtype=bool)
     closed = fact_columns(train, "id", "is_won")[closed_mask]
-    facts = deal_facts(closed)
+    facts = deal_facts(closed) if facts is None else facts.take(np.flatnonzero(closed_mask))
     levels = {}
     for name in MODEL_FIELDS:
         codes, values = facts.fields[name]
@@ -159,12 +160,11 @@ def fit_logistic_model(train: pd.DataFrame, stages: pd.DataFrame, settings: Sett
 
 def logistic_learner(penalty: float = PENALTY):
     """The logistic model as a backtest learner (``funnel.winmodel.calibration.Learner``)."""
-    def learn(train: pd.DataFrame, history: pd.DataFrame, stages: pd.DataFrame, settings: Settings,
+    def learn(train: pd.DataFrame, facts: DealFacts, history: pd.DataFrame, stages: pd.DataFrame, settings: Settings,
               reached: pd.Series) -> Fitted:
-        model = fit_logistic_model(train, stages, settings, reached, penalty)
+        model = fit_logistic_model(train, stages, settings, reached, penalty, facts)
 
-        def predict(test: pd.DataFrame, snaps: pd.DataFrame) -> np.ndarray:
-            facts = deal_facts(test).take(snaps["position"].to_numpy())
-            return model.probability(facts, model.stage_index(snaps["order"].to_numpy()))
+        def predict(snap_facts: DealFacts, orders: np.ndarray) -> np.ndarray:
+            return model.probability(snap_facts, model.stage_index(orders))
         return Fitted(model.closed_deals, model.usable, predict)
     return learn

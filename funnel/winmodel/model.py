@@ -270,6 +270,7 @@ def fit_win_model(
     settings: Settings,
     alpha: float = 1.0,
     reached: pd.Series | None = None,
+    facts: DealFacts | None = None,
 ) -> WinModel:
     """Learn the win model from the closed deals.
 
@@ -280,6 +281,8 @@ def fit_win_model(
         settings: for ``model_min_closed``.
         alpha: additive (Laplace) smoothing; 1 adds one imaginary deal per value.
         reached: ``reached_order(deals, history, stages)`` when already computed.
+        facts: ``deal_facts(deals)`` when already computed (the backtest factorizes the
+            closed deals once and takes each fold's rows).
 
     Returns:
         The fitted model; ``model.usable`` is False below ``model_min_closed`` closed deals.
@@ -312,11 +315,13 @@ def fit_win_model(
     lost_at = _reaching(np.bincount(s_idx[~won], minlength=n_stages).astype(float))
     model.stage_log_odds = np.log((won_at + alpha) / (lost_at + alpha))
 
-    facts = deal_facts(closed)
+    facts = deal_facts(closed) if facts is None else facts.take(np.flatnonzero(closed_mask))
     for name in MODEL_FIELDS:
         value_codes, values = facts.fields[name]
-        # Only values some closed deal has count (the bands list them all).
-        seen, dense = np.unique(value_codes, return_inverse=True)
+        # Only values some closed deal has count (the bands list them all); codes are small
+        # non-negative integers, so counting finds them without a sort.
+        present = np.bincount(value_codes, minlength=len(values)) > 0
+        seen, dense = np.flatnonzero(present), (np.cumsum(present) - 1)[value_codes]
         k = len(seen)
         if k < 2:
             continue  # a fact every closed deal shares tells nothing

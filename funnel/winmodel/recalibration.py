@@ -8,8 +8,9 @@ that without touching the factors.
 Platt scaling: p' = 1 / (1 + exp(-(a logit(p) + b))), a and b by maximum likelihood
 (Newton's method; p clipped to [1e-6, 1 - 1e-6] so logit stays finite), a >= 0.
 Isotonic: the non-decreasing step function of p closest to the outcomes in squared error
-(pool adjacent violators over the distinct predictions, each weighted by its count); a
-prediction between two fitted ones takes the step at or below it, one below all the first.
+(pool adjacent violators over the distinct predictions, taken to 4 decimals, each weighted
+by its count); a prediction between two fitted ones takes the step at or below it, one
+below all the first.
 
 Where the maps are learned (``funnel.winmodel.calibration`` does the splitting): always on
 predictions of deals the model predicting them had not learned from. In the backtest the
@@ -40,6 +41,7 @@ CALIBRATORS = ("platt", "isotonic")
 # What a forecast may use: a map, or none (the raw model) where no map helped in the backtest.
 CALIBRATIONS = ("none", *CALIBRATORS)
 _CLIP = 1e-6
+_DECIMALS = 4
 _MAX_LOG_ODDS = 30.0  # as the model's: the result stays inside (0, 1)
 
 
@@ -83,9 +85,15 @@ def platt(p: np.ndarray, ab: tuple[float, float]) -> np.ndarray:
     return probability_from_log_odds(ab[0] * _logit(p) + ab[1])
 
 
+def _grid(p: np.ndarray) -> np.ndarray:
+    # Predictions to ``_DECIMALS`` decimals: the isotonic fit's points (at most 10,001).
+    return np.round(np.asarray(p, dtype=float), _DECIMALS)
+
+
 def fit_isotonic(p: np.ndarray, won: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(predictions, fitted values): the isotonic step function at the distinct predictions."""
-    values, where = np.unique(np.asarray(p, dtype=float), return_inverse=True)
+    """(predictions, fitted values): the isotonic step function at the distinct predictions,
+    predictions taken to 4 decimals (so a large book pools at most 10,001 points)."""
+    values, where = np.unique(_grid(p), return_inverse=True)
     weight = np.bincount(where, minlength=len(values)).astype(float)
     total = np.bincount(where, weights=np.asarray(won, dtype=float), minlength=len(values))
     # Pool adjacent violators: blocks of (sum of outcomes, weight, how many distinct values).
@@ -106,7 +114,7 @@ def fit_isotonic(p: np.ndarray, won: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def isotonic(p: np.ndarray, fit: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """The isotonic step function ``fit`` (from ``fit_isotonic``) at ``p``."""
     values, fitted = fit
-    at = np.clip(np.searchsorted(values, np.asarray(p, dtype=float), side="right") - 1, 0, len(values) - 1)
+    at = np.clip(np.searchsorted(values, _grid(p), side="right") - 1, 0, len(values) - 1)
     return fitted[at]
 
 

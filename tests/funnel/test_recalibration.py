@@ -54,6 +54,14 @@ def test_isotonic_pools_the_violators():
     assert fit[0].tolist() == [0.2, 0.6, 0.7] and fit[1] == pytest.approx([1 / 3] * 3)
 
 
+def test_isotonic_pools_predictions_to_four_decimals():
+    # 0.12341 and 0.12344 are one point (0.1234): won 1 of 2; 0.5 won 1 of 1. A prediction
+    # rounding onto the point takes its step, one just below it (0.12334 -> 0.1233) the first.
+    fit = fit_isotonic([0.12341, 0.12344, 0.5], [1, 0, 1])
+    assert fit[0].tolist() == [0.1234, 0.5] and fit[1].tolist() == [0.5, 1.0]
+    assert isotonic([0.12336, 0.12334, 0.49996], fit).tolist() == [0.5, 0.5, 1.0]
+
+
 def test_a_fitted_map_is_what_the_forecast_applies():
     # Platt on the two-point example above: 0.2 -> 1/4, 0.8 -> 1/2.
     fitted = fit_calibration("platt", [0.2] * 4 + [0.8] * 4, [1, 0, 0, 0, 1, 1, 0, 0], deals=8)
@@ -84,8 +92,9 @@ def test_maps_are_probabilities_and_isotonic_never_decreases(rows):
     won = np.array([r[1] for r in rows])
     values, fitted = fit_isotonic(p, won)
     assert np.all(np.diff(fitted) >= -1e-12) and np.all((fitted >= 0) & (fitted <= 1))
-    # The fit keeps the total: as many wins as the outcomes hold.
-    counts = np.unique(p, return_counts=True)[1]
+    # The fit keeps the total: as many wins as the outcomes hold (over the fit's points: the
+    # predictions to 4 decimals).
+    counts = np.unique(np.round(p, 4), return_counts=True)[1]
     assert float(np.sum(fitted * counts)) == pytest.approx(float(won.sum()))
     mapped = platt(p, fit_platt(p, won))
     assert np.all((mapped >= 0) & (mapped <= 1))
