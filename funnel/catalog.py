@@ -934,6 +934,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "shown.deal.general": ("general", "通用比较"),
     # --- Why the model scores a deal as it does (Deal scores: basis, factors for and against)
     "factor.basis.model": ("model", "模型"),
+    "factor.basis.model_calibrated": ("model, {calibration} calibrated", "模型（{calibration}）"),
     "factor.basis.stage_one": ("stage (only {deals} closed deal)", "阶段概率（仅 {deals} 个已关闭商机）"),
     "factor.basis.stage": ("stage (only {deals} closed deals)", "阶段概率（仅 {deals} 个已关闭商机）"),
     "factor.stage": ("stage {stage} reached", "已到达阶段 {stage}"),

@@ -134,6 +134,10 @@ class WinModel:
 
     def basis_in(self, language: str) -> str:
         """``basis`` in ``language``."""
+        if self.usable and self.calibration.method != "none":
+            # The factors explain the log odds; the probability went through the map.
+            return catalog.text("factor.basis.model_calibrated", language,
+                                calibration=catalog.text(f"shown.calibration.{self.calibration.method}", language))
         if self.usable:
             return catalog.text("factor.basis.model", language)
         key = "factor.basis.stage_one" if self.closed_deals == 1 else "factor.basis.stage"

@@ -134,6 +134,9 @@ def test_the_default_demo_forecasts_by_the_model_it_backtests_better():
     assert choice.brier_model == pytest.approx(0.1727, abs=1e-4)
     # The forecast's model goes through the very map the backtest scored.
     assert analysis.win_model.calibration is found.maps["platt"]
+    # Deal scores say the probability went through the map (the factors explain the log odds).
+    assert set(analysis.model_scores.loc[analysis.deals["is_open"], "basis"]) == {"model, platt calibrated"}
+    assert analysis.win_model.basis_in("zh-CN") == "模型（Platt 校准）"
     assert choice.high < 0
     open_deals = analysis.deals[analysis.deals["is_open"] & analysis.deals["probability_override"].isna()]
     scores = analysis.model_scores.loc[open_deals.index, "model_probability"]
