@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from funnel.demo.data import demo_tables
 from funnel.forecast.deals import deal_table
@@ -243,3 +245,44 @@ def test_maven_amount_leaks_the_outcome_with_fine_bands():
     inputs, deals = _deal_table(maven_raw("1;500;2000;5000"))
     c = backtest(deals, inputs.stage_history, inputs.stages, inputs.settings)[0].set_index("method")
     assert c.loc["model", "brier"] < 0.01
+
+
+def test_no_model_learns_from_a_deal_whose_prediction_it_makes():
+    # A learner that records what it learned from: the backtest model learns from the deals
+    # closed before the cut-off, each fold's model from the other folds, so the folds left out
+    # (whose predictions the maps are fitted on) split the training deals, and no test deal is
+    # ever learned from.
+    from funnel.winmodel.calibration import FOLDS, naive_bayes
+
+    learned: list[set[str]] = []
+
+    def spy(train, facts, history, stages, settings, reached):
+        learned.append(set(train["id"]))
+        return naive_bayes(train, facts, history, stages, settings, reached)
+
+    inputs, deals = _deal_table(demo_tables(size=300, seed=3))
+    found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings, learner=spy)
+    closed = deals[(deals["is_won"] | deals["is_lost"]) & deals["close_date"].notna()]
+    training = set(closed.loc[closed["close_date"] < found.cutoff, "id"])
+    tested = set(closed["id"]) - training
+    assert len(learned) == 1 + FOLDS and learned[0] == training and found.calibration_deals == len(training)
+    left_out = [training - fold for fold in learned[1:]]
+    assert all(fold <= training and fold.isdisjoint(out) for fold, out in zip(learned[1:], left_out))
+    assert sum(len(out) for out in left_out) == len(training) and set().union(*left_out) == training
+    assert all(fold.isdisjoint(tested) for fold in learned)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(40, 240), st.integers(0, 10_000), st.sampled_from(["default", "noise"]))
+def test_every_backtest_prediction_is_a_probability_and_the_maps_keep_the_order(size, seed, scenario):
+    inputs, deals = _deal_table(demo_tables(size=size, seed=seed, scenario=scenario), {"model_min_closed": "5"})
+    found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings)
+    if found is None:
+        return
+    for p in found.predictions.values():
+        assert np.all((p >= 0) & (p <= 1))
+    raw = found.predictions["model"]
+    order = np.argsort(raw, kind="stable")
+    for name in ("model_platt", "model_isotonic"):
+        assert np.all(np.diff(found.predictions[name][order]) >= -1e-12)  # a map never reverses two deals
+    assert found.calibration in ("none", "platt", "isotonic")
