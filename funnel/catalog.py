@@ -928,7 +928,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "shown.method.model_platt": ("model_platt", "模型（Platt 校准）"),
     "shown.method.model_isotonic": ("model_isotonic", "模型（保序回归校准）"),
     # calibration maps (funnel.winmodel.recalibration), tblForecastChoice's calibration column
-    "shown.calibration.none": ("none", "不校准"),
+    "shown.calibration.none": ("none", "无"),
     "shown.calibration.platt": ("platt", "Platt 校准"),
     "shown.calibration.isotonic": ("isotonic", "保序回归校准"),
     "shown.deal.general": ("general", "通用比较"),

@@ -191,7 +191,7 @@ def choice_line(choice: Choice, language: str) -> str:
                             reason=reason)
     return catalog.text(
         "message.forecast_choice", language, method=choice.method, setting=choice.setting, baseline=choice.baseline,
-        calibration=choice.calibration, brier_raw=f"{choice.brier_raw:.4f}",
+        calibration=catalog.text(f"shown.calibration.{choice.calibration}", language), brier_raw=f"{choice.brier_raw:.4f}",
         brier_model=f"{choice.brier_model:.4f}", brier_stage=f"{choice.brier_stage:.4f}", low=f"{choice.low:+.4f}",
         high=f"{choice.high:+.4f}", deals=f"{choice.deals:,}", reason=reason,
     )

@@ -163,6 +163,7 @@ def test_the_choice_table_and_line_say_what_was_chosen_and_why():
         "Forecast by stage (forecast_method auto): no backtest is possible (no closed deals both before and after the "
         "cut-off), so the blended stage probability is used.")
     assert choice_line(choose_method(None, "blended"), "zh-CN").startswith("预测采用 stage")
+    assert "（校准 无；未校准 0.0400）" in choice_line(choice, "zh-CN")
 
 
 def test_the_noise_demo_keeps_the_stage_probability():
