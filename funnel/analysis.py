@@ -210,9 +210,15 @@ class Analysis:
 
     @cached_property
     def win_model(self) -> WinModel:
-        """The per-deal win model, learned from the closed deals."""
+        """The per-deal win model, learned from the closed deals, through the calibration map
+        the backtest picked: the very map it scored (fitted on out-of-fold predictions of the
+        deals closed before its cut-off: ``funnel.winmodel.calibration``)."""
         i = self.inputs
-        return fit_win_model(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached)
+        model = fit_win_model(self.stage_deals, i.stage_history, i.stages, self.settings, reached=self.reached)
+        found = self.backtest_predictions
+        if model.usable and found is not None and not found.model_fell_back and found.calibration != "none":
+            model.calibration = found.maps[found.calibration]
+        return model
 
     @cached_property
     def backtest_predictions(self) -> BacktestPredictions | None:
@@ -309,7 +315,7 @@ class Analysis:
     @cached_property
     def backtest(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(calibration, reliability) of the stage methods and the model, on a time split."""
-        return backtest_tables(self.backtest_predictions)
+        return backtest_tables(self.backtest_predictions, self.settings.language)
 
     @cached_property
     def calibration(self) -> pd.DataFrame:

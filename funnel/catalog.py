@@ -417,6 +417,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblForecastChoice.setting": ("Setting", "设置"),
     "header.tblForecastChoice.method": ("Forecast uses", "预测采用"),
     "header.tblForecastChoice.baseline": ("Stage probability compared", "对比的阶段概率"),
+    "header.tblForecastChoice.calibration": ("Calibration", "校准方法"),
+    "header.tblForecastChoice.brier_raw": ("Model Brier uncalibrated", "模型Brier分数（未校准）"),
     "header.tblForecastChoice.brier_model": ("Model Brier", "模型Brier分数"),
     "header.tblForecastChoice.brier_stage": ("Stage Brier", "阶段Brier分数"),
     "header.tblForecastChoice.difference": ("Difference (model - stage)", "差值（模型-阶段）"),
@@ -937,9 +939,14 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "shown.method.model": ("model", "模型"),
     "shown.method.model_platt": ("model_platt", "模型（Platt 校准）"),
     "shown.method.model_isotonic": ("model_isotonic", "模型（保序回归校准）"),
+    # calibration maps (funnel.winmodel.recalibration), tblForecastChoice's calibration column
+    "shown.calibration.none": ("none", "无"),
+    "shown.calibration.platt": ("platt", "Platt 校准"),
+    "shown.calibration.isotonic": ("isotonic", "保序回归校准"),
     "shown.deal.general": ("general", "通用比较"),
     # --- Why the model scores a deal as it does (Deal scores: basis, factors for and against)
     "factor.basis.model": ("model", "模型"),
+    "factor.basis.model_calibrated": ("model, {calibration} calibrated", "模型（{calibration}）"),
     "factor.basis.stage_one": ("stage (only {deals} closed deal)", "阶段概率（仅 {deals} 个已关闭商机）"),
     "factor.basis.stage": ("stage (only {deals} closed deals)", "阶段概率（仅 {deals} 个已关闭商机）"),
     "factor.stage": ("stage {stage} reached", "已到达阶段 {stage}"),
@@ -1022,10 +1029,18 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "doctor.other_python": ("The add-in's config names the Python {configured}, not this one ({executable}).",
                             "加载项配置指定的 Python 是 {configured}，不是当前的 {executable}。"),
     "message.forecast_choice": (
-        "Forecast by {method} (forecast_method {setting}): backtest Brier model {brier_model}, {baseline} {brier_stage}, "
-        "difference 95% interval {low} to {high} over {deals} deals; {reason}.",
-        "预测采用 {method}（forecast_method {setting}）：回测Brier分数 模型 {brier_model}，{baseline} {brier_stage}，"
-        "差值95%区间 {low} 至 {high}（{deals} 个商机）；{reason}。"),
+        "Forecast by {method} (forecast_method {setting}): backtest Brier model {brier_model} (calibration {calibration}; "
+        "uncalibrated {brier_raw}), {baseline} {brier_stage}, difference 95% interval {low} to {high} over {deals} deals; "
+        "{reason}.",
+        "预测采用 {method}（forecast_method {setting}）：回测Brier分数 模型 {brier_model}（校准 {calibration}；"
+        "未校准 {brier_raw}），{baseline} {brier_stage}，差值95%区间 {low} 至 {high}（{deals} 个商机）；{reason}。"),
+    # The calibration table's note on the calibrated model rows (funnel.winmodel.calibration).
+    "note.calibration.used": ("map fitted on out-of-fold predictions of {deals} training deals; the forecast's model uses this map",
+                              "校准映射拟合于 {deals} 个训练商机的交叉（留出折）预测；预测所用模型采用此映射"),
+    "note.calibration.fitted": ("map fitted on out-of-fold predictions of {deals} training deals; not used (the raw model or the other map scores better)",
+                                "校准映射拟合于 {deals} 个训练商机的交叉（留出折）预测；未采用（原始模型或另一映射得分更好）"),
+    "note.calibration.unfitted": ("no map: a fold's model had too few training deals, or one outcome only; the raw model",
+                                  "无校准映射：某一折的模型训练商机太少，或只有一种结果；即原始模型"),
     "message.forecast_choice_alone": ("Forecast by {method} (forecast_method {setting}): {reason}.",
                                       "预测采用 {method}（forecast_method {setting}）：{reason}。"),
     # Why the forecast uses what it uses (funnel.winmodel.choice); {baseline}: blended, empirical or configured.

@@ -437,6 +437,8 @@ OUTPUTS: dict[str, TableLayout] = {
             _c("setting", width=9),
             _c("method", width=10),
             _c("baseline", width=11),
+            _c("calibration", width=11),
+            _c("brier_raw", "number", 11),
             _c("brier_model", "number", 10),
             _c("brier_stage", "number", 10),
             _c("difference", "number", 11),

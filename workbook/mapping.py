@@ -232,6 +232,7 @@ _VALUE_WORDS = {
     "dimension": "shown.dimension",
     "segment": "shown.segment",
     "method": "shown.method",
+    "calibration": "shown.calibration",
     "opportunity_id": "shown.deal",
 }
 

@@ -1,8 +1,11 @@
 """The per-deal win model, its backtest, and the tables they give.
 
-model     a naive-Bayes style model learned from closed deals, explaining each score
-backtest  calibration with a time split: Brier score, log loss, reliability
-tables    deal scores, calibration, reliability, range forecast and health counts
+model          a naive-Bayes style model learned from closed deals, explaining each score
+backtest       calibration with a time split: Brier score, log loss, reliability
+recalibration  Platt and isotonic maps of the model's probabilities, learned on held-out deals
+choice         which probability the forecast uses (``forecast_method``)
+logistic       L2 logistic regression, the stronger learner the backtest holds naive Bayes against
+tables         deal scores, calibration, reliability, range forecast and health counts
 """
 
 from funnel.winmodel.calibration import (

@@ -11,7 +11,9 @@ methods are scored on the same resampled snapshots. The resampled unit is the te
 with all its snapshots (a deal predicted at three stages is one outcome seen three times,
 not three outcomes), so the statistic of one resample is the sum of its deals' squared-error
 differences over the number of their snapshots: on all the deals, exactly the difference
-of the two Brier scores. The interval is the percentile interval (2.5% and 97.5% of
+of the two Brier scores. The model compared is the model as the forecast uses it: through
+the calibration map the backtest picked (``BacktestPredictions.model_method``); the table
+and the line name that map. The interval is the percentile interval (2.5% and 97.5% of
 ``RESAMPLES`` resamples with numpy's default generator seeded ``SEED``): the same inputs
 always give the same choice.
 """
@@ -34,8 +36,8 @@ SEED = 19
 LEVEL = 0.95
 # Why a method was chosen; each has a catalog text ``choice.<reason>``.
 REASONS = ("model_better", "model_not_better", "no_backtest", "model_fell_back", "set_model", "set_stage", "model_not_usable")
-CHOICE_COLUMNS = ("setting", "method", "baseline", "brier_model", "brier_stage", "difference", "ci_low", "ci_high",
-                  "deals", "predictions", "reason")
+CHOICE_COLUMNS = ("setting", "method", "baseline", "calibration", "brier_raw", "brier_model", "brier_stage", "difference",
+                  "ci_low", "ci_high", "deals", "predictions", "reason")
 # Resamples drawn at once: bounds the memory a large book's bootstrap takes.
 _CELLS_AT_ONCE = 4_000_000
 
@@ -48,7 +50,9 @@ class Choice:
     reason: one of ``REASONS``; baseline: the stage probability compared (blended, ...);
     brier_model, brier_stage, low, high: the two Brier scores and the interval of their
     difference (model - stage), NaN without a backtest; deals, predictions: test deals and
-    snapshots scored (0 without a backtest).
+    snapshots scored (0 without a backtest). calibration: the map the model's probabilities
+    go through (none, platt, isotonic; ``funnel.winmodel.recalibration``); brier_raw: the
+    model's Brier score without it (brier_model is with it).
     """
 
     setting: str
@@ -61,6 +65,8 @@ class Choice:
     high: float = np.nan
     deals: int = 0
     predictions: int = 0
+    calibration: str = "none"
+    brier_raw: float = np.nan
 
     @property
     def difference(self) -> float:
@@ -132,11 +138,12 @@ def choose_method(
     """
     figures = {}
     if found is not None:
-        model, stage = found.predictions["model"], found.predictions[baseline]
+        model, stage = found.predictions[found.model_method], found.predictions[baseline]
         y = found.won.astype(float)
         low, high = paired_bootstrap_interval((model - y) ** 2, (stage - y) ** 2, found.deal, resamples, seed)
         figures = {"brier_model": brier_score(model, y), "brier_stage": brier_score(stage, y), "low": low, "high": high,
-                   "deals": found.deals, "predictions": len(y)}
+                   "deals": found.deals, "predictions": len(y), "calibration": found.calibration,
+                   "brier_raw": brier_score(found.predictions["model"], y)}
 
     def chosen(method: str, reason: str) -> Choice:
         return Choice(setting, method, reason, baseline, **figures)
@@ -163,12 +170,13 @@ def _reason(choice: Choice, language: str) -> str:
 def choice_table(choice: Choice, language: str) -> pd.DataFrame:
     """The choice as the one-row table the Win rates sheet shows (``CHOICE_COLUMNS``).
 
-    difference = brier_model - brier_stage; ci_low, ci_high its interval; reason in the
+    calibration: the map the model goes through; brier_raw, brier_model: the model's
+    Brier score without and with it; difference = brier_model - brier_stage; ci_low, ci_high its interval; reason in the
     workbook's language. Figures are blank without a backtest.
     """
     row = {
         "setting": choice.setting, "method": choice.method, "baseline": choice.baseline,
-        "brier_model": choice.brier_model, "brier_stage": choice.brier_stage, "difference": choice.difference,
+        "calibration": choice.calibration, "brier_raw": choice.brier_raw, "brier_model": choice.brier_model, "brier_stage": choice.brier_stage, "difference": choice.difference,
         "ci_low": choice.low, "ci_high": choice.high, "deals": choice.deals, "predictions": choice.predictions,
         "reason": _reason(choice, language),
     }
@@ -183,6 +191,7 @@ def choice_line(choice: Choice, language: str) -> str:
                             reason=reason)
     return catalog.text(
         "message.forecast_choice", language, method=choice.method, setting=choice.setting, baseline=choice.baseline,
+        calibration=catalog.text(f"shown.calibration.{choice.calibration}", language), brier_raw=f"{choice.brier_raw:.4f}",
         brier_model=f"{choice.brier_model:.4f}", brier_stage=f"{choice.brier_stage:.4f}", low=f"{choice.low:+.4f}",
         high=f"{choice.high:+.4f}", deals=f"{choice.deals:,}", reason=reason,
     )

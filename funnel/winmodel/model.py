@@ -32,6 +32,10 @@ splits small books into smaller samples. On the demo books the backtest (see
 clearly better at 600-1,000 (mean Brier 0.148 against 0.161 on the six-step scheme with
 600 deals), which is the size of a key-account book.
 
+The probability used is the log odds' probability through a calibration map learned on
+held-out deals (``funnel.winmodel.recalibration``): the factors explain the log odds, the
+map corrects the overconfidence of counting correlated factors as independent.
+
 Below ``settings.model_min_closed`` closed deals the model is not used: the model
 probability is the stage probability and ``basis`` says why.
 """
@@ -48,6 +52,7 @@ from funnel.forecast.stages import reached_order
 from funnel.inputs.contract import MAN_FLAGS, QUALIFICATION_6W2P
 from funnel.inputs.keys import codes_and_labels, in_order_of_appearance, plain
 from funnel.inputs.settings import Settings
+from funnel.winmodel.recalibration import Calibration, probability_from_log_odds
 
 __all__ = [
     "MAX_COMPETITORS",
@@ -76,7 +81,6 @@ MAX_COMPETITORS = 30
 MODEL_FIELDS = ("owner", "team", "source", "product", "industry", "amount_band", "qualification", "man")
 # Bands of the number of 6W+2P questions answered (of 8).
 QUALIFICATION_BANDS = ((0, 2), (3, 4), (5, 6), (7, 8))
-_MAX_LOG_ODDS = 30.0
 _TOP = 3
 
 SCORE_COLUMNS = (
@@ -114,6 +118,9 @@ class WinModel:
     competitor_present: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (competitors,)
     competitor_absent: np.ndarray = field(default_factory=lambda: np.zeros(0))
     alpha: float = 1.0
+    # The map from the log odds' probability to the one used (``funnel.winmodel.recalibration``);
+    # none as fitted: ``funnel.analysis`` sets the one the backtest picked.
+    calibration: Calibration = field(default_factory=Calibration)
 
     @property
     def usable(self) -> bool:
@@ -127,6 +134,10 @@ class WinModel:
 
     def basis_in(self, language: str) -> str:
         """``basis`` in ``language``."""
+        if self.usable and self.calibration.method != "none":
+            # The factors explain the log odds; the probability went through the map.
+            return catalog.text("factor.basis.model_calibrated", language,
+                                calibration=catalog.text(f"shown.calibration.{self.calibration.method}", language))
         if self.usable:
             return catalog.text("factor.basis.model", language)
         key = "factor.basis.stage_one" if self.closed_deals == 1 else "factor.basis.stage"
@@ -263,6 +274,7 @@ def fit_win_model(
     settings: Settings,
     alpha: float = 1.0,
     reached: pd.Series | None = None,
+    facts: DealFacts | None = None,
 ) -> WinModel:
     """Learn the win model from the closed deals.
 
@@ -273,6 +285,8 @@ def fit_win_model(
         settings: for ``model_min_closed``.
         alpha: additive (Laplace) smoothing; 1 adds one imaginary deal per value.
         reached: ``reached_order(deals, history, stages)`` when already computed.
+        facts: ``deal_facts(deals)`` when already computed (the backtest factorizes the
+            closed deals once and takes each fold's rows).
 
     Returns:
         The fitted model; ``model.usable`` is False below ``model_min_closed`` closed deals.
@@ -305,11 +319,13 @@ def fit_win_model(
     lost_at = _reaching(np.bincount(s_idx[~won], minlength=n_stages).astype(float))
     model.stage_log_odds = np.log((won_at + alpha) / (lost_at + alpha))
 
-    facts = deal_facts(closed)
+    facts = deal_facts(closed) if facts is None else facts.take(np.flatnonzero(closed_mask))
     for name in MODEL_FIELDS:
         value_codes, values = facts.fields[name]
-        # Only values some closed deal has count (the bands list them all).
-        seen, dense = np.unique(value_codes, return_inverse=True)
+        # Only values some closed deal has count (the bands list them all); codes are small
+        # non-negative integers, so counting finds them without a sort.
+        present = np.bincount(value_codes, minlength=len(values)) > 0
+        seen, dense = np.flatnonzero(present), (np.cumsum(present) - 1)[value_codes]
         k = len(seen)
         if k < 2:
             continue  # a fact every closed deal shares tells nothing
@@ -387,12 +403,6 @@ def factor_effects(model: WinModel, facts: DealFacts, stage_idx: np.ndarray,
     return np.column_stack(columns), labels
 
 
-def probability_from_log_odds(log_odds: np.ndarray) -> np.ndarray:
-    """The logistic function, with log odds capped at +-30 so the result stays inside (0, 1)."""
-    x = np.clip(np.asarray(log_odds, dtype=float), -_MAX_LOG_ODDS, _MAX_LOG_ODDS)
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _strongest(effects: np.ndarray, labels: list[tuple[np.ndarray, np.ndarray]], sign: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     # The _TOP factors pushing most strongly in the direction of ``sign`` (+1 for, -1 against).
     rows, factors = effects.shape
@@ -443,11 +453,14 @@ def score_rows(model: WinModel, facts: DealFacts, stage_idx: np.ndarray, explain
 
     Returns:
         model_probability, log_odds and, with ``explain``, the factor columns of
-        ``SCORE_COLUMNS``; one row per row of ``facts`` (a RangeIndex).
+        ``SCORE_COLUMNS``; one row per row of ``facts`` (a RangeIndex). log_odds and the
+        factors' effects are the naive Bayes sums; model_probability is their probability
+        through ``model.calibration`` (a non-decreasing map: a factor for still raises it,
+        a factor against lowers it, Platt by its slope a times the effect in log odds).
     """
     effects, labels = factor_effects(model, facts, stage_idx, language)
     log_odds = model.base_log_odds + effects.sum(axis=1)
-    out = {"model_probability": probability_from_log_odds(log_odds), "log_odds": log_odds}
+    out = {"model_probability": model.calibration.apply(probability_from_log_odds(log_odds)), "log_odds": log_odds}
     if explain:
         for side, sign, mark in (("for", 1, "+"), ("against", -1, "-")):
             slot_names, slot_values = _strongest(effects, labels, sign)

@@ -18,11 +18,14 @@ Snapshots (prediction, outcome): S1@P won, S1@I won, S2@P lost, S3@P won.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from funnel.demo.data import demo_tables
 from funnel.forecast.deals import deal_table
@@ -32,6 +35,7 @@ from funnel.inputs.validation import validate
 from funnel.winmodel.calibration import (
     CALIBRATION_COLUMNS,
     backtest,
+    backtest_predictions,
     brier_score,
     default_cutoff,
     log_loss,
@@ -101,7 +105,7 @@ def test_snapshots_do_not_credit_unrecorded_stages():
 
 
 def test_backtest_by_hand():
-    inputs, deals = _deal_table(hand_book(), {"model_min_closed": "3"})
+    inputs, deals = _deal_table(hand_book(), {"model_min_closed": "2"})
     calibration, reliability = backtest(deals, inputs.stage_history, inputs.stages, inputs.settings)
     assert list(calibration.columns) == list(CALIBRATION_COLUMNS)
     c = calibration.set_index("method")
@@ -121,13 +125,32 @@ def test_backtest_by_hand():
     # (0.25 + 0.16 + 0.25 + 0.25) / 4 = 0.2275
     assert c.loc["model", "brier"] == pytest.approx(0.2275)
     assert c.loc["model", "note"] == ""
-    # Recalibrated, halves by close date (the median of 03-15, 04-01, 04-10 is 04-01): the later
-    # half (S2, S3) is taught by S1, won both times: one outcome, so raw stays. The earlier (S1 at
-    # P 1/2 and at I 3/5) is taught by S2, S3: both at 1/2, won 1 of 2. Platt: logit 1/2 = 0, so
-    # only b moves, to logit 1/2 = 0: the identity, 0.2275 again. Isotonic: one step at 1/2 of
-    # height 1/2, so S1 at I gets 1/2 too: all four 1/2, Brier 0.25.
-    assert c.loc["model_platt", "brier"] == pytest.approx(0.2275)
-    assert c.loc["model_isotonic", "brier"] == pytest.approx(0.25)
+    # Recalibrated on out-of-fold predictions of the training deals: 3 folds dealt in close-date
+    # order, T1 T2 T3 T4 -> folds 0 1 2 0 (every fact is shared: stage-only models).
+    #   fold 0 (T1, T4) by T2, T3 (both lost; T2 reached I): P odds 1/3, I 1/2, B 1/1 ->
+    #     T1 at P 1/4, at I 1/3, at B 1/2 (won); T4 at P 1/4 (won, no history);
+    #   fold 1 (T2) by T1, T4 (won, reached B) and T3 (lost at P): P 3/2, I 3/1 -> 3/5, 3/4 (lost);
+    #   fold 2 (T3) by T1, T4 and T2 (lost, reached I): P 3/2 -> 3/5 (lost).
+    # The predictions rank the outcomes backwards (the wins got the lowest), so Platt's slope
+    # is held at 0 and b = logit(4/7), and isotonic pools everything to 4/7: both map all four
+    # test snapshots to 4/7, against W, W, L, W: (3 (3/7)^2 + (4/7)^2) / 4 = 43/196, below the
+    # raw model's 0.2275; a tie between the maps goes to Platt.
+    assert c.loc["model_platt", "brier"] == pytest.approx(43 / 196)
+    assert c.loc["model_isotonic", "brier"] == pytest.approx(43 / 196)
+    found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings)
+    assert (found.calibration, found.calibration_deals, found.model_method) == ("platt", 4, "model_platt")
+    assert found.maps["platt"].platt == pytest.approx((0.0, math.log(4 / 3)))
+    assert c.loc["model_platt", "note"] == (
+        "map fitted on out-of-fold predictions of 4 training deals; the forecast's model uses this map")
+    assert c.loc["model_isotonic", "note"] == ("map fitted on out-of-fold predictions of 4 training deals; not used "
+                                               "(the raw model or the other map scores better)")
+    # With the model's minimum at 3, fold 0's model (2 deals) has not learned enough: no map.
+    inputs3, deals3 = _deal_table(hand_book(), {"model_min_closed": "3"})
+    found3 = backtest_predictions(deals3, inputs3.stage_history, inputs3.stages, inputs3.settings)
+    assert (found3.calibration, found3.calibration_deals) == ("none", 0)
+    c3 = backtest(deals3, inputs3.stage_history, inputs3.stages, inputs3.settings)[0].set_index("method")
+    assert c3.loc["model_isotonic", "brier"] == pytest.approx(0.2275)
+    assert c3.loc["model_isotonic", "note"].startswith("no map")
     r = reliability[reliability["method"] == "configured"].set_index("bin")
     assert r.loc["0.2-0.3", "count"] == 3 and r.loc["0.2-0.3", "observed_rate"] == pytest.approx(2 / 3)
     assert r.loc["0.5-0.6", "count"] == 1 and r.loc["0.5-0.6", "observed_rate"] == 1.0
@@ -206,11 +229,13 @@ def test_maven_crm_sample():
     # Owners, products, teams and sectors carry no signal here, so the model cannot beat
     # the base rate; it must not be much worse either (smoothing keeps it near it).
     assert c.loc["model", "brier"] < c.loc["empirical", "brier"] + 0.005
-    # Recalibration does not rescue it: the win rate shifts between the halves of the test
-    # period, so a map learned on one half misleads the other. Measured: Platt 0.2563,
-    # isotonic 0.2581, both worse than the raw model.
-    assert c.loc["model_platt", "brier"] == pytest.approx(0.2563, abs=5e-4)
-    assert c.loc["model_isotonic", "brier"] == pytest.approx(0.2581, abs=5e-4)
+    # Recalibrated on out-of-fold predictions of the training deals: they rank the outcomes
+    # no better than chance, so the maps shrink the model to the training deals' rate (Platt's
+    # slope is held at 0): the calibrated model scores as the stage probability does.
+    found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings)
+    assert found.maps["platt"].platt[0] == 0.0
+    assert c.loc["model_platt", "brier"] == pytest.approx(c.loc["empirical", "brier"], abs=1e-4)
+    assert c.loc["model_isotonic", "brier"] == pytest.approx(c.loc["empirical", "brier"], abs=1e-4)
 
 
 @pytest.mark.skipif(not (MAVEN / "sales_pipeline.csv").exists(), reason="Maven CRM sample not present")
@@ -220,3 +245,44 @@ def test_maven_amount_leaks_the_outcome_with_fine_bands():
     inputs, deals = _deal_table(maven_raw("1;500;2000;5000"))
     c = backtest(deals, inputs.stage_history, inputs.stages, inputs.settings)[0].set_index("method")
     assert c.loc["model", "brier"] < 0.01
+
+
+def test_no_model_learns_from_a_deal_whose_prediction_it_makes():
+    # A learner that records what it learned from: the backtest model learns from the deals
+    # closed before the cut-off, each fold's model from the other folds, so the folds left out
+    # (whose predictions the maps are fitted on) split the training deals, and no test deal is
+    # ever learned from.
+    from funnel.winmodel.calibration import FOLDS, naive_bayes
+
+    learned: list[set[str]] = []
+
+    def spy(train, facts, history, stages, settings, reached):
+        learned.append(set(train["id"]))
+        return naive_bayes(train, facts, history, stages, settings, reached)
+
+    inputs, deals = _deal_table(demo_tables(size=300, seed=3))
+    found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings, learner=spy)
+    closed = deals[(deals["is_won"] | deals["is_lost"]) & deals["close_date"].notna()]
+    training = set(closed.loc[closed["close_date"] < found.cutoff, "id"])
+    tested = set(closed["id"]) - training
+    assert len(learned) == 1 + FOLDS and learned[0] == training and found.calibration_deals == len(training)
+    left_out = [training - fold for fold in learned[1:]]
+    assert all(fold <= training and fold.isdisjoint(out) for fold, out in zip(learned[1:], left_out))
+    assert sum(len(out) for out in left_out) == len(training) and set().union(*left_out) == training
+    assert all(fold.isdisjoint(tested) for fold in learned)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(40, 240), st.integers(0, 10_000), st.sampled_from(["default", "noise"]))
+def test_every_backtest_prediction_is_a_probability_and_the_maps_keep_the_order(size, seed, scenario):
+    inputs, deals = _deal_table(demo_tables(size=size, seed=seed, scenario=scenario), {"model_min_closed": "5"})
+    found = backtest_predictions(deals, inputs.stage_history, inputs.stages, inputs.settings)
+    if found is None:
+        return
+    for p in found.predictions.values():
+        assert np.all((p >= 0) & (p <= 1))
+    raw = found.predictions["model"]
+    order = np.argsort(raw, kind="stable")
+    for name in ("model_platt", "model_isotonic"):
+        assert np.all(np.diff(found.predictions[name][order]) >= -1e-12)  # a map never reverses two deals
+    assert found.calibration in ("none", "platt", "isotonic")
