@@ -586,9 +586,9 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     # The snapshot store a refresh records into (issue 16, record)
     "setting.store": ("where each refresh records a snapshot: a file (beside the workbook unless the path says "
                       "otherwise) or a URL such as postgresql+psycopg://host/database; blank: BOOK.funnel.db beside "
-                      "the workbook",
+                      "the workbook; off: no snapshots",
                       "每次刷新记录快照的位置：一个文件（相对路径从工作簿所在文件夹算起）或一个数据库服务器的地址；"
-                      "留空：工作簿旁与其同名的快照文件"),
+                      "留空：工作簿旁与其同名的快照文件；关闭：不记录快照"),
     # --- Cells, charts, cell checks, placeholders -----------------------------------
     "flag.yes": ("yes", "是"),
     "flag.no": ("no", "否"),
@@ -1245,6 +1245,9 @@ _ENTRIES: dict[str, tuple[str, str]] = {
                                          "store; save it and refresh again.",
                                          "未记录快照：此处没有该工作簿的文件（尚未保存，或经远程引擎传来），没有存放快照库的"
                                          "文件夹；请保存后再刷新。"),
+    "message.refresh_snapshot_off": ("No snapshot recorded: the store setting is off.", "未记录快照：设置 store 为关闭。"),
+    # What the store setting reads as "no snapshots" (besides "none"): a team that keeps no history
+    "setting.store.off": ("off", "关闭"),
     "message.refresh_snapshot_failed": ("No snapshot recorded ({why}); the refresh itself is complete.",
                                         "未记录快照（{why}）；刷新本身已完成。"),
     "issue.action.no_snapshot": ("refreshed without recording a snapshot", "已刷新，但未记录快照"),

@@ -29,7 +29,7 @@ from funnel.snapshots.history import History, history_from_frames
 from udfs import runtime
 from workbook.book import Book
 from workbook.mapping import output_frames, read_inputs
-from workbook.store import Recorded, StoreError, book_name, record_analysis, snapshot_url
+from workbook.store import Recorded, StoreError, book_name, is_off, record_analysis, snapshot_url
 
 __all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused", "record_snapshot", "Snapshot", "snapshot",
            "snapshot_message", "with_store_history", "history_beside", "read_history"]
@@ -166,6 +166,8 @@ def record_snapshot(book: Book, report: Report, settings_table: pd.DataFrame | N
     settings = report.settings
     language = settings.language
     path = getattr(book, "path", None)
+    if is_off(settings.store):
+        return Snapshot(None, None, catalog.text("message.refresh_snapshot_off", language))
     if path is None:  # its snapshots would have no name to go under, nor a folder
         return Snapshot(None, None, catalog.text("message.refresh_snapshot_unsaved", language))
     if report.inputs.refusals:  # a forced refresh of refused inputs: no history of half a table

@@ -67,7 +67,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from funnel import catalog
 from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, forecast_figures, normalized, tracked_fields
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "snapshot_url", "book_name",
+__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "snapshot_url", "is_off", "book_name",
            "digests", "record_analysis"]
 
 SCHEMA_VERSION = 2
@@ -207,6 +207,12 @@ def store_url(value: str) -> str:
     return value if "://" in value else "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
+def is_off(setting: str | None) -> bool:
+    """Whether the ``store`` setting turns snapshots off (``off`` or ``none``, either language)."""
+    value = (setting or "").strip().casefold()
+    return value == "none" or value in {word.casefold() for word in catalog.entry("setting.store.off")}
+
+
 def snapshot_url(setting: str | None, book: Path | None) -> str | None:
     """Where a refresh of the workbook at ``book`` records its snapshot.
 
@@ -216,10 +222,12 @@ def snapshot_url(setting: str | None, book: Path | None) -> str | None:
         book: the workbook's file; None for a workbook never saved.
 
     Returns:
-        The store's URL; None when there is no place to put it (a book never saved, and no
-        setting naming a URL or an absolute path).
+        The store's URL; None when snapshots are off (``is_off``) or there is no place to
+        put it (a book never saved, and no setting naming a URL or an absolute path).
     """
     value = (setting or "").strip()
+    if is_off(value):
+        return None
     if "://" in value:
         return value
     if value:

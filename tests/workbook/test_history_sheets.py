@@ -79,9 +79,10 @@ def test_the_changes_sheet_holds_the_flow_of_the_default_window(english):
     balance = flow_balance(raw)
     assert (balance["amount"] - balance["end_amount"]).abs().max() < 1e-6
     assert (balance["deals"] == balance["end_deals"]).all()
-    # Snapshot 3 (8 weeks back: the last before 2026-Q4 began on 1 October) -> snapshot 5.
+    # Snapshot 3 (8 weeks back: the last before 2026-Q4 began on 1 October) -> snapshot 6, the
+    # one the refresh itself recorded before reading the history.
     note = report.tables["history_note"].iloc[0]
-    assert note["snapshots"] == len(WEEKS_BACK) and "snapshot 3 (as of 2026-09-25) to snapshot 5" in note["note"]
+    assert note["snapshots"] == len(WEEKS_BACK) + 1 and "snapshot 3 (as of 2026-09-25) to snapshot 6" in note["note"]
     # The file holds it, headers in the book's words.
     written = _table(path, "tblFlow")
     assert len(written) == len(flow)
@@ -107,7 +108,7 @@ def test_the_waterfall_stands_each_change_on_the_level_before(english):
 def test_the_forecast_over_time_has_a_row_per_snapshot(english):
     _, report = english
     trend = report.tables["forecast_trend"]
-    assert list(trend["snapshot"]) == [1, 2, 3, 4, 5]
+    assert list(trend["snapshot"]) == [1, 2, 3, 4, 5, 6]  # 6: the refresh's own
     assert (trend["weighted"] >= trend["closed_won"]).all()
 
 
@@ -136,15 +137,25 @@ def test_deal_scores_show_pushes_and_the_pushed_flag_reads_them(english):
     assert len(written) == len(rates)
 
 
-def test_without_a_store_the_tables_are_empty_with_a_note(tmp_path):
+def test_with_snapshots_off_the_tables_are_empty_with_a_note(tmp_path):
     path, _ = _book(tmp_path, "en")
-    report, message = refresh_report(FileBook(path))
-    assert not (tmp_path / "history_en.funnel.db").exists()  # read only: nothing created
+    report, message = refresh_report(FileBook(path), {"store": "off"})
+    assert not (tmp_path / "history_en.funnel.db").exists()  # nothing recorded, nothing created
+    assert message.endswith(catalog.text("message.refresh_snapshot_off", "en"))
     for name in ("pipeline_flow", "forecast_trend", "forecast_accuracy", "push_rates"):
         assert report.tables[name].empty, name
     note = _table(path, "tblChangesNote")
     assert note.iloc[0, 1] == catalog.text("note.history.no_snapshots", "en")
     assert _table(path, "tblAccuracyNote").iloc[0, 1] == note.iloc[0, 1]
+
+
+def test_a_first_refresh_records_the_one_snapshot_the_tables_start_from(tmp_path):
+    path, _ = _book(tmp_path, "en")
+    report, _ = refresh_report(FileBook(path))
+    assert (tmp_path / "history_en.funnel.db").exists()
+    note = report.tables["history_note"].iloc[0]
+    assert note["snapshots"] == 1 and note["note"].startswith("One snapshot so far")
+    assert report.tables["forecast_accuracy"].empty  # nothing to score before a second snapshot
 
 
 def test_an_unreadable_store_says_so_and_the_refresh_completes(tmp_path):
