@@ -6,13 +6,15 @@ left at rest (no ``-wal`` / ``-shm``: a workbook folder on a synced drive stays 
 A URL (``postgresql+psycopg://host/db``) points a team at PostgreSQL: the same schema, the
 same code.
 
-Tables (``SCHEMA_VERSION`` 1):
+Tables (``SCHEMA_VERSION`` 2):
 
     schema_version   the one row saying which version of this schema the store holds
     books            one row per workbook: what a snapshot locks, so snapshots of one book
                      are recorded one after the other
     snapshots        id, book, taken_at (UTC), as_of, deals, changed, open_deals,
-                     open_amount, weighted, language
+                     open_amount, weighted, language, origin (``ORIGINS``: recorded by a
+                     refresh, reconstructed from the stage history, imported from a CRM's
+                     history export)
     deal_versions    book, deal_id, the tracked fields (``funnel.snapshots.TRACKED``),
                      valid_from / valid_to (snapshot ids; valid_to blank while current)
     forecast_figures per snapshot: ``funnel.snapshots.FIGURE_COLUMNS``
@@ -21,6 +23,12 @@ A deal gets a version row only when a tracked field changed since its latest ver
 (``funnel.snapshots.changes``). Recording the same data twice writes no version; it does
 record the snapshot row, since "nothing changed by that date" is itself history (its
 ``changed`` is 0). Each snapshot is one transaction: killed midway, the store is as it was.
+
+Schema versions and their migration steps (``_MIGRATIONS``), applied in order, each in one
+transaction, when a store of an older version is opened for writing:
+
+    1   the first version
+    2   snapshots.origin (every snapshot of a version-1 store was recorded by a refresh)
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    literal,
     select,
     text,
     update,
@@ -59,9 +68,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from funnel import catalog
 from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, normalized
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "book_name"]
+__all__ = ["SCHEMA_VERSION", "ORIGINS", "Store", "StoreError", "Recorded", "default_url", "store_url", "book_name"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Where a snapshot came from: a refresh or ``funnel snapshot`` (recorded), a backfill from the
+# Stage history table or the demo's generated history (reconstructed: what was not recorded is
+# as known now), a CRM's history export (imported).
+ORIGINS = ("recorded", "reconstructed", "imported")
 # How long a snapshot waits for another writer of a SQLite file before saying it is locked.
 BUSY_SECONDS = 5.0
 # How long a connection to a server may take before it is unreachable.
@@ -82,6 +95,7 @@ _snapshots = Table(
     Column("open_amount", Float, nullable=False),
     Column("weighted", Float, nullable=False),
     Column("language", String(16), nullable=False),  # the workbook's, for what lists the snapshots
+    Column("origin", String(32), nullable=False, server_default="recorded"),  # one of ORIGINS (version 2)
     Index("snapshots_by_book", "book", "as_of"),
 )
 _deal_versions = Table(
@@ -107,6 +121,11 @@ _forecast_figures = Table(
 )
 # Serialises creating the schema on a server (two first snapshots at once).
 _CREATE_LOCK = 7_160_416
+# The statements that take a store from the version before to this one (the same SQL on
+# SQLite and PostgreSQL). Add a step for each new version; never change one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE snapshots ADD COLUMN origin VARCHAR(32) NOT NULL DEFAULT 'recorded'",),
+}
 
 
 class StoreError(Exception):
@@ -188,6 +207,7 @@ class Store:
         if self.dialect == "sqlite":
             _sqlite_transactions(self.engine, busy_seconds)
         self.empty = False
+        self.version: int | None = None  # the store's schema version once open
         with self._errors():
             self._open(create)
 
@@ -217,7 +237,26 @@ class Store:
                 if self._schema(conn) is None:  # nobody created it meanwhile
                     _metadata.create_all(conn)
                     conn.execute(_schema_version.insert().values(version=SCHEMA_VERSION))
+            found = SCHEMA_VERSION
+        elif found is not None and found < SCHEMA_VERSION and create:
+            found = self._migrate()
         self.empty = found is None and not create
+        # What a store opened only to read (``create=False``) holds may be an older schema.
+        self.version = found
+
+    def _migrate(self) -> int:
+        # Each step from the store's version to ours, in one transaction: killed midway, the
+        # store keeps its old version, and the next opening migrates it again.
+        with self._begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})"))
+            found = self._schema(conn) or SCHEMA_VERSION  # another writer may have migrated it meanwhile
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[version]:
+                    conn.execute(text(statement))
+            if found < SCHEMA_VERSION:
+                conn.execute(update(_schema_version).values(version=SCHEMA_VERSION))
+        return SCHEMA_VERSION
 
     def _schema(self, conn: Connection) -> int | None:
         # The store's schema version (None: no schema yet); refused when newer than ours.
@@ -240,7 +279,7 @@ class Store:
     # --- writing --------------------------------------------------------------------------------
 
     def record(self, book: str, as_of: dt.date, state: pd.DataFrame, figures: pd.DataFrame,
-               taken_at: dt.datetime | None = None, language: str = "en") -> Recorded:
+               taken_at: dt.datetime | None = None, language: str = "en", origin: str = "recorded") -> Recorded:
         """Record one snapshot of a book, in one transaction.
 
         Args:
@@ -250,11 +289,15 @@ class Store:
             figures: the forecast figures (``funnel.snapshots.forecast_figures``).
             taken_at: when it was taken (UTC); now when None.
             language: the workbook's language (``funnel history`` speaks it).
+            origin: where the snapshot came from (``ORIGINS``): ``reconstructed`` and
+                ``imported`` mark a backfill's past snapshots.
 
         Raises:
             StoreError: the store cannot be written, or ``as_of`` is before the book's latest
                 snapshot (versions follow the order of the dates).
         """
+        if origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got '{origin}'")
         taken_at = taken_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         state = normalized(state)
         with self._errors(), self._begin() as conn:
@@ -268,7 +311,7 @@ class Store:
                 book=book, taken_at=taken_at, as_of=as_of, deals=len(state),
                 changed=len(set(new["deal_id"]) | set(ended)), open_deals=int(is_open.sum()),
                 open_amount=float(state.loc[is_open, "amount"].fillna(0.0).sum()),
-                weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language,
+                weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language, origin=origin,
             )).inserted_primary_key[0]
             if ended:
                 v = _deal_versions.c
@@ -340,13 +383,16 @@ class Store:
 
     def history(self, book: str) -> pd.DataFrame:
         """The book's snapshots, oldest first: id, taken_at, as_of, deals, changed, open_deals,
-        open_amount, weighted, language."""
+        open_amount, weighted, language, origin (``ORIGINS``)."""
         s = _snapshots.c
-        names = ["id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "language"]
+        names = ["id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "language", "origin"]
         if self.empty:
             return pd.DataFrame(columns=names)
+        # A version-1 store opened only to read has no origin column: all its snapshots were recorded.
+        columns = [s[n] for n in names[:-1]] + [s.origin if (self.version or SCHEMA_VERSION) >= 2
+                                                 else literal("recorded", String).label("origin")]
         with self._errors(), self._begin(write=False) as conn:
-            return _frame(conn.execute(select(*(s[n] for n in names)).where(s.book == book).order_by(s.id)), names)
+            return _frame(conn.execute(select(*columns).where(s.book == book).order_by(s.id)), names)
 
     def figures(self, snapshot: int) -> pd.DataFrame:
         """The forecast figures one snapshot recorded (``FIGURE_COLUMNS``)."""

@@ -177,6 +177,32 @@ def test_a_store_made_by_the_first_version_opens_and_takes_new_snapshots(tmp_pat
         assert store.state("Q4 Forecast").equals(WEEK3)
 
 
+def test_the_first_version_store_is_migrated_once_and_its_snapshots_read_as_recorded(tmp_path):
+    copy = tmp_path / "Q4 Forecast.funnel.db"
+    copy.write_bytes(FIRST_VERSION_STORE.read_bytes())
+    with Store(f"sqlite:///{copy}", create=False) as store:  # listing migrates nothing
+        assert store.version == 1
+        assert list(store.history("Q4 Forecast")["origin"]) == ["recorded", "recorded"]
+    assert sqlite3.connect(copy).execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    with Store(f"sqlite:///{copy}") as store:
+        assert store.version == SCHEMA_VERSION == 2
+        store.record("Q4 Forecast", DAYS[2], WEEK3, _figures(0.0), origin="reconstructed")
+        assert list(store.history("Q4 Forecast")["origin"]) == ["recorded", "recorded", "reconstructed"]
+    with Store(f"sqlite:///{copy}") as store:  # opened again: already version 2, nothing to do
+        assert store.version == 2 and len(store.history("Q4 Forecast")) == 3
+    assert sqlite3.connect(copy).execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+
+
+def test_a_snapshot_says_where_it_came_from(store_url):
+    with Store(store_url) as store:
+        store.record("Q4", DAYS[0], WEEK1, _figures(1.0), origin="reconstructed")
+        store.record("Q4", DAYS[1], WEEK2, _figures(1.0), origin="imported")
+        store.record("Q4", DAYS[2], WEEK3, _figures(1.0))
+        assert list(store.history("Q4")["origin"]) == ["reconstructed", "imported", "recorded"]
+        with pytest.raises(ValueError):
+            store.record("Q4", DAYS[2], WEEK3, _figures(1.0), origin="guessed")
+
+
 # --- SQLite only ---------------------------------------------------------------------------------
 
 def test_sqlite_leaves_one_file_at_rest(tmp_path):
