@@ -4,13 +4,27 @@ versions   the tracked fields of a deal, which deals changed since their latest 
            the deal versions (valid from one snapshot until another) replayed into the state as
            of any snapshot; the in-memory rules the snapshot store (``workbook.store``) keeps
 figures    the forecast figures a snapshot keeps per period × team × owner and per period
+backfill   past snapshots of a book reconstructed from a deal history (the Stage history
+           table's stage changes, a CRM's history export, the demo's generated history)
 flow       pipeline flow between two snapshots: start, created, pulled in, pushed out, won, ...,
            end, per period, owner and team, balancing exactly
 """
 
+from funnel.snapshots.backfill import (
+    DEFAULT_WEEKS,
+    HISTORY_COLUMNS,
+    deals_on,
+    empty_history,
+    reconstructed_snapshot,
+    reconstructed_state,
+    stage_changes,
+    weekly_dates,
+)
 from funnel.snapshots.figures import FIGURE_COLUMNS, forecast_figures
 from funnel.snapshots.flow import FLOW_CHANGES, FLOW_COLUMNS, flow_balance, pipeline_flow
 from funnel.snapshots.versions import TRACKED, VERSION_COLUMNS, changes, normalized, record, state_as_of, tracked_fields
 
-__all__ = ["FIGURE_COLUMNS", "forecast_figures", "FLOW_CHANGES", "FLOW_COLUMNS", "flow_balance", "pipeline_flow",
+__all__ = ["DEFAULT_WEEKS", "HISTORY_COLUMNS", "deals_on", "empty_history", "reconstructed_snapshot", "reconstructed_state",
+           "stage_changes", "weekly_dates",
+           "FIGURE_COLUMNS", "forecast_figures", "FLOW_CHANGES", "FLOW_COLUMNS", "flow_balance", "pipeline_flow",
            "TRACKED", "VERSION_COLUMNS", "changes", "normalized", "record", "state_as_of", "tracked_fields"]
