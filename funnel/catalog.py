@@ -1049,6 +1049,19 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "（新增 {versions} 个商机版本），存于 {store}。"),
     "message.no_snapshots": ("No snapshots of {book} in {store} yet: funnel snapshot records one.",
                              "{store} 中还没有 {book} 的快照：用 funnel snapshot 记录一个。"),
+    # --- Backfill: past snapshots reconstructed or imported (funnel backfill, demo, import) ---
+    "message.backfilled": (
+        "Backfilled {book}: {count} past snapshots, as of {first} to {last} ({versions} deal versions), in {store}.",
+        "已为 {book} 回填 {count} 个过去的快照，截至 {first} 至 {last}（{versions} 个商机版本），存于 {store}。"),
+    "message.backfill_skipped": (
+        "{count} past days of {book} were left out: the store already has a snapshot as of {latest}, and snapshots "
+        "are kept in date order (a backfill adds only days after a book's latest snapshot).",
+        "{book} 有 {count} 个过去的日期未回填：快照库中已有截至 {latest} 的快照，而快照按日期顺序保存"
+        "（回填只添加工作簿最新快照之后的日期）。"),
+    "history.column.origin": ("Origin", "来源"),
+    "history.origin.recorded": ("recorded", "记录"),
+    "history.origin.reconstructed": ("reconstructed", "重建"),
+    "history.origin.imported": ("imported", "导入"),
     "history.title": ("Snapshots of {book} ({store})", "{book} 的快照（{store}）"),
     "history.column.id": ("Snapshot", "快照"),
     "history.column.taken_at": ("Taken (UTC)", "记录时间（UTC）"),

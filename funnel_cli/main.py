@@ -542,6 +542,63 @@ def snapshot(
                       versions=recorded.new_versions, store=where))
 
 
+@app.command()
+def backfill(
+    path: Path = typer.Argument(..., help="The workbook (or folder of CSVs) whose past snapshots to reconstruct."),
+    weeks: int = typer.Option(13, "--weeks", min=1, max=520, help="How many weekly snapshots to go back from the "
+                              "workbook's as_of."),
+    store: Optional[str] = typer.Option(None, "--store", help="The store: a file path, or a URL (sqlite:///file.db, "
+                                        "postgresql+psycopg://host/db); default: BOOK.funnel.db beside the workbook."),
+) -> None:
+    """Reconstruct past weekly snapshots from the Stage history table (amounts and close dates as known now),
+    marked as reconstructed; running it again writes nothing new. The workbook is not rewritten."""
+    from funnel import catalog
+    from funnel.analysis import Analysis
+    from funnel.inputs.refusals import RefreshRefused
+    from funnel.inputs.validation import validate
+    from funnel.snapshots import stage_changes, weekly_dates
+    from workbook.backfill import backfill_book
+    from workbook.errors import WorkbookError
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
+
+    if not path.exists():
+        _fail(f"no such workbook or folder: {path}")
+    try:
+        with console.status(f"Reading {path.name}..."):
+            raw, log = _read_source(path)
+            inputs = validate(raw, {}, log)
+    except WorkbookError as err:
+        _fail(_naming(path, err))
+    except ValueError as err:
+        _fail(str(err))
+    if inputs.refusals:
+        _fail(f"{path.name}: no backfill: {RefreshRefused(inputs.refusals)}")
+    settings, name = inputs.settings, book_name(path)
+    days = weekly_dates(settings.as_of, weeks)
+    try:
+        with console.status("Reconstructing past snapshots..."), \
+                Store(store_url(store) if store else default_url(path)) as opened:
+            done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities,
+                                 stage_changes(inputs.stage_history), days)
+            where = opened.where
+    except StoreError as err:
+        _fail(err.message(settings.language))
+    _say_backfilled(done, name, where, settings.language)
+
+
+def _say_backfilled(done, name: str, where: str, language: str) -> None:
+    from funnel import catalog
+
+    if done.recorded:
+        first, last = done.recorded[0], done.recorded[-1]
+        _say(catalog.text("message.backfilled", language, book=name, count=len(done.recorded),
+                          first=first.as_of.isoformat(), last=last.as_of.isoformat(),
+                          versions=sum(r.new_versions for r in done.recorded), store=where))
+    if done.skipped:
+        _say(catalog.text("message.backfill_skipped", language, book=name, count=len(done.skipped),
+                          latest=done.latest_before.isoformat()))
+
+
 def _plain(value):
     # A value as JSON writes it: dates as ISO text, numpy numbers as Python's.
     if hasattr(value, "isoformat"):
@@ -550,7 +607,7 @@ def _plain(value):
 
 
 # The columns ``funnel history`` lists, in order.
-_HISTORY_COLUMNS = ("id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted")
+_HISTORY_COLUMNS = ("id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "origin")
 
 
 @app.command()
@@ -587,7 +644,8 @@ def history(
                          else "right")
     for r in snapshots.itertuples(index=False):
         table.add_row(str(r.id), pd.Timestamp(r.taken_at).strftime("%Y-%m-%d %H:%M"), pd.Timestamp(r.as_of).strftime("%Y-%m-%d"),
-                      f"{r.deals:,}", f"{r.changed:,}", f"{r.open_deals:,}", f"{r.open_amount:,.0f}", f"{r.weighted:,.0f}")
+                      f"{r.deals:,}", f"{r.changed:,}", f"{r.open_deals:,}", f"{r.open_amount:,.0f}", f"{r.weighted:,.0f}",
+                      catalog.text(f"history.origin.{r.origin}", language))
     console.print(table)
 
 

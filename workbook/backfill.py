@@ -1,0 +1,74 @@
+"""Backfill a book's snapshot store with past snapshots (``funnel backfill``, ``funnel demo``,
+``funnel import --layout salesforce-history``).
+
+The reconstruction itself is pure (``funnel.snapshots.backfill``); this module writes what
+it gives, one ``Store.record`` per past day, marked with its origin (``reconstructed`` or
+``imported``). Snapshots of a book are kept in date order, so a backfill writes only the
+days after the book's latest snapshot: running it twice writes nothing the second time,
+and a store whose book already has a snapshot as of the last day takes none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from funnel.inputs.validation import Inputs
+from funnel.snapshots import reconstructed_snapshot
+from workbook.store import Recorded, Store
+
+__all__ = ["Backfilled", "record_past", "backfill_book"]
+
+
+@dataclass(frozen=True)
+class Backfilled:
+    """What a backfill wrote: the snapshots recorded, the days left out because the book
+    already had a snapshot as of them or later, and that latest day (None: none before)."""
+
+    recorded: list[Recorded] = field(default_factory=list)
+    skipped: list[dt.date] = field(default_factory=list)
+    latest_before: dt.date | None = None
+
+
+def record_past(store: Store, book: str, days: list[dt.date],
+                snapshot_of: Callable[[dt.date], tuple[pd.DataFrame, pd.DataFrame]], *, origin: str,
+                language: str = "en") -> Backfilled:
+    """Record one snapshot per day of ``days`` after the book's latest snapshot, oldest first.
+
+    Args:
+        store: the open store.
+        book: the book's name in it.
+        days: the past days (any order; repeated days count once).
+        snapshot_of: a day's (tracked fields, forecast figures).
+        origin: ``reconstructed`` or ``imported`` (``workbook.store.ORIGINS``).
+        language: the workbook's language.
+    """
+    snapshots = store.history(book)
+    latest = None if snapshots.empty else pd.Timestamp(snapshots["as_of"].max()).date()
+    todo = sorted({d for d in days if latest is None or d > latest})
+    skipped = sorted({d for d in days if latest is not None and d <= latest})
+    recorded = []
+    for day in todo:
+        state, figures = snapshot_of(day)
+        recorded.append(store.record(book, day, state, figures, language=language, origin=origin))
+    return Backfilled(recorded, skipped, latest)
+
+
+def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.DataFrame, history: pd.DataFrame,
+                  days: list[dt.date], *, origin: str = "reconstructed") -> Backfilled:
+    """Record the book's reconstructed past snapshots (``funnel.snapshots.reconstructed_snapshot``
+    of ``history``) on ``days`` after its latest snapshot.
+
+    Args:
+        inputs: the validated book (its opportunities as now, stages, settings, quotas).
+        probabilities: ``Analysis.stage_probabilities``.
+        history: the deal history (``funnel.snapshots.HISTORY_COLUMNS``).
+    """
+    def snapshot_of(day: dt.date):
+        return reconstructed_snapshot(inputs.opportunities, history, day, inputs.stages, probabilities, inputs.settings,
+                                      inputs.quotas)
+
+    return record_past(store, book, days, snapshot_of, origin=origin, language=inputs.settings.language)
