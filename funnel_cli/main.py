@@ -125,13 +125,16 @@ def demo(
     force: bool = typer.Option(False, "--force", help="Overwrite the output even when Excel's owner file (~$name) "
                                "says it is open."),
 ) -> None:
-    """Generate the demo data, build the demo workbook and refresh it."""
+    """Generate the demo data, build the demo workbook and refresh it; beside it, a fresh snapshot store
+    (demo.funnel.db) with 26 weekly snapshots of the demo's past."""
     from funnel.demo.competition import demo_competition_tables
     from funnel.demo.data import demo_tables
     from udfs.macros import refresh_report
+    from workbook.backfill import backfill_demo
     from workbook.build import new_workbook
     from workbook.errors import WorkbookError
     from workbook.filebook import FileBook
+    from workbook.store import StoreError, book_name, default_url
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
@@ -142,13 +145,18 @@ def demo(
             tables.update(demo_competition_tables(tables, lang))
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)
+            status.update("Writing the demo's past weekly snapshots...")
+            past = backfill_demo(out, tables, seed)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
             report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds
     except WorkbookError as err:
         _fail(_naming(out, err))
+    except StoreError as err:
+        _fail(err.message(lang))
     _forecast_glance(report)
     _headline(report)
+    _say_backfilled(past, book_name(out), _store_where(default_url(out)), lang)
     console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
 
 
@@ -552,7 +560,6 @@ def backfill(
 ) -> None:
     """Reconstruct past weekly snapshots from the Stage history table (amounts and close dates as known now),
     marked as reconstructed; running it again writes nothing new. The workbook is not rewritten."""
-    from funnel import catalog
     from funnel.analysis import Analysis
     from funnel.inputs.refusals import RefreshRefused
     from funnel.inputs.validation import validate
@@ -584,6 +591,12 @@ def backfill(
     except StoreError as err:
         _fail(err.message(settings.language))
     _say_backfilled(done, name, where, settings.language)
+
+
+def _store_where(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database or url
 
 
 def _say_backfilled(done, name: str, where: str, language: str) -> None:

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+from sqlalchemy.engine import make_url
 
 from funnel.inputs.validation import Inputs
 from funnel.snapshots import reconstructed_snapshot
-from workbook.store import Recorded, Store
+from workbook.store import Recorded, Store, book_name, default_url
 
-__all__ = ["Backfilled", "record_past", "backfill_book"]
+__all__ = ["Backfilled", "DEMO_WEEKS", "record_past", "backfill_book", "backfill_demo"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,34 @@ def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.Dat
                                       inputs.quotas)
 
     return record_past(store, book, days, snapshot_of, origin=origin, language=inputs.settings.language)
+
+
+# How many weekly snapshots the demo's store starts with: two quarters, so that the last
+# quarter's forecast accuracy and the current quarter's flow both have snapshots.
+DEMO_WEEKS = 26
+
+
+def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, weeks: int = DEMO_WEEKS) -> Backfilled:
+    """The demo's past: a fresh store beside the demo workbook (``BOOK.funnel.db``; an old
+    one is replaced, as the workbook is) with ``weeks`` weekly snapshots of the demo's
+    generated deal history (``funnel.demo.history``), marked as reconstructed.
+
+    Args:
+        book: the demo workbook's path.
+        tables: the demo's tables (``funnel.demo.data.demo_tables``).
+        seed: the demo's seed.
+    """
+    from funnel.analysis import Analysis
+    from funnel.demo.history import demo_deal_history
+    from funnel.inputs.validation import validate
+    from funnel.snapshots import weekly_dates
+
+    inputs = validate(tables)
+    url = default_url(book)
+    path = Path(make_url(url).database)
+    for leftover in (path, path.with_name(path.name + "-journal")):
+        leftover.unlink(missing_ok=True)
+    history = demo_deal_history(tables, inputs.settings.as_of, seed)
+    with Store(url) as store:
+        return backfill_book(store, book_name(book), inputs, Analysis(inputs).stage_probabilities, history,
+                             weekly_dates(inputs.settings.as_of, weeks))

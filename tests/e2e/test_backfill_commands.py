@@ -1,0 +1,81 @@
+"""`funnel backfill` and the demo's past snapshots, run as a user would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from funnel.demo.data import demo_tables
+from funnel.inputs.csvsource import write_csv_folder
+from funnel_cli.main import app
+from workbook.store import Store
+
+runner = CliRunner()
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _said(result) -> str:
+    return " ".join(result.output.split())
+
+
+def _history(book: Path) -> list[dict]:
+    result = _invoke("history", str(book), "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_the_demo_leaves_a_store_of_its_past_weeks_beside_the_workbook(tmp_path):
+    book = tmp_path / "demo.xlsm"
+    result = _invoke("demo", "--out", str(book), "--size", "60")
+    assert result.exit_code == 0, result.output
+    assert "Backfilled demo: 26 past snapshots, as of 2026-05-22 to 2026-11-13" in _said(result)
+    past = [r for r in _history(book) if r["origin"] == "reconstructed"]
+    assert len(past) == 26 and past[0]["as_of"] == "2026-05-22" and past[-1]["as_of"] == "2026-11-13"
+    assert all(r["changed"] > 0 for r in past[:1])
+    # The demo again: a fresh store with the same past (the workbook is rebuilt too).
+    assert _invoke("demo", "--out", str(book), "--size", "60").exit_code == 0
+    again = [r for r in _history(book) if r["origin"] == "reconstructed"]
+    assert [(r["as_of"], r["deals"], r["changed"], r["weighted"]) for r in again] == \
+        [(r["as_of"], r["deals"], r["changed"], r["weighted"]) for r in past]
+
+
+def test_backfill_reconstructs_past_weeks_once(tmp_path):
+    folder = tmp_path / "east"
+    write_csv_folder(demo_tables(size=40, seed=3), folder)
+    result = _invoke("backfill", str(folder), "--weeks", "4")
+    assert result.exit_code == 0, result.output
+    assert "Backfilled east: 4 past snapshots, as of 2026-10-23 to 2026-11-13" in _said(result)
+    assert [(r["as_of"], r["origin"]) for r in _history(folder)] == [
+        ("2026-10-23", "reconstructed"), ("2026-10-30", "reconstructed"), ("2026-11-06", "reconstructed"),
+        ("2026-11-13", "reconstructed")]
+    with Store(f"sqlite:///{tmp_path / 'east.funnel.db'}") as store:
+        versions = len(store.versions("east"))
+    # Twice: nothing new.
+    again = _invoke("backfill", str(folder), "--weeks", "4")
+    assert again.exit_code == 0 and "4 past days of east were left out" in _said(again)
+    assert len(_history(folder)) == 4
+    with Store(f"sqlite:///{tmp_path / 'east.funnel.db'}") as store:
+        assert len(store.versions("east")) == versions
+    # The refresh's own snapshot follows, as of the book's as_of.
+    assert _invoke("snapshot", str(folder)).exit_code == 0
+    assert [r["origin"] for r in _history(folder)][-1] == "recorded"
+
+
+def test_backfill_after_a_snapshot_of_today_writes_nothing_and_says_why(tmp_path):
+    folder = tmp_path / "west"
+    write_csv_folder(demo_tables(size=30, seed=4), folder)
+    assert _invoke("snapshot", str(folder)).exit_code == 0
+    result = _invoke("backfill", str(folder), "--weeks", "2")
+    assert result.exit_code == 0
+    assert "2 past days of west were left out: the store already has a snapshot as of 2026-11-20" in _said(result)
+    assert len(_history(folder)) == 1
+
+
+def test_backfill_of_a_missing_book_says_so(tmp_path):
+    result = _invoke("backfill", str(tmp_path / "nope.xlsm"))
+    assert result.exit_code == 2 and "no such workbook or folder" in _said(result)
