@@ -1058,6 +1058,19 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "are kept in date order (a backfill adds only days after a book's latest snapshot).",
         "{book} 有 {count} 个过去的日期未回填：快照库中已有截至 {latest} 的快照，而快照按日期顺序保存"
         "（回填只添加工作簿最新快照之后的日期）。"),
+    "issue.history_import.blank_id": ("the deal id is blank", "商机编号为空"),
+    "issue.history_import.unknown_id": ("no deal of this id in the book's Opportunities table (import the deals first, "
+                                        "then their history)", "工作簿的商机表中没有此编号的商机（请先导入商机，再导入其历史）"),
+    "issue.history_import.unknown_stage": ("a stage that maps to no stage of the book's scheme",
+                                           "该阶段对应不到工作簿阶段方案中的任何阶段"),
+    "message.history_imported": (
+        "Read {kept} of {rows} history rows of {file} ({layout}) for {deals} deals; {problems} problem(s).",
+        "已读取 {file}（{layout}）{rows} 行历史中的 {kept} 行，涉及 {deals} 个商机；{problems} 个问题。"),
+    "message.history_ignored_properties": ("Properties that are not stage, amount or close date were passed over: {names}.",
+                                           "非阶段、金额、预计成交日期的属性未导入：{names}。"),
+    "message.history_needs_book": ("{book} does not exist: import the deals first (funnel import DEALS.csv --into {book}), "
+                                   "then their history", "{book} 不存在：请先导入商机（funnel import DEALS.csv --into {book}），"
+                                   "再导入其历史"),
     "history.column.origin": ("Origin", "来源"),
     "history.origin.recorded": ("recorded", "记录"),
     "history.origin.reconstructed": ("reconstructed", "重建"),

@@ -315,18 +315,30 @@ def report(
 def import_(
     export: Path = typer.Argument(..., help="The CRM export (CSV)."),
     into: Path = typer.Option(..., "--into", help="The workbook to import into (built when it does not exist)."),
-    layout: str = typer.Option("auto", help="maven, salesforce, hubspot, auto, or a mapping JSON file."),
+    layout: str = typer.Option("auto", help="maven, salesforce, hubspot, salesforce-history, hubspot-history, auto, "
+                               "or a mapping JSON file."),
     lang: str = typer.Option("en", help="Language of a new workbook: en or zh-CN."),
     currency: Optional[str] = typer.Option(None, "--currency", help="Currency code of a new workbook (default: the "
                                            "export's currency column, else CNY)."),
     force: bool = typer.Option(False, "--force", help="Write even when Excel's owner file (~$name) says the workbook "
                                "is open."),
+    store: Optional[str] = typer.Option(None, "--store", help="History exports: the snapshot store (a path or a URL); "
+                                        "default: BOOK.funnel.db beside the workbook."),
+    weeks: int = typer.Option(13, "--weeks", min=1, max=520, help="History exports: how many weeks before the "
+                              "workbook's as_of to take snapshots of."),
 ) -> None:
     """Import a CRM export into a workbook's input tables; re-importing never duplicates deals.
 
     A new workbook is set as of the export's newest date when that is more than a quarter
-    ago, in the export's currency; an existing one keeps its settings.
+    ago, in the export's currency; an existing one keeps its settings. A history export
+    (Salesforce's Opportunity History report, HubSpot's deal property history) goes into the
+    workbook's snapshot store instead: a snapshot on each day something changed, as imported.
     """
+    from funnel.crm.history import HISTORY_LAYOUTS, sniff_history_layout
+
+    if layout in HISTORY_LAYOUTS or (layout == "auto" and sniff_history_layout(export)):
+        _import_history(export, into, layout, store, weeks)
+        return
     from funnel.crm.book_settings import new_book_settings
     from funnel.crm.importers import ExportError, import_export
     from workbook.errors import WorkbookError
@@ -368,6 +380,60 @@ def import_(
         f"{counts['skipped']:,} skipped; {counts['history_added']:,} stage-history rows added to {into}. "
         f"Next: funnel refresh {into}"
     )
+
+
+def _import_history(export: Path, into: Path, layout: str, store: str | None, weeks: int) -> None:
+    import datetime as dt
+
+    from funnel import catalog
+    from funnel.analysis import Analysis
+    from funnel.crm.history import read_history_export
+    from funnel.crm.importers import ExportError
+    from funnel.inputs.refusals import RefreshRefused
+    from funnel.inputs.validation import validate
+    from funnel.snapshots import change_days, combined_history, stage_changes
+    from workbook.backfill import backfill_book
+    from workbook.errors import WorkbookError
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
+
+    if not into.exists():
+        _fail(catalog.text("message.history_needs_book", "en", book=into))
+    try:
+        with console.status(f"Reading {into.name}..."):
+            raw, log = _read_source(into)
+            inputs = validate(raw, {}, log)
+        if inputs.refusals:
+            _fail(f"{into.name}: no history import: {RefreshRefused(inputs.refusals)}")
+        language = inputs.settings.language
+        with console.status(f"Reading {export.name}..."):
+            result = read_history_export(export, layout, known_ids=list(inputs.opportunities["id"].astype(str)),
+                                         stage_codes=list(inputs.stages["code"].astype(str)))
+    except (ExportError, WorkbookError) as err:
+        _fail(str(err))
+    except ValueError as err:
+        _fail(str(err))
+    issues = result.log.table(language)
+    _say(catalog.text("message.history_imported", language, kept=f"{result.kept:,}", rows=f"{result.rows:,}",
+                      file=export.name, layout=result.layout, deals=f"{result.history['deal_id'].nunique():,}",
+                      problems=f"{len(issues):,}"))
+    for r in issues.head(10).itertuples(index=False):
+        _say(f"  {r.table} row {r.row}, {r.column}: {r.problem} ({r.action})")
+    if result.ignored_properties:
+        _say(catalog.text("message.history_ignored_properties", language,
+                          names=", ".join(f"{name} ({count})" for name, count in result.ignored_properties.items())))
+    as_of = inputs.settings.as_of
+    history = combined_history(result.history, stage_changes(inputs.stage_history))
+    days = change_days(result.history, as_of - dt.timedelta(days=7 * weeks), as_of)
+    name = book_name(into)
+    try:
+        with console.status("Recording the imported history..."), \
+                Store(store_url(store) if store else default_url(into)) as opened:
+            done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities, history, days,
+                                 origin="imported")
+            where = opened.where
+    except StoreError as err:
+        _fail(err.message(language))
+    _say_backfilled(done, name, where, language)
 
 
 addin_app = typer.Typer(no_args_is_help=True, help="The funnel Excel add-in (funnel.xlam): a Funnel ribbon tab for any workbook.")

@@ -35,7 +35,8 @@ from funnel.snapshots.figures import forecast_figures
 from funnel.snapshots.versions import tracked_fields
 
 __all__ = ["HISTORY_COLUMNS", "HISTORY_FIELDS", "DEFAULT_WEEKS", "weekly_dates", "stage_changes", "deals_on",
-           "reconstructed_state", "reconstructed_snapshot", "empty_history"]
+           "reconstructed_state", "reconstructed_snapshot", "empty_history",
+           "combined_history", "change_days"]
 
 # The fields a deal history can say changed; the rest of a deal is taken as known now.
 HISTORY_FIELDS = ("stage", "amount", "close_date")
@@ -67,6 +68,23 @@ def stage_changes(stage_history: pd.DataFrame) -> pd.DataFrame:
     out["changed_on"] = pd.to_datetime(stage_history["entered"]).dt.normalize().to_numpy()
     out["stage"] = stage_history["stage"].astype(object).to_numpy()
     return out
+
+
+def combined_history(exact: pd.DataFrame, fallback: pd.DataFrame) -> pd.DataFrame:
+    """A deal history from two: every row of ``exact`` (a CRM's history export), and the rows of
+    ``fallback`` (the Stage history's stage changes) of the deals ``exact`` says nothing of."""
+    covered = set(exact["deal_id"].astype(str))
+    rest = fallback[~fallback["deal_id"].astype(str).isin(covered)]
+    parts = [frame.loc[:, list(HISTORY_COLUMNS)] for frame in (exact, rest) if len(frame)]
+    return pd.concat(parts, ignore_index=True) if parts else empty_history()
+
+
+def change_days(history: pd.DataFrame, first: dt.date, before: dt.date) -> list[dt.date]:
+    """The days on which the history changed something, from ``first`` on and before
+    ``before``, in order: a snapshot on each gives the deals' exact versions."""
+    days = pd.to_datetime(history["changed_on"]).dropna().dt.normalize()
+    days = days[(days >= pd.Timestamp(first)) & (days < pd.Timestamp(before))]
+    return [d.date() for d in sorted(set(days))]
 
 
 def _ordered(history: pd.DataFrame) -> pd.DataFrame:

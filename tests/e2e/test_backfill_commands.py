@@ -79,3 +79,46 @@ def test_backfill_after_a_snapshot_of_today_writes_nothing_and_says_why(tmp_path
 def test_backfill_of_a_missing_book_says_so(tmp_path):
     result = _invoke("backfill", str(tmp_path / "nope.xlsm"))
     assert result.exit_code == 2 and "no such workbook or folder" in _said(result)
+
+
+def _book_of_two_deals(folder: Path) -> None:
+    import pandas as pd
+
+    columns = demo_tables(size=10, seed=3)["opportunities"].columns
+    deals = pd.DataFrame([{"id": "006A", "owner": "Ann", "team": "East", "stage": "B", "amount": 120000.0,
+                           "created": pd.Timestamp("2026-01-02"), "close_date": pd.Timestamp("2026-04-30")},
+                          {"id": "006B", "owner": "Bo", "team": "East", "stage": "L", "amount": 50000.0,
+                           "created": pd.Timestamp("2026-01-05"), "close_date": pd.Timestamp("2026-02-03")}],
+                         columns=columns, index=[2, 3])
+    settings = pd.DataFrame([("as_of", "2026-02-10")], columns=["key", "value"], index=[2])
+    write_csv_folder({"opportunities": deals, "settings": settings}, folder)
+
+
+def test_a_salesforce_history_export_is_imported_into_the_store_once(tmp_path):
+    from tests.funnel.test_history_import import SALESFORCE
+
+    book = tmp_path / "book"
+    _book_of_two_deals(book)
+    export = tmp_path / "Opportunity History.csv"
+    export.write_text(SALESFORCE, encoding="utf-8")
+    result = _invoke("import", str(export), "--into", str(book))  # detected by its columns
+    assert result.exit_code == 0, result.output
+    said = _said(result)
+    assert "Read 6 of 9 history rows of Opportunity History.csv (salesforce-history) for 2 deals; 5 problem(s)." in said
+    assert "Opportunity History.csv row 8, Opportunity ID: no deal of this id" in said
+    assert "Backfilled book: 6 past snapshots, as of 2026-01-02 to 2026-02-03" in said
+    history = _history(book)
+    assert [r["origin"] for r in history] == ["imported"] * 6
+    assert [r["deals"] for r in history] == [1, 2, 2, 2, 2, 2]  # 006B from its created date, 5 January
+    again = _invoke("import", str(export), "--into", str(book), "--layout", "salesforce-history")
+    assert again.exit_code == 0 and len(_history(book)) == 6 and "6 past days of book were left out" in _said(again)
+
+
+def test_a_history_export_needs_the_book_first(tmp_path):
+    from tests.funnel.test_history_import import HUBSPOT
+
+    export = tmp_path / "deal history.csv"
+    export.write_text(HUBSPOT, encoding="utf-8")
+    result = _invoke("import", str(export), "--into", str(tmp_path / "new.xlsm"))
+    assert result.exit_code == 2 and "import the deals first" in _said(result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deal history.csv"]
