@@ -146,7 +146,8 @@ def demo(
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)
             status.update("Writing the demo's past weekly snapshots...")
-            past = backfill_demo(out, tables, seed)
+            with runtime.for_refresh() as executor:
+                past = backfill_demo(out, tables, seed, executor=executor)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
             report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds
@@ -428,8 +429,9 @@ def _import_history(export: Path, into: Path, layout: str, store: str | None, we
     try:
         with console.status("Recording the imported history..."), \
                 Store(store_url(store) if store else default_url(into)) as opened:
-            done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities, history, days,
-                                 origin="imported")
+            with runtime.for_refresh() as executor:
+                done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities, history, days,
+                                     origin="imported", executor=executor)
             where = opened.where
     except StoreError as err:
         _fail(err.message(language))
@@ -651,8 +653,9 @@ def backfill(
     try:
         with console.status("Reconstructing past snapshots..."), \
                 Store(store_url(store) if store else default_url(path)) as opened:
-            done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities,
-                                 stage_changes(inputs.stage_history), days)
+            with runtime.for_refresh() as executor:
+                done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities,
+                                     stage_changes(inputs.stage_history), days, executor=executor)
             where = opened.where
     except StoreError as err:
         _fail(err.message(settings.language))

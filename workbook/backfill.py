@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 import pandas as pd
 from sqlalchemy.engine import make_url
@@ -35,9 +35,15 @@ class Backfilled:
     latest_before: dt.date | None = None
 
 
+class Executor(Protocol):
+    """What computes a function beside the caller (``udfs.runtime.ForkExecutor``)."""
+
+    def submit(self, fn: Callable[[], Any], /) -> Any: ...
+
+
 def record_past(store: Store, book: str, days: list[dt.date],
                 snapshot_of: Callable[[dt.date], tuple[pd.DataFrame, pd.DataFrame]], *, origin: str,
-                language: str = "en") -> Backfilled:
+                language: str = "en", executor: Executor | None = None) -> Backfilled:
     """Record one snapshot per day of ``days`` after the book's latest snapshot, oldest first.
 
     Args:
@@ -47,20 +53,24 @@ def record_past(store: Store, book: str, days: list[dt.date],
         snapshot_of: a day's (tracked fields, forecast figures).
         origin: ``reconstructed`` or ``imported`` (``workbook.store.ORIGINS``).
         language: the workbook's language.
+        executor: computes the older half of the days' snapshots beside the caller (None: all
+            here); the snapshots are recorded in date order either way.
     """
     snapshots = store.history(book)
     latest = None if snapshots.empty else pd.Timestamp(snapshots["as_of"].max()).date()
     todo = sorted({d for d in days if latest is None or d > latest})
     skipped = sorted({d for d in days if latest is not None and d <= latest})
-    recorded = []
-    for day in todo:
-        state, figures = snapshot_of(day)
-        recorded.append(store.record(book, day, state, figures, language=language, origin=origin))
+    half = len(todo) // 2 if executor is not None and len(todo) > 1 else 0
+    older = executor.submit(lambda: [snapshot_of(day) for day in todo[:half]]) if half else None
+    newer = [snapshot_of(day) for day in todo[half:]]
+    snapshots = (older.result() if older is not None else []) + newer
+    recorded = [store.record(book, day, state, figures, language=language, origin=origin)
+                for day, (state, figures) in zip(todo, snapshots)]
     return Backfilled(recorded, skipped, latest)
 
 
 def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.DataFrame, history: pd.DataFrame,
-                  days: list[dt.date], *, origin: str = "reconstructed") -> Backfilled:
+                  days: list[dt.date], *, origin: str = "reconstructed", executor: Executor | None = None) -> Backfilled:
     """Record the book's reconstructed past snapshots (``funnel.snapshots.reconstructed_snapshot``
     of ``history``) on ``days`` after its latest snapshot.
 
@@ -73,7 +83,8 @@ def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.Dat
         return reconstructed_snapshot(inputs.opportunities, history, day, inputs.stages, probabilities, inputs.settings,
                                       inputs.quotas)
 
-    return record_past(store, book, days, snapshot_of, origin=origin, language=inputs.settings.language)
+    return record_past(store, book, days, snapshot_of, origin=origin, language=inputs.settings.language,
+                       executor=executor)
 
 
 # How many weekly snapshots the demo's store starts with: two quarters, so that the last
@@ -81,7 +92,8 @@ def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.Dat
 DEMO_WEEKS = 26
 
 
-def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, weeks: int = DEMO_WEEKS) -> Backfilled:
+def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, weeks: int = DEMO_WEEKS,
+                  executor: Executor | None = None) -> Backfilled:
     """The demo's past: a fresh store beside the demo workbook (``BOOK.funnel.db``; an old
     one is replaced, as the workbook is) with ``weeks`` weekly snapshots of the demo's
     generated deal history (``funnel.demo.history``), marked as reconstructed.
@@ -104,4 +116,4 @@ def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, weeks:
     history = demo_deal_history(tables, inputs.settings.as_of, seed)
     with Store(url) as store:
         return backfill_book(store, book_name(book), inputs, Analysis(inputs).stage_probabilities, history,
-                             weekly_dates(inputs.settings.as_of, weeks))
+                             weekly_dates(inputs.settings.as_of, weeks), executor=executor)

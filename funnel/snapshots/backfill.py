@@ -30,6 +30,7 @@ import pandas as pd
 from funnel.forecast.deals import deal_table
 from funnel.forecast.pipeline import quota_table, weighted_pipeline
 from funnel.forecast.ranges import range_forecast
+from funnel.inputs.periods import period_of
 from funnel.inputs.settings import Settings
 from funnel.snapshots.figures import forecast_figures
 from funnel.snapshots.versions import tracked_fields
@@ -43,6 +44,9 @@ HISTORY_FIELDS = ("stage", "amount", "close_date")
 HISTORY_COLUMNS = ("deal_id", "changed_on", *HISTORY_FIELDS)
 # How many weeks a backfill goes back unless told otherwise: a quarter.
 DEFAULT_WEEKS = 13
+# A reconstructed snapshot's range forecast covers the periods starting this many days after
+# its day at most: forecast accuracy looks at most 90 days ahead of a period's end.
+RANGE_AHEAD_DAYS = 92
 
 
 def weekly_dates(as_of: dt.date, weeks: int) -> list[dt.date]:
@@ -164,9 +168,16 @@ def reconstructed_snapshot(opportunities: pd.DataFrame, history: pd.DataFrame, d
     """What a snapshot on ``day`` records, reconstructed: the tracked fields
     (``reconstructed_state``) and the forecast figures (``FIGURE_COLUMNS``) of the deals as
     they stood then, by the stage method: per period x team x owner, period totals and the
-    range forecast's P10 / P50 / P90, as ``forecast_figures`` records them for a refresh."""
+    range forecast's P10 / P50 / P90, as ``forecast_figures`` records them for a refresh, for the
+    day's period and the periods starting within ``RANGE_AHEAD_DAYS`` after it."""
     deals = _stage_deals(deals_on(opportunities, history, day), stages, probabilities, settings)
     forecast = weighted_pipeline(deals, quotas, ["period", "team", "owner"])
     periods = weighted_pipeline(deals, quotas, ["period"])
+    # The range (the costly part) only where forecast accuracy reads it: the day's period and
+    # those starting within RANGE_AHEAD_DAYS of it; later periods' P10 / P50 / P90 stay blank.
+    first, last = period_of(day, settings), period_of(day + dt.timedelta(days=RANGE_AHEAD_DAYS), settings)
+    label = deals["period"].astype(str)
+    near = deals[(label >= first) & (label <= last)]
     quota = quota_table(quotas, deals, ["period"]) if not deals.empty else pd.Series(dtype=float)
-    return tracked_fields(deals), forecast_figures(forecast, periods, range_forecast(deals, quota))
+    quota = quota[(quota.index.astype(str) >= first) & (quota.index.astype(str) <= last)]
+    return tracked_fields(deals), forecast_figures(forecast, periods, range_forecast(near, quota))
