@@ -147,7 +147,7 @@ def demo(
             new_workbook(out, lang, tables, force=force)
             status.update("Writing the demo's past weekly snapshots...")
             with runtime.for_refresh() as executor:
-                past = backfill_demo(out, tables, seed, executor=executor)
+                past = backfill_demo(out, tables, seed, lang, executor=executor)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
             report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds

@@ -92,8 +92,8 @@ def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.Dat
 DEMO_WEEKS = 26
 
 
-def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, weeks: int = DEMO_WEEKS,
-                  executor: Executor | None = None) -> Backfilled:
+def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, language: str = "en",
+                  weeks: int = DEMO_WEEKS, executor: Executor | None = None) -> Backfilled:
     """The demo's past: a fresh store beside the demo workbook (``BOOK.funnel.db``; an old
     one is replaced, as the workbook is) with ``weeks`` weekly snapshots of the demo's
     generated deal history (``funnel.demo.history``), marked as reconstructed.
@@ -102,13 +102,14 @@ def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, weeks:
         book: the demo workbook's path.
         tables: the demo's tables (``funnel.demo.data.demo_tables``).
         seed: the demo's seed.
+        language: the demo workbook's language (its snapshots are listed in it).
     """
     from funnel.analysis import Analysis
     from funnel.demo.history import demo_deal_history
     from funnel.inputs.validation import validate
     from funnel.snapshots import weekly_dates
 
-    inputs = validate(tables)
+    inputs = validate(tables, {"language": language})
     url = default_url(book)
     path = Path(make_url(url).database)
     for leftover in (path, path.with_name(path.name + "-journal")):

@@ -193,6 +193,23 @@ def test_the_first_version_store_is_migrated_once_and_its_snapshots_read_as_reco
     assert sqlite3.connect(copy).execute("SELECT version FROM schema_version").fetchall() == [(2,)]
 
 
+def test_a_version_1_store_is_migrated_on_either_database(store_url):
+    with Store(store_url) as store:
+        store.record("Q4", DAYS[0], WEEK1, _figures(1.0))
+    engine = create_engine(store_url)
+    with engine.begin() as conn:  # what the first version wrote: no origin column, version 1
+        conn.execute(text("ALTER TABLE snapshots DROP COLUMN origin"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    engine.dispose()
+    with Store(store_url, create=False) as store:
+        assert store.version == 1 and list(store.history("Q4")["origin"]) == ["recorded"]
+    with Store(store_url) as store:
+        assert store.version == 2
+        store.record("Q4", DAYS[1], WEEK2, _figures(1.0), origin="imported")
+        assert list(store.history("Q4")["origin"]) == ["recorded", "imported"]
+        assert store.state("Q4").equals(WEEK2)
+
+
 def test_a_snapshot_says_where_it_came_from(store_url):
     with Store(store_url) as store:
         store.record("Q4", DAYS[0], WEEK1, _figures(1.0), origin="reconstructed")
