@@ -1066,11 +1066,15 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "message.history_imported": (
         "Read {kept} of {rows} history rows of {file} ({layout}) for {deals} deals; {problems} problem(s).",
         "已读取 {file}（{layout}）{rows} 行历史中的 {kept} 行，涉及 {deals} 个商机；{problems} 个问题。"),
+    "message.history_import_issue": ("  {file} row {row}, {column}: {problem} ({action})",
+                                     "  {file} 第 {row} 行，{column}：{problem}（{action}）"),
     "message.history_ignored_properties": ("Properties that are not stage, amount or close date were passed over: {names}.",
                                            "非阶段、金额、预计成交日期的属性未导入：{names}。"),
     "message.history_needs_book": ("{book} does not exist: import the deals first (funnel import DEALS.csv --into {book}), "
                                    "then their history", "{book} 不存在：请先导入商机（funnel import DEALS.csv --into {book}），"
                                    "再导入其历史"),
+    "message.backfill_none": ("Nothing to backfill for {book}: no past day to record in the {weeks} weeks before {as_of}.",
+                              "{book} 无需回填：截至 {as_of} 之前的 {weeks} 周内没有可记录的过去日期。"),
     "history.column.origin": ("Origin", "来源"),
     "history.origin.recorded": ("recorded", "记录"),
     "history.origin.reconstructed": ("reconstructed", "重建"),

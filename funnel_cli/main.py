@@ -418,7 +418,8 @@ def _import_history(export: Path, into: Path, layout: str, store: str | None, we
                       file=export.name, layout=result.layout, deals=f"{result.history['deal_id'].nunique():,}",
                       problems=f"{len(issues):,}"))
     for r in issues.head(10).itertuples(index=False):
-        _say(f"  {r.table} row {r.row}, {r.column}: {r.problem} ({r.action})")
+        _say(catalog.text("message.history_import_issue", language, file=r.table, row=r.row, column=r.column,
+                          problem=r.problem, action=r.action))
     if result.ignored_properties:
         _say(catalog.text("message.history_ignored_properties", language,
                           names=", ".join(f"{name} ({count})" for name, count in result.ignored_properties.items())))
@@ -435,7 +436,7 @@ def _import_history(export: Path, into: Path, layout: str, store: str | None, we
             where = opened.where
     except StoreError as err:
         _fail(err.message(language))
-    _say_backfilled(done, name, where, language)
+    _say_backfilled(done, name, where, language, weeks, as_of)
 
 
 addin_app = typer.Typer(no_args_is_help=True, help="The funnel Excel add-in (funnel.xlam): a Funnel ribbon tab for any workbook.")
@@ -668,8 +669,11 @@ def _store_where(url: str) -> str:
     return make_url(url).database or url
 
 
-def _say_backfilled(done, name: str, where: str, language: str) -> None:
+def _say_backfilled(done, name: str, where: str, language: str, weeks: int | None = None, as_of=None) -> None:
     from funnel import catalog
+
+    if not done.recorded and not done.skipped and weeks is not None:
+        _say(catalog.text("message.backfill_none", language, book=name, weeks=weeks, as_of=as_of.isoformat()))
 
     if done.recorded:
         first, last = done.recorded[0], done.recorded[-1]

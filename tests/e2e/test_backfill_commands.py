@@ -122,3 +122,19 @@ def test_a_history_export_needs_the_book_first(tmp_path):
     result = _invoke("import", str(export), "--into", str(tmp_path / "new.xlsm"))
     assert result.exit_code == 2 and "import the deals first" in _said(result)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deal history.csv"]
+
+
+def test_a_history_of_deals_the_book_does_not_hold_records_nothing_and_says_so(tmp_path):
+    from tests.funnel.test_history_import import HUBSPOT
+
+    book = tmp_path / "book"
+    _book_of_two_deals(book)
+    export = tmp_path / "deal history.csv"
+    export.write_text(HUBSPOT, encoding="utf-8")
+    result = _invoke("import", str(export), "--into", str(book), "--layout", "hubspot-history")
+    assert result.exit_code == 0, result.output
+    said = _said(result)
+    assert "Read 0 of 7 history rows of deal history.csv (hubspot-history) for 0 deals" in said
+    assert "deal history.csv row 2, Record ID: no deal of this id" in said
+    assert "Nothing to backfill for book: no past day to record in the 13 weeks before 2026-02-10." in said
+    assert _history(book) == []
