@@ -146,18 +146,23 @@ def demo(
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)
             status.update("Writing the demo's past weekly snapshots...")
-            with runtime.for_refresh() as executor:
-                past = backfill_demo(out, tables, seed, lang, executor=executor)
+            past, store_problem = None, None
+            try:  # the demo's past is a bonus: a store that cannot be written leaves the workbook to refresh
+                with runtime.for_refresh() as executor:
+                    past = backfill_demo(out, tables, seed, lang, executor=executor)
+            except StoreError as err:
+                store_problem = err.message(lang)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
             report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds
     except WorkbookError as err:
         _fail(_naming(out, err))
-    except StoreError as err:
-        _fail(err.message(lang))
     _forecast_glance(report)
     _headline(report)
-    _say_backfilled(past, book_name(out), _store_where(default_url(out)), lang)
+    if past is not None:
+        _say_backfilled(past, book_name(out), _store_where(default_url(out)), lang)
+    if store_problem is not None:
+        err_console.print(Text.assemble(("funnel:", "bold yellow"), " ", store_problem), soft_wrap=True)
     console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
 
 

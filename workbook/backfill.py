@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from funnel.inputs.validation import Inputs
 from funnel.snapshots import reconstructed_snapshot
-from workbook.store import Recorded, Store, book_name, default_url
+from workbook.store import Recorded, Store, StoreError, book_name, default_url
 
 __all__ = ["Backfilled", "DEMO_WEEKS", "record_past", "backfill_book", "backfill_demo"]
 
@@ -113,7 +113,10 @@ def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, langua
     url = default_url(book)
     path = Path(make_url(url).database)
     for leftover in (path, path.with_name(path.name + "-journal")):
-        leftover.unlink(missing_ok=True)
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError as err:  # a folder of that name, a file the user may not remove
+            raise StoreError("store.unwritable", store=str(path), detail=err.strerror or str(err)) from err
     history = demo_deal_history(tables, inputs.settings.as_of, seed)
     with Store(url) as store:
         return backfill_book(store, book_name(book), inputs, Analysis(inputs).stage_probabilities, history,

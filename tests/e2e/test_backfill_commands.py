@@ -138,3 +138,13 @@ def test_a_history_of_deals_the_book_does_not_hold_records_nothing_and_says_so(t
     assert "deal history.csv row 2, Record ID: no deal of this id" in said
     assert "Nothing to backfill for book: no past day to record in the 13 weeks before 2026-02-10." in said
     assert _history(book) == []
+
+
+def test_a_demo_whose_store_cannot_be_written_still_builds_and_refreshes_the_workbook(tmp_path):
+    book = tmp_path / "demo.xlsm"
+    (tmp_path / "demo.funnel.db").mkdir()  # a folder where the store's file would go
+    (tmp_path / "demo.funnel.db" / "keep").write_text("x")
+    result = runner.invoke(app, ["demo", "--out", str(book), "--size", "40"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Refreshed" in _said(result) and book.exists()
+    assert "snapshot store" in _said(result)
