@@ -6,6 +6,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from funnel.analysis import Analysis
 from funnel.crm.history import detect_history_layout, read_history_export, sniff_history_layout
@@ -111,3 +113,49 @@ def test_imported_history_replays_into_exact_versions(tmp_path):
     assert got_versions == [
         ["P", 100000.0, 1, 2], ["I", 100000.0, 2, 3], ["I", 120000.0, 3, 4], ["B", 120000.0, 4, None]]
     assert list(versions["weighted"]) == [20000.0, 50000.0, 60000.0, 96000.0]  # configured P .2, I .5, B .8
+
+
+_SF_STAGES = {"Prospecting": "P", "Value Proposition": "I", "Negotiation/Review": "B", "Closed Won": "W", "Closed Lost": "L"}
+
+
+@st.composite
+def _salesforce_exports(draw):
+    # Deals each with 1-5 edits on distinct days in January 2026: stage, amount, close date after each edit.
+    rows = []
+    for n in range(draw(st.integers(1, 4))):
+        days = sorted(draw(st.sets(st.integers(1, 31), min_size=1, max_size=5)))
+        for day in days:
+            rows.append((f"006{n}", draw(st.sampled_from(list(_SF_STAGES))), draw(st.integers(1, 9)) * 1000.0,
+                         dt.date(2026, draw(st.integers(2, 6)), draw(st.integers(1, 28))), dt.date(2026, 1, day)))
+    return rows
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(_salesforce_exports())
+def test_any_salesforce_history_replays_into_one_version_per_change(tmp_path, rows):
+    lines = ['"Opportunity ID","Stage","Amount","Close Date","Edit Date"']
+    lines += [f'"{i}","{s}","{a:,.2f}","{c:%m/%d/%Y}","{d:%m/%d/%Y}"' for i, s, a, c, d in rows]
+    path = tmp_path / "h.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = read_history_export(path)
+    assert got.layout == "salesforce-history" and got.kept == len(rows) and len(got.log) == 0
+    last = {}
+    for i, s, a, c, d in rows:
+        last[i] = (_SF_STAGES[s], a, pd.Timestamp(c))
+    deals = pd.DataFrame([{"id": i, "owner": "Ann", "team": "East", "stage": v[0], "amount": v[1], "close_date": v[2],
+                           "created": pd.NaT} for i, v in last.items()], index=range(2, 2 + len(last)))
+    inputs = validate({"opportunities": deals}, {"as_of": "2026-02-10"})
+    probabilities = Analysis(inputs).stage_probabilities
+    days = change_days(got.history, dt.date(2026, 1, 1), dt.date(2026, 2, 10))
+    versions = None
+    for n, day in enumerate(days, start=1):
+        versions = record(versions, reconstructed_state(inputs.opportunities, got.history, day, inputs.stages,
+                                                        probabilities, inputs.settings), n)
+    # Each deal's versions are its rows, one per edit (an edit that changes nothing adds none),
+    # each valid from its edit's day; the last is the deal now.
+    for deal in last:
+        mine = [(_SF_STAGES[s], a, pd.Timestamp(c), d) for i, s, a, c, d in rows if i == deal]
+        expected = [m for k, m in enumerate(mine) if k == 0 or m[:3] != mine[k - 1][:3]]
+        v = versions[versions["deal_id"] == deal].sort_values("valid_from")
+        assert [(r.stage, r.amount, r.close_date, days[int(r.valid_from) - 1]) for r in v.itertuples()] == expected
+        assert v["valid_to"].isna().sum() == 1
