@@ -83,6 +83,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "heading.issues": ("Problems found in the input tables", "输入数据中的问题"),
     "note.refresh": ("Press Refresh to recompute from the input sheets.", "按“刷新”按钮重新计算。"),
     "button.refresh": ("Refresh", "刷新"),
+    "button.snapshot": ("Snapshot", "记录快照"),  # issue 16, record: records without rewriting tables
     "note.refresh_tab": ("Refresh from the Funnel tab to recompute from the input sheets (the funnel add-in).",
                          "在“销售漏斗”选项卡上点“刷新”重新计算（需加载 funnel 加载项）。"),
     # --- The add-in's ribbon tab (workbook/addin.py) ---------------------------------
@@ -96,6 +97,9 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "ribbon.issues": ("Go to Issues", "转到问题"),
     "ribbon.settings": ("Settings", "设置"),
     "ribbon.about": ("About", "关于"),
+    "ribbon.snapshot": ("Snapshot", "记录快照"),
+    "ribbon.snapshot.tip": ("Record a snapshot of the deals and the forecast in the snapshot store, without rewriting "
+                            "any table.", "把商机和预测记录为快照存入快照库，不改写任何表。"),
     "ribbon.refresh.tip": ("Recompute every output table of the active workbook from its input tables.",
                            "根据活动工作簿的输入表重新计算所有结果表。"),
     "ribbon.import.tip": ("Merge a CRM export (CSV) into the active workbook's Opportunities and Stage history.",
@@ -577,6 +581,12 @@ _ENTRIES: dict[str, tuple[str, str]] = {
                            "如何读取 05/12/2026 这样的日期：DMY（日月年）、MDY（月日年）或 YMD（年月日）；auto 按每列自身的日期判断"),
     "setting.column_names": ("your headers for columns, e.g. Amount=Deal value; Stage=Phase",
                              "自定义列的表头，例如 金额=合同额; 阶段=进展"),
+    # The snapshot store a refresh records into (issue 16, record)
+    "setting.store": ("where each refresh records a snapshot: a file (beside the workbook unless the path says "
+                      "otherwise) or a URL such as postgresql+psycopg://host/database; blank: BOOK.funnel.db beside "
+                      "the workbook",
+                      "每次刷新记录快照的位置：一个文件（相对路径从工作簿所在文件夹算起）或一个数据库服务器的地址；"
+                      "留空：工作簿旁与其同名的快照文件"),
     # --- Cells, charts, cell checks, placeholders -----------------------------------
     "flag.yes": ("yes", "是"),
     "flag.no": ("no", "否"),
@@ -1131,6 +1141,22 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "store.earlier": ("a snapshot as of {as_of} comes before this book's latest snapshot ({latest}): snapshots are "
                       "recorded in date order", "截至 {as_of} 的快照早于本工作簿最新的快照（{latest}）：快照须按日期顺序记录"),
     "store.failed": ("the snapshot store {store} failed: {detail}", "快照库 {store} 出错：{detail}"),
+    # What a refresh says of its snapshot (issue 16, record)
+    "message.refresh_snapshot": ("Snapshot {id} as of {as_of} recorded: {changed} deals changed since the last one.",
+                                 "已记录截至 {as_of} 的快照 {id}：自上次以来变化 {changed} 个商机。"),
+    "message.refresh_snapshot_same": ("The snapshot store already holds these figures as of {as_of} (snapshot {id}): "
+                                      "nothing new recorded.",
+                                      "快照库已有截至 {as_of} 的相同数据（快照 {id}）：未新增记录。"),
+    "message.refresh_snapshot_unsaved": ("No snapshot recorded: the workbook has no file here (it has not been saved "
+                                         "yet, or it came through the remote engine), so it has no folder for its "
+                                         "store; save it and refresh again.",
+                                         "未记录快照：此处没有该工作簿的文件（尚未保存，或经远程引擎传来），没有存放快照库的"
+                                         "文件夹；请保存后再刷新。"),
+    "message.refresh_snapshot_failed": ("No snapshot recorded ({why}); the refresh itself is complete.",
+                                        "未记录快照（{why}）；刷新本身已完成。"),
+    "issue.action.no_snapshot": ("refreshed without recording a snapshot", "已刷新，但未记录快照"),
+    "message.snapshot_failed": ("No snapshot recorded: {why}", "未记录快照：{why}"),
+    "message.snapshot_refused": ("No snapshot recorded, nothing was changed: {why}", "未记录快照，未做任何改动：{why}"),
     # Why the recommended concession pattern works, and what goes wrong with the others.
     "advice.concession.shrinking": (
         "Recommended: big first, then smaller steps make the buyer feel the price has reached its floor.",

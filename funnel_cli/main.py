@@ -223,12 +223,16 @@ def refresh(
     force: bool = typer.Option(False, "--force", help="Refresh even when a required table or column is missing (write what "
                                "can be computed, the problem listed in Issues), or when Excel's owner file (~$name) says "
                                "the book is open."),
+    store: Optional[str] = typer.Option(None, "--store", help="Record this refresh's snapshot here: a file path or a URL "
+                                        "(sqlite:///file.db, postgresql+psycopg://host/db); default: the store setting, "
+                                        "else BOOK.funnel.db beside the workbook."),
 ) -> None:
-    """Refresh a workbook headless: the same macro the Refresh button runs."""
+    """Refresh a workbook headless: the same macro the Refresh button runs (it records a snapshot too)."""
     from funnel.winmodel.choice import choice_line
     from udfs.macros import RefreshRefused, refresh_report, refused_message
     from workbook.errors import WorkbookError
     from workbook.filebook import FileBook
+    from workbook.store import store_url
 
     if not path.exists():
         _fail(f"no such workbook: {path}")
@@ -237,7 +241,10 @@ def refresh(
         with console.status("Refreshing...") as status:
             book = FileBook(path, out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
-            report, _ = refresh_report(book, _overrides(set_), force=force)  # what the Refresh button runs
+            overrides = _overrides(set_)
+            if store is not None:
+                overrides["store"] = store_url(store)  # a path from here, not from the workbook's folder
+            report, _ = refresh_report(book, overrides, force=force)  # what the Refresh button runs
             message = book.message  # the macro's message, plus what the save had to leave out
     except RefreshRefused as err:
         _fail(f"{path.name}: {refused_message(err)} {_FORCE_HINT}")
@@ -619,6 +626,10 @@ def snapshot(
             where = opened.where
     except StoreError as err:
         _fail(err.message(settings.language))
+    if not recorded.written:  # the same data on the same date: nothing written
+        _say(catalog.text("message.refresh_snapshot_same", settings.language, id=recorded.id,
+                          as_of=recorded.as_of.isoformat()))
+        return
     _say(catalog.text("message.snapshot_recorded", settings.language, id=recorded.id, book=book_name(path),
                       as_of=recorded.as_of.isoformat(), deals=recorded.deals, changed=recorded.changed,
                       versions=recorded.new_versions, store=where))
@@ -812,8 +823,7 @@ def flow(
                 first = before.iloc[-1] if len(before) else snapshots.iloc[0]
             else:
                 first = latest_by(first_date)
-            result = pipeline_flow(opened.state(name, int(first["id"])), opened.state(name, int(second["id"])), settings,
-                                   periods)
+            result = pipeline_flow(*opened.states(name, [int(first["id"]), int(second["id"])]), settings, periods)
     except StoreError as err:
         _fail(err.message(language))
     if format == "json":

@@ -26,6 +26,7 @@ from pathlib import Path
 from funnel import catalog
 from udfs import functions
 from udfs.macros import refresh as refresh_macro
+from udfs.macros import snapshot as snapshot_macro
 from workbook.importing import book_language, merged_tables
 from workbook.layout import UDF_MODULES
 from workbook.vba_project import VbaModule
@@ -100,6 +101,13 @@ def _logged(callback):
 def refresh(book=None) -> str:
     """Refresh: the active workbook's output tables from its input tables (``udfs.macros.refresh``)."""
     return refresh_macro(book)
+
+
+@_logged
+def snapshot(book=None) -> str:
+    """Snapshot: record the active workbook's deals and forecast in its snapshot store, no
+    table rewritten (``udfs.macros.snapshot``)."""
+    return snapshot_macro(book)
 
 
 @_logged

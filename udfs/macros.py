@@ -14,14 +14,22 @@ button shows its message in Excel instead of a traceback. ``force=True`` (``funn
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
+
 from funnel import catalog
-from funnel.analysis import Report, run
+from funnel.analysis import Analysis, Report, run
+from funnel.inputs.issues import ISSUE_COLUMNS
 from funnel.inputs.refusals import RefreshRefused
+from funnel.inputs.validation import validate
 from udfs import runtime
 from workbook.book import Book
 from workbook.mapping import output_frames, read_inputs
+from workbook.store import Recorded, StoreError, book_name, record_analysis, snapshot_url
 
-__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused"]
+__all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused", "record_snapshot", "Snapshot", "snapshot",
+           "snapshot_message"]
 
 
 def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, force: bool = False) -> str:
@@ -52,6 +60,44 @@ def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, f
         return message
 
 
+def snapshot(book: Book | None = None) -> str:
+    """The Snapshot button: record the deals and the forecast in the snapshot store without
+    rewriting any table (what ``funnel snapshot`` does to a file).
+
+    Args:
+        book: the workbook; by default the one whose button called this macro, which then
+            shows the message in a box.
+
+    Returns:
+        The message: the snapshot recorded, the store already holding it, or why none was.
+    """
+    if book is not None:
+        return snapshot_message(book)
+    from udfs.xlwings_book import caller_book
+
+    caller = caller_book()
+    message = snapshot_message(caller)
+    caller.finish(message)  # nothing was written: the box alone
+    return message
+
+
+def snapshot_message(book: Book) -> str:
+    """``snapshot`` on a given workbook: read, analyse, record; the message it shows."""
+    with runtime.for_refresh():
+        book.status("funnel: reading the input tables...")
+        raw, log = read_inputs(book)
+        inputs = validate(raw, None, log)
+        language = inputs.settings.language
+        if inputs.refusals:
+            return catalog.text("message.snapshot_refused", language, why=str(RefreshRefused(inputs.refusals)))
+        book.status("funnel: recording the snapshot...")
+        report = Report(Analysis(inputs))  # the deals and the forecast only: no output table computed
+        snapshot = record_snapshot(book, report, raw.get("settings"))
+    if snapshot.problem is not None:
+        return catalog.text("message.snapshot_failed", language, why=snapshot.problem)
+    return snapshot.said
+
+
 def refused_message(err: RefreshRefused) -> str:
     """What a refused refresh tells the user: nothing changed, and the refusals' message."""
     return f"Nothing was refreshed, the workbook is unchanged: {err}"
@@ -74,13 +120,77 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
         raw, log = read_inputs(book)
         book.status("funnel: computing...")
         report = run(raw, overrides, log, executor, force=force)
+        book.status("funnel: recording the snapshot...")
+        snapshot = record_snapshot(book, report, raw.get("settings"))
         frames = output_frames(report)
         for i, (name, frame) in enumerate(frames.items(), 1):
             book.status(f"funnel: writing {name} ({i}/{len(frames)})...")
             book.write_table(name, frame)
-        message = closing_message(report, len(frames))
+        message = f"{closing_message(report, len(frames))} {snapshot.said}".strip()
         book.finish(message)
     return report, message
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a refresh did about its snapshot."""
+
+    recorded: Recorded | None  # None: nothing recorded (no place for a store, or it failed)
+    url: str | None  # the store; None when the book has no place for one
+    said: str  # the sentence the closing message adds
+    problem: str | None = None  # why the store could not be used, in the book's language
+
+
+def record_snapshot(book: Book, report: Report, settings_table: pd.DataFrame | None = None) -> Snapshot:
+    """Record the refresh's snapshot (its deals and forecast figures) into the book's store.
+
+    The store is the ``store`` setting, else ``BOOK.funnel.db`` beside the workbook
+    (``workbook.store.snapshot_url``). A book never saved has no place for one: the
+    snapshot is skipped with a word. A store that cannot be opened or written (locked,
+    unwritable, unreachable, from a newer funnel) adds one Issues row to the report and a
+    sentence to the closing message; the refresh itself goes on either way.
+
+    Args:
+        book: the workbook refreshed.
+        report: the refresh's analysis (the Issues table gains the store's row, if any).
+        settings_table: the Settings rows as read (so the Issues row names the ``store`` row).
+    """
+    settings = report.settings
+    language = settings.language
+    path = getattr(book, "path", None)
+    if path is None:  # its snapshots would have no name to go under, nor a folder
+        return Snapshot(None, None, catalog.text("message.refresh_snapshot_unsaved", language))
+    url = snapshot_url(settings.store, path)
+    try:
+        recorded = record_analysis(url, book_name(path), report.analysis)
+    except StoreError as err:
+        why = err.message(language)
+        row = _setting_row(settings_table, "store")
+        issue = pd.DataFrame([("settings", row, "value", settings.store or url, why,
+                               catalog.text("issue.action.no_snapshot", language))], columns=list(ISSUE_COLUMNS))
+        issues = report.tables.get("issues")
+        report.tables["issues"] = pd.concat([issues, issue], ignore_index=True) if issues is not None and len(issues) \
+            else issue
+        report.tables["issues"]["row"] = pd.to_numeric(report.tables["issues"]["row"], errors="coerce").astype("Int64")
+        summary = report.tables.get("summary")
+        if summary is not None and "metric" in summary:  # the Summary counts the issues too
+            counted = (summary["metric"] == "issues").to_numpy()
+            summary = summary.copy()
+            summary["value"] = [v + 1 if c else v for v, c in zip(summary["value"], counted)]
+            report.tables["summary"] = summary
+        return Snapshot(None, url, catalog.text("message.refresh_snapshot_failed", language, why=why), why)
+    fields = {"id": recorded.id, "as_of": recorded.as_of.isoformat()}
+    said = (catalog.text("message.refresh_snapshot", language, changed=recorded.changed, **fields) if recorded.written
+            else catalog.text("message.refresh_snapshot_same", language, **fields))
+    return Snapshot(recorded, url, said)
+
+
+def _setting_row(table: pd.DataFrame | None, key: str):
+    # The sheet row of a setting in the Settings table as read; None when it has none.
+    if table is None or "key" not in table:
+        return None
+    found = [row for row, k in zip(table.index, table["key"]) if str(k).strip() == key]
+    return int(found[0]) if found else None
 
 
 def closing_message(report: Report, tables: int) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import xlwings as xw
@@ -80,6 +81,17 @@ class XlwingsBook:
     def book(self) -> xw.Book:
         """The wrapped ``xw.Book`` (e.g. for ``book.json()`` in a server endpoint)."""
         return self._book
+
+    @property
+    def path(self) -> Path | None:
+        """The workbook's file; None for one never saved (Excel names it "Book1", no folder)
+        or one the remote engine sent (it has no file here)."""
+        try:
+            fullname = self._book.fullname
+        except Exception:  # noqa: BLE001 - the remote engine may not know one
+            return None
+        path = Path(str(fullname)) if fullname else None
+        return path if path is not None and path.is_absolute() and path.exists() else None
 
     def read_table(self, name: str) -> pd.DataFrame:
         """The data rows of Excel Table ``name``, read in one call.

@@ -97,6 +97,8 @@ class RibbonButton:
 
 RIBBON_BUTTONS = (
     RibbonButton("refresh", "workbook", "FunnelRefresh", 'RunPython "import udfs.addin; udfs.addin.refresh()"', "RefreshAll"),
+    RibbonButton("snapshot", "workbook", "FunnelSnapshot", 'RunPython "import udfs.addin; udfs.addin.snapshot()"',
+                 "FileSave"),
     RibbonButton("import", "workbook", "FunnelImport", "ImportExport", "ImportTextFile"),
     RibbonButton("new", "workbook", "FunnelNew", "NewFunnelWorkbook", "FileNew"),
     RibbonButton("issues", "go_to", "FunnelGoToIssues", 'GoToTable "tblIssues"', "ErrorChecking"),
@@ -107,6 +109,7 @@ RIBBON_BUTTONS = (
 # Every key the buttons above ask the catalog for, spelt out (tests/test_words_in_catalog.py).
 _BUTTON_TEXTS = {
     "refresh": ("ribbon.refresh", "ribbon.refresh.tip"),
+    "snapshot": ("ribbon.snapshot", "ribbon.snapshot.tip"),
     "import": ("ribbon.import", "ribbon.import.tip"),
     "new": ("ribbon.new", "ribbon.new.tip"),
     "issues": ("ribbon.issues", "ribbon.issues.tip"),

@@ -16,6 +16,7 @@ sheet row number of each data row.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
@@ -54,4 +55,10 @@ class Book(Protocol):
 
     def finish(self, message: str) -> None:
         """End the refresh: persist what was written and show the closing message."""
+        ...
+
+    @property
+    def path(self) -> Path | None:
+        """The workbook's file on disk (where its snapshot store goes beside it); None for a
+        workbook never saved."""
         ...

@@ -31,6 +31,7 @@ from workbook.layout import (
     INPUTS,
     OUTPUTS,
     REFRESH_MACRO,
+    SNAPSHOT_MACRO,
     UDF_MODULES,
     YES_NO,
     TableLayout,
@@ -384,6 +385,8 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
             ws.write(1, 0, catalog.text("note.refresh", language), fmt.subtitle)
             ws.insert_button(0, 6, {"macro": REFRESH_MACRO, "caption": catalog.text("button.refresh", language),
                                     "width": 110, "height": 32})
+            ws.insert_button(0, 6, {"macro": SNAPSHOT_MACRO, "caption": catalog.text("button.snapshot", language),
+                                    "width": 110, "height": 32, "x_offset": 120})
         else:
             ws.write(1, 0, catalog.text("note.refresh_tab", language), fmt.subtitle)
         for layout in layouts:

@@ -33,6 +33,7 @@ __all__ = [
     "header_lookup",
     "metric_label",
     "REFRESH_MACRO",
+    "SNAPSHOT_MACRO",
     "REFRESH_ENTRY_POINT",
     "UDF_MODULES",
     "YES_NO",
@@ -40,6 +41,8 @@ __all__ = [
 
 # The macro every Refresh button runs, and the Python it calls through xlwings' RunPython.
 REFRESH_MACRO = "RefreshFunnel"
+# The macro every Snapshot button runs: a snapshot into the store, no table rewritten.
+SNAPSHOT_MACRO = "SnapshotFunnel"
 REFRESH_ENTRY_POINT = "udfs.macros"
 UDF_MODULES = "udfs.functions"
 

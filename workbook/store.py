@@ -16,19 +16,24 @@ Tables (``SCHEMA_VERSION`` 2):
                      refresh, reconstructed from the stage history, imported from a CRM's
                      history export)
     deal_versions    book, deal_id, the tracked fields (``funnel.snapshots.TRACKED``),
-                     valid_from / valid_to (snapshot ids; valid_to blank while current)
+                     valid_from / valid_to (snapshot ids; valid_to blank while current),
+                     digest (a 64-bit hash of the tracked fields, ``digests``)
     forecast_figures per snapshot: ``funnel.snapshots.FIGURE_COLUMNS``
 
 A deal gets a version row only when a tracked field changed since its latest version
-(``funnel.snapshots.changes``). Recording the same data twice writes no version; it does
-record the snapshot row, since "nothing changed by that date" is itself history (its
+(``funnel.snapshots.changes``). A snapshot finds those deals with one query: each current
+version's digest against the digest of the deal now; only the deals whose digests differ
+are read whole and compared field by field (so a digest is never trusted to say "changed").
+Recording the same data again on the same date writes nothing at all; on a later date it
+records the snapshot row alone, since "nothing changed by that date" is itself history (its
 ``changed`` is 0). Each snapshot is one transaction: killed midway, the store is as it was.
 
-Schema versions and their migration steps (``_MIGRATIONS``), applied in order, each in one
-transaction, when a store of an older version is opened for writing:
+Schema versions, each step applied in order in one transaction when a store of an older
+version is opened to write (a reader opens it as it is; ``_migrate``):
 
     1   the first version
-    2   snapshots.origin (every snapshot of a version-1 store was recorded by a refresh)
+    2   deal_versions.digest, filled for the current versions
+    3   snapshots.origin (every snapshot of an older store was recorded by a refresh)
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -66,11 +72,12 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from funnel import catalog
-from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, normalized
+from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, forecast_figures, normalized, tracked_fields
 
-__all__ = ["SCHEMA_VERSION", "ORIGINS", "Store", "StoreError", "Recorded", "default_url", "store_url", "book_name"]
+__all__ = ["SCHEMA_VERSION", "ORIGINS", "Store", "StoreError", "Recorded", "default_url", "store_url", "snapshot_url",
+           "book_name", "digests", "record_analysis"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Where a snapshot came from: a refresh or ``funnel snapshot`` (recorded), a backfill from the
 # Stage history table or the demo's generated history (reconstructed: what was not recorded is
 # as known now), a CRM's history export (imported).
@@ -95,7 +102,7 @@ _snapshots = Table(
     Column("open_amount", Float, nullable=False),
     Column("weighted", Float, nullable=False),
     Column("language", String(16), nullable=False),  # the workbook's, for what lists the snapshots
-    Column("origin", String(32), nullable=False, server_default="recorded"),  # one of ORIGINS (version 2)
+    Column("origin", String(32), nullable=False, server_default="recorded"),  # one of ORIGINS (version 3)
     Index("snapshots_by_book", "book", "as_of"),
 )
 _deal_versions = Table(
@@ -106,11 +113,15 @@ _deal_versions = Table(
              else Boolean if name in ("is_open", "is_won") else String(255)) for name in TRACKED),
     Column("valid_from", Integer, ForeignKey("snapshots.id"), nullable=False),
     Column("valid_to", Integer, ForeignKey("snapshots.id")),
+    Column("digest", BigInteger),  # blank only in a version-1 store not yet written to
     PrimaryKeyConstraint("book", "deal_id", "valid_from"),
     # The database itself refuses a second current version of a deal.
     Index("one_current_version", "book", "deal_id", unique=True,
           sqlite_where=text("valid_to IS NULL"), postgresql_where=text("valid_to IS NULL")),
     Index("versions_valid_from", "book", "valid_from"),
+    # What a snapshot compares against, read from the index alone.
+    Index("current_digests", "book", "deal_id", "digest",
+          sqlite_where=text("valid_to IS NULL"), postgresql_where=text("valid_to IS NULL")),
 )
 _forecast_figures = Table(
     "forecast_figures", _metadata,
@@ -121,11 +132,52 @@ _forecast_figures = Table(
 )
 # Serialises creating the schema on a server (two first snapshots at once).
 _CREATE_LOCK = 7_160_416
-# The statements that take a store from the version before to this one (the same SQL on
-# SQLite and PostgreSQL). Add a step for each new version; never change one.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
-    2: ("ALTER TABLE snapshots ADD COLUMN origin VARCHAR(32) NOT NULL DEFAULT 'recorded'",),
-}
+# Deal ids bound in one query (SQLite's oldest limit is 999 variables).
+_IDS_A_QUERY = 900
+_ABSENT = object()
+
+
+def digests(state: pd.DataFrame) -> np.ndarray:
+    """A 64-bit digest of each deal's tracked fields (``state`` as ``funnel.snapshots.normalized``
+    gives it), as signed integers a database column holds: equal fields, equal digests."""
+    hashed = pd.util.hash_pandas_object(state.loc[:, list(TRACKED)], index=False)
+    return hashed.to_numpy(np.uint64).view(np.int64)
+
+
+def _same_figures(stored: pd.DataFrame, figures: pd.DataFrame) -> bool:
+    # The same forecast rows, blanks matching blanks, whatever the order.
+    def canonical(frame):
+        frame = frame.reindex(columns=list(FIGURE_COLUMNS))
+        frame = frame.assign(**{c: frame[c].astype(str) for c in FIGURE_COLUMNS[:3]},
+                             **{c: pd.to_numeric(frame[c], errors="coerce").astype(float) for c in FIGURE_COLUMNS[3:]})
+        return frame.sort_values(list(FIGURE_COLUMNS[:3]), kind="stable").reset_index(drop=True)
+    if len(stored) != len(figures):
+        return False
+    return canonical(stored).equals(canonical(figures))
+
+
+def _migrate(conn: Connection, found: int) -> None:
+    # A store of an earlier schema version brought to this one, inside the caller's transaction.
+    if found < 2:
+        conn.execute(text("ALTER TABLE deal_versions ADD COLUMN digest BIGINT"))
+        index = next(i for i in _deal_versions.indexes if i.name == "current_digests")
+        index.create(conn)
+        v = _deal_versions.c
+        current = _frame(conn.execute(select(v.book, v.deal_id, v.valid_from, *(v[n] for n in TRACKED))
+                                      .where(v.valid_to.is_(None))), ["book", "deal_id", "valid_from", *TRACKED])
+        if len(current):
+            keys = current[["book", "valid_from"]]
+            state = normalized(current)
+            # normalized sorts by deal id; keep each row's book and valid_from beside it.
+            keys = keys.loc[current.sort_values("deal_id", kind="stable").index].reset_index(drop=True)
+            rows = [{"b_book": b, "b_deal": d, "b_from": int(f), "b_digest": int(h)}
+                    for b, d, f, h in zip(keys["book"], state["deal_id"], keys["valid_from"], digests(state))]
+            conn.execute(update(_deal_versions).where(v.book == bindparam("b_book"), v.deal_id == bindparam("b_deal"),
+                                                      v.valid_from == bindparam("b_from"))
+                         .values(digest=bindparam("b_digest")), rows)
+    if found < 3:
+        conn.execute(text("ALTER TABLE snapshots ADD COLUMN origin VARCHAR(32) NOT NULL DEFAULT 'recorded'"))
+    conn.execute(update(_schema_version).values(version=SCHEMA_VERSION))
 
 
 class StoreError(Exception):
@@ -153,6 +205,9 @@ class Recorded:
     deals: int
     changed: int
     new_versions: int
+    # False: the store already held this very data as of that date, and nothing was written
+    # (``id`` is then that snapshot's).
+    written: bool = True
 
 
 def default_url(book: str | Path) -> str:
@@ -166,9 +221,48 @@ def store_url(value: str) -> str:
     return value if "://" in value else "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
+def snapshot_url(setting: str | None, book: Path | None) -> str | None:
+    """Where a refresh of the workbook at ``book`` records its snapshot.
+
+    Args:
+        setting: the ``store`` setting: a URL as it is; a path, relative to the workbook's
+            folder; blank: ``default_url(book)``.
+        book: the workbook's file; None for a workbook never saved.
+
+    Returns:
+        The store's URL; None when there is no place to put it (a book never saved, and no
+        setting naming a URL or an absolute path).
+    """
+    value = (setting or "").strip()
+    if "://" in value:
+        return value
+    if value:
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            if book is None:
+                return None
+            path = Path(book).resolve().parent / path
+        return "sqlite:///" + str(path.resolve())
+    return default_url(book) if book is not None else None
+
+
 def book_name(book: str | Path) -> str:
     """The name a workbook's snapshots go under in a store: its file name without the suffix."""
     return Path(book).stem
+
+
+def record_analysis(url: str, name: str, analysis) -> Recorded:
+    """Record one snapshot of an analysis (``funnel.analysis.Analysis``): its deals' tracked
+    fields and its forecast figures, as of its ``as_of`` setting, in the store at ``url``.
+
+    Raises:
+        StoreError: the store cannot be opened or written.
+    """
+    state = tracked_fields(analysis.deals)
+    figures = forecast_figures(analysis.forecast, analysis.forecast_periods, analysis.range_forecast)
+    settings = analysis.settings
+    with Store(url, busy_seconds=BUSY_SECONDS) as store:
+        return store.record(name, settings.as_of, state, figures, language=settings.language)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -230,33 +324,20 @@ class Store:
         # Read first: opening a store that has its schema writes nothing and takes no lock.
         with self._begin(write=False) as conn:
             found = self._schema(conn)
-        if found is None and create:
+        if create and (found is None or found < SCHEMA_VERSION):
             with self._begin() as conn:
                 if self.dialect == "postgresql":
                     conn.execute(text(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})"))
-                if self._schema(conn) is None:  # nobody created it meanwhile
+                found = self._schema(conn)  # as it is now: somebody may have done it meanwhile
+                if found is None:
                     _metadata.create_all(conn)
                     conn.execute(_schema_version.insert().values(version=SCHEMA_VERSION))
+                elif found < SCHEMA_VERSION:
+                    _migrate(conn, found)
             found = SCHEMA_VERSION
-        elif found is not None and found < SCHEMA_VERSION and create:
-            found = self._migrate()
         self.empty = found is None and not create
         # What a store opened only to read (``create=False``) holds may be an older schema.
         self.version = found
-
-    def _migrate(self) -> int:
-        # Each step from the store's version to ours, in one transaction: killed midway, the
-        # store keeps its old version, and the next opening migrates it again.
-        with self._begin() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(text(f"SELECT pg_advisory_xact_lock({_CREATE_LOCK})"))
-            found = self._schema(conn) or SCHEMA_VERSION  # another writer may have migrated it meanwhile
-            for version in range(found + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[version]:
-                    conn.execute(text(statement))
-            if found < SCHEMA_VERSION:
-                conn.execute(update(_schema_version).values(version=SCHEMA_VERSION))
-        return SCHEMA_VERSION
 
     def _schema(self, conn: Connection) -> int | None:
         # The store's schema version (None: no schema yet); refused when newer than ours.
@@ -300,30 +381,65 @@ class Store:
             raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got '{origin}'")
         taken_at = taken_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         state = normalized(state)
+        if state["deal_id"].duplicated().any():
+            raise ValueError("state holds a deal id twice")
+        digest = digests(state)
         with self._errors(), self._begin() as conn:
             self._lock_book(conn, book)
-            latest_as_of = conn.execute(select(func.max(_snapshots.c.as_of)).where(_snapshots.c.book == book)).scalar()
-            if latest_as_of is not None and as_of < latest_as_of:
-                raise StoreError("store.earlier", as_of=as_of.isoformat(), latest=latest_as_of.isoformat())
-            new, ended = changes(self._current(conn, book), state)
+            s = _snapshots.c
+            latest = conn.execute(select(s.id, s.as_of).where(s.book == book).order_by(s.id.desc()).limit(1)).first()
+            if latest is not None and as_of < latest.as_of:
+                raise StoreError("store.earlier", as_of=as_of.isoformat(), latest=latest.as_of.isoformat())
+            new, ended = self._changes(conn, book, state, digest)
+            changed = len(set(new["deal_id"]) | set(ended))
+            if (not changed and latest is not None and latest.as_of == as_of
+                    and _same_figures(self._figures(conn, latest.id), figures)):
+                return Recorded(int(latest.id), as_of, len(state), 0, 0, written=False)
             is_open = state["is_open"].to_numpy(bool)
             snapshot_id = conn.execute(_snapshots.insert().values(
-                book=book, taken_at=taken_at, as_of=as_of, deals=len(state),
-                changed=len(set(new["deal_id"]) | set(ended)), open_deals=int(is_open.sum()),
-                open_amount=float(state.loc[is_open, "amount"].fillna(0.0).sum()),
+                book=book, taken_at=taken_at, as_of=as_of, deals=len(state), changed=changed,
+                open_deals=int(is_open.sum()), open_amount=float(state.loc[is_open, "amount"].fillna(0.0).sum()),
                 weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language, origin=origin,
             )).inserted_primary_key[0]
             if ended:
-                v = _deal_versions.c
-                conn.execute(update(_deal_versions).where(v.book == book, v.deal_id == bindparam("ended_id"),
-                                                          v.valid_to.is_(None)).values(valid_to=snapshot_id),
-                             [{"ended_id": deal_id} for deal_id in ended])
+                self._many(conn, "UPDATE deal_versions SET valid_to = {} WHERE book = {} AND deal_id = {} "
+                           "AND valid_to IS NULL", [(int(snapshot_id), book, deal_id) for deal_id in ended])
             if len(new):
-                conn.execute(_deal_versions.insert(), _rows(new.assign(book=book, valid_from=snapshot_id, valid_to=None)))
+                names = ["book", "deal_id", *TRACKED, "valid_from", "valid_to", "digest"]
+                rows = _rows(new.assign(book=book, valid_from=snapshot_id, valid_to=None,
+                                        digest=digest[new.index.to_numpy()]).loc[:, names], self.dialect)
+                self._many(conn, f"INSERT INTO deal_versions ({', '.join(names)}) VALUES ({', '.join(['{}'] * len(names))})",
+                           rows)
             if len(figures):
                 conn.execute(_forecast_figures.insert(), _rows(figures.reindex(columns=list(FIGURE_COLUMNS))
                                                                 .assign(snapshot_id=snapshot_id)))
-        return Recorded(int(snapshot_id), as_of, len(state), len(set(new["deal_id"]) | set(ended)), len(new))
+        return Recorded(int(snapshot_id), as_of, len(state), changed, len(new))
+
+    def _changes(self, conn: Connection, book: str, state: pd.DataFrame,
+                 digest: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+        # ``funnel.snapshots.changes`` against the book's current versions, reading only the
+        # digests of all of them and the whole versions of the deals whose digest differs.
+        # ``new`` keeps ``state``'s index (the digests' positions).
+        current_ids, current_digests = self._current_digests(conn, book)
+        ids = state["deal_id"].to_numpy(object)
+        if len(current_ids) == len(ids) and (current_ids == ids).all():
+            position = np.arange(len(ids))  # the same deals in the same order: no lookup
+        else:
+            position = pd.Index(current_ids, dtype=object).get_indexer(ids)
+        seen = position >= 0
+        # A blank digest (a version-1 store's) never matches: that deal is compared whole.
+        blank = np.append(pd.isna(current_digests), True)  # a last blank: where unseen deals point
+        found = np.append(np.where(blank[:-1], 0, current_digests).astype(np.int64), 0)
+        at = np.where(seen, position, len(found) - 1)
+        differs = blank[at] | (found[at] != digest)
+        kept = np.zeros(len(current_ids), dtype=bool)
+        kept[position[seen]] = True
+        gone = [deal_id for deal_id, k in zip(current_ids, kept) if not k]
+        suspects = state[differs & seen]
+        versions = self._current(conn, book, suspects["deal_id"].tolist())
+        new_seen, ended = changes(versions, suspects) if len(suspects) else (suspects.iloc[:0], [])
+        new = state[~seen | state["deal_id"].isin(set(new_seen["deal_id"])).to_numpy()]
+        return new, sorted(set(ended) | set(gone))
 
     def _lock_book(self, conn: Connection, book: str) -> None:
         # The book's row, locked until commit: a second snapshot of the book waits here. (SQLite
@@ -342,10 +458,56 @@ class Store:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def _current(self, conn: Connection, book: str) -> pd.DataFrame:
+    def _many(self, conn: Connection, sql: str, rows: list[tuple]) -> None:
+        # One statement for many rows through the driver's executemany ({} marks each
+        # parameter): SQLAlchemy's own handling of each row's parameters costs more than the
+        # database's work on a snapshot's thousands of rows.
+        if self.dialect not in ("sqlite", "postgresql"):
+            names = [f"p{i}" for i in range(sql.count("{}"))]
+            conn.execute(text(sql.format(*(f":{n}" for n in names))), [dict(zip(names, row)) for row in rows])
+            return
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(sql.format(*[mark] * sql.count("{}")), rows)
+        finally:
+            cursor.close()
+
+    def _current_digests(self, conn: Connection, book: str) -> tuple[np.ndarray, np.ndarray]:
+        # (deal ids, digests) of the book's current versions: the one query a snapshot reads
+        # every deal with, through the driver's own cursor (SQLAlchemy's rows cost as much as
+        # the query at 100k deals) and, on SQLite, from the covering index alone.
+        if self.dialect == "sqlite":
+            sql = ("SELECT deal_id, digest FROM deal_versions INDEXED BY current_digests "
+                   "WHERE book = ? AND valid_to IS NULL")
+        elif self.dialect == "postgresql":
+            sql = "SELECT deal_id, digest FROM deal_versions WHERE book = %s AND valid_to IS NULL"
+        else:
+            v = _deal_versions.c
+            query = select(v.deal_id, v.digest).where(v.book == book, v.valid_to.is_(None))
+            return tuple(_columns([tuple(row) for row in conn.execute(query)], 2))
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, (book,))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return tuple(_columns(rows, 2))
+
+    def _current(self, conn: Connection, book: str, deal_ids: list[str]) -> pd.DataFrame:
+        # The current versions of these deals, a few hundred ids to a query.
         v = _deal_versions.c
-        return _frame(conn.execute(select(v.deal_id, *(v[name] for name in TRACKED))
-                                   .where(v.book == book, v.valid_to.is_(None))), ["deal_id", *TRACKED])
+        query = select(v.deal_id, *(v[name] for name in TRACKED)).where(
+            v.book == book, v.valid_to.is_(None), v.deal_id.in_(bindparam("ids", expanding=True)))
+        rows = []
+        for i in range(0, len(deal_ids), _IDS_A_QUERY):
+            rows.extend(conn.execute(query, {"ids": deal_ids[i:i + _IDS_A_QUERY]}).all())
+        return _frame(rows, ["deal_id", *TRACKED])
+
+    def _figures(self, conn: Connection, snapshot: int) -> pd.DataFrame:
+        f = _forecast_figures.c
+        return _frame(conn.execute(select(*(f[n] for n in FIGURE_COLUMNS)).where(f.snapshot_id == snapshot)),
+                      list(FIGURE_COLUMNS))
 
     def state(self, book: str, snapshot: int | None = None, as_of: dt.date | None = None) -> pd.DataFrame:
         """The deals as they stood at a snapshot, or on a date (its latest snapshot then), in
@@ -356,17 +518,54 @@ class Store:
             as_of: a date: the book's latest snapshot with ``as_of`` on or before it.
         """
         v, s = _deal_versions.c, _snapshots.c
-        if snapshot is not None:
-            at = bindparam("at", snapshot)
-        else:
-            which = select(func.max(s.id)).where(s.book == book)
-            at = which.where(s.as_of <= as_of).scalar_subquery() if as_of is not None else which.scalar_subquery()
-        query = select(v.deal_id, *(v[name] for name in TRACKED)).where(
-            v.book == book, v.valid_from <= at, (v.valid_to.is_(None)) | (v.valid_to > at))
         if self.empty:
             return normalized(pd.DataFrame(columns=["deal_id", *TRACKED]))
         with self._errors(), self._begin(write=False) as conn:
-            return normalized(_frame(conn.execute(query), ["deal_id", *TRACKED]))
+            if snapshot is None:
+                which = select(func.max(s.id)).where(s.book == book)
+                snapshot = conn.execute(which.where(s.as_of <= as_of) if as_of is not None else which).scalar()
+                if snapshot is None:
+                    return normalized(pd.DataFrame(columns=["deal_id", *TRACKED]))
+            query = select(v.deal_id, *(v[name] for name in TRACKED)).where(
+                v.book == book, v.valid_from <= int(snapshot), (v.valid_to.is_(None)) | (v.valid_to > int(snapshot)))
+            return normalized(_typed(self._fetch(conn, query), ["deal_id", *TRACKED]))
+
+    def states(self, book: str, snapshots: list[int]) -> list[pd.DataFrame]:
+        """The deals at each of several snapshots (``state`` for each), in one query: the
+        versions valid at any of them, which two snapshots close together mostly share."""
+        if self.empty or not snapshots:
+            return [normalized(pd.DataFrame(columns=["deal_id", *TRACKED])) for _ in snapshots]
+        v = _deal_versions.c
+        first, last = min(snapshots), max(snapshots)
+        query = select(v.deal_id, *(v[name] for name in TRACKED), v.valid_from, v.valid_to).where(
+            v.book == book, v.valid_from <= int(last), (v.valid_to.is_(None)) | (v.valid_to > int(first)))
+        with self._errors(), self._begin(write=False) as conn:
+            rows = self._fetch(conn, query)
+        names = ["deal_id", *TRACKED, "valid_from", "valid_to"]
+        frame = _typed(rows, names)
+        # Normalized once (sorted by deal id, stable): each snapshot's versions, one a deal,
+        # are then already in their canonical order.
+        keys = frame[["deal_id", "valid_from", "valid_to"]].sort_values("deal_id", kind="stable")
+        frame = normalized(frame)
+        valid_from = keys["valid_from"].to_numpy(np.int64)
+        valid_to = keys["valid_to"].to_numpy(float)  # blank (NaN): still current
+        return [frame[(valid_from <= at) & ~(valid_to <= at)].reset_index(drop=True) for at in snapshots]
+
+    def _fetch(self, conn: Connection, query) -> list[tuple]:
+        # A query's rows as the driver gives them (tuples, SQLite's dates as text), through its
+        # own cursor: SQLAlchemy's rows cost more than the query at 100k deals. Only for
+        # queries whose parameters are numbers and text (they need no conversion).
+        if self.dialect not in ("sqlite", "postgresql"):
+            return [tuple(row) for row in conn.execute(query)]
+        compiled = query.compile(dialect=conn.dialect)
+        params = compiled.construct_params()
+        args = tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(str(compiled), args)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
     def versions(self, book: str) -> pd.DataFrame:
         """Every version of the book's deals (``funnel.snapshots.VERSION_COLUMNS``)."""
@@ -388,20 +587,18 @@ class Store:
         names = ["id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "language", "origin"]
         if self.empty:
             return pd.DataFrame(columns=names)
-        # A version-1 store opened only to read has no origin column: all its snapshots were recorded.
-        columns = [s[n] for n in names[:-1]] + [s.origin if (self.version or SCHEMA_VERSION) >= 2
+        # A store older than version 3 opened only to read has no origin column: all its snapshots were recorded.
+        columns = [s[n] for n in names[:-1]] + [s.origin if (self.version or SCHEMA_VERSION) >= 3
                                                  else literal("recorded", String).label("origin")]
         with self._errors(), self._begin(write=False) as conn:
             return _frame(conn.execute(select(*columns).where(s.book == book).order_by(s.id)), names)
 
     def figures(self, snapshot: int) -> pd.DataFrame:
         """The forecast figures one snapshot recorded (``FIGURE_COLUMNS``)."""
-        f = _forecast_figures.c
         if self.empty:
             return pd.DataFrame(columns=list(FIGURE_COLUMNS))
         with self._errors(), self._begin(write=False) as conn:
-            return _frame(conn.execute(select(*(f[n] for n in FIGURE_COLUMNS)).where(f.snapshot_id == snapshot)
-                                       .order_by(f.period, f.team, f.owner)), list(FIGURE_COLUMNS))
+            return self._figures(conn, snapshot).sort_values(["period", "team", "owner"], kind="stable").reset_index(drop=True)
 
 
 # --- connections, transactions and their errors ------------------------------------------------
@@ -505,16 +702,62 @@ def _where(url: str) -> str:
 
 def _frame(result, names: list[str]) -> pd.DataFrame:
     # Column by column: pandas probes each Row object when given rows (seconds at 100k).
-    columns = list(zip(*result.all())) or [()] * len(names)
+    rows = result.all() if hasattr(result, "all") else result
+    columns = list(zip(*rows)) or [()] * len(names)
     return pd.DataFrame({name: pd.Series(list(values)) for name, values in zip(names, columns)})
 
 
-def _rows(frame: pd.DataFrame) -> list[dict]:
-    # Rows as a database takes them: None for a blank, Python numbers and dates.
-    out = frame.astype(object).where(frame.notna(), None)
-    if "close_date" in out:
-        out["close_date"] = [None if v is None else pd.Timestamp(v).date() for v in out["close_date"]]
-    for col in out.columns:
-        if out[col].map(lambda v: isinstance(v, (np.floating, np.integer, np.bool_))).any():
-            out[col] = [v.item() if isinstance(v, np.generic) else v for v in out[col]]
-    return out.to_dict("records")
+def _columns(rows: list[tuple], width: int) -> list[np.ndarray]:
+    # Driver rows as one object array per column (numpy's loop, not zip's: a quarter of the time).
+    if not rows:
+        return [np.empty(0, dtype=object) for _ in range(width)]
+    table = np.empty((len(rows), width), dtype=object)
+    table[:] = rows
+    return [table[:, i] for i in range(width)]
+
+
+def _typed(rows: list[tuple], names: list[str]) -> pd.DataFrame:
+    # Driver rows of deal_id and TRACKED as a frame ``normalized`` takes: numbers as float,
+    # dates from SQLite's ISO text or a server's dates, flags as bool.
+    columns = dict(zip(names, _columns(rows, len(names))))
+    out = {}
+    for name, values in columns.items():
+        if name in ("amount", "probability", "weighted", "valid_to"):
+            out[name] = np.array(values, dtype=float)  # None is NaN
+        elif name == "close_date":
+            values = pd.Series(values, dtype=object)
+            text_dates = pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+            out[name] = pd.to_datetime(values, format="%Y-%m-%d" if text_dates else None)
+        elif name in ("is_open", "is_won"):
+            out[name] = np.array(values, dtype=bool)
+        elif name == "valid_from":
+            out[name] = np.array(values, dtype=np.int64)
+        else:
+            out[name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(out)
+
+
+def _rows(frame: pd.DataFrame, dialect: str | None = None) -> list:
+    # Rows as a database takes them: None for a blank, Python numbers and dates; column by
+    # column (a call per cell is most of a snapshot's time at 100k deals). With a dialect:
+    # tuples for that driver's executemany (SQLite's dates as the ISO text SQLAlchemy keeps),
+    # else dicts for SQLAlchemy.
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            days = (values.dt.strftime("%Y-%m-%d") if dialect == "sqlite" else values.dt.date).to_numpy(object)
+            columns[name] = np.where(values.isna().to_numpy(), None, days).tolist()
+        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values) and not values.hasnans:
+            columns[name] = values.to_numpy().tolist()
+        elif pd.api.types.is_float_dtype(values):
+            numbers = values.to_numpy(float)
+            columns[name] = np.where(np.isnan(numbers), None, numbers.astype(object)).tolist()
+        else:
+            out = values.astype(object).where(values.notna(), None)
+            plain = pd.api.types.infer_dtype(out, skipna=True) in ("string", "empty")
+            columns[name] = out.tolist() if plain else [v.item() if isinstance(v, np.generic) else v for v in out]
+    if dialect is not None:
+        return list(zip(*columns.values()))
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())]

@@ -51,6 +51,9 @@ class Settings(BaseModel):
     # Reading the inputs
     date_order: Literal["auto", "DMY", "MDY", "YMD"] = Field("auto")
     column_names: str = Field("")
+    # Where each refresh records its snapshot (read by the shell, never by the analysis):
+    # blank, the file BOOK.funnel.db beside the workbook.
+    store: str = Field("")
 
     @field_validator("date_order", mode="before")
     @classmethod

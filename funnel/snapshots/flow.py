@@ -76,21 +76,33 @@ def pipeline_flow(first: pd.DataFrame, second: pd.DataFrame, settings: Settings,
     period_b = np.asarray(period_labels(both["close_date_b"], settings).astype(str), dtype=object)
     owner = np.where(in_b, both["owner_b"].to_numpy(object), both["owner_a"].to_numpy(object))
     team = np.where(in_b, both["team_b"].to_numpy(object), both["team_a"].to_numpy(object))
-    owner = np.array(["" if pd.isna(v) else str(v) for v in owner], dtype=object)
-    team = np.array(["" if pd.isna(v) else str(v) for v in team], dtype=object)
+    owner, team = _words(owner), _words(team)
+    # Each deal's owner x team as a number, numbered in the names' sorted order (what grouping
+    # by the names themselves sorts by): grouping numbers is what takes the time.
+    who, pairs = pd.MultiIndex.from_arrays([owner, team]).factorize(sort=True)
+    who_owner = np.asarray(pairs.get_level_values(0), dtype=object)
+    who_team = np.asarray(pairs.get_level_values(1), dtype=object)
     if periods is None:
-        periods = sorted(({p for p, o in zip(period_a, open_a) if o} | {p for p, o in zip(period_b, open_b) if o})
-                         - {NO_CLOSE_DATE})
+        periods = sorted((set(period_a[open_a]) | set(period_b[open_b])) - {NO_CLOSE_DATE})
 
-    frames = []
+    # The labels as their places in sorted order: comparing numbers, not texts, per period.
+    codes, labels = pd.factorize(np.concatenate([period_a, period_b]), sort=True)
+    labels = np.asarray(labels, dtype=object)
+    code_a, code_b = codes[:len(period_a)], codes[len(period_a):]
+    parts = []
     for period in periods:
-        start = open_a & (period_a == period)
-        end = open_b & (period_b == period)
-        closes_in = closed_b & (period_b == period)
+        place = int(np.searchsorted(labels, period))
+        known = place < len(labels) and labels[place] == period
+        in_a_period = code_a == place if known else np.zeros(len(code_a), dtype=bool)
+        in_b_period = code_b == place if known else np.zeros(len(code_b), dtype=bool)
+        start = open_a & in_a_period
+        end = open_b & in_b_period
+        closes_in = closed_b & in_b_period
         stays, won, lost = start & end, start & won_b, start & closed_b & ~won_b
         moved = start & open_b & ~end
         # Labels sort in time order, a blank close date last: after the period.
-        pushed, pulled_out = moved & (period_b > period), moved & (period_b < period)
+        after = code_b > place if known else code_b >= place
+        pushed, pulled_out = moved & after, moved & ~after & ~in_b_period
         enters = ~start & ~closed_a & (end | closes_in)
         kept = stays | won | lost
         change = np.where(kept, amount_b - amount_a, 0.0)
@@ -111,23 +123,40 @@ def pipeline_flow(first: pd.DataFrame, second: pd.DataFrame, settings: Settings,
         touched = np.zeros(len(both), dtype=bool)
         for mask, _ in masks.values():
             touched |= mask
-        deals = pd.DataFrame({"owner": owner[touched], "team": team[touched]})
+        columns = {"who": who[touched]}
         for name, (mask, amount) in masks.items():
-            deals[f"{name}:deals"] = mask[touched].astype(np.int64)
-            deals[f"{name}:amount"] = np.where(mask, amount, 0.0)[touched]
-        groups = deals.groupby(["owner", "team"], sort=True).sum()
-        total = deals.drop(columns=["owner", "team"]).sum().to_frame().T.assign(owner="", team="").set_index(["owner", "team"])
-        wide = pd.concat([groups, total])
-        for (who, which), row in wide.iterrows():
-            frames.append(pd.DataFrame({
-                "period": period, "owner": who, "team": which, "change": list(FLOW_CHANGES),
-                "deals": [int(row[f"{name}:deals"]) for name in FLOW_CHANGES],
-                "amount": [float(row[f"{name}:amount"]) for name in FLOW_CHANGES],
-            }))
-    if not frames:
+            columns[f"{name}:deals"] = mask[touched].astype(np.int64)
+            columns[f"{name}:amount"] = np.where(mask, amount, 0.0)[touched]
+        deals = pd.DataFrame(columns)
+        groups = deals.groupby("who", sort=True).sum()
+        total = deals.drop(columns=["who"]).sum()
+        # Each owner x team row (then the total) as one row per change, in FLOW_CHANGES order.
+        codes = groups.index.to_numpy()
+        counted = [f"{name}:deals" for name in FLOW_CHANGES]
+        summed = [f"{name}:amount" for name in FLOW_CHANGES]
+        parts.append((period, who_owner[codes].tolist() + [""], who_team[codes].tolist() + [""],
+                      np.vstack([groups[counted].to_numpy(float), total[counted].to_numpy(float)[None, :]]).astype(np.int64),
+                      np.vstack([groups[summed].to_numpy(float), total[summed].to_numpy(float)[None, :]])))
+    if not parts:
         return pd.DataFrame({col: pd.Series(dtype=object if col in ("period", "owner", "team", "change") else
                                             (np.int64 if col == "deals" else float)) for col in FLOW_COLUMNS})
-    return pd.concat(frames, ignore_index=True).loc[:, list(FLOW_COLUMNS)]
+    changes = len(FLOW_CHANGES)
+    return pd.DataFrame({
+        "period": [period for period, who, _, _, _ in parts for _ in range(len(who) * changes)],
+        "owner": [w for _, who, _, _, _ in parts for w in who for _ in range(changes)],
+        "team": [w for _, _, which, _, _ in parts for w in which for _ in range(changes)],
+        "change": list(FLOW_CHANGES) * sum(len(who) for _, who, _, _, _ in parts),
+        "deals": np.concatenate([deals.ravel() for _, _, _, deals, _ in parts]),
+        "amount": np.concatenate([amounts.ravel() for _, _, _, _, amounts in parts]),
+    }).loc[:, list(FLOW_COLUMNS)]
+
+
+def _words(values: np.ndarray) -> np.ndarray:
+    # Owner or team names as text, a blank as "" (one call per name only when some are not str).
+    blank = pd.isna(values)
+    if not blank.any() and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        return values.astype(object)
+    return np.array(["" if b else str(v) for v, b in zip(values, blank)], dtype=object)
 
 
 def flow_balance(flow: pd.DataFrame) -> pd.DataFrame:

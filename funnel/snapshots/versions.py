@@ -39,7 +39,10 @@ _NUMBERS = ("amount", "probability", "weighted")
 
 def _text(values: pd.Series) -> pd.Series:
     # Text as Python str, a blank as None: the same whether it came from a table or a database.
-    return values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else str(v))
+    out = values.astype(object).where(values.notna(), None)
+    if pd.api.types.infer_dtype(out, skipna=True) in ("string", "empty"):
+        return out  # already str or None: no call per value (a tenth of a second at 100k deals)
+    return out.map(lambda v: v if v is None else str(v))
 
 
 def tracked_fields(deals: pd.DataFrame) -> pd.DataFrame:

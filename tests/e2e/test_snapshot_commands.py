@@ -58,9 +58,12 @@ def test_a_snapshot_of_a_workbook_records_its_figures_and_leaves_it_as_it_was(de
     assert row["open_deals"] == figures["open_deals"]
     assert row["open_amount"] == pytest.approx(figures["open_amount"])
     assert row["weighted"] == pytest.approx(figures["weighted_pipeline"])
-    # The same workbook again: a snapshot row, no new deal version.
+    # The same workbook again: nothing written; on a later date, a snapshot row, no new deal version.
     again = _invoke("snapshot", str(book))
-    assert "0 changed since the last snapshot (0 new deal versions)" in _said(again)
+    assert "already holds these figures as of 2026-11-20 (snapshot 1): nothing new recorded" in _said(again)
+    assert [r["changed"] for r in _history(book)] == [60]
+    later = _invoke("snapshot", str(book), "--as-of", "2026-11-27")
+    assert "0 changed since the last snapshot (0 new deal versions)" in _said(later)
     assert [r["changed"] for r in _history(book)] == [60, 0]
 
 
@@ -103,11 +106,15 @@ def test_changes_to_the_deals_are_what_the_next_snapshot_records(tmp_path):
 def test_a_chinese_workbook_is_answered_in_chinese(tmp_path, monkeypatch):
     monkeypatch.setattr(main.console, "width", 200)
     book = tmp_path / "zh.xlsm"
-    assert _invoke("demo", "--out", str(book), "--size", "30", "--lang", "zh-CN").exit_code == 0
+    demo = _invoke("demo", "--out", str(book), "--size", "30", "--lang", "zh-CN")
+    assert demo.exit_code == 0
+    assert "已记录截至 2026-11-20 的快照 27" in _said(demo)  # the demo's refresh recorded it, after the 26 past weeks
     result = _invoke("snapshot", str(book))
     assert result.exit_code == 0, result.output
-    # The demo's store already holds its past weeks: this snapshot follows them.
-    assert "已记录 zh 截至 2026-11-20 的快照" in _said(result) and "：30 个商机" in _said(result)
+    # The demo's store holds its 26 past weeks; the refresh's own snapshot follows them.
+    assert "快照库已有截至 2026-11-20 的相同数据（快照 27）：未新增记录。" in _said(result)
+    result = _invoke("snapshot", str(book), "--as-of", "2026-11-27")
+    assert "已记录 zh 截至 2026-11-27 的快照 28：30 个商机" in _said(result)
     listed = runner.invoke(app, ["history", str(book)])
     assert "zh 的快照" in listed.output and "变化商机数" in listed.output
 

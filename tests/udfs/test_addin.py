@@ -108,7 +108,7 @@ def test_the_tab_has_the_buttons_of_the_list_labelled_in_the_build_language(addi
     assert [t.get("label") for t in tabs] == [catalog.text("ribbon.tab", language)]
     buttons = {b.get("onAction"): b.get("label") for b in root.iter(UI + "button")}
     assert buttons == {b.callback: catalog.text(f"ribbon.{b.key}", language) for b in RIBBON_BUTTONS}
-    assert len(RIBBON_BUTTONS) == 6  # Refresh, Import, New, Issues, Settings, About
+    assert len(RIBBON_BUTTONS) == 7  # Refresh, Snapshot, Import, New, Issues, Settings, About
 
 
 def test_every_worksheet_function_is_declared_with_its_parameters(addin):

@@ -27,6 +27,7 @@ import pytest
 import xlwings as xw
 from xlsxwriter.utility import xl_range_abs
 
+from funnel import catalog
 from funnel.analysis import run
 from funnel.demo.competition import demo_competition_tables
 from funnel.demo.data import DEMO_AS_OF, demo_tables
@@ -189,7 +190,10 @@ def test_as_of_and_problems_survive_the_workbook(refreshed):
     # the closing message counts the same problems as the engine.
     values = refreshed.action("setValues", "tblSummary")["values"]
     assert values[0] == [metric_label("as_of", refreshed.language), DEMO_AS_OF.isoformat()]
-    assert refreshed.message == closing_message(refreshed.report, len(OUTPUT_TABLES))
+    snapshot = refreshed.message
+    assert snapshot.startswith(closing_message(refreshed.report, len(OUTPUT_TABLES)) + " ")
+    # The remote engine sends the book, not its file: no folder for a snapshot store, and it says so.
+    assert snapshot.endswith(catalog.text("message.refresh_snapshot_unsaved", refreshed.report.settings.language))
 
 
 def test_the_button_shows_a_refusal_in_a_box_and_writes_nothing(tmp_path, monkeypatch):

@@ -98,15 +98,38 @@ def test_versions_and_states_of_a_worked_example(store_url):
         assert figures[figures["owner"] == "Ann"]["p50"].isna().all()
 
 
-def test_recording_the_same_data_twice_writes_no_version(store_url):
+def test_recording_the_same_data_twice_writes_nothing(store_url):
+    with Store(store_url) as store:
+        first = store.record("Q4", DAYS[0], WEEK2, _figures(1.0))
+        before = (store.versions("Q4"), store.history("Q4"), store.figures(first.id))
+        again = store.record("Q4", DAYS[0], WEEK2, _figures(1.0))
+        assert (again.id, again.changed, again.new_versions, again.written) == (first.id, 0, 0, False)
+        pd.testing.assert_frame_equal(store.versions("Q4"), before[0])
+        pd.testing.assert_frame_equal(store.history("Q4"), before[1])
+        pd.testing.assert_frame_equal(store.figures(first.id), before[2])
+
+
+def test_the_same_deals_with_other_figures_or_on_a_later_date_are_a_snapshot(store_url):
     with Store(store_url) as store:
         store.record("Q4", DAYS[0], WEEK2, _figures(1.0))
-        again = store.record("Q4", DAYS[0], WEEK2, _figures(1.0))
+        figures_moved = store.record("Q4", DAYS[0], WEEK2, _figures(2.0))  # a quota or a P50 changed
+        later = store.record("Q4", DAYS[1], WEEK2, _figures(2.0))
+        assert figures_moved.written and later.written
+        assert [(r.changed, r.new_versions) for r in (figures_moved, later)] == [(0, 0), (0, 0)]
+        # The snapshot rows alone: by those dates nothing had changed.
+        assert len(store.history("Q4")) == 3 and len(store.versions("Q4")) == 3
+        assert store.state("Q4", later.id).equals(WEEK2)
+
+
+def test_a_deal_whose_digest_differs_but_fields_do_not_gets_no_version(store_url):
+    # A digest only says which deals to compare: a stale one never makes a version.
+    with Store(store_url) as store:
+        store.record("Q4", DAYS[0], WEEK2, _figures(1.0))
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE deal_versions SET digest = 1"))
+        again = store.record("Q4", DAYS[1], WEEK2, _figures(1.0))
         assert (again.changed, again.new_versions) == (0, 0)
         assert len(store.versions("Q4")) == 3
-        # The snapshot itself is recorded: by that date nothing had changed.
-        assert len(store.history("Q4")) == 2
-        assert store.state("Q4", again.id).equals(WEEK2)
 
 
 def test_books_in_one_store_keep_their_own_deals(store_url):
@@ -175,6 +198,18 @@ def test_a_store_made_by_the_first_version_opens_and_takes_new_snapshots(tmp_pat
         third = store.record("Q4 Forecast", DAYS[2], WEEK3, _figures(0.0))
         assert (third.changed, third.new_versions) == (1, 1)
         assert store.state("Q4 Forecast").equals(WEEK3)
+    with sqlite3.connect(copy) as conn:
+        # Opened to write, the store was brought to this schema: every current version has its digest.
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+        assert conn.execute("SELECT count(*) FROM deal_versions WHERE valid_to IS NULL AND digest IS NULL").fetchone() == (0,)
+
+
+def test_a_first_version_store_opened_to_read_is_left_as_it_was(tmp_path):
+    copy = tmp_path / "Q4 Forecast.funnel.db"
+    copy.write_bytes(FIRST_VERSION_STORE.read_bytes())
+    with Store(f"sqlite:///{copy}", create=False) as store:
+        assert len(store.history("Q4 Forecast")) == 2
+    assert copy.read_bytes() == FIRST_VERSION_STORE.read_bytes()
 
 
 def test_the_first_version_store_is_migrated_once_and_its_snapshots_read_as_recorded(tmp_path):
@@ -185,26 +220,26 @@ def test_the_first_version_store_is_migrated_once_and_its_snapshots_read_as_reco
         assert list(store.history("Q4 Forecast")["origin"]) == ["recorded", "recorded"]
     assert sqlite3.connect(copy).execute("SELECT version FROM schema_version").fetchall() == [(1,)]
     with Store(f"sqlite:///{copy}") as store:
-        assert store.version == SCHEMA_VERSION == 2
+        assert store.version == SCHEMA_VERSION == 3
         store.record("Q4 Forecast", DAYS[2], WEEK3, _figures(0.0), origin="reconstructed")
         assert list(store.history("Q4 Forecast")["origin"]) == ["recorded", "recorded", "reconstructed"]
-    with Store(f"sqlite:///{copy}") as store:  # opened again: already version 2, nothing to do
-        assert store.version == 2 and len(store.history("Q4 Forecast")) == 3
-    assert sqlite3.connect(copy).execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    with Store(f"sqlite:///{copy}") as store:  # opened again: already version 3, nothing to do
+        assert store.version == 3 and len(store.history("Q4 Forecast")) == 3
+    assert sqlite3.connect(copy).execute("SELECT version FROM schema_version").fetchall() == [(3,)]
 
 
-def test_a_version_1_store_is_migrated_on_either_database(store_url):
+def test_a_version_2_store_gets_its_origin_column_on_either_database(store_url):
     with Store(store_url) as store:
         store.record("Q4", DAYS[0], WEEK1, _figures(1.0))
     engine = create_engine(store_url)
-    with engine.begin() as conn:  # what the first version wrote: no origin column, version 1
+    with engine.begin() as conn:  # what version 2 wrote: no origin column
         conn.execute(text("ALTER TABLE snapshots DROP COLUMN origin"))
-        conn.execute(text("UPDATE schema_version SET version = 1"))
+        conn.execute(text("UPDATE schema_version SET version = 2"))
     engine.dispose()
     with Store(store_url, create=False) as store:
-        assert store.version == 1 and list(store.history("Q4")["origin"]) == ["recorded"]
+        assert store.version == 2 and list(store.history("Q4")["origin"]) == ["recorded"]
     with Store(store_url) as store:
-        assert store.version == 2
+        assert store.version == 3
         store.record("Q4", DAYS[1], WEEK2, _figures(1.0), origin="imported")
         assert list(store.history("Q4")["origin"]) == ["recorded", "imported"]
         assert store.state("Q4").equals(WEEK2)
@@ -310,7 +345,7 @@ from workbook.store import Store
 state = many(int(sys.argv[2]), 2.0)
 with Store(sys.argv[1]) as store:
     print("ready", flush=True)
-    store.record("b", dt.date(2026, 2, 1), state, _figures(1.0))
+    store.record("b", dt.date(2026, 2, 1) + dt.timedelta(days=int(sys.argv[3])), state, _figures(1.0))
 """
 
 
@@ -321,8 +356,10 @@ def test_a_snapshot_killed_midway_leaves_the_store_as_it_was(tmp_path):
     with Store(url) as store:
         store.record("b", dt.date(2026, 1, 1), before, _figures(1.0))
     finished, cut_short = 0, 0
-    for delay in (0.0, 0.05, 0.15, 0.3, 0.6, 1.0, 2.0):
-        writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, url, str(n)], cwd=ROOT, stdout=subprocess.PIPE)
+    for day, delay in enumerate((0.0, 0.05, 0.15, 0.3, 0.6, 1.0, 2.0)):
+        # Each writer a day later: the same data on the same date would write nothing.
+        writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, url, str(n), str(day)], cwd=ROOT,
+                                  stdout=subprocess.PIPE)
         assert writer.stdout.readline().strip() == b"ready"
         time.sleep(delay)
         writer.kill()
@@ -395,3 +432,14 @@ def test_two_writers_at_once_neither_duplicate_nor_lose_a_version(postgres):
         pd.testing.assert_frame_equal(versions.sort_values(key).reset_index(drop=True),
                                       expected.sort_values(key).reset_index(drop=True), check_dtype=False)
         assert not versions[versions["valid_to"].isna()]["deal_id"].duplicated().any()
+
+
+def test_the_states_at_several_snapshots_are_each_snapshot_s_state(store_url):
+    with Store(store_url) as store:
+        ids = [store.record("Q4", day, week, _figures(1.0)).id for day, week in zip(DAYS, (WEEK1, WEEK2, WEEK3))]
+        for pair in ([ids[0], ids[2]], [ids[2], ids[0]], [ids[1], ids[1]], ids):
+            got = store.states("Q4", pair)
+            assert len(got) == len(pair)
+            for snapshot, state in zip(pair, got):
+                assert state.equals(store.state("Q4", snapshot))
+        assert store.states("Q4", []) == []

@@ -9,3 +9,8 @@ Option Explicit
 Public Sub RefreshFunnel()
     RunPython "import udfs.macros; udfs.macros.refresh()"
 End Sub
+
+' Record a snapshot of the deals and the forecast in the snapshot store; no table is rewritten.
+Public Sub SnapshotFunnel()
+    RunPython "import udfs.macros; udfs.macros.snapshot()"
+End Sub
