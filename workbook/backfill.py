@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy.engine import make_url
 
 from funnel.inputs.validation import Inputs
-from funnel.snapshots import reconstructed_snapshot
+from funnel.snapshots import ordered_history, reconstructed_snapshot
 from workbook.store import Recorded, Store, StoreError, book_name, default_url
 
 __all__ = ["Backfilled", "DEMO_WEEKS", "record_past", "backfill_book", "backfill_demo"]
@@ -79,6 +79,8 @@ def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.Dat
         probabilities: ``Analysis.stage_probabilities``.
         history: the deal history (``funnel.snapshots.HISTORY_COLUMNS``).
     """
+    history = ordered_history(history)
+
     def snapshot_of(day: dt.date):
         return reconstructed_snapshot(inputs.opportunities, history, day, inputs.stages, probabilities, inputs.settings,
                                       inputs.quotas)

@@ -17,6 +17,7 @@ from funnel.snapshots.backfill import (
     combined_history,
     deals_on,
     empty_history,
+    ordered_history,
     reconstructed_snapshot,
     reconstructed_state,
     stage_changes,
@@ -26,7 +27,7 @@ from funnel.snapshots.figures import FIGURE_COLUMNS, forecast_figures
 from funnel.snapshots.flow import FLOW_CHANGES, FLOW_COLUMNS, flow_balance, pipeline_flow
 from funnel.snapshots.versions import TRACKED, VERSION_COLUMNS, changes, normalized, record, state_as_of, tracked_fields
 
-__all__ = ["DEFAULT_WEEKS", "HISTORY_COLUMNS", "change_days", "combined_history", "deals_on", "empty_history", "reconstructed_snapshot", "reconstructed_state",
+__all__ = ["DEFAULT_WEEKS", "HISTORY_COLUMNS", "change_days", "combined_history", "deals_on", "empty_history", "ordered_history", "reconstructed_snapshot", "reconstructed_state",
            "stage_changes", "weekly_dates",
            "FIGURE_COLUMNS", "forecast_figures", "FLOW_CHANGES", "FLOW_COLUMNS", "flow_balance", "pipeline_flow",
            "TRACKED", "VERSION_COLUMNS", "changes", "normalized", "record", "state_as_of", "tracked_fields"]
