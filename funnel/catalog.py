@@ -1064,10 +1064,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "Backfilled {book}: {count} past snapshots, as of {first} to {last} ({versions} deal versions), in {store}.",
         "已为 {book} 回填 {count} 个过去的快照，截至 {first} 至 {last}（{versions} 个商机版本），存于 {store}。"),
     "message.backfill_skipped": (
-        "{count} past days of {book} were left out: the store already has a snapshot as of {latest}, and snapshots "
-        "are kept in date order (a backfill adds only days after a book's latest snapshot).",
-        "{book} 有 {count} 个过去的日期未回填：快照库中已有截至 {latest} 的快照，而快照按日期顺序保存"
-        "（回填只添加工作簿最新快照之后的日期）。"),
+        "{count} past days of {book} were left out: the store already has a snapshot as of each of them.",
+        "{book} 有 {count} 个过去的日期未回填：快照库中已有这些日期的快照。"),
     "issue.history_import.blank_id": ("the deal id is blank", "商机编号为空"),
     "issue.history_import.unknown_id": ("no deal of this id in the book's Opportunities table (import the deals first, "
                                         "then their history)", "工作簿的商机表中没有此编号的商机（请先导入商机，再导入其历史）"),

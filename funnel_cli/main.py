@@ -697,8 +697,7 @@ def _say_backfilled(done, name: str, where: str, language: str, weeks: int | Non
                           first=first.as_of.isoformat(), last=last.as_of.isoformat(),
                           versions=sum(r.new_versions for r in done.recorded), store=where))
     if done.skipped:
-        _say(catalog.text("message.backfill_skipped", language, book=name, count=len(done.skipped),
-                          latest=done.latest_before.isoformat()))
+        _say(catalog.text("message.backfill_skipped", language, book=name, count=len(done.skipped)))
 
 
 def _plain(value):

@@ -3,9 +3,10 @@
 
 The reconstruction itself is pure (``funnel.snapshots.backfill``); this module writes what
 it gives, one ``Store.record`` per past day, marked with its origin (``reconstructed`` or
-``imported``). Snapshots of a book are kept in date order, so a backfill writes only the
-days after the book's latest snapshot: running it twice writes nothing the second time,
-and a store whose book already has a snapshot as of the last day takes none.
+``imported``) for each day the book has no snapshot as of: running it twice writes nothing
+the second time. Days after the book's latest snapshot are appended; days before some of its
+snapshots are put in their place in time: the book is recorded again in date order under a
+scratch name (its snapshots as they were) and swapped in, in one transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["Backfilled", "DEMO_WEEKS", "record_past", "backfill_book", "backfill
 @dataclass(frozen=True)
 class Backfilled:
     """What a backfill wrote: the snapshots recorded, the days left out because the book
-    already had a snapshot as of them or later, and that latest day (None: none before)."""
+    already had a snapshot as of them, and the book's latest day before (None: none)."""
 
     recorded: list[Recorded] = field(default_factory=list)
     skipped: list[dt.date] = field(default_factory=list)
@@ -44,7 +45,8 @@ class Executor(Protocol):
 def record_past(store: Store, book: str, days: list[dt.date],
                 snapshot_of: Callable[[dt.date], tuple[pd.DataFrame, pd.DataFrame]], *, origin: str,
                 language: str = "en", executor: Executor | None = None) -> Backfilled:
-    """Record one snapshot per day of ``days`` after the book's latest snapshot, oldest first.
+    """Record one snapshot per day of ``days`` the book has none as of, oldest first, in date
+    order among the book's snapshots.
 
     Args:
         store: the open store.
@@ -56,17 +58,44 @@ def record_past(store: Store, book: str, days: list[dt.date],
         executor: computes the older half of the days' snapshots beside the caller (None: all
             here); the snapshots are recorded in date order either way.
     """
-    snapshots = store.history(book)
-    latest = None if snapshots.empty else pd.Timestamp(snapshots["as_of"].max()).date()
-    todo = sorted({d for d in days if latest is None or d > latest})
-    skipped = sorted({d for d in days if latest is not None and d <= latest})
+    existing = store.history(book)
+    had = {pd.Timestamp(d).date() for d in existing["as_of"]}
+    latest = max(had) if had else None
+    todo = sorted({d for d in days if d not in had})
+    skipped = sorted({d for d in days if d in had})
     half = len(todo) // 2 if executor is not None and len(todo) > 1 else 0
     older = executor.submit(lambda: [snapshot_of(day) for day in todo[:half]]) if half else None
     newer = [snapshot_of(day) for day in todo[half:]]
-    snapshots = (older.result() if older is not None else []) + newer
-    recorded = [store.record(book, day, state, figures, language=language, origin=origin)
-                for day, (state, figures) in zip(todo, snapshots)]
-    return Backfilled(recorded, skipped, latest)
+    made = dict(zip(todo, (older.result() if older is not None else []) + newer))
+    if latest is None or not todo or todo[0] > latest:  # after every snapshot there is: appended
+        recorded = [store.record(book, day, *made[day], language=language, origin=origin) for day in todo]
+        return Backfilled(recorded, skipped, latest)
+    return Backfilled(_interleaved(store, book, existing, made, language, origin), skipped, latest)
+
+
+# The scratch name a backfill records a book under before swapping it in.
+_SCRATCH = "{book} (backfill in progress)"
+
+
+def _interleaved(store: Store, book: str, existing: pd.DataFrame, made: dict, language: str,
+                 origin: str) -> list[Recorded]:
+    # Past days before some of the book's snapshots: everything recorded again in date order
+    # under a scratch name (the existing snapshots as they were: their deals, figures, time,
+    # language and origin), then swapped in for the book in one transaction.
+    scratch = _SCRATCH.format(book=book)
+    store.forget(scratch)  # what a killed backfill left
+    timeline = [(pd.Timestamp(r.as_of).date(), 0, int(r.id), r) for r in existing.itertuples(index=False)]
+    timeline += [(day, 1, 0, None) for day in made]
+    recorded = []
+    for day, new, _, row in sorted(timeline, key=lambda t: t[:3]):
+        if new:
+            recorded.append(store.record(scratch, day, *made[day], language=language, origin=origin))
+        else:
+            store.record(scratch, day, store.state(book, int(row.id)), store.figures(int(row.id)),
+                         taken_at=pd.Timestamp(row.taken_at).to_pydatetime(), language=str(row.language),
+                         origin=str(row.origin))
+    store.replace_book(book, scratch)
+    return recorded
 
 
 def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.DataFrame, history: pd.DataFrame,

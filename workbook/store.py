@@ -60,6 +60,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     inspect,
@@ -599,6 +600,38 @@ class Store:
             return pd.DataFrame(columns=list(FIGURE_COLUMNS))
         with self._errors(), self._begin(write=False) as conn:
             return self._figures(conn, snapshot).sort_values(["period", "team", "owner"], kind="stable").reset_index(drop=True)
+
+
+    # --- putting snapshots before a book's existing ones (backfill) ------------------------------
+
+    def forget(self, book: str) -> None:
+        """Delete a book's snapshots, versions and figures, in one transaction (what a backfill
+        does to a scratch book a killed backfill left behind)."""
+        with self._errors(), self._begin() as conn:
+            _delete_book(conn, book)
+
+    def replace_book(self, book: str, by: str) -> None:
+        """Put the snapshots of book ``by`` in the place of book ``book``'s, in one transaction:
+        ``book``'s snapshots, versions and figures are deleted and ``by``'s renamed ``book``.
+        A backfill records a book's past days and its existing snapshots again, in date order,
+        under a scratch name, then swaps them in here: killed before, the book is as it was."""
+        with self._errors(), self._begin() as conn:
+            self._lock_book(conn, book)
+            self._lock_book(conn, by)
+            _delete_book(conn, book, keep_name=True)
+            conn.execute(update(_deal_versions).where(_deal_versions.c.book == by).values(book=book))
+            conn.execute(update(_snapshots).where(_snapshots.c.book == by).values(book=book))
+            conn.execute(delete(_books).where(_books.c.name == by))
+
+
+def _delete_book(conn: Connection, book: str, keep_name: bool = False) -> None:
+    s = _snapshots.c
+    ids = select(s.id).where(s.book == book)
+    conn.execute(delete(_forecast_figures).where(_forecast_figures.c.snapshot_id.in_(ids)))
+    conn.execute(delete(_deal_versions).where(_deal_versions.c.book == book))
+    conn.execute(delete(_snapshots).where(s.book == book))
+    if not keep_name:
+        conn.execute(delete(_books).where(_books.c.name == book))
 
 
 # --- connections, transactions and their errors ------------------------------------------------

@@ -66,14 +66,34 @@ def test_backfill_reconstructs_past_weeks_once(tmp_path):
     assert [r["origin"] for r in _history(folder)][-1] == "recorded"
 
 
-def test_backfill_after_a_snapshot_of_today_writes_nothing_and_says_why(tmp_path):
+def test_backfill_after_a_snapshot_of_today_puts_the_past_before_it(tmp_path):
     folder = tmp_path / "west"
     write_csv_folder(demo_tables(size=30, seed=4), folder)
     assert _invoke("snapshot", str(folder)).exit_code == 0
+    store_url = f"sqlite:///{tmp_path / 'west.funnel.db'}"
+    with Store(store_url) as store:
+        today = store.state("west")
+        first = store.history("west").iloc[0]
     result = _invoke("backfill", str(folder), "--weeks", "2")
-    assert result.exit_code == 0
-    assert "2 past days of west were left out: the store already has a snapshot as of 2026-11-20" in _said(result)
-    assert len(_history(folder)) == 1
+    assert result.exit_code == 0, result.output
+    assert "Backfilled west: 2 past snapshots, as of 2026-11-06 to 2026-11-13" in _said(result)
+    assert [(r["as_of"], r["origin"]) for r in _history(folder)] == [
+        ("2026-11-06", "reconstructed"), ("2026-11-13", "reconstructed"), ("2026-11-20", "recorded")]
+    with Store(store_url) as store:
+        after = store.history("west")
+        assert store.state("west").equals(today)  # the refresh's snapshot, as it was
+        assert after.iloc[-1]["taken_at"] == first["taken_at"] and after.iloc[-1]["deals"] == first["deals"]
+        assert not any(name.endswith("(backfill in progress)") for name in _books(tmp_path / "west.funnel.db"))
+    again = _invoke("backfill", str(folder), "--weeks", "2")
+    assert "2 past days of west were left out: the store already has a snapshot as of each of them" in _said(again)
+    assert len(_history(folder)) == 3
+
+
+def _books(path: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return [name for (name,) in conn.execute("SELECT name FROM books")]
 
 
 def test_backfill_of_a_missing_book_says_so(tmp_path):

@@ -255,6 +255,23 @@ def test_a_snapshot_says_where_it_came_from(store_url):
             store.record("Q4", DAYS[2], WEEK3, _figures(1.0), origin="guessed")
 
 
+def test_a_book_replaced_by_another_takes_its_snapshots_in_one_go(store_url):
+    with Store(store_url) as store:
+        store.record("Q4", DAYS[2], WEEK3, _figures(3.0))
+        store.record("Q4 scratch", DAYS[0], WEEK1, _figures(1.0))
+        store.record("Q4 scratch", DAYS[1], WEEK2, _figures(2.0))
+        store.record("East", DAYS[0], WEEK2, _figures(1.0))
+        store.replace_book("Q4", "Q4 scratch")
+        assert [str(d) for d in store.history("Q4")["as_of"]] == ["2026-01-05", "2026-01-12"]
+        assert store.history("Q4 scratch").empty and store.state("Q4").equals(WEEK2)
+        assert store.figures(int(store.history("Q4")["id"].iloc[-1]))["weighted"].iloc[-1] == 2.0
+        assert store.state("East").equals(WEEK2)  # another book is left alone
+        store.forget("Q4")
+        assert store.history("Q4").empty and store.versions("Q4").empty and store.state("East").equals(WEEK2)
+        store.record("Q4", DAYS[0], WEEK1, _figures(1.0))  # the name can be used again
+        assert store.state("Q4").equals(WEEK1)
+
+
 # --- SQLite only ---------------------------------------------------------------------------------
 
 def test_sqlite_leaves_one_file_at_rest(tmp_path):
