@@ -124,13 +124,15 @@ def demo(
                                       "products, competitors and qualification; noise: they follow none of them."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output even when Excel's owner file (~$name) "
                                "says it is open."),
+    weeks: Optional[int] = typer.Option(None, "--weeks", min=0, max=520, help="Weekly snapshots of the demo's past "
+                                        "written beside it (0: none); default 26, and 4 above 20,000 deals."),
 ) -> None:
     """Generate the demo data, build the demo workbook and refresh it; beside it, a fresh snapshot store
-    (demo.funnel.db) with 26 weekly snapshots of the demo's past."""
+    (demo.funnel.db) with weekly snapshots of the demo's past (26 by default)."""
     from funnel.demo.competition import demo_competition_tables
     from funnel.demo.data import demo_tables
     from udfs.macros import refresh_report
-    from workbook.backfill import backfill_demo
+    from workbook.backfill import backfill_demo, demo_weeks
     from workbook.build import new_workbook
     from workbook.errors import WorkbookError
     from workbook.filebook import FileBook
@@ -149,7 +151,8 @@ def demo(
             past, store_problem = None, None
             try:  # the demo's past is a bonus: a store that cannot be written leaves the workbook to refresh
                 with runtime.for_refresh() as executor:
-                    past = backfill_demo(out, tables, seed, lang, executor=executor)
+                    past = backfill_demo(out, tables, seed, lang, weeks=demo_weeks(size) if weeks is None else weeks,
+                                         executor=executor)
             except StoreError as err:
                 store_problem = err.message(lang)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
@@ -159,7 +162,7 @@ def demo(
         _fail(_naming(out, err))
     _forecast_glance(report)
     _headline(report)
-    if past is not None:
+    if past is not None and past.recorded:
         _say_backfilled(past, book_name(out), _store_where(default_url(out)), lang)
     if store_problem is not None:
         err_console.print(Text.assemble(("funnel:", "bold yellow"), " ", store_problem), soft_wrap=True)

@@ -23,7 +23,7 @@ from funnel.inputs.validation import Inputs
 from funnel.snapshots import ordered_history, reconstructed_snapshot
 from workbook.store import Recorded, Store, StoreError, book_name, default_url
 
-__all__ = ["Backfilled", "DEMO_WEEKS", "record_past", "backfill_book", "backfill_demo"]
+__all__ = ["Backfilled", "DEMO_WEEKS", "demo_weeks", "record_past", "backfill_book", "backfill_demo"]
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,15 @@ def backfill_book(store: Store, book: str, inputs: Inputs, probabilities: pd.Dat
 
 
 # How many weekly snapshots the demo's store starts with: two quarters, so that the last
-# quarter's forecast accuracy and the current quarter's flow both have snapshots.
+# quarter's forecast accuracy and the current quarter's flow both have snapshots; a big demo
+# (a benchmark's) gets a month, each past week costing about what a refresh's forecast does.
 DEMO_WEEKS = 26
+_BIG_DEMO, _BIG_DEMO_WEEKS = 20_000, 4
+
+
+def demo_weeks(size: int) -> int:
+    """The weeks of past a demo of ``size`` deals is given unless told: 26, 4 above 20,000 deals."""
+    return DEMO_WEEKS if size <= _BIG_DEMO else _BIG_DEMO_WEEKS
 
 
 def backfill_demo(book: Path, tables: dict[str, pd.DataFrame], seed: int, language: str = "en",

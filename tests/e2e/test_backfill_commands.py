@@ -168,3 +168,15 @@ def test_a_demo_whose_store_cannot_be_written_still_builds_and_refreshes_the_wor
     assert result.exit_code == 0, result.output
     assert "Refreshed" in _said(result) and book.exists()
     assert "snapshot store" in _said(result)
+
+
+def test_the_demo_takes_the_weeks_of_past_it_is_told(tmp_path):
+    from workbook.backfill import demo_weeks
+
+    assert (demo_weeks(2000), demo_weeks(20_000), demo_weeks(100_000)) == (26, 26, 4)
+    book = tmp_path / "demo.xlsm"
+    assert _invoke("demo", "--out", str(book), "--size", "30", "--weeks", "3").exit_code == 0
+    assert [r["as_of"] for r in _history(book) if r["origin"] == "reconstructed"] == ["2026-10-30", "2026-11-06", "2026-11-13"]
+    result = _invoke("demo", "--out", str(book), "--size", "30", "--weeks", "0")
+    assert result.exit_code == 0 and "Backfilled" not in _said(result)
+    assert [r for r in _history(book) if r["origin"] == "reconstructed"] == []
