@@ -1153,6 +1153,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "message.refresh_snapshot_failed": ("No snapshot recorded ({why}); the refresh itself is complete.",
                                         "未记录快照（{why}）；刷新本身已完成。"),
     "issue.action.no_snapshot": ("refreshed without recording a snapshot", "已刷新，但未记录快照"),
+    "message.refresh_snapshot_forced": ("No snapshot recorded: a required table or column is missing (see Issues).",
+                                        "未记录快照：缺少必需的表或列（见“问题”表）。"),
     "message.snapshot_failed": ("No snapshot recorded: {why}", "未记录快照：{why}"),
     "message.snapshot_refused": ("No snapshot recorded, nothing was changed: {why}", "未记录快照，未做任何改动：{why}"),
     # Why the recommended concession pattern works, and what goes wrong with the others.

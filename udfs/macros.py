@@ -160,6 +160,8 @@ def record_snapshot(book: Book, report: Report, settings_table: pd.DataFrame | N
     path = getattr(book, "path", None)
     if path is None:  # its snapshots would have no name to go under, nor a folder
         return Snapshot(None, None, catalog.text("message.refresh_snapshot_unsaved", language))
+    if report.inputs.refusals:  # a forced refresh of refused inputs: no history of half a table
+        return Snapshot(None, None, catalog.text("message.refresh_snapshot_forced", language))
     url = snapshot_url(settings.store, path)
     try:
         recorded = record_analysis(url, book_name(path), report.analysis)

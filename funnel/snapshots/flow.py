@@ -72,8 +72,13 @@ def pipeline_flow(first: pd.DataFrame, second: pd.DataFrame, settings: Settings,
     won_b = closed_b & both["is_won_b"].eq(True).to_numpy()
     amount_a = both["amount_a"].fillna(0.0).to_numpy(float)
     amount_b = both["amount_b"].fillna(0.0).to_numpy(float)
-    period_a = np.asarray(period_labels(both["close_date_a"], settings).astype(str), dtype=object)
-    period_b = np.asarray(period_labels(both["close_date_b"], settings).astype(str), dtype=object)
+    # Each deal's period at either snapshot as its place among all the labels in text order
+    # (which is time order, a blank close date last): numbers compared, not texts.
+    label_a, label_b = period_labels(both["close_date_a"], settings), period_labels(both["close_date_b"], settings)
+    labels = np.array(sorted({str(c) for c in label_a.cat.categories} | {str(c) for c in label_b.cat.categories}),
+                      dtype=object)
+    code_a, code_b = (np.searchsorted(labels, np.asarray(label.cat.categories.astype(str), dtype=object))
+                      [label.cat.codes.to_numpy()] for label in (label_a, label_b))
     owner = np.where(in_b, both["owner_b"].to_numpy(object), both["owner_a"].to_numpy(object))
     team = np.where(in_b, both["team_b"].to_numpy(object), both["team_a"].to_numpy(object))
     owner, team = _words(owner), _words(team)
@@ -83,12 +88,7 @@ def pipeline_flow(first: pd.DataFrame, second: pd.DataFrame, settings: Settings,
     who_owner = np.asarray(pairs.get_level_values(0), dtype=object)
     who_team = np.asarray(pairs.get_level_values(1), dtype=object)
     if periods is None:
-        periods = sorted((set(period_a[open_a]) | set(period_b[open_b])) - {NO_CLOSE_DATE})
-
-    # The labels as their places in sorted order: comparing numbers, not texts, per period.
-    codes, labels = pd.factorize(np.concatenate([period_a, period_b]), sort=True)
-    labels = np.asarray(labels, dtype=object)
-    code_a, code_b = codes[:len(period_a)], codes[len(period_a):]
+        periods = sorted(set(labels[np.union1d(code_a[open_a], code_b[open_b])]) - {NO_CLOSE_DATE})
     parts = []
     for period in periods:
         place = int(np.searchsorted(labels, period))

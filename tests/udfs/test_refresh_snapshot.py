@@ -16,14 +16,26 @@ from typer.testing import CliRunner
 from funnel.demo.data import demo_tables
 from funnel.snapshots import tracked_fields
 from funnel_cli.main import app
+from tests.support import hostile
+from tests.support.postgres import start_server, why_no_server
 from udfs.macros import record_snapshot, refresh_report, snapshot
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
-from workbook.layout import REFRESH_MACRO, SNAPSHOT_MACRO
+from workbook.layout import REFRESH_MACRO, SNAPSHOT_MACRO, metric_label
 from workbook.store import SCHEMA_VERSION, Store, default_url, snapshot_url
 from workbook.vba_project import macro_names
 
 SIZE = 40
+_NO_SERVER = why_no_server()
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if _NO_SERVER:
+        pytest.skip(_NO_SERVER)
+    server = start_server()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +136,11 @@ def test_an_unwritable_store_is_an_issues_row_and_the_refresh_completes(built, t
     message, row = _failed(book, store=str(tmp_path / "gone" / "x.db"))
     assert "cannot be written" in message and "cannot be written" in row["Problem"]
     assert row["Table"] == "settings" and row["Column"] == "value"
+    # The Summary and the closing message count the store's row with the others.
+    summary = FileBook(book).read_table("tblSummary")
+    counted = summary.set_index(summary.columns[0]).loc[metric_label("issues", "en")].iloc[0]
+    assert int(counted) == len(_issues(book))
+    assert f"{len(_issues(book))} problem(s) found" in message
 
 
 def test_a_locked_store_is_an_issues_row(built, tmp_path, monkeypatch):
@@ -215,3 +232,24 @@ def test_every_output_sheet_of_an_xlsm_has_a_snapshot_button_its_project_can_run
     assert buttons.count(SNAPSHOT_MACRO) == buttons.count(REFRESH_MACRO) > 0
     assert SNAPSHOT_MACRO in macro_names(vba)
     assert "Snapshot" in vml
+
+
+def test_a_forced_refresh_of_refused_inputs_records_no_snapshot(built, tmp_path):
+    book = _book(built, tmp_path)
+    hostile.delete_sheet(book, "Quotas")  # a required table gone
+    _, message = refresh_report(FileBook(book), force=True)
+    assert "No snapshot recorded: a required table or column is missing" in message
+    assert not (tmp_path / "Q4 Forecast.funnel.db").exists()
+
+
+def test_a_refresh_records_into_a_postgresql_store_named_in_settings(built, tmp_path, postgres):
+    url = postgres.database()
+    book = _book(built, tmp_path)
+    report, message = _refresh(book, store=url)
+    assert "Snapshot 1 as of" in message
+    _, again = _refresh(book, store=url)
+    assert "nothing new recorded" in again
+    with Store(url, create=False) as store:
+        assert len(store.history("Q4 Forecast")) == 1
+        assert store.state("Q4 Forecast").equals(tracked_fields(report.deals))
+    assert not (tmp_path / "Q4 Forecast.funnel.db").exists()
