@@ -1076,6 +1076,34 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "（新增 {versions} 个商机版本），存于 {store}。"),
     "message.no_snapshots": ("No snapshots of {book} in {store} yet: funnel snapshot records one.",
                              "{store} 中还没有 {book} 的快照：用 funnel snapshot 记录一个。"),
+    # --- Backfill: past snapshots reconstructed or imported (funnel backfill, demo, import) ---
+    "message.backfilled": (
+        "Backfilled {book}: {count} past snapshots, as of {first} to {last} ({versions} deal versions), in {store}.",
+        "已为 {book} 回填 {count} 个过去的快照，截至 {first} 至 {last}（{versions} 个商机版本），存于 {store}。"),
+    "message.backfill_skipped": (
+        "{count} past days of {book} were left out: the store already has a snapshot as of each of them.",
+        "{book} 有 {count} 个过去的日期未回填：快照库中已有这些日期的快照。"),
+    "issue.history_import.blank_id": ("the deal id is blank", "商机编号为空"),
+    "issue.history_import.unknown_id": ("no deal of this id in the book's Opportunities table (import the deals first, "
+                                        "then their history)", "工作簿的商机表中没有此编号的商机（请先导入商机，再导入其历史）"),
+    "issue.history_import.unknown_stage": ("a stage that maps to no stage of the book's scheme",
+                                           "该阶段对应不到工作簿阶段方案中的任何阶段"),
+    "message.history_imported": (
+        "Read {kept} of {rows} history rows of {file} ({layout}) for {deals} deals; {problems} problem(s).",
+        "已读取 {file}（{layout}）{rows} 行历史中的 {kept} 行，涉及 {deals} 个商机；{problems} 个问题。"),
+    "message.history_import_issue": ("  {file} row {row}, {column}: {problem} ({action})",
+                                     "  {file} 第 {row} 行，{column}：{problem}（{action}）"),
+    "message.history_ignored_properties": ("Properties that are not stage, amount or close date were passed over: {names}.",
+                                           "非阶段、金额、预计成交日期的属性未导入：{names}。"),
+    "message.history_needs_book": ("{book} does not exist: import the deals first (funnel import DEALS.csv --into {book}), "
+                                   "then their history", "{book} 不存在：请先导入商机（funnel import DEALS.csv --into {book}），"
+                                   "再导入其历史"),
+    "message.backfill_none": ("Nothing to backfill for {book}: no past day to record in the {weeks} weeks before {as_of}.",
+                              "{book} 无需回填：截至 {as_of} 之前的 {weeks} 周内没有可记录的过去日期。"),
+    "history.column.origin": ("Origin", "来源"),
+    "history.origin.recorded": ("recorded", "记录"),
+    "history.origin.reconstructed": ("reconstructed", "重建"),
+    "history.origin.imported": ("imported", "导入"),
     "history.title": ("Snapshots of {book} ({store})", "{book} 的快照（{store}）"),
     "history.column.id": ("Snapshot", "快照"),
     "history.column.taken_at": ("Taken (UTC)", "记录时间（UTC）"),

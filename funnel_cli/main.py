@@ -124,14 +124,19 @@ def demo(
                                       "products, competitors and qualification; noise: they follow none of them."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output even when Excel's owner file (~$name) "
                                "says it is open."),
+    weeks: Optional[int] = typer.Option(None, "--weeks", min=0, max=520, help="Weekly snapshots of the demo's past "
+                                        "written beside it (0: none); default 26, and 4 above 20,000 deals."),
 ) -> None:
-    """Generate the demo data, build the demo workbook and refresh it."""
+    """Generate the demo data, build the demo workbook and refresh it; beside it, a fresh snapshot store
+    (demo.funnel.db) with weekly snapshots of the demo's past (26 by default)."""
     from funnel.demo.competition import demo_competition_tables
     from funnel.demo.data import demo_tables
     from udfs.macros import refresh_report
+    from workbook.backfill import backfill_demo, demo_weeks
     from workbook.build import new_workbook
     from workbook.errors import WorkbookError
     from workbook.filebook import FileBook
+    from workbook.store import StoreError, book_name, default_url
 
     if lang not in ("en", "zh-CN"):
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
@@ -142,6 +147,14 @@ def demo(
             tables.update(demo_competition_tables(tables, lang))
             status.update("Building the workbook...")
             new_workbook(out, lang, tables, force=force)
+            status.update("Writing the demo's past weekly snapshots...")
+            past, store_problem = None, None
+            try:  # the demo's past is a bonus: a store that cannot be written leaves the workbook to refresh
+                with runtime.for_refresh() as executor:
+                    past = backfill_demo(out, tables, seed, lang, weeks=demo_weeks(size) if weeks is None else weeks,
+                                         executor=executor)
+            except StoreError as err:
+                store_problem = err.message(lang)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
             report, message = refresh_report(book)  # the one engine run: its figures are what the file now holds
@@ -149,6 +162,10 @@ def demo(
         _fail(_naming(out, err))
     _forecast_glance(report)
     _headline(report)
+    if past is not None and past.recorded:
+        _say_backfilled(past, book_name(out), _store_where(default_url(out)), lang)
+    if store_problem is not None:
+        err_console.print(Text.assemble(("funnel:", "bold yellow"), " ", store_problem), soft_wrap=True)
     console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
 
 
@@ -316,18 +333,30 @@ def report(
 def import_(
     export: Path = typer.Argument(..., help="The CRM export (CSV)."),
     into: Path = typer.Option(..., "--into", help="The workbook to import into (built when it does not exist)."),
-    layout: str = typer.Option("auto", help="maven, salesforce, hubspot, auto, or a mapping JSON file."),
+    layout: str = typer.Option("auto", help="maven, salesforce, hubspot, salesforce-history, hubspot-history, auto, "
+                               "or a mapping JSON file."),
     lang: str = typer.Option("en", help="Language of a new workbook: en or zh-CN."),
     currency: Optional[str] = typer.Option(None, "--currency", help="Currency code of a new workbook (default: the "
                                            "export's currency column, else CNY)."),
     force: bool = typer.Option(False, "--force", help="Write even when Excel's owner file (~$name) says the workbook "
                                "is open."),
+    store: Optional[str] = typer.Option(None, "--store", help="History exports: the snapshot store (a path or a URL); "
+                                        "default: BOOK.funnel.db beside the workbook."),
+    weeks: int = typer.Option(13, "--weeks", min=1, max=520, help="History exports: how many weeks before the "
+                              "workbook's as_of to take snapshots of."),
 ) -> None:
     """Import a CRM export into a workbook's input tables; re-importing never duplicates deals.
 
     A new workbook is set as of the export's newest date when that is more than a quarter
-    ago, in the export's currency; an existing one keeps its settings.
+    ago, in the export's currency; an existing one keeps its settings. A history export
+    (Salesforce's Opportunity History report, HubSpot's deal property history) goes into the
+    workbook's snapshot store instead: a snapshot on each day something changed, as imported.
     """
+    from funnel.crm.history import HISTORY_LAYOUTS, sniff_history_layout
+
+    if layout in HISTORY_LAYOUTS or (layout == "auto" and sniff_history_layout(export)):
+        _import_history(export, into, layout, store, weeks)
+        return
     from funnel.crm.book_settings import new_book_settings
     from funnel.crm.importers import ExportError, import_export
     from workbook.errors import WorkbookError
@@ -369,6 +398,62 @@ def import_(
         f"{counts['skipped']:,} skipped; {counts['history_added']:,} stage-history rows added to {into}. "
         f"Next: funnel refresh {into}"
     )
+
+
+def _import_history(export: Path, into: Path, layout: str, store: str | None, weeks: int) -> None:
+    import datetime as dt
+
+    from funnel import catalog
+    from funnel.analysis import Analysis
+    from funnel.crm.history import read_history_export
+    from funnel.crm.importers import ExportError
+    from funnel.inputs.refusals import RefreshRefused
+    from funnel.inputs.validation import validate
+    from funnel.snapshots import change_days, combined_history, stage_changes
+    from workbook.backfill import backfill_book
+    from workbook.errors import WorkbookError
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
+
+    if not into.exists():
+        _fail(catalog.text("message.history_needs_book", "en", book=into))
+    try:
+        with console.status(f"Reading {into.name}..."):
+            raw, log = _read_source(into)
+            inputs = validate(raw, {}, log)
+        if inputs.refusals:
+            _fail(f"{into.name}: no history import: {RefreshRefused(inputs.refusals)}")
+        language = inputs.settings.language
+        with console.status(f"Reading {export.name}..."):
+            result = read_history_export(export, layout, known_ids=list(inputs.opportunities["id"].astype(str)),
+                                         stage_codes=list(inputs.stages["code"].astype(str)))
+    except (ExportError, WorkbookError) as err:
+        _fail(str(err))
+    except ValueError as err:
+        _fail(str(err))
+    issues = result.log.table(language)
+    _say(catalog.text("message.history_imported", language, kept=f"{result.kept:,}", rows=f"{result.rows:,}",
+                      file=export.name, layout=result.layout, deals=f"{result.history['deal_id'].nunique():,}",
+                      problems=f"{len(issues):,}"))
+    for r in issues.head(10).itertuples(index=False):
+        _say(catalog.text("message.history_import_issue", language, file=r.table, row=r.row, column=r.column,
+                          problem=r.problem, action=r.action))
+    if result.ignored_properties:
+        _say(catalog.text("message.history_ignored_properties", language,
+                          names=", ".join(f"{name} ({count})" for name, count in result.ignored_properties.items())))
+    as_of = inputs.settings.as_of
+    history = combined_history(result.history, stage_changes(inputs.stage_history))
+    days = change_days(result.history, as_of - dt.timedelta(days=7 * weeks), as_of)
+    name = book_name(into)
+    try:
+        with console.status("Recording the imported history..."), \
+                Store(store_url(store) if store else default_url(into)) as opened:
+            with runtime.for_refresh() as executor:
+                done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities, history, days,
+                                     origin="imported", executor=executor)
+            where = opened.where
+    except StoreError as err:
+        _fail(err.message(language))
+    _say_backfilled(done, name, where, language, weeks, as_of)
 
 
 addin_app = typer.Typer(no_args_is_help=True, help="The funnel Excel add-in (funnel.xlam): a Funnel ribbon tab for any workbook.")
@@ -555,6 +640,71 @@ def snapshot(
                       versions=recorded.new_versions, store=where))
 
 
+@app.command()
+def backfill(
+    path: Path = typer.Argument(..., help="The workbook (or folder of CSVs) whose past snapshots to reconstruct."),
+    weeks: int = typer.Option(13, "--weeks", min=1, max=520, help="How many weekly snapshots to go back from the "
+                              "workbook's as_of."),
+    store: Optional[str] = typer.Option(None, "--store", help="The store: a file path, or a URL (sqlite:///file.db, "
+                                        "postgresql+psycopg://host/db); default: BOOK.funnel.db beside the workbook."),
+) -> None:
+    """Reconstruct past weekly snapshots from the Stage history table (amounts and close dates as known now),
+    marked as reconstructed; running it again writes nothing new. The workbook is not rewritten."""
+    from funnel.analysis import Analysis
+    from funnel.inputs.refusals import RefreshRefused
+    from funnel.inputs.validation import validate
+    from funnel.snapshots import stage_changes, weekly_dates
+    from workbook.backfill import backfill_book
+    from workbook.errors import WorkbookError
+    from workbook.store import Store, StoreError, book_name, default_url, store_url
+
+    if not path.exists():
+        _fail(f"no such workbook or folder: {path}")
+    try:
+        with console.status(f"Reading {path.name}..."):
+            raw, log = _read_source(path)
+            inputs = validate(raw, {}, log)
+    except WorkbookError as err:
+        _fail(_naming(path, err))
+    except ValueError as err:
+        _fail(str(err))
+    if inputs.refusals:
+        _fail(f"{path.name}: no backfill: {RefreshRefused(inputs.refusals)}")
+    settings, name = inputs.settings, book_name(path)
+    days = weekly_dates(settings.as_of, weeks)
+    try:
+        with console.status("Reconstructing past snapshots..."), \
+                Store(store_url(store) if store else default_url(path)) as opened:
+            with runtime.for_refresh() as executor:
+                done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities,
+                                     stage_changes(inputs.stage_history), days, executor=executor)
+            where = opened.where
+    except StoreError as err:
+        _fail(err.message(settings.language))
+    _say_backfilled(done, name, where, settings.language)
+
+
+def _store_where(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).database or url
+
+
+def _say_backfilled(done, name: str, where: str, language: str, weeks: int | None = None, as_of=None) -> None:
+    from funnel import catalog
+
+    if not done.recorded and not done.skipped and weeks is not None:
+        _say(catalog.text("message.backfill_none", language, book=name, weeks=weeks, as_of=as_of.isoformat()))
+
+    if done.recorded:
+        first, last = done.recorded[0], done.recorded[-1]
+        _say(catalog.text("message.backfilled", language, book=name, count=len(done.recorded),
+                          first=first.as_of.isoformat(), last=last.as_of.isoformat(),
+                          versions=sum(r.new_versions for r in done.recorded), store=where))
+    if done.skipped:
+        _say(catalog.text("message.backfill_skipped", language, book=name, count=len(done.skipped)))
+
+
 def _plain(value):
     # A value as JSON writes it: dates as ISO text, numpy numbers as Python's.
     if hasattr(value, "isoformat"):
@@ -563,7 +713,7 @@ def _plain(value):
 
 
 # The columns ``funnel history`` lists, in order.
-_HISTORY_COLUMNS = ("id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted")
+_HISTORY_COLUMNS = ("id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "origin")
 
 
 @app.command()
@@ -600,7 +750,8 @@ def history(
                          else "right")
     for r in snapshots.itertuples(index=False):
         table.add_row(str(r.id), pd.Timestamp(r.taken_at).strftime("%Y-%m-%d %H:%M"), pd.Timestamp(r.as_of).strftime("%Y-%m-%d"),
-                      f"{r.deals:,}", f"{r.changed:,}", f"{r.open_deals:,}", f"{r.open_amount:,.0f}", f"{r.weighted:,.0f}")
+                      f"{r.deals:,}", f"{r.changed:,}", f"{r.open_deals:,}", f"{r.open_amount:,.0f}", f"{r.weighted:,.0f}",
+                      catalog.text(f"history.origin.{r.origin}", language))
     console.print(table)
 
 

@@ -12,7 +12,9 @@ Tables (``SCHEMA_VERSION`` 2):
     books            one row per workbook: what a snapshot locks, so snapshots of one book
                      are recorded one after the other
     snapshots        id, book, taken_at (UTC), as_of, deals, changed, open_deals,
-                     open_amount, weighted, language
+                     open_amount, weighted, language, origin (``ORIGINS``: recorded by a
+                     refresh, reconstructed from the stage history, imported from a CRM's
+                     history export)
     deal_versions    book, deal_id, the tracked fields (``funnel.snapshots.TRACKED``),
                      valid_from / valid_to (snapshot ids; valid_to blank while current),
                      digest (a 64-bit hash of the tracked fields, ``digests``)
@@ -26,8 +28,12 @@ Recording the same data again on the same date writes nothing at all; on a later
 records the snapshot row alone, since "nothing changed by that date" is itself history (its
 ``changed`` is 0). Each snapshot is one transaction: killed midway, the store is as it was.
 
-Schema versions: 1 had no digest; opening a version-1 store to write adds the column and
-fills it for the current versions, in one transaction (a reader opens it as it is).
+Schema versions, each step applied in order in one transaction when a store of an older
+version is opened to write (a reader opens it as it is; ``_migrate``):
+
+    1   the first version
+    2   deal_versions.digest, filled for the current versions
+    3   snapshots.origin (every snapshot of an older store was recorded by a refresh)
 """
 
 from __future__ import annotations
@@ -54,9 +60,11 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     inspect,
+    literal,
     select,
     text,
     update,
@@ -67,10 +75,14 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from funnel import catalog
 from funnel.snapshots import FIGURE_COLUMNS, TRACKED, changes, forecast_figures, normalized, tracked_fields
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreError", "Recorded", "default_url", "store_url", "snapshot_url", "is_off", "book_name",
-           "digests", "record_analysis"]
+__all__ = ["SCHEMA_VERSION", "ORIGINS", "Store", "StoreError", "Recorded", "default_url", "store_url", "snapshot_url",
+           "is_off", "book_name", "digests", "record_analysis"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# Where a snapshot came from: a refresh or ``funnel snapshot`` (recorded), a backfill from the
+# Stage history table or the demo's generated history (reconstructed: what was not recorded is
+# as known now), a CRM's history export (imported).
+ORIGINS = ("recorded", "reconstructed", "imported")
 # How long a snapshot waits for another writer of a SQLite file before saying it is locked.
 BUSY_SECONDS = 5.0
 # How long a connection to a server may take before it is unreachable.
@@ -91,6 +103,7 @@ _snapshots = Table(
     Column("open_amount", Float, nullable=False),
     Column("weighted", Float, nullable=False),
     Column("language", String(16), nullable=False),  # the workbook's, for what lists the snapshots
+    Column("origin", String(32), nullable=False, server_default="recorded"),  # one of ORIGINS (version 3)
     Index("snapshots_by_book", "book", "as_of"),
 )
 _deal_versions = Table(
@@ -163,6 +176,8 @@ def _migrate(conn: Connection, found: int) -> None:
             conn.execute(update(_deal_versions).where(v.book == bindparam("b_book"), v.deal_id == bindparam("b_deal"),
                                                       v.valid_from == bindparam("b_from"))
                          .values(digest=bindparam("b_digest")), rows)
+    if found < 3:
+        conn.execute(text("ALTER TABLE snapshots ADD COLUMN origin VARCHAR(32) NOT NULL DEFAULT 'recorded'"))
     conn.execute(update(_schema_version).values(version=SCHEMA_VERSION))
 
 
@@ -295,6 +310,7 @@ class Store:
         if self.dialect == "sqlite":
             _sqlite_transactions(self.engine, busy_seconds)
         self.empty = False
+        self.version: int | None = None  # the store's schema version once open
         with self._errors():
             self._open(create)
 
@@ -327,7 +343,10 @@ class Store:
                     conn.execute(_schema_version.insert().values(version=SCHEMA_VERSION))
                 elif found < SCHEMA_VERSION:
                     _migrate(conn, found)
+            found = SCHEMA_VERSION
         self.empty = found is None and not create
+        # What a store opened only to read (``create=False``) holds may be an older schema.
+        self.version = found
 
     def _schema(self, conn: Connection) -> int | None:
         # The store's schema version (None: no schema yet); refused when newer than ours.
@@ -350,7 +369,7 @@ class Store:
     # --- writing --------------------------------------------------------------------------------
 
     def record(self, book: str, as_of: dt.date, state: pd.DataFrame, figures: pd.DataFrame,
-               taken_at: dt.datetime | None = None, language: str = "en") -> Recorded:
+               taken_at: dt.datetime | None = None, language: str = "en", origin: str = "recorded") -> Recorded:
         """Record one snapshot of a book, in one transaction.
 
         Args:
@@ -360,11 +379,15 @@ class Store:
             figures: the forecast figures (``funnel.snapshots.forecast_figures``).
             taken_at: when it was taken (UTC); now when None.
             language: the workbook's language (``funnel history`` speaks it).
+            origin: where the snapshot came from (``ORIGINS``): ``reconstructed`` and
+                ``imported`` mark a backfill's past snapshots.
 
         Raises:
             StoreError: the store cannot be written, or ``as_of`` is before the book's latest
                 snapshot (versions follow the order of the dates).
         """
+        if origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got '{origin}'")
         taken_at = taken_at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         state = normalized(state)
         if state["deal_id"].duplicated().any():
@@ -385,7 +408,7 @@ class Store:
             snapshot_id = conn.execute(_snapshots.insert().values(
                 book=book, taken_at=taken_at, as_of=as_of, deals=len(state), changed=changed,
                 open_deals=int(is_open.sum()), open_amount=float(state.loc[is_open, "amount"].fillna(0.0).sum()),
-                weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language,
+                weighted=float(state.loc[is_open, "weighted"].fillna(0.0).sum()), language=language, origin=origin,
             )).inserted_primary_key[0]
             if ended:
                 self._many(conn, "UPDATE deal_versions SET valid_to = {} WHERE book = {} AND deal_id = {} "
@@ -569,13 +592,16 @@ class Store:
 
     def history(self, book: str) -> pd.DataFrame:
         """The book's snapshots, oldest first: id, taken_at, as_of, deals, changed, open_deals,
-        open_amount, weighted, language."""
+        open_amount, weighted, language, origin (``ORIGINS``)."""
         s = _snapshots.c
-        names = ["id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "language"]
+        names = ["id", "taken_at", "as_of", "deals", "changed", "open_deals", "open_amount", "weighted", "language", "origin"]
         if self.empty:
             return pd.DataFrame(columns=names)
+        # A store older than version 3 opened only to read has no origin column: all its snapshots were recorded.
+        columns = [s[n] for n in names[:-1]] + [s.origin if (self.version or SCHEMA_VERSION) >= 3
+                                                 else literal("recorded", String).label("origin")]
         with self._errors(), self._begin(write=False) as conn:
-            return _frame(conn.execute(select(*(s[n] for n in names)).where(s.book == book).order_by(s.id)), names)
+            return _frame(conn.execute(select(*columns).where(s.book == book).order_by(s.id)), names)
 
     def figures(self, snapshot: int) -> pd.DataFrame:
         """The forecast figures one snapshot recorded (``FIGURE_COLUMNS``)."""
@@ -583,6 +609,38 @@ class Store:
             return pd.DataFrame(columns=list(FIGURE_COLUMNS))
         with self._errors(), self._begin(write=False) as conn:
             return self._figures(conn, snapshot).sort_values(["period", "team", "owner"], kind="stable").reset_index(drop=True)
+
+
+    # --- putting snapshots before a book's existing ones (backfill) ------------------------------
+
+    def forget(self, book: str) -> None:
+        """Delete a book's snapshots, versions and figures, in one transaction (what a backfill
+        does to a scratch book a killed backfill left behind)."""
+        with self._errors(), self._begin() as conn:
+            _delete_book(conn, book)
+
+    def replace_book(self, book: str, by: str) -> None:
+        """Put the snapshots of book ``by`` in the place of book ``book``'s, in one transaction:
+        ``book``'s snapshots, versions and figures are deleted and ``by``'s renamed ``book``.
+        A backfill records a book's past days and its existing snapshots again, in date order,
+        under a scratch name, then swaps them in here: killed before, the book is as it was."""
+        with self._errors(), self._begin() as conn:
+            self._lock_book(conn, book)
+            self._lock_book(conn, by)
+            _delete_book(conn, book, keep_name=True)
+            conn.execute(update(_deal_versions).where(_deal_versions.c.book == by).values(book=book))
+            conn.execute(update(_snapshots).where(_snapshots.c.book == by).values(book=book))
+            conn.execute(delete(_books).where(_books.c.name == by))
+
+
+def _delete_book(conn: Connection, book: str, keep_name: bool = False) -> None:
+    s = _snapshots.c
+    ids = select(s.id).where(s.book == book)
+    conn.execute(delete(_forecast_figures).where(_forecast_figures.c.snapshot_id.in_(ids)))
+    conn.execute(delete(_deal_versions).where(_deal_versions.c.book == book))
+    conn.execute(delete(_snapshots).where(s.book == book))
+    if not keep_name:
+        conn.execute(delete(_books).where(_books.c.name == book))
 
 
 # --- connections, transactions and their errors ------------------------------------------------

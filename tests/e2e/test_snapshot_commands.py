@@ -108,12 +108,13 @@ def test_a_chinese_workbook_is_answered_in_chinese(tmp_path, monkeypatch):
     book = tmp_path / "zh.xlsm"
     demo = _invoke("demo", "--out", str(book), "--size", "30", "--lang", "zh-CN")
     assert demo.exit_code == 0
-    assert "已记录截至 2026-11-20 的快照 1" in _said(demo)  # the demo's refresh recorded it
+    assert "已记录截至 2026-11-20 的快照 27" in _said(demo)  # the demo's refresh recorded it, after the 26 past weeks
     result = _invoke("snapshot", str(book))
     assert result.exit_code == 0, result.output
-    assert "快照库已有截至 2026-11-20 的相同数据（快照 1）：未新增记录。" in _said(result)
+    # The demo's store holds its 26 past weeks; the refresh's own snapshot follows them.
+    assert "快照库已有截至 2026-11-20 的相同数据（快照 27）：未新增记录。" in _said(result)
     result = _invoke("snapshot", str(book), "--as-of", "2026-11-27")
-    assert "已记录 zh 截至 2026-11-27 的快照 2：30 个商机" in _said(result)
+    assert "已记录 zh 截至 2026-11-27 的快照 28：30 个商机" in _said(result)
     listed = runner.invoke(app, ["history", str(book)])
     assert "zh 的快照" in listed.output and "变化商机数" in listed.output
 

@@ -212,6 +212,66 @@ def test_a_first_version_store_opened_to_read_is_left_as_it_was(tmp_path):
     assert copy.read_bytes() == FIRST_VERSION_STORE.read_bytes()
 
 
+def test_the_first_version_store_is_migrated_once_and_its_snapshots_read_as_recorded(tmp_path):
+    copy = tmp_path / "Q4 Forecast.funnel.db"
+    copy.write_bytes(FIRST_VERSION_STORE.read_bytes())
+    with Store(f"sqlite:///{copy}", create=False) as store:  # listing migrates nothing
+        assert store.version == 1
+        assert list(store.history("Q4 Forecast")["origin"]) == ["recorded", "recorded"]
+    assert sqlite3.connect(copy).execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    with Store(f"sqlite:///{copy}") as store:
+        assert store.version == SCHEMA_VERSION == 3
+        store.record("Q4 Forecast", DAYS[2], WEEK3, _figures(0.0), origin="reconstructed")
+        assert list(store.history("Q4 Forecast")["origin"]) == ["recorded", "recorded", "reconstructed"]
+    with Store(f"sqlite:///{copy}") as store:  # opened again: already version 3, nothing to do
+        assert store.version == 3 and len(store.history("Q4 Forecast")) == 3
+    assert sqlite3.connect(copy).execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+
+
+def test_a_version_2_store_gets_its_origin_column_on_either_database(store_url):
+    with Store(store_url) as store:
+        store.record("Q4", DAYS[0], WEEK1, _figures(1.0))
+    engine = create_engine(store_url)
+    with engine.begin() as conn:  # what version 2 wrote: no origin column
+        conn.execute(text("ALTER TABLE snapshots DROP COLUMN origin"))
+        conn.execute(text("UPDATE schema_version SET version = 2"))
+    engine.dispose()
+    with Store(store_url, create=False) as store:
+        assert store.version == 2 and list(store.history("Q4")["origin"]) == ["recorded"]
+    with Store(store_url) as store:
+        assert store.version == 3
+        store.record("Q4", DAYS[1], WEEK2, _figures(1.0), origin="imported")
+        assert list(store.history("Q4")["origin"]) == ["recorded", "imported"]
+        assert store.state("Q4").equals(WEEK2)
+
+
+def test_a_snapshot_says_where_it_came_from(store_url):
+    with Store(store_url) as store:
+        store.record("Q4", DAYS[0], WEEK1, _figures(1.0), origin="reconstructed")
+        store.record("Q4", DAYS[1], WEEK2, _figures(1.0), origin="imported")
+        store.record("Q4", DAYS[2], WEEK3, _figures(1.0))
+        assert list(store.history("Q4")["origin"]) == ["reconstructed", "imported", "recorded"]
+        with pytest.raises(ValueError):
+            store.record("Q4", DAYS[2], WEEK3, _figures(1.0), origin="guessed")
+
+
+def test_a_book_replaced_by_another_takes_its_snapshots_in_one_go(store_url):
+    with Store(store_url) as store:
+        store.record("Q4", DAYS[2], WEEK3, _figures(3.0))
+        store.record("Q4 scratch", DAYS[0], WEEK1, _figures(1.0))
+        store.record("Q4 scratch", DAYS[1], WEEK2, _figures(2.0))
+        store.record("East", DAYS[0], WEEK2, _figures(1.0))
+        store.replace_book("Q4", "Q4 scratch")
+        assert [str(d) for d in store.history("Q4")["as_of"]] == ["2026-01-05", "2026-01-12"]
+        assert store.history("Q4 scratch").empty and store.state("Q4").equals(WEEK2)
+        assert store.figures(int(store.history("Q4")["id"].iloc[-1]))["weighted"].iloc[-1] == 2.0
+        assert store.state("East").equals(WEEK2)  # another book is left alone
+        store.forget("Q4")
+        assert store.history("Q4").empty and store.versions("Q4").empty and store.state("East").equals(WEEK2)
+        store.record("Q4", DAYS[0], WEEK1, _figures(1.0))  # the name can be used again
+        assert store.state("Q4").equals(WEEK1)
+
+
 # --- SQLite only ---------------------------------------------------------------------------------
 
 def test_sqlite_leaves_one_file_at_rest(tmp_path):
