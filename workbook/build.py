@@ -186,6 +186,10 @@ def _add_table(ws, layout: TableLayout, fmt: Formats, language: str, frame: pd.D
     return row0, col0, last_row, last_col
 
 
+# Deal scores' flags that are warning signs when TRUE (red), and qualifications missing when FALSE (amber).
+FLAG_WARNINGS = ("stale", "overdue", "pushed", "inactive")
+FLAG_QUALIFIED = ("man_ok", "go_ok", "dm_supportive")
+
 # The Dashboard chart's bars: closed won green, the calls amber, expected blue, the range grey.
 _FIGURE_COLORS = ("#70AD47", "#FFC000", "#FFD966", "#4472C4", "#BFBFBF", "#7F7F7F", "#BFBFBF")
 
@@ -209,9 +213,7 @@ def _column_cells(layout: TableLayout, key: str) -> tuple[int, int, int, int]:
 def _highlights(wb, sheets: dict[str, object], language: str) -> None:
     # Risk that stands out as data bars: the used probability and the amounts at risk, the
     # owners' attainment and coverage; a refresh moves each range with its table's rows.
-    # (Red / amber cell rules on the flags made LibreOffice's PDF export of a refreshed
-    # workbook fail, "Unspecified Application Error", so the flags stay words and the
-    # reason column leads the sheet.)
+    # Red / amber on the flags: _flag_colours.
     bars = {"type": "data_bar", "bar_solid": True, "min_type": "num", "min_value": 0}
     scores = OUTPUTS["tblDealScores"]
     ws = sheets[scores.sheet(language)]
@@ -224,6 +226,25 @@ def _highlights(wb, sheets: dict[str, object], language: str) -> None:
     board.conditional_format(*_column_cells(owners, "attainment"),
                              {**bars, "bar_color": "#A9D08E", "max_type": "num", "max_value": 1})
     board.conditional_format(*_column_cells(owners, "coverage"), {**bars, "bar_color": "#9BC2E6"})
+    _flag_colours(wb, ws, scores)
+
+
+def _flag_colours(wb, ws, scores: TableLayout) -> None:
+    # Flags that stand out: a warning sign that holds (stale, overdue, pushed, inactive) red,
+    # a qualification that does not (MAN, GO, a supportive decision maker) amber, and the
+    # count of warning signs red from two, amber at one. The flags are TRUE/FALSE cells, so
+    # the rules compare with TRUE and FALSE and read the same in every language. Plain cell
+    # rules, each with a dxf of its own fill and font colour (LibreOffice renders and exports
+    # them to PDF; see tests/e2e/test_libreoffice.py).
+    red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+    amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+    for keys, value, colour in ((FLAG_WARNINGS, "TRUE", red), (FLAG_QUALIFIED, "FALSE", amber)):
+        for key in keys:
+            ws.conditional_format(*_column_cells(scores, key),
+                                  {"type": "cell", "criteria": "==", "value": value, "format": colour})
+    signs = _column_cells(scores, "warning_signs")
+    ws.conditional_format(*signs, {"type": "cell", "criteria": ">=", "value": 2, "format": red})
+    ws.conditional_format(*signs, {"type": "cell", "criteria": "==", "value": 1, "format": amber})
 
 
 def _charts(wb, sheets: dict[str, object], language: str) -> None:
