@@ -305,6 +305,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblCallRollup.commit": ("System commit (won + commit)", "系统承诺（已赢+承诺）"),
     "header.tblCallRollup.best_case": ("System best case (commit + best case)", "系统最佳（承诺+最佳）"),
     "header.tblCallRollup.weighted": ("Weighted", "加权金额"),
+    "header.tblCallRollup.p50": ("P50 (range over the subtree's deals)", "P50（下属全部商机的区间预测）"),  # manager: P50 per level
     "header.tblCallRollup.commit_call": ("Commit call", "承诺提报"),
     "header.tblCallRollup.commit_below": ("Commit calls of direct reports", "直接下属的承诺提报合计"),
     "header.tblCallRollup.commit_adjustment": ("Commit adjustment", "承诺调整"),

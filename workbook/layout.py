@@ -306,6 +306,7 @@ OUTPUTS: dict[str, TableLayout] = {
             _c("commit", "money", 14),
             _c("best_case", "money", 14),
             _c("weighted", "money", 13),
+            _c("p50", "money", 13),
             _c("commit_call", "money", 13),
             _c("commit_below", "money", 14),
             _c("commit_adjustment", "money", 13),
