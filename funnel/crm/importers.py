@@ -60,8 +60,9 @@ Layout file schema (every key but ``name``, ``columns`` and ``stages`` is option
           "manager": "team",                 #   blank; a non-canonical name goes to extra;
           "list_price": {"to": "amount", "stages": ["P", "I", "B"]}   # only for these stages
         },
-        "fix_values": {"sector": {"technolgy": "technology"}}   # corrections, reported
-      }]
+        "fix_values": {"sector": {"technolgy": "technology"}},  # corrections, reported
+        "people": "manager"                  # this column is each key's manager: the rows
+      }]                                     #   fill the People table (person, reports-to)
     }
 
 With a stage's ``probability`` declared, a probability column equal to it is the tool's
@@ -175,6 +176,9 @@ class Lookup(BaseModel):
     match: Literal["exact", "loose"] = "exact"
     columns: dict[str, str | LookupColumn]
     fix_values: dict[str, dict[str, str]] = {}
+    # The companion column naming each key's manager: the companion's rows (key = a person)
+    # become the People table (person -> reports-to), for the calls roll-up.
+    people: str | None = None
 
     def targets(self) -> dict[str, LookupColumn]:
         """Companion column -> where it goes."""
@@ -505,6 +509,7 @@ class _Importer:
         self.header_at = header_at
         self.records = records
         self._date_cache: dict[int, pd.Series] = {}
+        self.people: pd.DataFrame | None = None  # from a lookup with "people" (Lookup.people)
 
     # -- steps, in order
 
@@ -539,6 +544,8 @@ class _Importer:
         history = self._history(frame, tables["opportunities"])
         if history is not None:
             tables["stage_history"] = history
+        if self.people is not None:
+            tables["people"] = self.people
         self.summary.add("deals imported", len(opps))
         return ImportResult(tables=tables, log=self.log, summary=self.summary.table(), layout=layout.name, extra=extra,
                             currency=currency)
@@ -814,6 +821,8 @@ class _Importer:
         if companion is None:
             return opps, extra
         by_key, spelled = companion
+        if lookup.people:
+            self._people(lookup, by_key, spelled)
         present = deal_values.notna()
         if lookup.match == "loose":
             keys = deal_values.map(_key, na_action="ignore")
@@ -873,6 +882,17 @@ class _Importer:
             self.summary.add(f"{target.to} from {lookup.file} {source}", int(fill.sum()), detail)
         return opps, extra
 
+    def _people(self, lookup: Lookup, by_key: dict[str, dict[str, str]], spelled: dict[str, str]) -> None:
+        # Each companion row a person and their manager, in file order; then each manager
+        # without a row of their own, at the top (blank reports-to), so that the hierarchy
+        # has nobody it does not know.
+        people = [(spelled[key], cells.get(lookup.people)) for key, cells in by_key.items()]
+        listed = {person for person, _ in people}
+        managers = list(dict.fromkeys(m for _, m in people if m))
+        people += [(m, None) for m in managers if m not in listed]
+        self.people = pd.DataFrame(people, columns=["person", "manager"], index=pd.RangeIndex(2, 2 + len(people)), dtype=object)
+        self.summary.add(f"people from {lookup.file}", len(people), f"{lookup.people} as reports-to; {len(managers)} managers")
+
     def _read_companion(self, lookup: Lookup, filled_names: str) -> tuple[dict[str, dict[str, str]], dict[str, str]] | None:
         # key -> {column: value} and, for loose matching, key -> the companion's own spelling.
         path = self.path.parent / lookup.file
@@ -890,7 +910,7 @@ class _Importer:
         position = {}
         for i, h in enumerate(header):
             position.setdefault(_key(h), i)
-        needed = [lookup.key, *lookup.targets()]
+        needed = list(dict.fromkeys([lookup.key, *lookup.targets(), *([lookup.people] if lookup.people else [])]))
         missing = [n for n in needed if _key(n) not in position]
         if missing:
             self.log.add(lookup.file, at + 1 if at is not None else None, ", ".join(missing), "",
