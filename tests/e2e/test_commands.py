@@ -19,8 +19,8 @@ from funnel.demo.data import demo_tables
 from funnel.inputs.csvsource import write_csv_folder
 from funnel_cli.main import app
 from workbook.filebook import FileBook
-from workbook.layout import OUTPUTS
 from workbook.importing import sheet_frame
+from workbook.layout import OUTPUTS
 from workbook.mapping import read_inputs
 from workbook.package import write_tables
 
