@@ -19,6 +19,7 @@ from funnel.analysis import Report, run
 from funnel.inputs.refusals import RefreshRefused
 from udfs import runtime
 from workbook.book import Book
+from workbook.importing import book_language
 from workbook.mapping import output_frames, read_inputs
 
 __all__ = ["refresh", "refresh_report", "refused_message", "RefreshRefused"]
@@ -47,14 +48,15 @@ def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, f
     try:
         return refresh_report(caller, overrides, force)[1]
     except RefreshRefused as err:
-        message = refused_message(err)
+        message = refused_message(err, book_language(caller))
         caller.refuse(message)  # nothing was written: the box says why
         return message
 
 
-def refused_message(err: RefreshRefused) -> str:
-    """What a refused refresh tells the user: nothing changed, and the refusals' message."""
-    return f"Nothing was refreshed, the workbook is unchanged: {err}"
+def refused_message(err: RefreshRefused, language: str = "en") -> str:
+    """What a refused refresh tells the user, in the book's ``language``: nothing changed,
+    and the refusals' message."""
+    return catalog.text("message.refused", language, reasons=err.said_in(language))
 
 
 def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = None,
@@ -70,13 +72,14 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
 
         book = caller_book()
     with runtime.for_refresh() as executor:
-        book.status("funnel: reading the input tables...")
+        language = book_language(book)  # what the progress lines are said in, before the settings are read
+        book.status(catalog.text("progress.reading", language))
         raw, log = read_inputs(book)
-        book.status("funnel: computing...")
+        book.status(catalog.text("progress.computing", language))
         report = run(raw, overrides, log, executor, force=force)
         frames = output_frames(report)
         for i, (name, frame) in enumerate(frames.items(), 1):
-            book.status(f"funnel: writing {name} ({i}/{len(frames)})...")
+            book.status(catalog.text("progress.writing", language, table=name, done=i, tables=len(frames)))
             book.write_table(name, frame)
         message = closing_message(report, len(frames))
         book.finish(message)

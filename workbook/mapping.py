@@ -134,23 +134,32 @@ def to_canonical(table_name: str, frame: pd.DataFrame, log: IssueLog, column_nam
     unknown = [headers[p] for p in kept if p not in match.columns and headers[p].strip()]
     for key in required_columns(layout.table):
         if key not in match.columns.values():
-            log.refuse(_missing_column(layout, key, shown[key], unknown), "table not used")
+            log.refuse(_missing_column(layout, key, shown[key], unknown), words("issue.action.table_not_used"))
     return out
 
 
 def _missing_column(layout: TableLayout, key: str, shown: str, unknown: list[str]) -> Refusal:
     col = next(c for c in layout.columns if c.key == key)
     found = closest((key, col.en, col.zh, *ALIASES.get(layout.name, {}).get(key, ())), unknown)
-    where = f"{layout.name} has no column {shown}"
+    # Said in the book's language when shown (catalog.Said): the headers are the book's own.
     if found:
-        message = f"{where} (found {found}): rename it back to {shown}, or map it in Settings (column_names: {shown}={found})"
+        message = catalog.said("refusal.column_found", table=layout.name, column=shown, found=found)
     elif unknown and not layout.wide:
         others = ", ".join(unknown[:3]) + (", ..." if len(unknown) > 3 else "")
-        message = (f"{where} (headers not recognised: {others}): rename the one that holds it to {shown}, "
-                   f"or map it in Settings (column_names: {shown}=that header)")
+        message = catalog.said("refusal.column_unrecognised", table=layout.name, column=shown, others=others)
     else:
-        message = f"{where}: add it back (or undo the deletion), or map a header to it in Settings (column_names: {shown}=that header)"
+        message = catalog.said("refusal.column_gone", table=layout.name, column=shown)
     return Refusal(layout.table, key, found or "", message)
+
+
+def _table_missing(book, name: str) -> catalog.Said:
+    # A required Excel Table the book lacks: where to look, and the tables it has by other
+    # names (a renamed table is the usual cause), when the book can say.
+    others = getattr(book, "other_tables", lambda: [])()
+    path = getattr(book, "path", None)  # a FileBook's file, else an open workbook's name (XlwingsBook)
+    where = path.name if path is not None else getattr(getattr(book, "book", None), "name", "") or "?"
+    return catalog.said("refusal.table_missing", table=name, book=where,
+                        others=catalog.said("refusal.other_tables", tables=", ".join(others)) if others else "")
 
 
 def _column_names(settings: pd.DataFrame | None) -> dict[str, str]:
@@ -186,10 +195,8 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
         except TableNotFound as err:
             raw[layout.table] = None
             if name in REQUIRED_TABLES:
-                message = (f"{str(err).rstrip('.')}. Rename the table back to {name} (Table Design > Table Name), "
-                           "or undo the deletion")
-                log.refuse(Refusal(layout.table, "", name, message),
-                           "no deals to analyse" if layout.table == "opportunities" else "left out; defaults used")
+                log.refuse(Refusal(layout.table, "", name, _table_missing(book, name)),
+                           words("issue.action.no_deals" if layout.table == "opportunities" else "issue.action.defaults_used"))
             elif name not in _LATER_TABLES:
                 log.add(layout.table, None, "", name, words("issue.table.missing", table=name, error=str(err)),
                         words("issue.action.defaults_used"))
