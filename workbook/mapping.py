@@ -12,6 +12,7 @@ import pandas as pd
 
 from funnel import catalog
 from funnel.analysis import Report
+from funnel.forecast.pipeline import without_empty_past
 from funnel.inputs.contract import OPTIONAL_TABLES, required_columns
 from funnel.inputs.headers import closest, exact_key, match_headers
 from funnel.inputs.issues import IssueLog, words
@@ -291,6 +292,9 @@ def output_frames(report: Report) -> dict[str, pd.DataFrame]:
             # The Summary shows what can still move: the current period and later ones.
             current = period_of(report.settings.as_of, report.settings)
             data = data[(data["period"] >= current) | (data["period"] == NO_CLOSE_DATE)]
+        if layout.table in ("forecast", "forecast_teams"):
+            # Past periods with no deal in them (a quota alone) are left out of the tables by owner and team.
+            data = without_empty_past(data, period_of(report.settings.as_of, report.settings))
         if layout.table == "win_rates":
             data = data.assign(dimension=data["dimension"].str.replace("_", " "))
         if language != "en":
