@@ -1048,9 +1048,12 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "progress.computing": ("funnel: computing...", "funnel：正在计算……"),
     "progress.writing": ("funnel: writing {table} ({done}/{tables})...", "funnel：正在写入 {table}（{done}/{tables}）……"),
     "progress.refreshing": ("Refreshing...", "正在刷新……"),
+    "progress.demo_data": ("Generating demo data...", "正在生成演示数据……"),
+    "progress.building": ("Building the workbook...", "正在生成工作簿……"),
     "progress.reading_file": ("Reading {file}...", "正在读取 {file}……"),
     "progress.writing_into": ("Writing into {file}...", "正在写入 {file}……"),
     # The command line's own lines around a refresh, a report and an import.
+    "cli.wrote_demo": ("Wrote {path} in {seconds} s.", "已写入 {path}，用时 {seconds} 秒。"),
     "cli.force_hint": ("(--force: go ahead with what can be computed)", "（加 --force：照样计算能算的部分）"),
     "cli.no_workbook": ("no such workbook: {path}", "没有这个工作簿：{path}"),
     "cli.no_source": ("no such workbook or folder: {path}", "没有这个工作簿或文件夹：{path}"),

@@ -138,10 +138,10 @@ def demo(
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
     started = time.perf_counter()
     try:
-        with console.status("Generating demo data...") as status:
+        with console.status(catalog.text("progress.demo_data", lang)) as status:
             tables = demo_tables(size=size, seed=seed, scenario=scenario.value, language=lang)
             tables.update(demo_competition_tables(tables, lang))
-            status.update("Building the workbook...")
+            status.update(catalog.text("progress.building", lang))
             new_workbook(out, lang, tables, force=force)
             book = FileBook(out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
@@ -150,7 +150,8 @@ def demo(
         _fail(_naming(out, err))
     _forecast_glance(report)
     _headline(report)
-    console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
+    console.print(message)
+    console.print(catalog.text("cli.wrote_demo", lang, path=out, seconds=f"{time.perf_counter() - started:.1f}"), highlight=False)
 
 
 def _report_of(path: Path, overrides: dict[str, str] | None = None, force: bool = False):
@@ -161,7 +162,6 @@ def _report_of(path: Path, overrides: dict[str, str] | None = None, force: bool 
         return run(raw, overrides, log, executor, force=force)
 
 
-# Said after a refusal: the one flag that computes anyway.
 def _book_language(path: Path) -> str:
     # The language a workbook's Settings name, for the lines said about it; en for a folder
     # of CSVs or a book that cannot be read (its problem is said on its own).

@@ -89,7 +89,8 @@ def vba_modules(sheet_code_names: list[str]) -> list[VbaModule]:
 class Formats:
     """XlsxWriter formats shared by every sheet, created once per workbook."""
 
-    def __init__(self, wb: xlsxwriter.Workbook, currency: str) -> None:
+    def __init__(self, wb: xlsxwriter.Workbook, currency: str, language: str = "en") -> None:
+        yes, no = (text.replace('"', "") for text in YES_NO[language])
         self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F3864"})
         self.subtitle = wb.add_format({"italic": True, "font_color": "#595959"})
         self.caption = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F3864"})
@@ -103,7 +104,9 @@ class Formats:
             "percent": wb.add_format({"num_format": "0.0%"}),
             "prob": wb.add_format({"num_format": "0%"}),
             "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-            "flag": wb.add_format({"align": "center"}),
+            # An output table's flag is the number 1 or 0 (a conditional format over TRUE/FALSE
+            # cells makes LibreOffice's PDF export fail), shown as the book's yes or no.
+            "flag": wb.add_format({"align": "center", "num_format": f'"{yes}";"{yes}";"{no}"'}),
         }
 
 
@@ -232,16 +235,20 @@ def _highlights(wb, sheets: dict[str, object], language: str) -> None:
 def _flag_colours(wb, ws, scores: TableLayout) -> None:
     # Flags that stand out: a warning sign that holds (stale, overdue, pushed, inactive) red,
     # a qualification that does not (MAN, GO, a supportive decision maker) amber, and the
-    # count of warning signs red from two, amber at one. The flags are TRUE/FALSE cells, so
-    # the rules compare with TRUE and FALSE and read the same in every language. Plain cell
-    # rules, each with a dxf of its own fill and font colour (LibreOffice renders and exports
-    # them to PDF; see tests/e2e/test_libreoffice.py).
+    # count of warning signs red from two, amber at one. The flags are numbers, 1 or 0 (shown
+    # as yes / no in the book's words), so the rules read alike in every language: a cell
+    # rule = 1, and for 0 a formula that leaves a blank (unknown) cell uncoloured, as a cell
+    # rule = 0 would not. Each rule has a dxf of its own fill and font colour. LibreOffice
+    # renders and exports them to PDF (tests/e2e/test_libreoffice.py); over TRUE/FALSE cells
+    # its PDF export fails ("Unspecified Application Error"), hence the numbers.
     red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
-    for keys, value, colour in ((FLAG_WARNINGS, "TRUE", red), (FLAG_QUALIFIED, "FALSE", amber)):
-        for key in keys:
-            ws.conditional_format(*_column_cells(scores, key),
-                                  {"type": "cell", "criteria": "==", "value": value, "format": colour})
+    for key in FLAG_WARNINGS:
+        ws.conditional_format(*_column_cells(scores, key), {"type": "cell", "criteria": "==", "value": 1, "format": red})
+    for key in FLAG_QUALIFIED:
+        first_row, col, _, _ = cells = _column_cells(scores, key)
+        cell = xl_rowcol_to_cell(first_row, col)
+        ws.conditional_format(*cells, {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}=0)", "format": amber})
     signs = _column_cells(scores, "warning_signs")
     ws.conditional_format(*signs, {"type": "cell", "criteria": ">=", "value": 2, "format": red})
     ws.conditional_format(*signs, {"type": "cell", "criteria": "==", "value": 1, "format": amber})
@@ -382,7 +389,7 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
         tables["stages"] = preset_stages("pib", language)
 
     wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False})
-    fmt = Formats(wb, settings.currency)
+    fmt = Formats(wb, settings.currency, language)
     sheets: dict[str, object] = {}
     code_names: list[str] = []
 

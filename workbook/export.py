@@ -97,7 +97,7 @@ def export_xlsx(report: Report, path: Path, only: list[str] | None = None, *, fo
 
 def _write_xlsx(out: BinaryIO, tables: dict[str, pd.DataFrame], language: str, currency: str) -> None:
     wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True})
-    fmt = Formats(wb, currency)
+    fmt = Formats(wb, currency, language)
     used: set[str] = set()
     for name, frame in tables.items():
         layout = _LAYOUT_OF[name]

@@ -229,6 +229,10 @@ def _display(frame: pd.DataFrame, table_name: str, language: str) -> pd.DataFram
         values = values.reset_index(drop=True)
         if col.fmt in ("int",):
             values = pd.to_numeric(values, errors="coerce")
+        elif col.fmt == "flag" and values.dtype == bool:
+            values = values.astype(int)  # 1 / 0 shown as yes / no by the column's format (workbook.build.Formats)
+        elif col.fmt == "flag":
+            values = values.map(lambda v: None if v is None or pd.isna(v) else int(bool(v)))
         out[col.header(language)] = values.astype(object).where(values.notna(), None) if values.dtype == object else values
     return out
 
