@@ -35,6 +35,7 @@ from workbook.layout import (
     YES_NO,
     TableLayout,
     header,
+    metric_label,
 )
 from workbook.package.save import save_atomically, saving
 from workbook.vba_project import VbaModule, build_vba_project
@@ -230,7 +231,20 @@ def _highlights(wb, sheets: dict[str, object], language: str) -> None:
                              {**bars, "bar_color": "#A9D08E", "max_type": "num", "max_value": 1})
     board.conditional_format(*_column_cells(owners, "coverage"), {**bars, "bar_color": "#9BC2E6"})
     _flag_colours(wb, ws, scores)
+    _summary_formats(wb, sheets, language)
 
+
+def _summary_formats(wb, sheets: dict[str, object], language: str) -> None:
+    # The Summary's value column holds amounts, counts, the as-of date and the win rate:
+    # each stored as what it is, the date's and the rate's rows given their look by a rule
+    # on the metric's label beside them (the column's own format is #,##0).
+    summary = OUTPUTS["tblSummary"]
+    first_row, col, last_row, _ = _column_cells(summary, "value")
+    label = xl_rowcol_to_cell(first_row, col - 1, col_abs=True)
+    for metric, num_format in (("as_of", "yyyy-mm-dd"), ("win_rate", "0.0%")):
+        text = metric_label(metric, language).replace('"', '""')
+        sheets[summary.sheet(language)].conditional_format(first_row, col, last_row, col, {
+            "type": "formula", "criteria": f'={label}="{text}"', "format": wb.add_format({"num_format": num_format})})
 
 def _flag_colours(wb, ws, scores: TableLayout) -> None:
     # Flags that stand out: a warning sign that holds (stale, overdue, pushed, inactive) red,

@@ -41,11 +41,23 @@ def shown_tables(report: Report, only: list[str] | None = None) -> dict[str, pd.
         if name not in frames or (only and layout.table not in only):
             continue
         frame = frames[name].copy()
+        if layout.table == "summary":  # one column of mixed values: the date and the rate as they read
+            value = frame.columns[1]
+            frame[value] = [_summary_text(m, v) for m, v in zip(report.tables["summary"]["metric"], frame[value])]
         for col, header in zip(layout.columns, frame.columns):
             if col.fmt == "flag":
                 frame[header] = [None if v is None or pd.isna(v) else (yes if bool(v) else no) for v in frame[header]]
         shown[layout.table] = frame
     return shown
+
+
+def _summary_text(metric: str, value):
+    # The Summary's as-of date and win rate as the sheet shows them; the rest as they are.
+    if metric == "as_of":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if metric == "win_rate":
+        return "" if pd.isna(value) else f"{value:.1%}"
+    return value
 
 
 def table_csv(frame: pd.DataFrame) -> str:

@@ -271,16 +271,6 @@ def _issue_places(data: pd.DataFrame, language: str) -> pd.DataFrame:
                        table=[sheet(t) for t in data["table"]])
 
 
-def _summary_value(metric: str, value):
-    # One number format serves the Summary's value column (#,##0), so the as-of date and
-    # the win rate are written the way they should read.
-    if metric == "as_of":
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
-    if metric == "win_rate":
-        return "" if pd.isna(value) else f"{value:.1%}"
-    return value
-
-
 def output_frames(report: Report) -> dict[str, pd.DataFrame]:
     """Every output table a refresh writes, keyed by Excel Table name, headers localized."""
     language = report.settings.language
@@ -290,8 +280,9 @@ def output_frames(report: Report) -> dict[str, pd.DataFrame]:
         if data is None:
             continue
         if layout.table == "summary":
-            data = data.assign(metric=[metric_label(m, language) for m in data["metric"]],
-                               value=[_summary_value(m, v) for m, v in zip(data["metric"], data["value"])])
+            # The as-of date and the win rate stay a date and a number: their rows' conditional
+            # formats give them their look (workbook.build._summary_formats).
+            data = data.assign(metric=[metric_label(m, language) for m in data["metric"]])
         if layout.table == "range_forecast":
             # The Summary shows what can still move: the current period and later ones.
             current = period_of(report.settings.as_of, report.settings)

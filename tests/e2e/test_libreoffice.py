@@ -27,7 +27,7 @@ import pytest
 
 from funnel.analysis import run
 from funnel.demo.data import demo_tables
-from tests.support.libreoffice import probe, requires_libreoffice
+from tests.support.libreoffice import SOFFICE, probe, requires_libreoffice
 from udfs.macros import refresh
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
@@ -178,6 +178,18 @@ def test_flags_stand_out_red_and_amber_in_the_printed_deal_scores(book, tmp_path
         assert hits > 50, (colour, hits)
 
 
+def test_soffice_convert_to_pdf_exports_the_refreshed_book(book, tmp_path):
+    # The plain command line a user runs: a conditional format over TRUE/FALSE cells made it
+    # fail ("Unspecified Application Error", no PDF) on a refreshed book; the flags are 1 / 0.
+    out = tmp_path / "pdf"
+    done = subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                           "--convert-to", "pdf", "--outdir", str(out), str(book["path"])],
+                          capture_output=True, text=True, timeout=600)
+    pdf = out / (book["path"].stem + ".pdf")
+    assert pdf.exists() and pdf.read_bytes()[:5] == b"%PDF-", done.stdout + done.stderr
+    assert "Error" not in done.stderr
+
+
 def test_vba_modules_are_read_by_libreoffice(book):
     modules = book["seen"]["modules"]
     assert modules["library"] == "VBAProject"
@@ -267,7 +279,8 @@ def test_summary_prints_every_headline_figure(book):
 
 def test_summary_shows_the_as_of_date_as_a_date_and_the_win_rate_as_a_percent(book):
     # One number format serves the Summary's value column: these two once printed as
-    # 46,346.00 and 0.28.
+    # 46,346.00 and 0.28, then were written as text; now they are a date and a number,
+    # their rows' conditional formats (workbook.build._summary_formats) giving their look.
     shown = _summary_shown(book)
     assert shown[metric_label("as_of", book["language"])] == "2026-11-20"
     # 75 won of 268 closed in the 300-deal demo: 75 / 268 = 0.2799 -> 28.0%.
