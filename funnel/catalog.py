@@ -1065,6 +1065,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "cli.import_column.detail": ("detail", "说明"),
     "cli.import_problems": ("{problems} problem(s) in the export (first 10):", "导出数据中有 {problems} 个问题（前 10 个）："),
     "cli.import_problem": ("{table} row {row}, {column}: {problem} ({action})", "{table} 第 {row} 行，{column}：{problem}（{action}）"),
+    "cli.import_problem_no_row": ("{table}, {column}: {problem} ({action})", "{table}，{column}：{problem}（{action}）"),
     "cli.imported": ("Deals: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped; {history} "
                      "stage-history rows added to {book}, {people} people to its People sheet. Next: funnel refresh {book}",
                      "商机：新增 {added}，更新 {updated}，未变 {unchanged}，跳过 {skipped}；新增阶段历史 {history} 行、"

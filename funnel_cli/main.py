@@ -365,8 +365,11 @@ def import_(
     if len(issues):
         console.print(Text(catalog.text("cli.import_problems", language, problems=len(issues)), style="yellow"))
         for r in issues.head(10).itertuples(index=False):
-            console.print(Text("  " + catalog.text("cli.import_problem", language, table=r.table, row=r.row, column=r.column,
-                                                   problem=r.problem, action=r.action)))
+            where = (catalog.text("cli.import_problem", language, table=r.table, row=r.row, column=r.column,
+                                  problem=r.problem, action=r.action) if not pd.isna(r.row) else
+                     catalog.text("cli.import_problem_no_row", language, table=r.table, column=r.column,
+                                  problem=r.problem, action=r.action))
+            console.print(Text("  " + where))
     for note in notes:
         console.print(Text(note))
     if currency is not None and not new_book:
