@@ -997,6 +997,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
                               "(Table Design > Table Name), or undo the deletion",
                               "{book} 中没有名为 {table} 的 Excel 表{others}。请把表名改回 {table}（表设计 > 表名称），"
                               "或撤销删除"),
+    "issue.table.not_found": ("no Excel table named {table} in {book}{others}", "{book} 中没有名为 {table} 的 Excel 表{others}"),
     "refusal.other_tables": ("; tables with other names: {tables}", "；名称不同的表：{tables}"),
     "refusal.raw_column_found": ("the {table} table has no column {column} (found {found}): rename it {column}",
                                  "{table} 表缺少列 {column}（找到了 {found}）：请改名为 {column}"),

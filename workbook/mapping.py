@@ -153,14 +153,26 @@ def _missing_column(layout: TableLayout, key: str, shown: str, unknown: list[str
     return Refusal(layout.table, key, found or "", message)
 
 
-def _table_missing(book, name: str) -> catalog.Said:
-    # A required Excel Table the book lacks: where to look, and the tables it has by other
-    # names (a renamed table is the usual cause), when the book can say.
-    others = getattr(book, "other_tables", lambda: [])()
-    path = getattr(book, "path", None)  # a FileBook's file, else an open workbook's name (XlwingsBook)
+def _where(book) -> tuple[str, list[str]]:
+    # The book's file name (a FileBook's file, else an open workbook's name: XlwingsBook) and
+    # the tables it has by other names (a renamed table is the usual cause), when it can say.
+    path = getattr(book, "path", None)
     where = path.name if path is not None else getattr(getattr(book, "book", None), "name", "") or "?"
+    return where, getattr(book, "other_tables", lambda: [])()
+
+
+def _table_missing(book, name: str) -> catalog.Said:
+    # A required Excel Table the book lacks: where to look, and how to bring it back.
+    where, others = _where(book)
     return catalog.said("refusal.table_missing", table=name, book=where,
                         others=catalog.said("refusal.other_tables", tables=", ".join(others)) if others else "")
+
+
+def _not_found(book, name: str):
+    # An optional Excel Table the book lacks, said in the book's language inside its issue.
+    where, others = _where(book)
+    return words("issue.table.not_found", table=name, book=where,
+                 others=words("refusal.other_tables", tables=", ".join(others)) if others else "")
 
 
 def _column_names(settings: pd.DataFrame | None) -> dict[str, str]:
@@ -199,7 +211,7 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
                 log.refuse(Refusal(layout.table, "", name, _table_missing(book, name)),
                            words("issue.action.no_deals" if layout.table == "opportunities" else "issue.action.defaults_used"))
             elif name not in _LATER_TABLES:
-                log.add(layout.table, None, "", name, words("issue.table.missing", table=name, error=str(err)),
+                log.add(layout.table, None, "", name, words("issue.table.missing", table=name, error=_not_found(book, name)),
                         words("issue.action.defaults_used"))
             continue
         raw[layout.table] = to_canonical(name, frame, log, column_names)

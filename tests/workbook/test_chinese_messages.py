@@ -123,3 +123,18 @@ def test_a_crm_imports_problems_are_said_in_chinese(tmp_path):
     # The English texts are as they were.
     english = result.log.table("en")
     assert "product 'GTXPro' is written 'GTX Pro' in products.csv" in set(english["problem"])
+
+
+def test_a_missing_optional_table_is_said_in_chinese(chinese_book, tmp_path):
+    # The Stakeholders sheet deleted: not a refusal, an Issues row in the book's language.
+    from udfs.macros import refresh_report
+
+    path = _book(chinese_book, tmp_path)
+    hostile.delete_sheet(path, INPUTS["tblStakeholders"].sheet("zh-CN"))
+    report, _ = refresh_report(FileBook(path))
+    issues = report.tables["issues"]
+    row = issues[issues["value"] == "tblStakeholders"]
+    assert len(row) == 1
+    problem, action = row["problem"].iloc[0], row["action"].iloc[0]
+    assert "book.xlsm 中没有名为 tblStakeholders 的 Excel 表" in problem
+    assert _english(f"{problem} {action}", {"book", "xlsm"}) == set(), (problem, action)
