@@ -205,7 +205,7 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
     for name, layout in INPUTS.items():
         try:
             frame = book.read_table(name)
-        except TableNotFound as err:
+        except TableNotFound:
             raw[layout.table] = None
             if name in REQUIRED_TABLES:
                 log.refuse(Refusal(layout.table, "", name, _table_missing(book, name)),
