@@ -278,7 +278,7 @@ class Analysis:
         """The calls of every level of the hierarchy beside the system's forecast over the
         people below (``funnel.forecast.calls``); the hierarchy's problems go to the log."""
         i = self.inputs
-        return call_rollup(i.forecast_calls, i.people, self.forecast, i.log)
+        return call_rollup(i.forecast_calls, i.people, self.forecast, i.log, self.deals)
 
     @cached_property
     def win_rates(self) -> pd.DataFrame:

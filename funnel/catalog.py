@@ -47,7 +47,7 @@ from __future__ import annotations
 import string
 from types import MappingProxyType
 
-__all__ = ["LANGUAGES", "CATALOG", "text", "entry", "group", "has", "fields", "check", "Said", "said"]
+__all__ = ["LANGUAGES", "CATALOG", "text", "entry", "group", "has", "fields", "check", "Said", "said", "given"]
 
 LANGUAGES = ("en", "zh-CN")
 
@@ -309,6 +309,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "header.tblCallRollup.commit": ("System commit (won + commit)", "系统承诺（已赢+承诺）"),
     "header.tblCallRollup.best_case": ("System best case (commit + best case)", "系统最佳（承诺+最佳）"),
     "header.tblCallRollup.weighted": ("Weighted", "加权金额"),
+    "header.tblCallRollup.p50": ("P50 (range over the subtree's deals)", "P50（下属全部商机的区间预测）"),  # manager: P50 per level
     "header.tblCallRollup.commit_call": ("Commit call", "承诺提报"),
     "header.tblCallRollup.commit_below": ("Commit calls of direct reports", "直接下属的承诺提报合计"),
     "header.tblCallRollup.commit_adjustment": ("Commit adjustment", "承诺调整"),
@@ -997,6 +998,101 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "cli.no_rows": ("no rows", "无数据"),
     "cli.more_columns": ("{columns} more column(s) do not fit: --format xlsx or csv shows every column",
                          "另有 {columns} 列放不下：用 --format xlsx 或 csv 查看全部列"),
+    # --- manager (issue 18 item 5): refusals, progress and the command line's own lines in the
+    # book's language. Refusals: a required table or column missing (funnel.inputs.refusals).
+    "refusal.column_found": ("{table} has no column {column} (found {found}): rename it back to {column}, "
+                             "or map it in Settings (column_names: {column}={found})",
+                             "{table} 缺少列 {column}（找到了 {found}）：请改回 {column}，"
+                             "或在“设置”中映射（column_names: {column}={found}）"),
+    "refusal.column_unrecognised": ("{table} has no column {column} (headers not recognised: {others}): rename the one "
+                                    "that holds it to {column}, or map it in Settings (column_names: {column}=that header)",
+                                    "{table} 缺少列 {column}（无法识别的表头：{others}）：请把存放这项数据的列改名为 {column}，"
+                                    "或在“设置”中映射（column_names: {column}=该表头）"),
+    "refusal.column_gone": ("{table} has no column {column}: add it back (or undo the deletion), or map a header to it "
+                            "in Settings (column_names: {column}=that header)",
+                            "{table} 缺少列 {column}：请把它加回来（或撤销删除），或在“设置”中把某个表头映射给它"
+                            "（column_names: {column}=该表头）"),
+    "refusal.table_missing": ("no Excel table named {table} in {book}{others}. Rename the table back to {table} "
+                              "(Table Design > Table Name), or undo the deletion",
+                              "{book} 中没有名为 {table} 的 Excel 表{others}。请把表名改回 {table}（表设计 > 表名称），"
+                              "或撤销删除"),
+    "issue.table.not_found": ("no Excel table named {table} in {book}{others}", "{book} 中没有名为 {table} 的 Excel 表{others}"),
+    "refusal.other_tables": ("; tables with other names: {tables}", "；名称不同的表：{tables}"),
+    "refusal.raw_column_found": ("the {table} table has no column {column} (found {found}): rename it {column}",
+                                 "{table} 表缺少列 {column}（找到了 {found}）：请改名为 {column}"),
+    "refusal.raw_column_unrecognised": ("the {table} table has no column {column} (headers not recognised: {others}): "
+                                        "rename the one that holds it {column}",
+                                        "{table} 表缺少列 {column}（无法识别的表头：{others}）：请把存放这项数据的列改名为 {column}"),
+    "refusal.raw_column_gone": ("the {table} table has no column {column}: add a column headed {column}",
+                                "{table} 表缺少列 {column}：请添加表头为 {column} 的一列"),
+    "refusal.no_usable_deal": ("none of the {rows} deals in the opportunities table can be used: correct those cells, "
+                               "or the stage scheme if the stage codes are right",
+                               "商机表中的 {rows} 个商机都无法使用：请更正这些单元格；如果阶段代码无误，请检查阶段方案"),
+    "refusal.no_usable_deal_at": ("none of the {rows} deals in the opportunities table can be used (row {row}: {problem}): "
+                                  "correct those cells, or the stage scheme if the stage codes are right",
+                                  "商机表中的 {rows} 个商机都无法使用（第 {row} 行：{problem}）：请更正这些单元格；"
+                                  "如果阶段代码无误，请检查阶段方案"),
+    "refusal.no_opportunities": ("the opportunities table is missing: give the deals (opportunities.csv in a folder of CSVs)",
+                                 "缺少商机表：请提供商机数据（CSV 文件夹中的 opportunities.csv）"),
+    "issue.action.table_not_used": ("table not used", "该表未使用"),
+    # Issues rows of a CRM import (funnel.crm.importers), said in the book's language.
+    "issue.import.footer": ("{lines} line(s) after the data look like a report footer", "数据之后的 {lines} 行看起来是报表页脚"),
+    "issue.import.row_width": ("the row has {values} values but the header has {columns} columns (an unquoted comma in a value?)",
+                               "该行有 {values} 个值，但表头只有 {columns} 列（某个值里有没加引号的逗号？）"),
+    "issue.import.no_amount": ("the export has no amount column (looked for: {headers})", "导出数据没有金额列（找过：{headers}）"),
+    "issue.import.id_blank": ("deal id is blank", "商机编号为空"),
+    "issue.import.stage_blank": ("stage is blank", "阶段为空"),
+    "issue.import.stage_unknown": ("stage '{stage}' is not in the {layout} layout's stage list", "阶段“{stage}”不在 {layout} 布局的阶段列表中"),
+    "issue.import.duplicate_id": ("duplicate deal id '{id}' (first at line {line})", "商机编号“{id}”重复（第一次出现在第 {line} 行）"),
+    "issue.import.currencies": ("amounts are in more than one currency", "金额使用了不止一种货币"),
+    "issue.import.spelled": ("{column} '{value}' is written '{right}' in {file}", "{column}“{value}”在 {file} 中写作“{right}”"),
+    "issue.import.not_in_companion": ("{column} '{value}' is not in {file}", "{column}“{value}”不在 {file} 中"),
+    "issue.import.companion_missing": ("companion file {file} not found beside {export}", "在 {export} 旁边找不到配套文件 {file}"),
+    "issue.import.companion_no_column": ("{file} has no column {columns}", "{file} 缺少列 {columns}"),
+    "issue.import.key_twice": ("{column} '{value}' appears twice in {file}", "{column}“{value}”在 {file} 中出现了两次"),
+    "issue.import.misspelled": ("{column} '{value}' is misspelled in {file}", "{column}“{value}”在 {file} 中拼写有误"),
+    "issue.action.skipped": ("skipped", "已跳过"),
+    "issue.action.row_not_imported": ("row not imported", "该行未导入"),
+    "issue.action.map_the_stage": ("row not imported; map the stage in a layout file", "该行未导入；请在布局文件中映射该阶段"),
+    "issue.action.amounts_blank": ("amounts left blank", "金额留空"),
+    "issue.action.not_converted": ("not converted: amounts add up as they are", "未换算：金额按原值相加"),
+    "issue.action.matched_loosely": ("matched ignoring spaces and case; read as '{right}' ({rows} rows)",
+                                     "忽略空格和大小写后匹配上；按“{right}”读取（{rows} 行）"),
+    "issue.action.columns_blank_rows": ("{columns} left blank ({rows} rows)", "{columns} 留空（{rows} 行）"),
+    "issue.action.columns_blank": ("{columns} left blank", "{columns} 留空"),
+    "issue.action.first_row_used": ("the first row is used", "采用第一行"),
+    "issue.action.read_as_rows": ("read as '{right}' ({rows} rows)", "按“{right}”读取（{rows} 行）"),
+    "message.refused": ("Nothing was refreshed, the workbook is unchanged: {reasons}", "没有刷新，工作簿保持不变：{reasons}"),
+    # What a refresh says while it works (Excel's status bar, the command line's spinner).
+    "progress.reading": ("funnel: reading the input tables...", "funnel：正在读取输入表……"),
+    "progress.computing": ("funnel: computing...", "funnel：正在计算……"),
+    "progress.writing": ("funnel: writing {table} ({done}/{tables})...", "funnel：正在写入 {table}（{done}/{tables}）……"),
+    "progress.refreshing": ("Refreshing...", "正在刷新……"),
+    "progress.recording_snapshot": ("funnel: recording the snapshot...", "funnel：正在记录快照……"),
+    "progress.demo_history": ("Writing the demo's past weekly snapshots...", "正在写入演示数据过去每周的快照……"),
+    "progress.recording_history": ("Recording the imported history...", "正在记录导入的历史……"),
+    "progress.demo_data": ("Generating demo data...", "正在生成演示数据……"),
+    "progress.building": ("Building the workbook...", "正在生成工作簿……"),
+    "progress.reading_file": ("Reading {file}...", "正在读取 {file}……"),
+    "progress.writing_into": ("Writing into {file}...", "正在写入 {file}……"),
+    # The command line's own lines around a refresh, a report and an import.
+    "cli.wrote_demo": ("Wrote {path} in {seconds} s.", "已写入 {path}，用时 {seconds} 秒。"),
+    "cli.force_hint": ("(--force: go ahead with what can be computed)", "（加 --force：照样计算能算的部分）"),
+    "cli.no_workbook": ("no such workbook: {path}", "没有这个工作簿：{path}"),
+    "cli.no_source": ("no such workbook or folder: {path}", "没有这个工作簿或文件夹：{path}"),
+    "cli.refreshed_in": ("{message} ({seconds} s, saved to {path})", "{message}（用时 {seconds} 秒，已保存到 {path}）"),
+    "cli.no_report": ("{book}: no report: {reasons} {hint}", "{book}：无法生成报告：{reasons} {hint}"),
+    "cli.import_title": ("Import of {file} ({layout})", "导入 {file}（{layout}）"),
+    "cli.import_column.item": ("item", "项目"),
+    "cli.import_column.count": ("count", "数量"),
+    "cli.import_column.detail": ("detail", "说明"),
+    "cli.import_problems": ("{problems} problem(s) in the export (first 10):", "导出数据中有 {problems} 个问题（前 10 个）："),
+    "cli.import_problem": ("{table} row {row}, {column}: {problem} ({action})", "{table} 第 {row} 行，{column}：{problem}（{action}）"),
+    "cli.import_problem_no_row": ("{table}, {column}: {problem} ({action})", "{table}，{column}：{problem}（{action}）"),
+    "cli.imported": ("Deals: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped; {history} "
+                     "stage-history rows added to {book}, {people} people to its People sheet. Next: funnel refresh {book}",
+                     "商机：新增 {added}，更新 {updated}，未变 {unchanged}，跳过 {skipped}；新增阶段历史 {history} 行、"
+                     "人员 {people} 位，已写入 {book}。下一步：funnel refresh {book}"),
     "message.imported": ("Deals: {added} added, {updated} updated, {unchanged} unchanged, {skipped} skipped; "
                          "{history} stage-history rows added. Press Refresh to recompute.",
                          "商机：新增 {added}，更新 {updated}，未变 {unchanged}，跳过 {skipped}；新增阶段历史 {history} 行。"
@@ -1399,7 +1495,25 @@ class Said(str):
     values: dict
 
     def said_in(self, language: str) -> str:
-        return text(self.key, language, **self.values)
+        # A field may be a Said itself (a problem quoted in a refusal), said in the same language.
+        return text(self.key, language, **{name: value.said_in(language) if isinstance(value, Said) else value
+                                           for name, value in self.values.items()})
+
+
+class _Given(Said):
+    # A text already said in each language (a table drawn up in both), kept as a Said.
+    texts: dict
+
+    def said_in(self, language: str) -> str:
+        return self.texts.get(language, str(self))
+
+
+def given(texts: dict[str, str]) -> Said:
+    """A text already said in each language (``{"en": ..., "zh-CN": ...}``), as a ``Said``:
+    a field of another ``said`` text that is said in its language too."""
+    out = _Given(texts["en"])
+    out.key, out.values, out.texts = "", {}, dict(texts)
+    return out
 
 
 def said(key: str, /, **values: object) -> Said:

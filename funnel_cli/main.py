@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from funnel import catalog
 from udfs import runtime
 
 # The name users install (``pip install funnel-excel``): "funnel" on PyPI is another project.
@@ -142,12 +143,12 @@ def demo(
         _fail(f"--lang takes en or zh-CN, got '{lang}'")
     started = time.perf_counter()
     try:
-        with console.status("Generating demo data...") as status:
+        with console.status(catalog.text("progress.demo_data", lang)) as status:
             tables = demo_tables(size=size, seed=seed, scenario=scenario.value, language=lang)
             tables.update(demo_competition_tables(tables, lang))
-            status.update("Building the workbook...")
+            status.update(catalog.text("progress.building", lang))
             new_workbook(out, lang, tables, force=force)
-            status.update("Writing the demo's past weekly snapshots...")
+            status.update(catalog.text("progress.demo_history", lang))
             past, store_problem = None, None
             try:  # the demo's past is a bonus: a store that cannot be written leaves the workbook to refresh
                 with runtime.for_refresh() as executor:
@@ -166,7 +167,8 @@ def demo(
         _say_backfilled(past, book_name(out), _store_where(default_url(out)), lang)
     if store_problem is not None:
         err_console.print(Text.assemble(("funnel:", "bold yellow"), " ", store_problem), soft_wrap=True)
-    console.print(f"{message}\nWrote [bold]{out}[/] in {time.perf_counter() - started:.1f} s.")
+    console.print(message)
+    console.print(catalog.text("cli.wrote_demo", lang, path=out, seconds=f"{time.perf_counter() - started:.1f}"), highlight=False)
 
 
 def _report_of(path: Path, overrides: dict[str, str] | None = None, force: bool = False):
@@ -179,8 +181,18 @@ def _report_of(path: Path, overrides: dict[str, str] | None = None, force: bool 
     return report.with_history(history_beside(path.resolve(), report.settings))  # the store's tables, read only
 
 
-# Said after a refusal: the one flag that computes anyway.
-_FORCE_HINT = "(--force: go ahead with what can be computed)"
+def _book_language(path: Path) -> str:
+    # The language a workbook's Settings name, for the lines said about it; en for a folder
+    # of CSVs or a book that cannot be read (its problem is said on its own).
+    from workbook.filebook import FileBook
+    from workbook.importing import book_language
+
+    if path.is_dir():
+        return "en"
+    try:
+        return book_language(FileBook(path))
+    except Exception:  # the command's own handling says what is wrong with the book
+        return "en"
 
 
 @app.command()
@@ -240,10 +252,11 @@ def refresh(
     from workbook.store import store_url
 
     if not path.exists():
-        _fail(f"no such workbook: {path}")
+        _fail(catalog.text("cli.no_workbook", "en", path=path))
     started = time.perf_counter()
+    language = _book_language(path)
     try:
-        with console.status("Refreshing...") as status:
+        with console.status(catalog.text("progress.refreshing", language)) as status:
             book = FileBook(path, out, report=lambda text: status.update(text), force=force,
                             executor=runtime.default_executor())
             overrides = _overrides(set_)
@@ -252,12 +265,13 @@ def refresh(
             report, _ = refresh_report(book, overrides, force=force)  # what the Refresh button runs
             message = book.message  # the macro's message, plus what the save had to leave out
     except RefreshRefused as err:
-        _fail(f"{path.name}: {refused_message(err)} {_FORCE_HINT}")
+        _fail(f"{path.name}: {refused_message(err, language)} {catalog.text('cli.force_hint', language)}")
     except WorkbookError as err:
         _fail(_naming(path, err))
     except ValueError as err:
         _fail(str(err))
-    console.print(f"{message} ({time.perf_counter() - started:.2f} s, saved to {out or path})")
+    console.print(catalog.text("cli.refreshed_in", report.settings.language, message=message,
+                               seconds=f"{time.perf_counter() - started:.2f}", path=out or path))
     console.print(Text(choice_line(report.analysis.method_choice, report.settings.language)), soft_wrap=True)
 
 
@@ -286,7 +300,7 @@ def report(
     from workbook.export import TABLE_NAMES, export_xlsx, shown_tables, table_csv, write_csv_tables
 
     if not source.exists():
-        _fail(f"no such workbook or folder: {source}")
+        _fail(catalog.text("cli.no_source", "en", path=source))
     if format not in _REPORT_FORMATS:
         _fail(f"--format takes {', '.join(_REPORT_FORMATS)}, got '{format}'")
     known = TABLE_NAMES if format != "json" else OUTPUT_TABLES
@@ -300,7 +314,9 @@ def report(
     try:
         result = _report_of(source, _overrides(set_), force)
     except RefreshRefused as err:
-        _fail(f"{source.name}: no report: {err} {_FORCE_HINT}")
+        language = _book_language(source)
+        _fail(catalog.text("cli.no_report", language, book=source.name, reasons=err.said_in(language),
+                           hint=catalog.text("cli.force_hint", language)))
     except WorkbookError as err:
         _fail(_naming(source, err))
     except ValueError as err:
@@ -370,34 +386,37 @@ def import_(
     try:
         # The book's own scheme and language: its stages the layout maps nothing to are reported.
         language, stages = book_scheme(into, lang)
-        with console.status(f"Reading {export.name}..."):
+        with console.status(catalog.text("progress.reading_file", language, file=export.name)):
             result = import_export(export, layout, stages, language)
         settings, notes = new_book_settings(result, lang, currency) if new_book else (None, [])
-        with console.status(f"Writing into {into.name}..."):
+        with console.status(catalog.text("progress.writing_into", language, file=into.name)):
             counts = import_into_workbook(result, into, lang, force=force, settings=settings)
     except (ExportError, WorkbookError) as err:
         _fail(str(err))
-    table = Table(title=f"Import of {export.name} ({result.layout})", title_justify="left")
+    table = Table(title=catalog.text("cli.import_title", language, file=export.name, layout=result.layout), title_justify="left")
     for name in ("item", "count", "detail"):
-        table.add_column(name)
+        table.add_column(catalog.text(f"cli.import_column.{name}", language))
     for item, count, detail in result.summary.itertuples(index=False):
         table.add_row(str(item), f"{count:,}", str(detail))
     console.print(table)
-    issues = result.issues
+    issues = result.log.table(language)
     if len(issues):
-        console.print(f"[yellow]{len(issues)} problem(s) in the export[/] (first 10):")
+        console.print(Text(catalog.text("cli.import_problems", language, problems=len(issues)), style="yellow"))
         for r in issues.head(10).itertuples(index=False):
-            console.print(f"  {r.table} row {r.row}, {r.column}: {r.problem} ({r.action})")
+            where = (catalog.text("cli.import_problem", language, table=r.table, row=r.row, column=r.column,
+                                  problem=r.problem, action=r.action) if not pd.isna(r.row) else
+                     catalog.text("cli.import_problem_no_row", language, table=r.table, column=r.column,
+                                  problem=r.problem, action=r.action))
+            console.print(Text("  " + where))
     for note in notes:
         console.print(Text(note))
     if currency is not None and not new_book:
         console.print(f"--currency {currency} is for a new workbook: {into.name} keeps its own (change it in Settings)",
                       highlight=False)
-    console.print(
-        f"Deals: {counts['added']:,} added, {counts['updated']:,} updated, {counts['unchanged']:,} unchanged, "
-        f"{counts['skipped']:,} skipped; {counts['history_added']:,} stage-history rows added to {into}. "
-        f"Next: funnel refresh {into}"
-    )
+    console.print(catalog.text(
+        "cli.imported", language, added=f"{counts['added']:,}", updated=f"{counts['updated']:,}",
+        unchanged=f"{counts['unchanged']:,}", skipped=f"{counts['skipped']:,}", history=f"{counts['history_added']:,}",
+        people=f"{counts['people_added']:,}", book=into))
 
 
 def _import_history(export: Path, into: Path, layout: str, store: str | None, weeks: int) -> None:
@@ -417,13 +436,13 @@ def _import_history(export: Path, into: Path, layout: str, store: str | None, we
     if not into.exists():
         _fail(catalog.text("message.history_needs_book", "en", book=into))
     try:
-        with console.status(f"Reading {into.name}..."):
+        with console.status(catalog.text("progress.reading_file", "en", file=into.name)):
             raw, log = _read_source(into)
             inputs = validate(raw, {}, log)
         if inputs.refusals:
             _fail(f"{into.name}: no history import: {RefreshRefused(inputs.refusals)}")
         language = inputs.settings.language
-        with console.status(f"Reading {export.name}..."):
+        with console.status(catalog.text("progress.reading_file", language, file=export.name)):
             result = read_history_export(export, layout, known_ids=list(inputs.opportunities["id"].astype(str)),
                                          stage_codes=list(inputs.stages["code"].astype(str)))
     except (ExportError, WorkbookError) as err:
@@ -445,7 +464,7 @@ def _import_history(export: Path, into: Path, layout: str, store: str | None, we
     days = change_days(result.history, as_of - dt.timedelta(days=7 * weeks), as_of)
     name = book_name(into)
     try:
-        with console.status("Recording the imported history..."), \
+        with console.status(catalog.text("progress.recording_history", language)), \
                 Store(store_url(store) if store else default_url(into)) as opened:
             with runtime.for_refresh() as executor:
                 done = backfill_book(opened, name, inputs, Analysis(inputs).stage_probabilities, history, days,
@@ -611,7 +630,7 @@ def snapshot(
         _fail(f"no such workbook or folder: {path}")
     overrides = _as_of_option(as_of)
     try:
-        with console.status(f"Reading {path.name}..."):
+        with console.status(catalog.text("progress.reading_file", "en", file=path.name)):
             raw, log = _read_source(path)
             inputs = validate(raw, overrides, log)
     except WorkbookError as err:
@@ -661,7 +680,7 @@ def backfill(
     if not path.exists():
         _fail(f"no such workbook or folder: {path}")
     try:
-        with console.status(f"Reading {path.name}..."):
+        with console.status(catalog.text("progress.reading_file", "en", file=path.name)):
             raw, log = _read_source(path)
             inputs = validate(raw, {}, log)
     except WorkbookError as err:

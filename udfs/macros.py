@@ -28,6 +28,7 @@ from funnel.inputs.validation import validate
 from funnel.snapshots.history import History, history_from_frames
 from udfs import runtime
 from workbook.book import Book
+from workbook.importing import book_language
 from workbook.mapping import output_frames, read_inputs
 from workbook.store import Recorded, StoreError, book_name, is_off, record_analysis, snapshot_url
 
@@ -58,7 +59,7 @@ def refresh(book: Book | None = None, overrides: dict[str, str] | None = None, f
     try:
         return refresh_report(caller, overrides, force)[1]
     except RefreshRefused as err:
-        message = refused_message(err)
+        message = refused_message(err, book_language(caller))
         caller.refuse(message)  # nothing was written: the box says why
         return message
 
@@ -87,13 +88,13 @@ def snapshot(book: Book | None = None) -> str:
 def snapshot_message(book: Book) -> str:
     """``snapshot`` on a given workbook: read, analyse, record; the message it shows."""
     with runtime.for_refresh():
-        book.status("funnel: reading the input tables...")
+        book.status(catalog.text("progress.reading", book_language(book)))
         raw, log = read_inputs(book)
         inputs = validate(raw, None, log)
         language = inputs.settings.language
         if inputs.refusals:
-            return catalog.text("message.snapshot_refused", language, why=str(RefreshRefused(inputs.refusals)))
-        book.status("funnel: recording the snapshot...")
+            return catalog.text("message.snapshot_refused", language, why=RefreshRefused(inputs.refusals).said_in(language))
+        book.status(catalog.text("progress.recording_snapshot", language))
         report = Report(Analysis(inputs))  # the deals and the forecast only: no output table computed
         snapshot = record_snapshot(book, report, raw.get("settings"))
     if snapshot.problem is not None:
@@ -101,9 +102,10 @@ def snapshot_message(book: Book) -> str:
     return snapshot.said
 
 
-def refused_message(err: RefreshRefused) -> str:
-    """What a refused refresh tells the user: nothing changed, and the refusals' message."""
-    return f"Nothing was refreshed, the workbook is unchanged: {err}"
+def refused_message(err: RefreshRefused, language: str = "en") -> str:
+    """What a refused refresh tells the user, in the book's ``language``: nothing changed,
+    and the refusals' message."""
+    return catalog.text("message.refused", language, reasons=err.said_in(language))
 
 
 def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = None,
@@ -119,11 +121,12 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
 
         book = caller_book()
     with runtime.for_refresh() as executor:
-        book.status("funnel: reading the input tables...")
+        language = book_language(book)  # what the progress lines are said in, before the settings are read
+        book.status(catalog.text("progress.reading", language))
         raw, log = read_inputs(book)
-        book.status("funnel: computing...")
+        book.status(catalog.text("progress.computing", language))
         report = run(raw, overrides, log, executor, force=force)
-        book.status("funnel: recording the snapshot...")
+        book.status(catalog.text("progress.recording_snapshot", language))
         snapshot = record_snapshot(book, report, raw.get("settings"))
         # The store's history (read only) for the Changes and Accuracy sheets and the Deal
         # scores' pushes, this refresh's own snapshot included; then the store's Issues row,
@@ -131,7 +134,7 @@ def refresh_report(book: Book | None = None, overrides: dict[str, str] | None = 
         report = with_store_issue(with_store_history(book, report, snapshot.url), snapshot)
         frames = output_frames(report)
         for i, (name, frame) in enumerate(frames.items(), 1):
-            book.status(f"funnel: writing {name} ({i}/{len(frames)})...")
+            book.status(catalog.text("progress.writing", language, table=name, done=i, tables=len(frames)))
             book.write_table(name, frame)
         message = f"{closing_message(report, len(frames))} {snapshot.said}".strip()
         book.finish(message)

@@ -37,6 +37,7 @@ from workbook.layout import (
     YES_NO,
     TableLayout,
     header,
+    metric_label,
 )
 from workbook.package.save import save_atomically, saving
 from workbook.vba_project import VbaModule, build_vba_project
@@ -92,7 +93,8 @@ def vba_modules(sheet_code_names: list[str]) -> list[VbaModule]:
 class Formats:
     """XlsxWriter formats shared by every sheet, created once per workbook."""
 
-    def __init__(self, wb: xlsxwriter.Workbook, currency: str) -> None:
+    def __init__(self, wb: xlsxwriter.Workbook, currency: str, language: str = "en") -> None:
+        yes, no = (text.replace('"', "") for text in YES_NO[language])
         self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F3864"})
         self.subtitle = wb.add_format({"italic": True, "font_color": "#595959"})
         self.caption = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F3864"})
@@ -106,7 +108,9 @@ class Formats:
             "percent": wb.add_format({"num_format": "0.0%"}),
             "prob": wb.add_format({"num_format": "0%"}),
             "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-            "flag": wb.add_format({"align": "center"}),
+            # An output table's flag is the number 1 or 0 (a conditional format over TRUE/FALSE
+            # cells makes LibreOffice's PDF export fail), shown as the book's yes or no.
+            "flag": wb.add_format({"align": "center", "num_format": f'"{yes}";"{yes}";"{no}"'}),
         }
 
 
@@ -189,6 +193,10 @@ def _add_table(ws, layout: TableLayout, fmt: Formats, language: str, frame: pd.D
     return row0, col0, last_row, last_col
 
 
+# Deal scores' flags that are warning signs when TRUE (red), and qualifications missing when FALSE (amber).
+FLAG_WARNINGS = ("stale", "overdue", "pushed", "inactive")
+FLAG_QUALIFIED = ("man_ok", "go_ok", "dm_supportive")
+
 # The Dashboard chart's bars: closed won green, the calls amber, expected blue, the range grey.
 _FIGURE_COLORS = ("#70AD47", "#FFC000", "#FFD966", "#4472C4", "#BFBFBF", "#7F7F7F", "#BFBFBF")
 
@@ -212,9 +220,7 @@ def _column_cells(layout: TableLayout, key: str) -> tuple[int, int, int, int]:
 def _highlights(wb, sheets: dict[str, object], language: str) -> None:
     # Risk that stands out as data bars: the used probability and the amounts at risk, the
     # owners' attainment and coverage; a refresh moves each range with its table's rows.
-    # (Red / amber cell rules on the flags made LibreOffice's PDF export of a refreshed
-    # workbook fail, "Unspecified Application Error", so the flags stay words and the
-    # reason column leads the sheet.)
+    # Red / amber on the flags: _flag_colours.
     bars = {"type": "data_bar", "bar_solid": True, "min_type": "num", "min_value": 0}
     scores = OUTPUTS["tblDealScores"]
     ws = sheets[scores.sheet(language)]
@@ -227,6 +233,42 @@ def _highlights(wb, sheets: dict[str, object], language: str) -> None:
     board.conditional_format(*_column_cells(owners, "attainment"),
                              {**bars, "bar_color": "#A9D08E", "max_type": "num", "max_value": 1})
     board.conditional_format(*_column_cells(owners, "coverage"), {**bars, "bar_color": "#9BC2E6"})
+    _flag_colours(wb, ws, scores)
+    _summary_formats(wb, sheets, language)
+
+
+def _summary_formats(wb, sheets: dict[str, object], language: str) -> None:
+    # The Summary's value column holds amounts, counts, the as-of date and the win rate:
+    # each stored as what it is, the date's and the rate's rows given their look by a rule
+    # on the metric's label beside them (the column's own format is #,##0).
+    summary = OUTPUTS["tblSummary"]
+    first_row, col, last_row, _ = _column_cells(summary, "value")
+    label = xl_rowcol_to_cell(first_row, col - 1, col_abs=True)
+    for metric, num_format in (("as_of", "yyyy-mm-dd"), ("win_rate", "0.0%")):
+        text = metric_label(metric, language).replace('"', '""')
+        sheets[summary.sheet(language)].conditional_format(first_row, col, last_row, col, {
+            "type": "formula", "criteria": f'={label}="{text}"', "format": wb.add_format({"num_format": num_format})})
+
+def _flag_colours(wb, ws, scores: TableLayout) -> None:
+    # Flags that stand out: a warning sign that holds (stale, overdue, pushed, inactive) red,
+    # a qualification that does not (MAN, GO, a supportive decision maker) amber, and the
+    # count of warning signs red from two, amber at one. The flags are numbers, 1 or 0 (shown
+    # as yes / no in the book's words), so the rules read alike in every language: a cell
+    # rule = 1, and for 0 a formula that leaves a blank (unknown) cell uncoloured, as a cell
+    # rule = 0 would not. Each rule has a dxf of its own fill and font colour. LibreOffice
+    # renders and exports them to PDF (tests/e2e/test_libreoffice.py); over TRUE/FALSE cells
+    # its PDF export fails ("Unspecified Application Error"), hence the numbers.
+    red = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+    amber = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+    for key in FLAG_WARNINGS:
+        ws.conditional_format(*_column_cells(scores, key), {"type": "cell", "criteria": "==", "value": 1, "format": red})
+    for key in FLAG_QUALIFIED:
+        first_row, col, _, _ = cells = _column_cells(scores, key)
+        cell = xl_rowcol_to_cell(first_row, col)
+        ws.conditional_format(*cells, {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}=0)", "format": amber})
+    signs = _column_cells(scores, "warning_signs")
+    ws.conditional_format(*signs, {"type": "cell", "criteria": ">=", "value": 2, "format": red})
+    ws.conditional_format(*signs, {"type": "cell", "criteria": "==", "value": 1, "format": amber})
 
 
 def _charts(wb, sheets: dict[str, object], language: str) -> None:
@@ -417,7 +459,7 @@ def _write_workbook(out: BinaryIO, language: str, tables: dict[str, pd.DataFrame
         tables["stages"] = preset_stages("pib", language)
 
     wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False})
-    fmt = Formats(wb, settings.currency)
+    fmt = Formats(wb, settings.currency, language)
     sheets: dict[str, object] = {}
     code_names: list[str] = []
 

@@ -42,11 +42,23 @@ def shown_tables(report: Report, only: list[str] | None = None) -> dict[str, pd.
         if name not in frames or (only and layout.table not in only):
             continue
         frame = frames[name].copy()
+        if layout.table == "summary":  # one column of mixed values: the date and the rate as they read
+            value = frame.columns[1]
+            frame[value] = [_summary_text(m, v) for m, v in zip(report.tables["summary"]["metric"], frame[value])]
         for col, header in zip(layout.columns, frame.columns):
             if col.fmt == "flag":
                 frame[header] = [None if v is None or pd.isna(v) else (yes if bool(v) else no) for v in frame[header]]
         shown[layout.table] = frame
     return shown
+
+
+def _summary_text(metric: str, value):
+    # The Summary's as-of date and win rate as the sheet shows them; the rest as they are.
+    if metric == "as_of":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if metric == "win_rate":
+        return "" if pd.isna(value) else f"{value:.1%}"
+    return value
 
 
 def table_csv(frame: pd.DataFrame) -> str:
@@ -98,7 +110,7 @@ def export_xlsx(report: Report, path: Path, only: list[str] | None = None, *, fo
 
 def _write_xlsx(out: BinaryIO, tables: dict[str, pd.DataFrame], language: str, currency: str) -> None:
     wb = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True})
-    fmt = Formats(wb, currency)
+    fmt = Formats(wb, currency, language)
     used: set[str] = set()
     for name, frame in tables.items():
         layout = _LAYOUT_OF[name]

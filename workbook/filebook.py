@@ -93,6 +93,10 @@ class FileBook:
                 raise
         return self._cache
 
+    def other_tables(self) -> list[str]:
+        """The Excel Tables of the book that are none of ours (after a read: a renamed table)."""
+        return list(self._other_tables)
+
     def read_table(self, name: str) -> pd.DataFrame:
         """The data rows of table ``name`` (see ``workbook.book.Book``)."""
         tables = self._load() if name in INPUTS else None

@@ -2,7 +2,8 @@
 
 A new workbook is built around the import. An existing one has its ``tblOpportunities``
 merged by deal id (``funnel.crm.importers.merge_into``: re-importing the same export changes
-nothing) and its ``tblStageHistory`` extended with the history rows it did not have;
+nothing), its ``tblStageHistory`` extended with the history rows it did not have and its
+``tblPeople`` with the people it did not list (an export naming each rep's manager);
 both are rewritten by the same in-place writer a refresh uses, so every other part of
 the file (the user's sheets, VBA, buttons, validations) stays byte-identical.
 """
@@ -82,11 +83,13 @@ def book_scheme(path: str | Path, language: str = "en") -> tuple[str, pd.DataFra
 def merged_tables(result: ImportResult, book, language: str) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     """What an import leaves in ``book``'s input tables (a file or an open workbook: anything
     with ``read_table``), in the sheets' shape: ``tblOpportunities`` merged by deal id, and
-    ``tblStageHistory`` with the rows it did not have (when the export has stage dates).
+    ``tblStageHistory`` with the rows it did not have (when the export has stage dates),
+    ``tblPeople`` with the people it did not list (when the export names managers: a person
+    the book lists keeps the reports-to the user gave).
 
     Returns:
         The tables to write, by Excel Table name, and the counts: added, updated, unchanged,
-        not_in_import, skipped deals, and history_added.
+        not_in_import, skipped deals, history_added and people_added.
     """
     log = IssueLog()  # the book's own cells were checked when it was refreshed: not reported here
     existing = to_canonical("tblOpportunities", book.read_table("tblOpportunities"), log)
@@ -103,6 +106,19 @@ def merged_tables(result: ImportResult, book, language: str) -> tuple[dict[str, 
         fresh = history[[tuple(r) not in seen for r in history[key].astype(str).to_numpy()]]
         counts["history_added"] = len(fresh)
         frames["tblStageHistory"] = sheet_frame("tblStageHistory", pd.concat([old, fresh], ignore_index=True), language)
+    counts["people_added"] = 0
+    people = result.tables.get("people")
+    if people is not None and len(people):
+        try:
+            old = to_canonical("tblPeople", book.read_table("tblPeople"), log)
+        except LookupError:  # a book from before the People sheet: nowhere to put them
+            return frames, counts
+        old = old[old.notna().any(axis=1)]
+        listed = set(old["person"].dropna().astype(str).str.strip()) if len(old) else set()
+        fresh = people[~people["person"].astype(str).str.strip().isin(listed)]
+        counts["people_added"] = len(fresh)
+        if len(fresh):
+            frames["tblPeople"] = sheet_frame("tblPeople", pd.concat([old, fresh], ignore_index=True), language)
     return frames, counts
 
 
@@ -113,7 +129,8 @@ def import_into_workbook(result: ImportResult, path: str | Path, language: str =
     file says the workbook is open.
 
     Returns:
-        Counts: added, updated, unchanged, not_in_import, skipped deals, and history_added.
+        Counts: added, updated, unchanged, not_in_import, skipped deals, history_added and
+        people_added.
 
     Raises:
         workbook.errors.WorkbookError: the workbook cannot be read or updated safely.
@@ -125,8 +142,12 @@ def import_into_workbook(result: ImportResult, path: str | Path, language: str =
         tables = {"opportunities": merged}
         if history is not None:
             tables["stage_history"] = history
+        people = result.tables.get("people")
+        if people is not None:
+            tables["people"] = people
         new_workbook(path, language, tables, settings, force=force)
         counts["history_added"] = 0 if history is None else len(history)
+        counts["people_added"] = 0 if people is None else len(people)
         return counts
 
     book = FileBook(path)

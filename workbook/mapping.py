@@ -12,6 +12,7 @@ import pandas as pd
 
 from funnel import catalog
 from funnel.analysis import Report
+from funnel.forecast.pipeline import without_empty_past
 from funnel.inputs.contract import OPTIONAL_TABLES, required_columns
 from funnel.inputs.headers import closest, exact_key, match_headers
 from funnel.inputs.issues import IssueLog, words
@@ -134,23 +135,44 @@ def to_canonical(table_name: str, frame: pd.DataFrame, log: IssueLog, column_nam
     unknown = [headers[p] for p in kept if p not in match.columns and headers[p].strip()]
     for key in required_columns(layout.table):
         if key not in match.columns.values():
-            log.refuse(_missing_column(layout, key, shown[key], unknown), "table not used")
+            log.refuse(_missing_column(layout, key, shown[key], unknown), words("issue.action.table_not_used"))
     return out
 
 
 def _missing_column(layout: TableLayout, key: str, shown: str, unknown: list[str]) -> Refusal:
     col = next(c for c in layout.columns if c.key == key)
     found = closest((key, col.en, col.zh, *ALIASES.get(layout.name, {}).get(key, ())), unknown)
-    where = f"{layout.name} has no column {shown}"
+    # Said in the book's language when shown (catalog.Said): the headers are the book's own.
     if found:
-        message = f"{where} (found {found}): rename it back to {shown}, or map it in Settings (column_names: {shown}={found})"
+        message = catalog.said("refusal.column_found", table=layout.name, column=shown, found=found)
     elif unknown and not layout.wide:
         others = ", ".join(unknown[:3]) + (", ..." if len(unknown) > 3 else "")
-        message = (f"{where} (headers not recognised: {others}): rename the one that holds it to {shown}, "
-                   f"or map it in Settings (column_names: {shown}=that header)")
+        message = catalog.said("refusal.column_unrecognised", table=layout.name, column=shown, others=others)
     else:
-        message = f"{where}: add it back (or undo the deletion), or map a header to it in Settings (column_names: {shown}=that header)"
+        message = catalog.said("refusal.column_gone", table=layout.name, column=shown)
     return Refusal(layout.table, key, found or "", message)
+
+
+def _where(book) -> tuple[str, list[str]]:
+    # The book's file name (a FileBook's file, else an open workbook's name: XlwingsBook) and
+    # the tables it has by other names (a renamed table is the usual cause), when it can say.
+    path = getattr(book, "path", None)
+    where = path.name if path is not None else getattr(getattr(book, "book", None), "name", "") or "?"
+    return where, getattr(book, "other_tables", lambda: [])()
+
+
+def _table_missing(book, name: str) -> catalog.Said:
+    # A required Excel Table the book lacks: where to look, and how to bring it back.
+    where, others = _where(book)
+    return catalog.said("refusal.table_missing", table=name, book=where,
+                        others=catalog.said("refusal.other_tables", tables=", ".join(others)) if others else "")
+
+
+def _not_found(book, name: str):
+    # An optional Excel Table the book lacks, said in the book's language inside its issue.
+    where, others = _where(book)
+    return words("issue.table.not_found", table=name, book=where,
+                 others=words("refusal.other_tables", tables=", ".join(others)) if others else "")
 
 
 def _column_names(settings: pd.DataFrame | None) -> dict[str, str]:
@@ -183,15 +205,13 @@ def read_inputs(book) -> tuple[dict[str, pd.DataFrame | None], IssueLog]:
     for name, layout in INPUTS.items():
         try:
             frame = book.read_table(name)
-        except TableNotFound as err:
+        except TableNotFound:
             raw[layout.table] = None
             if name in REQUIRED_TABLES:
-                message = (f"{str(err).rstrip('.')}. Rename the table back to {name} (Table Design > Table Name), "
-                           "or undo the deletion")
-                log.refuse(Refusal(layout.table, "", name, message),
-                           "no deals to analyse" if layout.table == "opportunities" else "left out; defaults used")
+                log.refuse(Refusal(layout.table, "", name, _table_missing(book, name)),
+                           words("issue.action.no_deals" if layout.table == "opportunities" else "issue.action.defaults_used"))
             elif name not in _LATER_TABLES:
-                log.add(layout.table, None, "", name, words("issue.table.missing", table=name, error=str(err)),
+                log.add(layout.table, None, "", name, words("issue.table.missing", table=name, error=_not_found(book, name)),
                         words("issue.action.defaults_used"))
             continue
         raw[layout.table] = to_canonical(name, frame, log, column_names)
@@ -221,6 +241,10 @@ def _display(frame: pd.DataFrame, table_name: str, language: str) -> pd.DataFram
         values = values.reset_index(drop=True)
         if col.fmt in ("int",):
             values = pd.to_numeric(values, errors="coerce")
+        elif col.fmt == "flag" and values.dtype == bool:
+            values = values.astype(int)  # 1 / 0 shown as yes / no by the column's format (workbook.build.Formats)
+        elif col.fmt == "flag":
+            values = values.map(lambda v: None if v is None or pd.isna(v) else int(bool(v)))
         out[col.header(language)] = values.astype(object).where(values.notna(), None) if values.dtype == object else values
     return out
 
@@ -260,16 +284,6 @@ def _issue_places(data: pd.DataFrame, language: str) -> pd.DataFrame:
                        table=[sheet(t) for t in data["table"]])
 
 
-def _summary_value(metric: str, value):
-    # One number format serves the Summary's value column (#,##0), so the as-of date and
-    # the win rate are written the way they should read.
-    if metric == "as_of":
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
-    if metric == "win_rate":
-        return "" if pd.isna(value) else f"{value:.1%}"
-    return value
-
-
 def output_frames(report: Report) -> dict[str, pd.DataFrame]:
     """Every output table a refresh writes, keyed by Excel Table name, headers localized."""
     language = report.settings.language
@@ -279,12 +293,16 @@ def output_frames(report: Report) -> dict[str, pd.DataFrame]:
         if data is None:
             continue
         if layout.table == "summary":
-            data = data.assign(metric=[metric_label(m, language) for m in data["metric"]],
-                               value=[_summary_value(m, v) for m, v in zip(data["metric"], data["value"])])
+            # The as-of date and the win rate stay a date and a number: their rows' conditional
+            # formats give them their look (workbook.build._summary_formats).
+            data = data.assign(metric=[metric_label(m, language) for m in data["metric"]])
         if layout.table == "range_forecast":
             # The Summary shows what can still move: the current period and later ones.
             current = period_of(report.settings.as_of, report.settings)
             data = data[(data["period"] >= current) | (data["period"] == NO_CLOSE_DATE)]
+        if layout.table in ("forecast", "forecast_teams"):
+            # Past periods with no deal in them (a quota alone) are left out of the tables by owner and team.
+            data = without_empty_past(data, period_of(report.settings.as_of, report.settings))
         if layout.table == "win_rates":
             data = data.assign(dimension=data["dimension"].str.replace("_", " "))
         if language != "en":

@@ -9,6 +9,12 @@ Calls follow Salesforce's cumulative convention, as the system's figures do: a c
 is closed won + open commit; a best case call is closed won + commit + best case. A
 pipeline call is the open pipeline alone.
 
+A level's P50 is the range forecast's (``funnel.forecast.ranges``) over the deals of the
+person's whole subtree: closed won below the person plus the median of the sum of their
+open deals, each closing with its used probability. It is not the sum of the reports'
+P50s: medians do not add (two reps each at even odds on one deal have a P50 of nothing
+each, their manager one deal's amount or more).
+
 The hierarchy comes from (person, manager) pairs. Problems in it are reported and worked
 around, never fatal: a person listed twice keeps the first manager; a manager not listed
 as a person stands at the top; a cycle (A reports to B, B to A) is cut at the row that
@@ -20,17 +26,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from funnel.forecast.ranges import open_total
 from funnel.inputs.contract import CALL_CATEGORIES as _CALLED
 from funnel.inputs.issues import IssueLog, words
 
-__all__ = ["ROLLUP_COLUMNS", "SYSTEM_COLUMNS", "CALL_CATEGORIES", "call_rollup", "hierarchy"]
+__all__ = ["ROLLUP_COLUMNS", "SYSTEM_COLUMNS", "CALL_CATEGORIES", "call_rollup", "hierarchy", "subtree_p50"]
 
 # The system's figures summed over a person's subtree.
 SYSTEM_COLUMNS = ("closed_won", "commit", "best_case", "weighted")
 # The call categories and the column of each person's own call.
 CALL_CATEGORIES = {category: category.lower().replace(" ", "_") + "_call" for category in _CALLED}
 ROLLUP_COLUMNS = (
-    "period", "person", "manager", "level", *SYSTEM_COLUMNS,
+    "period", "person", "manager", "level", *SYSTEM_COLUMNS, "p50",
     "commit_call", "commit_below", "commit_adjustment",
     "best_case_call", "best_case_below", "best_case_adjustment",
     "pipeline_call",
@@ -125,7 +132,26 @@ def _latest_calls(calls: pd.DataFrame) -> pd.DataFrame:
     return wide.reindex(columns=list(CALL_CATEGORIES)).rename(columns=CALL_CATEGORIES)
 
 
-def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame, log: IssueLog | None = None) -> pd.DataFrame:
+def subtree_p50(deals: pd.DataFrame, owners: list[str]) -> float:
+    """The range forecast's P50 over the deals of ``owners`` (one period's deals): closed won
+    plus the median of the open deals' total, each deal closing with its used probability.
+
+    Args:
+        deals: one period's deal table rows: owner, amount, is_open, is_won, used_probability.
+        owners: the people of a subtree.
+    """
+    mine = deals[deals["owner"].isin(owners)]
+    amount = mine["amount"].fillna(0.0).to_numpy(dtype=float)
+    is_open = mine["is_open"].to_numpy(dtype=bool)
+    won = float(amount[mine["is_won"].to_numpy(dtype=bool)].sum())
+    if not is_open.any():
+        return won
+    total = open_total(amount[is_open], mine["used_probability"].to_numpy(dtype=float)[is_open])
+    return won + float(total.quantile(0.5))
+
+
+def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame, log: IssueLog | None = None,
+                deals: pd.DataFrame | None = None) -> pd.DataFrame:
     """The calls and the system's figures, per period and person, along the hierarchy.
 
     Args:
@@ -135,12 +161,14 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
         system: the forecast by period and owner (``weighted_pipeline`` by period, team,
             owner): closed_won, commit, best_case, weighted, cumulative as calls are.
         log: where the hierarchy's problems go.
+        deals: the deal table (period, owner, amount, is_open, is_won, used_probability)
+            for each level's P50 (``subtree_p50``); None leaves p50 blank.
 
     Returns:
         One row per period and person whose subtree has a figure (not all zero: a quota
         alone is none) or a call that period, each period's people top-down (a manager,
         then each report and theirs, by name), with ``ROLLUP_COLUMNS``: level (0 at the top), the system's figures summed over the
-        person's subtree, the person's own calls, ``<category>_below`` (the sum of the
+        person's subtree, p50 over the subtree's deals, the person's own calls, ``<category>_below`` (the sum of the
         direct reports' calls; blank when none of them called) and ``<category>_adjustment``
         (own call − below; blank when either is blank). Empty without calls and people.
     """
@@ -163,6 +191,7 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
         stack.extend((r, level + 1) for r in sorted(reports.get(person, []), reverse=True))
     periods = sorted(set(() if own is None else own.index.get_level_values("period"))
                      | set(() if called is None else called.index.get_level_values("period")), key=str)
+    by_period = {} if deals is None or deals.empty else dict(tuple(deals.groupby("period", sort=False)))
     rows = []
     for period in periods:
         figures = {p: own.loc[(period, p)].to_numpy(dtype=float) if own is not None and (period, p) in own.index
@@ -178,11 +207,18 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
             for r in reports.get(p, []):
                 subtree[p] = subtree[p] + subtree[r]
                 has[p] = has[p] or has[r]
+        # Each person's subtree: themselves and everyone below (reports before managers).
+        team_of: dict[str, list[str]] = {}
+        for p, _ in reversed(order):
+            team_of[p] = [p, *(q for r in reports.get(p, []) for q in team_of[r])]
+        period_deals = by_period.get(period)
         for p, level in order:
             if not has[p]:
                 continue
             row = {"period": period, "person": p, "manager": manager_of[p], "level": level,
                    **dict(zip(SYSTEM_COLUMNS, subtree[p]))}
+            row["p50"] = (np.nan if deals is None else 0.0 if period_deals is None
+                          else subtree_p50(period_deals, team_of[p]))
             for column in CALL_CATEGORIES.values():
                 row[column] = np.nan if mine[p] is None else float(mine[p][column])
             for category in ("commit", "best_case"):

@@ -23,8 +23,9 @@ import pandas as pd
 
 from funnel.forecast.deals import NONE_LABEL
 from funnel.inputs.keys import codes_and_labels
+from funnel.inputs.periods import NO_CLOSE_DATE
 
-__all__ = ["FORECAST_COLUMNS", "weighted_pipeline", "quota_table"]
+__all__ = ["FORECAST_COLUMNS", "weighted_pipeline", "quota_table", "without_empty_past"]
 
 FORECAST_COLUMNS = (
     "open_deals",
@@ -147,3 +148,20 @@ def weighted_pipeline(deals: pd.DataFrame, quotas: pd.DataFrame, by: list[str]) 
         table["coverage"] = np.where(has_quota & (remaining > 0), table["open_amount"] / remaining, np.nan)
     table = table.reset_index().sort_values(by, kind="stable").reset_index(drop=True)
     return table[[*by, *FORECAST_COLUMNS]]
+
+
+def without_empty_past(table: pd.DataFrame, current: str) -> pd.DataFrame:
+    """A forecast table without the rows of past periods that hold no deal at all (no open,
+    won or lost deal: a quota alone), which would pad a table by owner with rows of zeros.
+
+    Args:
+        table: a ``weighted_pipeline`` table (period, ..., open_deals, won_deals, lost_deals).
+        current: the current period's label; it and later periods, and the deals without a
+            close date, keep every row.
+    """
+    if table.empty:
+        return table
+    period = table["period"].astype(str)
+    past = (period < current) & (period != NO_CLOSE_DATE)
+    empty = table[["open_deals", "won_deals", "lost_deals"]].fillna(0).eq(0).all(axis=1)
+    return table[~(past & empty)]

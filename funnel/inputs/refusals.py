@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from funnel import catalog
+
 __all__ = ["Refusal", "RefreshRefused"]
 
 
@@ -31,7 +33,8 @@ class Refusal:
     table: str  # canonical table name (the Issues table's "table")
     column: str  # canonical column, "" for the whole table
     found: str  # what is there instead, as typed ("" when nothing like it)
-    message: str  # one sentence: the table, the column, what is wrong and the fix
+    message: str  # one sentence: the table, the column, what is wrong and the fix (a catalog.Said
+    #               where it was said from the catalog: said in the book's language by said_in)
 
 
 class RefreshRefused(ValueError):
@@ -43,3 +46,9 @@ class RefreshRefused(ValueError):
     def __init__(self, refusals: Iterable[Refusal]) -> None:
         self.refusals = tuple(refusals)
         super().__init__("; ".join(dict.fromkeys(r.message for r in self.refusals)))
+
+    def said_in(self, language: str) -> str:
+        """The message in ``language`` (``en`` or ``zh-CN``): each refusal said in it."""
+        said = (r.message.said_in(language) if hasattr(r.message, "said_in") and language != "en" else r.message
+                for r in self.refusals)
+        return catalog.text("separator.list", language).join(dict.fromkeys(said))

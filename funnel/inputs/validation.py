@@ -769,9 +769,13 @@ def _refuse_no_usable_deal(rows: int, log: IssueLog) -> None:
     # Every row left out: the figures would be zeros, which look like a quiet quarter.
     issues = log.table()
     first = issues[(issues["table"] == "opportunities") & (issues["action"] == "row left out")].head(1)
-    why = f" (row {first['row'].iloc[0]}: {first['problem'].iloc[0]})" if len(first) else ""
-    message = (f"none of the {rows:,} deals in the opportunities table can be used{why}: correct those cells, "
-               "or the stage scheme if the stage codes are right")
+    if len(first):
+        # The first row's problem, quoted in the book's language as the Issues table says it.
+        said = log.table("zh-CN").loc[first.index[0], "problem"]
+        problem = catalog.given({"en": first["problem"].iloc[0], "zh-CN": said})
+        message = catalog.said("refusal.no_usable_deal_at", rows=f"{rows:,}", row=first["row"].iloc[0], problem=problem)
+    else:
+        message = catalog.said("refusal.no_usable_deal", rows=f"{rows:,}")
     log.refuse(Refusal("opportunities", "", "", message), words("issue.action.no_deals"))
 
 
@@ -1052,15 +1056,14 @@ def _refuse_missing_columns(table: str, frame: pd.DataFrame, log: IssueLog) -> N
         if key in present:
             continue
         found = closest((key,), unknown)
-        where = f"the {table} table has no column {key}"
         if found:
-            message = f"{where} (found {found}): rename it {key}"
+            message = catalog.said("refusal.raw_column_found", table=table, column=key, found=found)
         elif unknown:
             others = ", ".join(unknown[:3]) + (", ..." if len(unknown) > 3 else "")
-            message = f"{where} (headers not recognised: {others}): rename the one that holds it {key}"
+            message = catalog.said("refusal.raw_column_unrecognised", table=table, column=key, others=others)
         else:
-            message = f"{where}: add a column headed {key}"
-        log.refuse(Refusal(table, key, found or "", message), "table not used")
+            message = catalog.said("refusal.raw_column_gone", table=table, column=key)
+        log.refuse(Refusal(table, key, found or "", message), words("issue.action.table_not_used"))
 
 
 def validate(
@@ -1091,8 +1094,7 @@ def validate(
         raw[name] = frame = _contract_headers(name, frame, log)
         _refuse_missing_columns(name, frame, log)
     if raw.get("opportunities") is None and not log.refused("opportunities"):
-        log.refuse(Refusal("opportunities", "", "", "the opportunities table is missing: give the deals "
-                                                    "(opportunities.csv in a folder of CSVs)"), words("issue.action.no_deals"))
+        log.refuse(Refusal("opportunities", "", "", catalog.said("refusal.no_opportunities")), words("issue.action.no_deals"))
     for name, frame in raw.items():
         if frame is not None:
             extra = [c for c in frame.columns if c not in columns_of(name)]

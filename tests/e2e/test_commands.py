@@ -19,8 +19,10 @@ from funnel.demo.data import demo_tables
 from funnel.inputs.csvsource import write_csv_folder
 from funnel_cli.main import app
 from workbook.filebook import FileBook
+from workbook.importing import sheet_frame
 from workbook.layout import OUTPUTS
 from workbook.mapping import read_inputs
+from workbook.package import write_tables
 
 MAVEN = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven_crm" / "sales_pipeline.csv"
 runner = CliRunner()
@@ -132,12 +134,29 @@ def test_import_the_maven_sample_twice_never_duplicates(tmp_path):
     first = _invoke("import", str(MAVEN), "--into", str(book), "--layout", "maven")
     assert first.exit_code == 0, first.output
     assert "8,800 added" in _said(first) and "15,011 stage-history rows added" in _said(first)
+    # sales_teams.csv's managers fill the People sheet: 35 agents, then their 6 managers at the top.
+    people = read_inputs(FileBook(book))[0]["people"]
+    assert len(people) == 41 and people["person"].is_unique and people["manager"].isna().sum() == 6
+    # The user moves one agent to another manager: a re-import keeps that and adds nobody twice.
+    moved = people.copy()
+    moved.loc[moved["person"] == "Anna Snelling", "manager"] = "Cara Losch"
+    write_tables(book, book, {"tblPeople": sheet_frame("tblPeople", moved, "en")})
     again = _invoke("import", str(MAVEN), "--into", str(book))
     assert "0 added, 0 updated, 8,800 unchanged" in _said(again)
     raw, log = read_inputs(FileBook(book))
     assert len(raw["opportunities"]) == 8_800 and raw["opportunities"]["id"].is_unique
+    assert len(raw["people"]) == 41
+    assert raw["people"].set_index("person").loc["Anna Snelling", "manager"] == "Cara Losch"
     refreshed = _invoke("refresh", str(book), "--set", "as_of=2017-12-31")
     assert refreshed.exit_code == 0 and "8800 deals" in _said(refreshed)
+    # The calls roll-up works on the import: each manager's subtree adds up their agents.
+    rollup = read_inputs(FileBook(book))  # inputs unchanged by the refresh
+    report = run(rollup[0], {"as_of": "2017-12-31"}, rollup[1])
+    table = report.tables["forecast_calls_rollup"]
+    tops = table[table["level"] == 0]
+    assert set(tops["person"]) == set(people.loc[people["manager"].isna(), "person"])
+    for period, rows in table.groupby("period"):
+        assert rows.loc[rows["level"] == 0, "closed_won"].sum() == pytest.approx(rows.loc[rows["level"] == 1, "closed_won"].sum())
 
 
 @pytest.mark.skipif(not MAVEN.exists(), reason="the shared Maven CRM sample is not beside this checkout")

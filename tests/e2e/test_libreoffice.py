@@ -27,7 +27,7 @@ import pytest
 
 from funnel.analysis import run
 from funnel.demo.data import demo_tables
-from tests.support.libreoffice import probe, requires_libreoffice
+from tests.support.libreoffice import SOFFICE, probe, requires_libreoffice
 from udfs.macros import refresh
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
@@ -140,6 +140,56 @@ def test_every_output_sheet_prints_on_a_few_landscape_pages_with_a_footer(book):
     assert pages and all(float(w) > float(h) for w, h in pages)
 
 
+# The red and amber fills of Deal scores' flag rules (workbook.build._flag_colours).
+_RED, _AMBER = (0xFF, 0xC7, 0xCE), (0xFF, 0xEB, 0x9C)
+
+
+def _page_of(pdf: str, sheet: str) -> int:
+    # The first printed page whose footer names the sheet.
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    footer = re.compile(rf"^\s*{re.escape(sheet)}\s{{2,}}\S+\.xlsm\s{{2,}}\d+ / \d+\s*$")
+    for number, page in enumerate(text.split("\f")[:-1], start=1):
+        lines = [line for line in page.splitlines() if line.strip()]
+        if lines and footer.match(lines[-1]):
+            return number
+    raise AssertionError(f"no printed page of {sheet}")
+
+
+def _pixels(pdf: str, page: int, folder) -> np.ndarray:
+    # The page as poppler draws it: a binary PPM (P6), height x width x RGB.
+    out = folder / "page"
+    subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", "60", "-singlefile", pdf, str(out)], check=True)
+    data = (folder / "page.ppm").read_bytes()
+    magic, width, height, top, rest = data.split(maxsplit=4)
+    assert magic == b"P6" and top == b"255"
+    return np.frombuffer(rest[: int(width) * int(height) * 3], dtype=np.uint8).reshape(int(height), int(width), 3)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
+                    reason="poppler-utils (pdftotext, pdftoppm) is not installed")
+def test_flags_stand_out_red_and_amber_in_the_printed_deal_scores(book, tmp_path):
+    # The flags' conditional formats survive LibreOffice's PDF export and show: some cells
+    # of the first Deal scores page are filled red (a warning sign), some amber (a missing
+    # qualification, one warning sign).
+    pdf = book["seen"]["pdf"]["path"]
+    pixels = _pixels(pdf, _page_of(pdf, _sheet("Deal scores", book["language"])), tmp_path)
+    for colour in (_RED, _AMBER):
+        hits = (np.abs(pixels.astype(int) - np.array(colour)).max(axis=2) <= 6).sum()
+        assert hits > 50, (colour, hits)
+
+
+def test_soffice_convert_to_pdf_exports_the_refreshed_book(book, tmp_path):
+    # The plain command line a user runs: a conditional format over TRUE/FALSE cells made it
+    # fail ("Unspecified Application Error", no PDF) on a refreshed book; the flags are 1 / 0.
+    out = tmp_path / "pdf"
+    done = subprocess.run([SOFFICE, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                           "--convert-to", "pdf", "--outdir", str(out), str(book["path"])],
+                          capture_output=True, text=True, timeout=600)
+    pdf = out / (book["path"].stem + ".pdf")
+    assert pdf.exists() and pdf.read_bytes()[:5] == b"%PDF-", done.stdout + done.stderr
+    assert "Error" not in done.stderr
+
+
 def test_vba_modules_are_read_by_libreoffice(book):
     modules = book["seen"]["modules"]
     assert modules["library"] == "VBAProject"
@@ -229,7 +279,8 @@ def test_summary_prints_every_headline_figure(book):
 
 def test_summary_shows_the_as_of_date_as_a_date_and_the_win_rate_as_a_percent(book):
     # One number format serves the Summary's value column: these two once printed as
-    # 46,346.00 and 0.28.
+    # 46,346.00 and 0.28, then were written as text; now they are a date and a number,
+    # their rows' conditional formats (workbook.build._summary_formats) giving their look.
     shown = _summary_shown(book)
     assert shown[metric_label("as_of", book["language"])] == "2026-11-20"
     # 75 won of 268 closed in the 300-deal demo: 75 / 268 = 0.2799 -> 28.0%.

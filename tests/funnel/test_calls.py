@@ -7,7 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from funnel.forecast.calls import SYSTEM_COLUMNS, call_rollup, hierarchy
+from funnel.forecast.calls import SYSTEM_COLUMNS, call_rollup, hierarchy, subtree_p50
+from funnel.forecast.ranges import range_forecast
 from funnel.inputs.issues import IssueLog
 
 # Ann and Bob report to Mia, Mia to Dan (the director).
@@ -52,6 +53,81 @@ def test_three_levels_by_hand():
     # A rep has nobody below: blank below and adjustment.
     assert np.isnan(out.loc["Ann", "commit_below"]) and np.isnan(out.loc["Ann", "commit_adjustment"])
     assert np.isnan(out.loc["Bob", "best_case_call"])
+
+
+# Each level's P50 by hand: Dan <- Mia <- (Ann, Bob), and Cy reports to Dan directly.
+#   Ann: won 50, open 100 at 50%        P50 = 50 + 0     (the open total is 0 or 100, even odds)
+#   Bob: open 200 at 60%                P50 = 200        (0 has 40%, short of half)
+#   Mia: Ann's and Bob's deals          open 0 / 100 / 200 / 300 with 20 / 20 / 30 / 30%:
+#                                        the median is 200, P50 = 50 + 200 = 250
+#   Cy:  open 300 at 30%                P50 = 0
+#   Dan: everyone's                     with Cy's 300 (70% not): 0 .14, 100 .14, 200 .21, 300 .27, ...
+#                                        cumulative .14 .28 .49 .76: the median is 300, P50 = 350
+# Dan's 350 is not Mia's 250 + Cy's 0: medians do not add. A deal of 2027-Q1 counts there only.
+P50_PEOPLE = pd.DataFrame({"person": ["Ann", "Bob", "Mia", "Cy", "Dan"], "manager": ["Mia", "Mia", "Dan", "Dan", None]},
+                          index=range(2, 7))
+P50_DEALS = pd.DataFrame({
+    "period": ["2026-Q4", "2026-Q4", "2026-Q4", "2026-Q4", "2027-Q1"],
+    "owner": ["Ann", "Ann", "Bob", "Cy", "Ann"],
+    "amount": [50.0, 100.0, 200.0, 300.0, 1000.0],
+    "is_open": [False, True, True, True, True],
+    "is_won": [True, False, False, False, False],
+    "used_probability": [1.0, 0.5, 0.6, 0.3, 0.9],
+})
+
+
+def _system_of(deals: pd.DataFrame) -> pd.DataFrame:
+    # The system's figures per period and owner (no calls by category here: commit = best case = won).
+    won = deals["amount"].where(deals["is_won"], 0.0)
+    weighted = (deals["amount"] * deals["used_probability"]).where(deals["is_open"], 0.0)
+    frame = pd.DataFrame({"period": deals["period"], "team": "T", "owner": deals["owner"], "closed_won": won,
+                          "commit": won, "best_case": won, "weighted": weighted})
+    return frame.groupby(["period", "team", "owner"], as_index=False).sum()
+
+
+def test_each_levels_p50_is_the_range_over_its_subtrees_deals_by_hand():
+    calls = CALLS.iloc[:0]
+    out = call_rollup(calls, P50_PEOPLE, _system_of(P50_DEALS), deals=P50_DEALS)
+    q4 = out[out["period"] == "2026-Q4"].set_index("person")["p50"].to_dict()
+    assert q4 == {"Dan": 350.0, "Mia": 250.0, "Ann": 50.0, "Bob": 200.0, "Cy": 0.0}
+    q1 = out[out["period"] == "2027-Q1"].set_index("person")["p50"].to_dict()
+    assert q1 == {"Dan": 1000.0, "Mia": 1000.0, "Ann": 1000.0}  # 90%: the median is the deal's amount
+    assert subtree_p50(P50_DEALS[P50_DEALS["period"] == "2026-Q4"], ["Ann", "Bob"]) == 250.0
+
+
+def test_without_deals_p50_is_blank():
+    out = call_rollup(CALLS, PEOPLE, SYSTEM)
+    assert out["p50"].isna().all()
+
+
+@st.composite
+def _trees_with_deals(draw):
+    people, _ = draw(_trees())
+    names = list(people["person"])
+    n = draw(st.integers(1, 12))
+    deals = pd.DataFrame({
+        "period": "2026-Q1",
+        "owner": [names[draw(st.integers(0, len(names) - 1))] for _ in range(n)],
+        "amount": [float(draw(st.integers(0, 50)) * 10) for _ in range(n)],
+        "is_won": [draw(st.booleans()) for _ in range(n)],
+        "used_probability": [draw(st.floats(0, 1)) for _ in range(n)],
+    })
+    deals["is_open"] = ~deals["is_won"]
+    deals["category"] = "Pipeline"
+    return people, deals
+
+
+@settings(max_examples=60, deadline=None)
+@given(_trees_with_deals())
+def test_p50_lies_between_won_and_everything_and_the_top_is_the_range_forecast(tree):
+    people, deals = tree
+    out = call_rollup(CALLS.iloc[:0], people, _system_of(deals), deals=deals).set_index("person")
+    everything = out["closed_won"] + (deals.groupby("owner")["amount"].sum().sum())
+    assert ((out["p50"] >= out["closed_won"] - 1e-9) & (out["p50"] <= everything + 1e-9)).all()
+    # One tree with everyone in it: the top's P50 is the range forecast's for the period.
+    tops = out[out["level"] == 0]
+    if len(tops) == 1:
+        assert tops["p50"].iloc[0] == range_forecast(deals)["p50"].iloc[0]
 
 
 def test_a_period_with_only_a_quota_has_no_rows():

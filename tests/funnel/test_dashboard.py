@@ -93,3 +93,19 @@ def test_the_demos_dashboard_holds_the_sheets_own_figures(demo):
     assert demo["dashboard_flags"]["deals"].iloc[-1] == flagged
     assert len(demo["dashboard_risks"]) <= 10 and len(demo["dashboard_gaps"]) <= 5
     assert (demo["dashboard_gaps"]["gap"] < 0).all()
+
+
+def test_past_periods_without_a_deal_leave_the_tables_by_owner():
+    # Ann has a quota in 2026-Q2 and Q3 but no deal there; Bob lost one in Q2. The current
+    # period (Q4), a later quota-only one (2027-Q1) and the deals without a close date stay.
+    from funnel.forecast.pipeline import without_empty_past
+
+    table = pd.DataFrame({
+        "period": ["2026-Q2", "2026-Q2", "2026-Q3", "2026-Q4", "2027-Q1", "no close date"],
+        "owner": ["Ann", "Bob", "Ann", "Ann", "Ann", "Ann"],
+        "open_deals": [0, 0, 0, 0, 0, 0], "won_deals": [0, 0, 0, 0, 0, 0], "lost_deals": [0, 1, 0, 0, 0, 0],
+        "quota": [100.0, 100.0, 100.0, 100.0, 100.0, None],
+    })
+    kept = without_empty_past(table, "2026-Q4")
+    assert list(zip(kept["period"], kept["owner"])) == [("2026-Q2", "Bob"), ("2026-Q4", "Ann"), ("2027-Q1", "Ann"),
+                                                        ("no close date", "Ann")]

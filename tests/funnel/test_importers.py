@@ -376,6 +376,33 @@ def test_maven_small_folder_reports_every_reconciliation_once(tmp_path):
     assert len(report.deals) == 4 and without_readiness(report).empty
 
 
+def test_maven_managers_fill_the_people_table_and_the_roll_up_uses_it(tmp_path):
+    # sales_teams.csv names each agent's manager: the agents and their managers become the
+    # People table (each manager at the top, listed after the agents), and the calls
+    # roll-up adds the agents' figures up to their manager.
+    path = _maven_folder(tmp_path, (
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "A1,Moses Frase,MG Special,Cancity,Won,2017-01-02,2017-02-01,60\n"
+        "A2,Anna Snelling,MG Special,Cancity,Won,2017-01-02,2017-02-10,40\n"
+        "A3,Zane Hole,MG Special,Cancity,Won,2017-01-05,2017-03-01,7\n"
+    ))
+    _write(tmp_path, "sales_teams.csv", "sales_agent,manager,regional_office\nMoses Frase,Dustin Brinkmann,Central\n"
+                                        "Anna Snelling,Dustin Brinkmann,Central\nZane Hole,Cara Losch,West\n")
+    result = import_export(path)
+    people = result.tables["people"]
+    assert people.to_dict("list") == {"person": ["Moses Frase", "Anna Snelling", "Zane Hole", "Dustin Brinkmann", "Cara Losch"],
+                                      "manager": ["Dustin Brinkmann", "Dustin Brinkmann", "Cara Losch", None, None]}
+    assert list(people.index) == [2, 3, 4, 5, 6]  # the People sheet's rows
+    assert _summary(result)["people from sales_teams.csv"] == (5, "manager as reports-to; 2 managers")
+    assert result.opportunities["team"].tolist() == ["Dustin Brinkmann", "Dustin Brinkmann", "Cara Losch"]  # as before
+    report = run(result.tables, overrides={"as_of": "2017-03-31"})
+    rollup = report.tables["forecast_calls_rollup"].set_index("person")
+    assert rollup.loc["Dustin Brinkmann", ["level", "closed_won", "p50"]].tolist() == [0, 100.0, 100.0]
+    assert rollup.loc["Moses Frase", ["manager", "level", "closed_won"]].tolist() == ["Dustin Brinkmann", 1, 60.0]
+    assert rollup.loc["Cara Losch", "closed_won"] == 7.0
+    assert not report.tables["issues"]["table"].eq("people").any()  # every manager is listed
+
+
 def test_maven_missing_companion_file_is_reported_and_the_rest_imports(tmp_path):
     path = _maven_folder(tmp_path, (
         "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
