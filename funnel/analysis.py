@@ -313,12 +313,15 @@ class Analysis:
         the most at risk first (``funnel.forecast.risk``)."""
         deals = self.deals
         scores = deal_scores_table(deals, self.model_scores, self.health)
-        extra = self.deal_qualification.reindex(columns=list(_DEAL_SCORE_QUALIFICATION)).set_axis(deals["id"].to_numpy())
+        # The Deal scores rows are the open deals in the deals' order (ids are unique): their
+        # qualification rows by position, not by hashing every id again.
+        extra = self.deal_qualification.reindex(columns=list(_DEAL_SCORE_QUALIFICATION))
+        extra = extra[deals["is_open"].to_numpy(dtype=bool)].set_axis(scores.index)
         if self.settings.language != "en":
             # A Chinese book reads the words, not the codes (an English one keeps its codes).
             for kind in ("urgency", "importance"):
                 extra[kind] = localize(extra[kind], kind, self.settings.language)
-        scores = scores.join(extra, on="id")
+        scores = scores.join(extra)
         return sorted_by_risk(scores.join(risk_columns(scores, self.settings.language)))
 
     # --- competition (these report problems in their tables to the log) ------------------------
