@@ -38,7 +38,7 @@ import pandas as pd
 
 from funnel.forecast.calls import call_rollup
 from funnel.forecast.dashboard import flag_counts, owner_attainment, period_figures, top_gaps, top_risks
-from funnel.forecast.deals import deal_table
+from funnel.forecast.deals import deal_table, with_probability
 from funnel.forecast.health import deal_health, health_counts
 from funnel.forecast.pipeline import quota_table, weighted_pipeline
 from funnel.forecast.ranges import range_forecast
@@ -225,9 +225,7 @@ class Analysis:
         the stage probabilities."""
         if self.method_choice.method != "model":
             return self.stage_deals
-        i = self.inputs
-        probability = model_probabilities(self.win_model, self.stage_deals, self.reached)
-        return deal_table(i.opportunities, i.stages, self.stage_probabilities, self.settings, probability=probability)
+        return with_probability(self.stage_deals, model_probabilities(self.win_model, self.stage_deals, self.reached))
 
     # --- stages and forecasts ----------------------------------------------------------------
 
