@@ -13,6 +13,9 @@ Times, in one run, on the same data:
   process's peak RSS, and the peak while the engine ran (Linux: reset after the data
   was generated).
 
+CPU times (time.process_time) are printed beside the wall times, and a line of the
+main figures in CPU time before the last line.
+
 Last line: compute_s=<in-process s> ratio_vs_duckdb=<ours/duckdb> scale_10x=<t(1M)/t(100k)> peak_gib=<at 1M>
 (compute_s is the in-process median at --deals; scale_10x and peak_gib come from the
 scaling children, the peak being the whole child process's.)
@@ -53,14 +56,18 @@ def bench_tables(deals: int) -> dict:
     return demo_tables(deals, scheme="seven_stage", rework=0.35, stage_days=0.15, loss_rate=0.1)
 
 
-def _interleaved(fns: dict, repeat: int) -> dict[str, list[float]]:
-    # Each round runs every function once, so a busy minute slows them all alike.
+def _interleaved(fns: dict, repeat: int, cpu: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
+    # Each round runs every function once, so a busy minute slows them all alike. Wall
+    # times are returned; ``cpu`` (when given) gets each run's CPU time of this process
+    # (time.process_time: all its threads, DuckDB's too), which a busy machine inflates less.
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             fn()
             times[name].append(time.perf_counter() - started)
+            if cpu is not None:
+                cpu.setdefault(name, []).append(time.process_time() - started_cpu)
     return times
 
 
@@ -161,7 +168,8 @@ def child(deals: int, repeat: int) -> None:
         reset = True
     except OSError:
         reset = False
-    times = _interleaved({"run": lambda: run(raw)}, repeat)["run"]
+    cpu: dict[str, list[float]] = {}
+    times = _interleaved({"run": lambda: run(raw)}, repeat, cpu)["run"]
     engine_peak = _peak_gib() if reset else None
     if generating_peak is None:  # no /proc: the whole process's peak, as the platform counts it
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**30 if sys.platform == "darwin" else 2**20)
@@ -169,7 +177,7 @@ def child(deals: int, repeat: int) -> None:
         peak = max(generating_peak, engine_peak or 0.0)
     print(json.dumps({
         "deals": len(raw["opportunities"]), "history": len(raw["stage_history"]), "generated_s": generated_s,
-        "times": times, "peak_gib": peak, "engine_peak_gib": engine_peak,
+        "times": times, "cpu_times": cpu["run"], "peak_gib": peak, "engine_peak_gib": engine_peak,
     }))
 
 
@@ -182,7 +190,7 @@ def scaling(sizes: list[int], repeat: int) -> dict[int, dict]:
         point = json.loads(done.stdout.strip().splitlines()[-1])
         found[size] = point
         engine_peak = f"{point['engine_peak_gib']:.2f}" if point["engine_peak_gib"] is not None else "n/a"
-        print(f"scaling {point['deals']:>9,} deals / {point['history']:>10,} history rows: engine {_summary(point['times'])}, "
+        print(f"scaling {point['deals']:>9,} deals / {point['history']:>10,} history rows: engine {_summary(point['times'])} (cpu {_summary(point['cpu_times'])}), "
               f"{len(point['times'])} run(s); peak RSS {point['peak_gib']:.2f} GiB (while the engine ran {engine_peak} GiB); "
               f"data generated in {point['generated_s']:.0f} s", flush=True)
     return found
@@ -214,11 +222,12 @@ def main() -> None:
             run(raw)
 
     engine["refresh_runtime"] = as_refresh
-    times = _interleaved(engine, args.repeat)
+    cpu: dict[str, list[float]] = {}
+    times = _interleaved(engine, args.repeat, cpu)
     compute_s = statistics.median(times["in_process"])
-    print(f"full engine in process (validation + every table): {_summary(times['in_process'])}; "
+    print(f"full engine in process (validation + every table): {_summary(times['in_process'])}, cpu {_summary(cpu['in_process'])}; "
           f"{len(report['issues']):,} issues")
-    print(f"  of which validation alone: {_summary(times['validation'])}")
+    print(f"  of which validation alone: {_summary(times['validation'])}, cpu {_summary(cpu['validation'])}")
     if FORKS:
         print(f"full engine with the win-model branch in a forked child: {_summary(times['with_children'])}")
     else:
@@ -247,21 +256,28 @@ def main() -> None:
     for code, closed, won in dconv.itertuples(index=False):
         assert (ours_conv.loc[code, "reached_closed"], ours_conv.loc[code, "reached_won"]) == (closed, won) == lconv[code], code
 
+    aggregates_cpu: dict[str, list[float]] = {}
     aggregates = _interleaved({
         "ours": lambda: ours(deals, history, stages, quotas, s.prior_strength),
         "duckdb": lambda: duckdb_version(con),
-    }, args.repeat)
+    }, args.repeat, aggregates_cpu)
     ratio = statistics.median(aggregates["ours"]) / statistics.median(aggregates["duckdb"])
+    ratio_cpu = statistics.median(aggregates_cpu["ours"]) / statistics.median(aggregates_cpu["duckdb"])
     print(f"aggregates (weighted pipeline + empirical conversion), checked against a per-row loop: "
-          f"ours {_summary(aggregates['ours'])}, duckdb {_summary(aggregates['duckdb'])}; ours / duckdb {ratio:.2f}", flush=True)
+          f"ours {_summary(aggregates['ours'])}, duckdb {_summary(aggregates['duckdb'])}; ours / duckdb {ratio:.2f} "
+          f"(cpu: ours {_summary(aggregates_cpu['ours'])}, duckdb {_summary(aggregates_cpu['duckdb'])} over its threads; {ratio_cpu:.2f})",
+          flush=True)
 
     sizes = [int(n) for n in args.scale.split(",") if n.strip()]
     points = scaling(sizes, args.repeat) if sizes else {}
-    scale = peak = float("nan")
+    scale = scale_cpu = peak = float("nan")
     if 100_000 in points and 1_000_000 in points:
         scale = statistics.median(points[1_000_000]["times"]) / statistics.median(points[100_000]["times"])
+        scale_cpu = statistics.median(points[1_000_000]["cpu_times"]) / statistics.median(points[100_000]["cpu_times"])
     if 1_000_000 in points:
         peak = points[1_000_000]["peak_gib"]
+    # The same figures in CPU time (what a busy machine inflates less), then the issue's line in wall time.
+    print(f"cpu: compute_cpu_s={statistics.median(cpu['in_process']):.3f} ratio_cpu_vs_duckdb={ratio_cpu:.2f} scale_10x_cpu={scale_cpu:.1f}")
     print(f"compute_s={compute_s:.3f} ratio_vs_duckdb={ratio:.2f} scale_10x={scale:.1f} peak_gib={peak:.2f}")
 
 

@@ -31,24 +31,24 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from funnel.analysis import Analysis
 from funnel.demo.data import demo_tables
 from funnel.forecast.deals import deal_table
 from funnel.forecast.ranges import open_total, range_forecast
-from funnel.forecast.stages import stage_probabilities
 from funnel.inputs.validation import validate
-from funnel.winmodel.model import model_probability
+from funnel.winmodel.model import model_probabilities
 
 LEVELS = np.array([0.1, 0.5, 0.9])
 
 
 def open_deals_from_demo(size: int, seed: int, probability: str) -> pd.DataFrame:
     """The demo's open deals: amount, used_probability, category."""
-    inputs = validate(demo_tables(size=size, seed=seed))
-    s = inputs.settings
-    probabilities = stage_probabilities(inputs.opportunities, inputs.stage_history, inputs.stages, s.prior_strength)
-    deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s)
-    if probability == "model":
-        deals = deal_table(inputs.opportunities, inputs.stages, probabilities, s, probability=model_probability(inputs, deals))
+    analysis = Analysis(validate(demo_tables(size=size, seed=seed)))
+    deals = analysis.stage_deals
+    if probability == "model":  # the model's probability of every open deal, whatever forecast_method would choose
+        i = analysis.inputs
+        probability_of = model_probabilities(analysis.win_model, deals, analysis.reached)
+        deals = deal_table(i.opportunities, i.stages, analysis.stage_probabilities, analysis.settings, probability=probability_of)
     return deals.loc[deals["is_open"], ["amount", "used_probability", "category"]].reset_index(drop=True)
 
 

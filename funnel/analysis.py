@@ -38,7 +38,7 @@ import pandas as pd
 
 from funnel.forecast.calls import call_rollup
 from funnel.forecast.dashboard import flag_counts, owner_attainment, period_figures, top_gaps, top_risks
-from funnel.forecast.deals import deal_table
+from funnel.forecast.deals import deal_table, with_probability
 from funnel.forecast.health import deal_health, health_counts, with_close_pushes
 from funnel.forecast.pipeline import quota_table, weighted_pipeline
 from funnel.forecast.ranges import range_forecast
@@ -249,9 +249,7 @@ class Analysis:
         the stage probabilities."""
         if self.method_choice.method != "model":
             return self.stage_deals
-        i = self.inputs
-        probability = model_probabilities(self.win_model, self.stage_deals, self.reached)
-        return deal_table(i.opportunities, i.stages, self.stage_probabilities, self.settings, probability=probability)
+        return with_probability(self.stage_deals, model_probabilities(self.win_model, self.stage_deals, self.reached))
 
     # --- stages and forecasts ----------------------------------------------------------------
 
@@ -340,12 +338,15 @@ class Analysis:
         the most at risk first (``funnel.forecast.risk``)."""
         deals = self.deals
         scores = deal_scores_table(deals, self.model_scores, self.health)
-        extra = self.deal_qualification.reindex(columns=list(_DEAL_SCORE_QUALIFICATION)).set_axis(deals["id"].to_numpy())
+        # The Deal scores rows are the open deals in the deals' order (ids are unique): their
+        # qualification rows by position, not by hashing every id again.
+        extra = self.deal_qualification.reindex(columns=list(_DEAL_SCORE_QUALIFICATION))
+        extra = extra[deals["is_open"].to_numpy(dtype=bool)].set_axis(scores.index)
         if self.settings.language != "en":
             # A Chinese book reads the words, not the codes (an English one keeps its codes).
             for kind in ("urgency", "importance"):
                 extra[kind] = localize(extra[kind], kind, self.settings.language)
-        scores = scores.join(extra, on="id")
+        scores = scores.join(extra)
         dealt = self.deal_history.set_index("deal_id").reindex(columns=list(_DEAL_SCORE_HISTORY))
         scores = scores.join(dealt[~dealt.index.duplicated()], on="id")
         return sorted_by_risk(scores.join(risk_columns(scores, self.settings.language)))

@@ -21,7 +21,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm" / "sales_pipeline.csv"
+# The shared sample beside the checkout (/work/main) or beside a worktree's folder (/work/wt/NAME).
+MAVEN = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared")
+              if (p / "datasets" / "maven_crm" / "sales_pipeline.csv").exists()), ROOT.parent / "shared") / "datasets" / "maven_crm" / "sales_pipeline.csv"
 
 # name -> (commands that build the book in DIR/name.xlsm, report options)
 BOOKS = {

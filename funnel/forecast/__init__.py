@@ -9,7 +9,7 @@ range_forecast  P10 / P50 / P90 of what a period will book
 winrates        win rates by period and segment with Wilson intervals
 """
 
-from funnel.forecast.deals import NONE_LABEL, amount_band_labels, deal_table
+from funnel.forecast.deals import NONE_LABEL, amount_band_labels, deal_table, with_probability
 from funnel.forecast.health import HEALTH_COLUMNS, deal_health, health_counts, step_backs
 from funnel.forecast.pipeline import FORECAST_COLUMNS, quota_table, weighted_pipeline
 from funnel.forecast.ranges import (
@@ -35,6 +35,7 @@ from funnel.forecast.winrates import SEGMENTS, Z95, competitor_present, wilson_i
 __all__ = [
     "NONE_LABEL",
     "deal_table",
+    "with_probability",
     "amount_band_labels",
     "HEALTH_COLUMNS",
     "deal_health",

@@ -192,13 +192,16 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
     periods = sorted(set(() if own is None else own.index.get_level_values("period"))
                      | set(() if called is None else called.index.get_level_values("period")), key=str)
     by_period = {} if deals is None or deals.empty else dict(tuple(deals.groupby("period", sort=False)))
+    # Looked up per period and person below: a dict of rows, not a MultiIndex lookup each time.
+    own_rows = {} if own is None else dict(zip(own.index, own.to_numpy(dtype=float)))
+    called_rows = {} if called is None else {key: dict(zip(called.columns, values))
+                                             for key, values in zip(called.index, called.to_numpy(dtype=float).tolist())}
     rows = []
     for period in periods:
-        figures = {p: own.loc[(period, p)].to_numpy(dtype=float) if own is not None and (period, p) in own.index
-                   else np.zeros(len(SYSTEM_COLUMNS)) for p, _ in order}
+        figures = {p: own_rows[(period, p)] if (period, p) in own_rows else np.zeros(len(SYSTEM_COLUMNS)) for p, _ in order}
         # A period's row needs a figure or a call: a quota alone (the forecast lists it) adds none.
         has = {p: bool(figures[p].any()) for p, _ in order}
-        mine = {p: called.loc[(period, p)] if called is not None and (period, p) in called.index else None for p, _ in order}
+        mine = {p: called_rows.get((period, p)) for p, _ in order}
         for p, _ in order:
             has[p] = has[p] or mine[p] is not None
         # Subtree sums, reports before their managers (the reverse of top-down order).

@@ -15,7 +15,7 @@ from funnel.inputs.keys import filled, labelled, looked_up
 from funnel.inputs.periods import period_labels
 from funnel.inputs.settings import Settings
 
-__all__ = ["NONE_LABEL", "deal_table", "amount_band_labels"]
+__all__ = ["NONE_LABEL", "deal_table", "with_probability", "amount_band_labels"]
 
 # Shown where a deal has no owner/team/source/product/industry/account: a blank segment is
 # the group "(none)" in the forecast, win-rate and account tables, so groups still add up.
@@ -78,13 +78,25 @@ def deal_table(
         deals.assign(probability_override=np.nan), stages, probabilities, settings.probability_method
     )
     used = used_probability(deals, stages, probabilities, settings.probability_method)
-    if probability is not None:
-        model = probability.reindex(deals.index)
-        keep_override = deals["probability_override"].notna() | ~deals["is_open"]
-        used = used.where(keep_override | model.isna(), model)
     deals["used_probability"] = used
     deals["weighted"] = deals["amount"].fillna(0) * used
     for col in ("owner", "team", "source", "product", "industry", "account"):
         deals[col] = filled(deals[col], NONE_LABEL)
     deals["amount_band"] = amount_band_labels(deals["amount"], settings.band_edges())
-    return deals
+    return deals if probability is None else with_probability(deals, probability)
+
+
+def with_probability(deals: pd.DataFrame, probability: pd.Series | None) -> pd.DataFrame:
+    """A deal table of the stage method (``deal_table`` without ``probability``) with
+    ``probability`` used instead where a deal has one, as ``deal_table(..., probability)``
+    makes it: overrides and closed deals keep theirs; used_probability and weighted change,
+    nothing else (so the deal table need not be built twice)."""
+    if probability is None:
+        return deals
+    model = probability.reindex(deals.index)
+    keep_override = deals["probability_override"].notna() | ~deals["is_open"]
+    used = deals["used_probability"].where(keep_override | model.isna(), model)
+    out = deals.copy()
+    out["used_probability"] = used
+    out["weighted"] = out["amount"].fillna(0) * used
+    return out

@@ -36,11 +36,15 @@ def risk_columns(scores: pd.DataFrame, language: str) -> pd.DataFrame:
     amount = pd.to_numeric(scores["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     separator = catalog.text("separator.list", language)
     no_chain = catalog.text("label.risk.no_stakeholders", language)
+    # Only the columns the words read, each as a list (iterating every column of the frame row
+    # by row, Arrow text among them, cost more than the words).
+    overdue_days, stage_days, median_days, quiet_days, risks = (
+        scores[c].tolist() for c in ("days_overdue", "days_in_stage", "stage_median_days", "days_since_activity", "risks"))
     reasons = []
-    for i, row in enumerate(scores.itertuples(index=False)):
+    for i in range(len(scores)):
         words = []
         if flags["overdue"][i]:
-            words.append(catalog.text("risk.overdue", language, days=_whole(row.days_overdue)))
+            words.append(catalog.text("risk.overdue", language, days=_whole(overdue_days[i])))
         if flags["pushed"][i]:
             pushes = getattr(row, "close_pushes", None)
             if pushes is not None and not pd.isna(pushes) and pushes > 0:  # the snapshot store saw it move
@@ -50,11 +54,10 @@ def risk_columns(scores: pd.DataFrame, language: str) -> pd.DataFrame:
             else:
                 words.append(catalog.text("risk.pushed", language))
         if flags["stale"][i]:
-            words.append(catalog.text("risk.stale", language, days=_whole(row.days_in_stage),
-                                      median=_whole(row.stage_median_days)))
+            words.append(catalog.text("risk.stale", language, days=_whole(stage_days[i]), median=_whole(median_days[i])))
         if flags["inactive"][i]:
-            words.append(catalog.text("risk.inactive", language, days=_whole(row.days_since_activity)))
-        chain = row.risks if isinstance(row.risks, str) else ""
+            words.append(catalog.text("risk.inactive", language, days=_whole(quiet_days[i])))
+        chain = risks[i] if isinstance(risks[i], str) else ""
         if chain and (chain != no_chain or words):
             words.append(chain)
         reasons.append(separator.join(words))

@@ -14,6 +14,8 @@ often found before the settings say which language the book is in.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from string import Formatter
 from typing import Any, Iterable, NamedTuple
 
 import numpy as np
@@ -58,9 +60,27 @@ class Each(NamedTuple):
         # format per row, not catalog.text: tens of thousands of rows, one check (in each())
         if isinstance(self.key, str):
             template = catalog.entry(self.key)[at]
+            positional = _positional(template, self.names)
+            if positional is not None:  # the same text, without a dict of fields per row
+                return [positional.format(*row) for row in zip(*self.columns)]
             return [template.format(**dict(zip(self.names, row))) for row in zip(*self.columns)]
         return [catalog.entry(key)[at].format(**dict(zip(self.names, row)))
                 for key, row in zip(self.key, zip(*self.columns) if self.names else ((),) * len(self.key))]
+
+
+@lru_cache(maxsize=256)
+def _positional(template: str, names: tuple[str, ...]) -> str | None:
+    """``template`` with each named field ``{name...}`` as ``{i...}``, i its place in ``names``;
+    None when a field is not one of ``names`` or its format has fields of its own."""
+    out = []
+    for literal, name, spec, conversion in Formatter().parse(template):
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if name not in names or "{" in (spec or ""):
+            return None
+        out.append("{" + str(names.index(name)) + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+    return "".join(out)
 
 
 def each(key: str, /, **columns: Iterable[Any]) -> Each:

@@ -165,6 +165,14 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _used(values: pd.Series) -> pd.Series:
+    # Validation reads the deals' keys as categoricals before it leaves rows out: only the
+    # categories some row still holds, in their text order (what a factorize would find).
+    if _is_categorical(values) and len(values.cat.categories):
+        return values.cat.remove_unused_categories()
+    return values
+
+
 def encode_keys(inputs):
     """Turn the ``KEY_COLUMNS`` of validated ``Inputs`` into categoricals; returns them.
 
@@ -176,7 +184,7 @@ def encode_keys(inputs):
     stage_codes = inputs.stages["code"]
     # One assign per table: setting columns one by one would copy the frame's blocks each time.
     inputs.opportunities = opps.assign(**{
-        name: categorical(opps[name], stage_codes if name == "stage" else None)
+        name: categorical(_used(opps[name]), stage_codes if name == "stage" else None)
         for name in KEY_COLUMNS["opportunities"] if name in opps.columns
     })
     if len(history):

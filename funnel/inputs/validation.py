@@ -709,7 +709,9 @@ def _fill_probabilities(stages: pd.DataFrame, raw: pd.DataFrame, held: tuple[pd.
 
 
 def _validate_opportunities(raw: pd.DataFrame | None, stages: pd.DataFrame, settings: Settings, log: IssueLog) -> pd.DataFrame:
-    opps = _typed_table("opportunities", raw, log, date_order=_date_order(settings)) if raw is not None else None
+    # The key columns come out categorical from their one factorize (encode_keys keeps them).
+    opps = (_typed_table("opportunities", raw, log, date_order=_date_order(settings), keys=KEY_COLUMNS["opportunities"])
+            if raw is not None else None)
     if opps is None:  # missing, or refused for a missing column
         return _typed_table("opportunities", pd.DataFrame(columns=list(columns_of("opportunities"))), IssueLog())
     if opps.empty:

@@ -98,7 +98,7 @@ def fit_isotonic(p: np.ndarray, won: np.ndarray) -> tuple[np.ndarray, np.ndarray
     total = np.bincount(where, weights=np.asarray(won, dtype=float), minlength=len(values))
     # Pool adjacent violators: blocks of (sum of outcomes, weight, how many distinct values).
     sums, weights, sizes = [], [], []
-    for s, w in zip(total, weight):
+    for s, w in zip(total.tolist(), weight.tolist()):  # Python floats: the same arithmetic, without numpy scalars
         sums.append(s)
         weights.append(w)
         sizes.append(1)
