@@ -40,15 +40,18 @@ def risk_columns(scores: pd.DataFrame, language: str) -> pd.DataFrame:
     # by row, Arrow text among them, cost more than the words).
     overdue_days, stage_days, median_days, quiet_days, risks = (
         scores[c].tolist() for c in ("days_overdue", "days_in_stage", "stage_median_days", "days_since_activity", "risks"))
+    # The snapshot store's close-date pushes, where the table has them (none without a store).
+    no_history = [None] * len(scores)
+    push_counts, slipped_days = ((scores[c].tolist() if c in scores else no_history) for c in ("close_pushes", "days_slipped"))
     reasons = []
     for i in range(len(scores)):
         words = []
         if flags["overdue"][i]:
             words.append(catalog.text("risk.overdue", language, days=_whole(overdue_days[i])))
         if flags["pushed"][i]:
-            pushes = getattr(row, "close_pushes", None)
+            pushes = push_counts[i]
             if pushes is not None and not pd.isna(pushes) and pushes > 0:  # the snapshot store saw it move
-                slipped = pd.to_numeric(getattr(row, "days_slipped", None), errors="coerce")
+                slipped = pd.to_numeric(slipped_days[i], errors="coerce")
                 words.append(catalog.text("risk.pushed_times", language, times=int(pushes),
                                           days=_whole(max(float(slipped), 0.0)) if not pd.isna(slipped) else "0"))
             else:
