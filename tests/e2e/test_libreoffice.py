@@ -28,10 +28,10 @@ import pytest
 from funnel.analysis import run
 from funnel.demo.data import demo_tables
 from tests.support.libreoffice import SOFFICE, probe, requires_libreoffice
-from udfs.macros import refresh
+from udfs.macros import refresh_report
 from workbook.build import new_workbook
 from workbook.filebook import FileBook
-from workbook.layout import OUTPUTS, REFRESH_MACRO, metric_label
+from workbook.layout import OUTPUTS, REFRESH_MACRO, SNAPSHOT_MACRO, metric_label
 from workbook.mapping import output_frames
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow, requires_libreoffice]
@@ -45,6 +45,7 @@ MACRO_MODULE = "FunnelMacros"
 # Calc turns an Excel form button's macro "[0]!RefreshFunnel" into this script URL, with
 # the module that defines the Sub filled in.
 BUTTON_SCRIPT = f"vnd.sun.star.script:VBAProject.{MACRO_MODULE}.{REFRESH_MACRO}?language=Basic&location=document"
+SNAPSHOT_SCRIPT = BUTTON_SCRIPT.replace(REFRESH_MACRO, SNAPSHOT_MACRO)
 # Which table columns each chart plots: (table, category column, value columns in series order).
 CHARTS = {
     "Stages": [("tblStageStats", "name", ("open_deals",)), ("tblStageStats", "name", ("open_amount",))],
@@ -60,8 +61,13 @@ def book(request, tmp_path_factory):
     path = folder / f"demo_{language}.xlsm"
     tables = demo_tables(size=DEMO_SIZE)
     new_workbook(path, language, tables)
-    message = refresh(FileBook(path))
-    expected = output_frames(run(demo_tables(size=DEMO_SIZE), {"language": language}))
+    report, message = refresh_report(FileBook(path))
+    # The engine's own frames for this refresh (its snapshot store's history included), which
+    # the same data computed afresh must match outside the history's tables.
+    expected = output_frames(report)
+    afresh = output_frames(run(demo_tables(size=DEMO_SIZE), {"language": language}))
+    for name in ("tblSummary", "tblForecastPeriods", "tblStageStats", "tblWinRates"):
+        pd.testing.assert_frame_equal(afresh[name], expected[name], obj=name, check_dtype=False)  # text read back: other storage
     summary = OUTPUTS["tblSummary"]
     seen = probe(path, tables=list(expected), modules=True, charts=True, controls=True, pdf=folder / "demo.pdf",
                  # the Summary's headline table alone, as printed
@@ -344,14 +350,16 @@ def test_every_chart_plots_whole_columns_of_one_refreshed_table(book):
 
 
 def test_every_output_sheet_has_a_refresh_button_bound_to_the_macro(book):
-    caption = "刷新" if book["language"] == "zh-CN" else "Refresh"
+    zh = book["language"] == "zh-CN"
+    captions = {"刷新" if zh else "Refresh": BUTTON_SCRIPT, "记录快照" if zh else "Snapshot": SNAPSHOT_SCRIPT}
     controls = book["seen"]["controls"]
     outputs = _output_sheets(book["language"])
     for name in outputs:
         buttons = [c for c in controls[name] if c["kind"].endswith("ButtonModel")]
-        assert len(buttons) == 1, f"{name}: {buttons}"
-        assert buttons[0]["label"] == caption
-        clicks = [e for e in buttons[0]["events"] if e["method"] == "actionPerformed"]
-        assert clicks and all(e["type"] == "Script" and e["code"] == BUTTON_SCRIPT for e in clicks), clicks
+        assert sorted(b["label"] for b in buttons) == sorted(captions), f"{name}: {buttons}"
+        for button in buttons:
+            clicks = [e for e in button["events"] if e["method"] == "actionPerformed"]
+            script = captions[button["label"]]
+            assert clicks and all(e["type"] == "Script" and e["code"] == script for e in clicks), clicks
     inputs = [name for name in book["seen"]["sheets"] if name not in outputs]
     assert inputs and all(not controls[name] for name in inputs)

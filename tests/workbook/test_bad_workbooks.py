@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from funnel import catalog
 from funnel.demo.data import demo_tables
 from funnel.inputs.refusals import RefreshRefused
 from tests.support import hostile
@@ -35,6 +36,8 @@ from workbook.table_reader import read_tables
 SIZE, SEED = 60, 3
 # The demo's own problems (stage step-backs in the history) are in every refresh below.
 N_OUTPUTS = len(OUTPUTS)
+# Snapshots off: these books are about bad tables; what a refresh records is tests/udfs/test_refresh_snapshot.py's.
+OFF = {"store": "off"}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory, pristine: Path) -> dict[s
     """Every output table of the untouched workbook's refresh, read back from the file."""
     path = tmp_path_factory.mktemp("baseline") / "book.xlsm"
     shutil.copy(pristine, path)
-    refresh(FileBook(path))
+    refresh(FileBook(path), OFF)
     return read_tables(path, list(OUTPUTS))
 
 
@@ -83,10 +86,15 @@ def _refresh(path: Path) -> tuple[str, dict[str, pd.DataFrame], list[tuple]]:
     # Refresh as the button does; the message, every output table read back, the issues.
     before = hostile.members(path)
     book = FileBook(path)
-    message = refresh(book)
+    message = refresh(book, OFF)  # the snapshot store's part: tests/udfs/test_refresh_snapshot.py
     outputs = read_tables(path, list(OUTPUTS))
     _assert_nothing_lost(before, path)
-    return book.message or message, outputs, _issues(outputs["tblIssues"])
+    return _without_snapshot(book.message or message), outputs, _issues(outputs["tblIssues"])
+
+
+def _without_snapshot(message: str) -> str:
+    # The closing message without the sentence on the snapshot store (off here).
+    return message.replace(f" {catalog.text('message.refresh_snapshot_off', 'en')}", "")
 
 
 def _owned_parts(path: Path) -> set[str]:
@@ -141,7 +149,7 @@ def _refused(path: Path, message: str) -> None:
     before = path.read_bytes()
     book = FileBook(path)
     with pytest.raises(RefreshRefused) as err:
-        refresh(book)
+        refresh(book, OFF)
     assert str(err.value) == message
     assert path.read_bytes() == before
     assert book.message == ""  # finish was never reached
@@ -156,7 +164,7 @@ def test_deleted_quotas_sheet_is_refused_so_last_weeks_attainment_stays(book: Pa
 def test_deleted_quotas_sheet_forced_refreshes_without_quotas(book: Path, baseline) -> None:
     hostile.delete_sheet(book, "Quotas")
     before = hostile.members(book)
-    refresh(FileBook(book), force=True)
+    refresh(FileBook(book), OFF, force=True)
     _assert_nothing_lost(before, book)
     outputs = read_tables(book, list(OUTPUTS))
     issues = _cells(_issues(outputs["tblIssues"]))
@@ -196,7 +204,7 @@ def test_renamed_opportunities_table_is_refused_naming_the_table_and_the_fix(boo
 def test_renamed_opportunities_table_forced_writes_zero_deals_and_says_why(book: Path, baseline) -> None:
     hostile.rename_table(book, "tblOpportunities", "tblDeals")
     book_ = FileBook(book)
-    refresh(book_, force=True)
+    refresh(book_, OFF, force=True)
     outputs = read_tables(book, list(OUTPUTS))
     issues = _issues(outputs["tblIssues"])
     assert issues[0] == (
@@ -205,7 +213,7 @@ def test_renamed_opportunities_table_forced_writes_zero_deals_and_says_why(book:
         "to tblOpportunities (Table Design > Table Name), or undo the deletion",
         "no deals to analyse",
     )
-    assert book_.message == _message(0, len(issues))
+    assert _without_snapshot(book_.message) == _message(0, len(issues))
     summary = _summary(outputs)
     assert summary["Open deals"] == 0 and summary["Won deals"] == 0
     # The renamed table is the user's data, still there under its new name.
@@ -398,11 +406,11 @@ def test_deleted_output_sheet_leaves_the_other_outputs_refreshed(book: Path, bas
     hostile.delete_sheet(book, "Win rates")
     before = hostile.members(book)
     file_book = FileBook(book)
-    refresh(file_book)
+    refresh(file_book, OFF)
     outputs = read_tables(book, [n for n in OUTPUTS if n not in gone])
     issues = _issues(outputs["tblIssues"])
     assert issues == _baseline_issues(baseline)
-    assert file_book.message == f"{_message(SIZE, len(issues))} Not in this workbook, so not written: {', '.join(gone)}."
+    assert _without_snapshot(file_book.message) == f"{_message(SIZE, len(issues))} Not in this workbook, so not written: {', '.join(gone)}."
     for name in outputs:
         pd.testing.assert_frame_equal(outputs[name], baseline[name], obj=name)
     after = hostile.members(book)
@@ -417,7 +425,7 @@ def test_output_table_of_an_older_workbook_lacks_a_column(book: Path, baseline) 
         last = pkg.table("tblStageStats").columns[-1]
     hostile.drop_last_column(book, "tblStageStats")
     file_book = FileBook(book)
-    refresh(file_book)
+    refresh(file_book, OFF)
     assert file_book.message.endswith(f" Columns this workbook's tables lack, so not written: tblStageStats ({last}).")
     stats = read_tables(book, "tblStageStats")["tblStageStats"]
     pd.testing.assert_frame_equal(stats, baseline["tblStageStats"].drop(columns=[last]))
