@@ -140,14 +140,41 @@ def subtree_p50(deals: pd.DataFrame, owners: list[str]) -> float:
         deals: one period's deal table rows: owner, amount, is_open, is_won, used_probability.
         owners: the people of a subtree.
     """
-    mine = deals[deals["owner"].isin(owners)]
-    amount = mine["amount"].fillna(0.0).to_numpy(dtype=float)
-    is_open = mine["is_open"].to_numpy(dtype=bool)
-    won = float(amount[mine["is_won"].to_numpy(dtype=bool)].sum())
-    if not is_open.any():
-        return won
-    total = open_total(amount[is_open], mine["used_probability"].to_numpy(dtype=float)[is_open])
-    return won + float(total.quantile(0.5))
+    return _SubtreeP50(deals)(owners)
+
+
+class _SubtreeP50:
+    """``subtree_p50`` for many subtrees of one period's deals: each owner's deals split out
+    once (not filtered again per subtree), and a subtree whose open deals are another's (a
+    manager above one active rep) reuses its distribution."""
+
+    def __init__(self, deals: pd.DataFrame) -> None:
+        amount = deals["amount"].fillna(0.0).to_numpy(dtype=float)
+        is_open = deals["is_open"].to_numpy(dtype=bool)
+        won = np.where(deals["is_won"].to_numpy(dtype=bool), amount, 0.0)
+        probability = deals["used_probability"].to_numpy(dtype=float)
+        owner = deals["owner"].astype(object).to_numpy()
+        self.won: dict[object, float] = {}
+        self.open: dict[object, tuple[np.ndarray, np.ndarray]] = {}
+        codes, names = pd.factorize(owner)
+        for code, name in enumerate(names):
+            rows = codes == code
+            self.won[name] = float(won[rows].sum())
+            mine = rows & is_open
+            if mine.any():
+                self.open[name] = (amount[mine], probability[mine])
+        self.medians: dict[tuple, float] = {}
+
+    def __call__(self, owners: list[str]) -> float:
+        won = float(sum(self.won.get(o, 0.0) for o in owners))
+        active = tuple(sorted({o for o in owners if o in self.open}, key=str))
+        if not active:
+            return won
+        if active not in self.medians:
+            amounts = np.concatenate([self.open[o][0] for o in active])
+            probabilities = np.concatenate([self.open[o][1] for o in active])
+            self.medians[active] = float(open_total(amounts, probabilities).quantile(0.5))
+        return won + self.medians[active]
 
 
 def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame, log: IssueLog | None = None,
@@ -191,7 +218,8 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
         stack.extend((r, level + 1) for r in sorted(reports.get(person, []), reverse=True))
     periods = sorted(set(() if own is None else own.index.get_level_values("period"))
                      | set(() if called is None else called.index.get_level_values("period")), key=str)
-    by_period = {} if deals is None or deals.empty else dict(tuple(deals.groupby("period", sort=False)))
+    by_period = {} if deals is None or deals.empty else {
+        period: _SubtreeP50(rows) for period, rows in deals.groupby("period", sort=False)}
     # Looked up per period and person below: a dict of rows, not a MultiIndex lookup each time.
     own_rows = {} if own is None else dict(zip(own.index, own.to_numpy(dtype=float)))
     called_rows = {} if called is None else {key: dict(zip(called.columns, values))
@@ -214,14 +242,14 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
         team_of: dict[str, list[str]] = {}
         for p, _ in reversed(order):
             team_of[p] = [p, *(q for r in reports.get(p, []) for q in team_of[r])]
-        period_deals = by_period.get(period)
+        period_p50 = by_period.get(period)
         for p, level in order:
             if not has[p]:
                 continue
             row = {"period": period, "person": p, "manager": manager_of[p], "level": level,
                    **dict(zip(SYSTEM_COLUMNS, subtree[p]))}
-            row["p50"] = (np.nan if deals is None else 0.0 if period_deals is None
-                          else subtree_p50(period_deals, team_of[p]))
+            row["p50"] = (np.nan if deals is None else 0.0 if period_p50 is None
+                          else period_p50(team_of[p]))
             for column in CALL_CATEGORIES.values():
                 row[column] = np.nan if mine[p] is None else float(mine[p][column])
             for category in ("commit", "best_case"):
