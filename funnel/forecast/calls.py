@@ -219,7 +219,7 @@ def call_rollup(calls: pd.DataFrame, people: pd.DataFrame, system: pd.DataFrame,
     periods = sorted(set(() if own is None else own.index.get_level_values("period"))
                      | set(() if called is None else called.index.get_level_values("period")), key=str)
     by_period = {} if deals is None or deals.empty else {
-        period: _SubtreeP50(rows) for period, rows in deals.groupby("period", sort=False)}
+        period: _SubtreeP50(rows) for period, rows in deals.groupby("period", sort=False, observed=True)}
     # Looked up per period and person below: a dict of rows, not a MultiIndex lookup each time.
     own_rows = {} if own is None else dict(zip(own.index, own.to_numpy(dtype=float)))
     called_rows = {} if called is None else {key: dict(zip(called.columns, values))
